@@ -1,0 +1,37 @@
+/** The `shiftctl` command line: wiring only. Each command lives in its own module. */
+import { Command, CommanderError } from 'commander';
+import { EXIT, isShiftctlError } from '../errors.js';
+import { VERSION } from '../version.js';
+import { registerServe } from './serve.js';
+
+export function buildProgram(): Command {
+  const program = new Command('shiftctl')
+    .description('Reference server, terminal client and test tools for real-time shift offers')
+    .version(VERSION, '-V, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerServe(program);
+  return program;
+}
+
+/** Runs the CLI; sets the exit code (2 for usage mistakes, 1 for failures) instead of throwing. */
+export async function run(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Commander has already printed its message.
+      process.exitCode = err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+      return;
+    }
+    if (isShiftctlError(err)) {
+      process.stderr.write(`shiftctl: ${err.message}\n`);
+      process.exitCode = err.exitCode;
+      return;
+    }
+    process.stderr.write(
+      `shiftctl: unexpected error: ${err instanceof Error ? err.stack : String(err)}\n`,
+    );
+    process.exitCode = EXIT.FAILURE;
+  }
+}

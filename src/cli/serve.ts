@@ -1,0 +1,201 @@
+/** `shiftctl serve`: flags in, `createServer` call, banner out, clean shutdown on signals. */
+import { networkInterfaces } from 'node:os';
+import type { Command } from 'commander';
+import { DEMO_FIXTURES_PATH, type FixtureData, readFixtures } from '../fixtures.js';
+import { createServer, type ShiftServer } from '../server/create-server.js';
+import { createLogger, type LogFormat } from '../server/log.js';
+import { VERSION } from '../version.js';
+import { chalkFor, type Stream, wantsColor } from './output.js';
+import { integerIn, oneOf } from './parse.js';
+
+interface ServeFlags {
+  port: number;
+  host: string;
+  db: string;
+  durability: 'normal' | 'full';
+  fixtures: string | boolean;
+  heartbeat: number;
+  corsOrigin: string;
+  logFormat: LogFormat;
+  quiet?: boolean;
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('run the reference shift-offer server')
+    .option('-p, --port <port>', 'TCP port (0 picks a free one)', integerIn(0, 65535), 8000)
+    .option(
+      '--host <host>',
+      'interface to listen on; 0.0.0.0 for phones on your network',
+      '127.0.0.1',
+    )
+    .option('--db <path>', 'SQLite database file, or :memory: for a throwaway run', './shiftctl.db')
+    .option(
+      '--durability <level>',
+      'normal: survives a killed process; full: also a power cut (slower)',
+      oneOf(['normal', 'full'] as const),
+      'normal',
+    )
+    .option(
+      '--fixtures <file>',
+      'load this fixtures file into an empty database (default: demo data)',
+    )
+    .option('--no-fixtures', 'start with an empty database')
+    .option(
+      '--heartbeat <seconds>',
+      'seconds between pings; 0 turns them off',
+      integerIn(0, 3600),
+      25,
+    )
+    .option('--cors-origin <origin>', 'Access-Control-Allow-Origin for HTTP answers', '*')
+    .option(
+      '--log-format <format>',
+      'pretty or json (one object per line)',
+      oneOf(['pretty', 'json'] as const),
+      'pretty',
+    )
+    .option('-q, --quiet', 'log only warnings and errors')
+    .addHelpText(
+      'after',
+      `
+Environment: SHIFTCTL_PORT, SHIFTCTL_HOST, SHIFTCTL_DB set the defaults of --port, --host, --db.
+
+Examples:
+  $ shiftctl serve
+  $ shiftctl serve --port 3000 --db :memory: --no-fixtures
+  $ shiftctl serve --host 0.0.0.0 --log-format json`,
+    )
+    .action(async (flags: ServeFlags) => {
+      await serve(flags);
+    });
+  const serveCommand = program.commands.find((c) => c.name() === 'serve');
+  for (const [flag, env] of [
+    ['port', 'SHIFTCTL_PORT'],
+    ['host', 'SHIFTCTL_HOST'],
+    ['db', 'SHIFTCTL_DB'],
+  ] as const) {
+    serveCommand?.options.find((o) => o.attributeName() === flag)?.env(env);
+  }
+}
+
+async function serve(flags: ServeFlags): Promise<void> {
+  const out: Stream = process.stdout;
+  const log = createLogger({
+    format: flags.logFormat,
+    color: wantsColor(out),
+    level: flags.quiet ? 'warn' : 'info',
+  });
+  let fixtures: FixtureData | undefined;
+  if (flags.fixtures !== false) {
+    fixtures = await readFixtures(
+      typeof flags.fixtures === 'string' ? flags.fixtures : DEMO_FIXTURES_PATH,
+    );
+  }
+  const server = await createServer({
+    port: flags.port,
+    host: flags.host,
+    db: flags.db,
+    durability: flags.durability,
+    fixtures,
+    heartbeatSeconds: flags.heartbeat,
+    corsOrigin: flags.corsOrigin,
+    log,
+  });
+
+  const lan = flags.host === '0.0.0.0' || flags.host === '::' ? lanAddresses() : [];
+  if (flags.logFormat === 'json') {
+    log.event({
+      event: 'listening',
+      version: VERSION,
+      url: server.url,
+      ws_url: server.wsUrl,
+      api_url: server.apiUrl,
+      docs_url: `${server.url}/docs`,
+      db: flags.db,
+      fixtures_loaded: server.fixturesLoaded,
+      lan: lan.map((ip) => ({
+        ws_url: `ws://${ip}:${server.port}/ws`,
+        api_url: `http://${ip}:${server.port}/api`,
+      })),
+    });
+  } else {
+    out.write(banner(server, flags, fixtures, lan, out));
+  }
+  if (flags.host !== '127.0.0.1' && flags.host !== 'localhost' && flags.host !== '::1') {
+    log.warn(
+      `listening on ${flags.host} without authentication: anyone who can reach this port can act as any employee`,
+    );
+  }
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      log.warn(`${signal} again: exiting without a clean shutdown`);
+      log.flush();
+      process.exit(1);
+    }
+    stopping = true;
+    log.info(`${signal} received, shutting down`);
+    server.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error('shutdown failed', { error: String(err) });
+        log.flush();
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+function lanAddresses(): string[] {
+  return Object.values(networkInterfaces())
+    .flat()
+    .filter((a) => a && a.family === 'IPv4' && !a.internal)
+    .map((a) => a?.address as string);
+}
+
+function banner(
+  server: ShiftServer,
+  flags: ServeFlags,
+  fixtures: FixtureData | undefined,
+  lan: string[],
+  out: Stream,
+): string {
+  const c = chalkFor(out);
+  const data = !fixtures
+    ? 'empty database (--no-fixtures)'
+    : server.fixturesLoaded
+      ? `loaded ${fixtures.employees.length} employees and ${fixtures.shifts.length} shifts from fixtures`
+      : 'existing data kept (fixtures load only into an empty database)';
+  const lines = [
+    `${c.bold('shiftctl')} ${VERSION} is serving shift offers`,
+    '',
+    `  ${c.dim('wsUrl ')}  ${c.cyan(server.wsUrl)}`,
+    `  ${c.dim('apiUrl')}  ${c.cyan(server.apiUrl)}`,
+    `  ${c.dim('docs  ')}  ${server.url}/docs`,
+    `  ${c.dim('db    ')}  ${flags.db} (${data})`,
+    '',
+    "  Paste into the app's lib/services/shift_offer_helper.dart:",
+    `    static const String wsUrl = '${server.wsUrl}';`,
+    `    static const String apiUrl = '${server.apiUrl}';`,
+  ];
+  if (lan.length > 0) {
+    lines.push('', '  From a phone on the same network:');
+    for (const ip of lan) {
+      lines.push(`    wsUrl ws://${ip}:${server.port}/ws   apiUrl http://${ip}:${server.port}/api`);
+    }
+  } else {
+    lines.push(`  (Android emulator: use 10.0.2.2 in place of ${server.host}.)`);
+  }
+  lines.push(
+    '',
+    `  Send a test offer:  curl -X POST "${server.apiUrl}/test/send_offer/123?shift_id=456"`,
+    '',
+    c.dim('Press Ctrl-C to stop.'),
+    '',
+  );
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,35 @@
+/**
+ * What the offer rules need from the world besides the store: the time, a way to push messages
+ * to employees' devices, and a place to report what happened. Each is an interface so tests
+ * inject a manual clock, and so several `serve` instances can later share a fan-out (Redis
+ * pub/sub) without the rules changing.
+ */
+import type { ServerMessage } from '../protocol/schemas.js';
+
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+export interface Fanout {
+  /**
+   * Pushes one message to every connected device of each employee. The message is serialised
+   * once however many devices get it. Resolves to the number of devices reached, per employee,
+   * in the order given.
+   */
+  publish(empIds: readonly number[], message: ServerMessage): Promise<number[]>;
+  /** Connected devices per employee, for employees with at least one. */
+  presence(): Promise<Map<number, number>>;
+}
+
+/** One thing that happened, for the operator's log. Fields use the wire's snake_case names. */
+export interface OfferEvent {
+  event: string;
+  [field: string]: unknown;
+}
+
+export interface EventSink {
+  event(e: OfferEvent): void;
+}

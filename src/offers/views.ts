@@ -1,0 +1,63 @@
+/** Pure conversions from store records to the wire shapes of PROTOCOL.md. */
+import type { HistoryItem, OfferState, ShiftOfferMessage, ShiftView } from '../protocol/schemas.js';
+import type { OfferedShift, OfferRecord, ShiftRecord, ShiftSummary } from '../store/types.js';
+
+const OPTIONAL_FIELDS = ['location_name', 'client_name', 'service_type', 'description'] as const;
+
+export function isoTime(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function isoOrNull(ms: number | null): string | null {
+  return ms === null ? null : isoTime(ms);
+}
+
+/** The `shift_offer` message exactly as the app parses it; absent optional fields are omitted. */
+export function toOfferMessage(shift: ShiftRecord): ShiftOfferMessage {
+  const message: ShiftOfferMessage = {
+    type: 'shift_offer',
+    shift_id: shift.id,
+    date: shift.date,
+    start_time: shift.start_time,
+    end_time: shift.end_time,
+  };
+  for (const field of OPTIONAL_FIELDS) {
+    const value = shift[field];
+    if (value !== null && value !== undefined) message[field] = value;
+  }
+  return message;
+}
+
+export function toOfferState(offer: OfferRecord): OfferState {
+  return {
+    emp_id: offer.empId,
+    sent_at: isoTime(offer.sentAt),
+    delivered_at: isoOrNull(offer.deliveredAt),
+    answered_at: isoOrNull(offer.answeredAt),
+    response: offer.response,
+    outcome: offer.outcome,
+  };
+}
+
+export function toHistoryItem({ shift, offer }: OfferedShift): HistoryItem {
+  const { emp_id: _emp, ...state } = toOfferState(offer);
+  return { ...toOfferMessage(shift), ...state };
+}
+
+export function toShiftView({ shift, assignedTo, offers }: ShiftSummary): ShiftView {
+  const view: ShiftView = {
+    id: shift.id,
+    date: shift.date,
+    start_time: shift.start_time,
+    end_time: shift.end_time,
+    location_name: shift.location_name ?? null,
+    client_name: shift.client_name ?? null,
+    service_type: shift.service_type ?? null,
+    description: shift.description ?? null,
+    status: shift.status,
+    assigned_to: assignedTo,
+    created_at: isoTime(shift.createdAt),
+    offers,
+  };
+  return view;
+}

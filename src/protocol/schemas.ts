@@ -1,0 +1,335 @@
+/**
+ * The wire contract of ../shared/PROTOCOL.md, defined once. Runtime validation, the TypeScript
+ * types and the OpenAPI document are all derived from these schemas, so they cannot drift.
+ */
+import { z } from 'zod';
+
+export const registry = z.registry<{ id: string; description?: string }>();
+
+const MAX_TEXT = 500;
+
+/** A positive integer that survives a round trip through JSON and SQLite. */
+export const Id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+
+/** A path or query parameter that must be a positive integer, written in decimal. */
+export const IdParam = z
+  .string()
+  .regex(/^[1-9][0-9]{0,15}$/, 'must be a positive integer')
+  .transform(Number)
+  .refine((n) => Number.isSafeInteger(n), 'is too large');
+
+const isRealDate = (s: string): boolean => {
+  const d = new Date(`${s}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(s);
+};
+
+export const DateString = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD')
+  .refine(isRealDate, 'is not a real calendar date');
+
+export const TimeString = z
+  .string()
+  .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a 24-hour time as HH:MM');
+
+const OptionalText = z.string().max(MAX_TEXT).nullable().optional();
+
+/** The details of a shift, as the app shows them. */
+export const ShiftDetails = z.object({
+  date: DateString,
+  start_time: TimeString,
+  end_time: TimeString,
+  location_name: OptionalText,
+  client_name: OptionalText,
+  service_type: OptionalText,
+  description: OptionalText,
+});
+export type ShiftDetails = z.infer<typeof ShiftDetails>;
+
+// ---------------------------------------------------------------------------------------------
+// Server -> app, over the WebSocket
+
+export const ShiftOfferMessage = z
+  .object({
+    type: z.literal('shift_offer'),
+    shift_id: Id,
+    date: z.string(),
+    start_time: z.string(),
+    end_time: z.string(),
+    location_name: z.string().nullable().optional(),
+    client_name: z.string().nullable().optional(),
+    service_type: z.string().nullable().optional(),
+    description: z.string().nullable().optional(),
+  })
+  .meta({ id: 'ShiftOffer', description: 'An open shift offered to an employee.' });
+export type ShiftOfferMessage = z.infer<typeof ShiftOfferMessage>;
+
+export const PingMessage = z
+  .object({ type: z.literal('ping') })
+  .meta({ id: 'Ping', description: 'Liveness check; the client answers {"type":"pong"}.' });
+
+export const OFFER_RESULT_STATUSES = ['assigned', 'taken', 'expired', 'withdrawn'] as const;
+export const OfferResultStatus = z.enum(OFFER_RESULT_STATUSES);
+export type OfferResultStatus = z.infer<typeof OfferResultStatus>;
+
+export const OfferResultMessage = z
+  .object({ type: z.literal('offer_result'), shift_id: Id, status: OfferResultStatus })
+  .meta({
+    id: 'OfferResult',
+    description:
+      'An offer the employee holds is no longer open: `assigned` to the winner, `taken`, `expired` or `withdrawn` to the others.',
+  });
+export type OfferResultMessage = z.infer<typeof OfferResultMessage>;
+
+export const ErrorMessage = z
+  .object({ type: z.literal('error'), code: z.string(), message: z.string() })
+  .meta({ id: 'ErrorMessage', description: 'The server could not use a frame the client sent.' });
+export type ErrorMessage = z.infer<typeof ErrorMessage>;
+
+export const ServerMessage = z.discriminatedUnion('type', [
+  ShiftOfferMessage,
+  PingMessage,
+  OfferResultMessage,
+  ErrorMessage,
+]);
+export type ServerMessage = z.infer<typeof ServerMessage>;
+
+// ---------------------------------------------------------------------------------------------
+// App -> server, over the WebSocket
+
+export const ClientMessage = z
+  .object({ type: z.literal('pong') })
+  .meta({ id: 'Pong', description: 'The answer to a ping. Clients send nothing else.' });
+export type ClientMessage = z.infer<typeof ClientMessage>;
+
+// ---------------------------------------------------------------------------------------------
+// HTTP
+
+export const RESPONSES = ['accepted', 'rejected'] as const;
+export const OfferResponse = z.enum(RESPONSES);
+export type OfferResponse = z.infer<typeof OfferResponse>;
+
+export const RespondRequest = z
+  .object({
+    emp_id: Id,
+    shift_id: Id,
+    response: OfferResponse,
+    timestamp: z.string().max(64).nullable().optional(),
+  })
+  .meta({
+    id: 'RespondRequest',
+    description: "An employee's answer to an offer, as the app sends it.",
+  });
+export type RespondRequest = z.infer<typeof RespondRequest>;
+
+/** What became of one employee's offer. `open` until answered or closed. */
+export const OUTCOMES = ['open', 'assigned', 'taken', 'rejected'] as const;
+export const Outcome = z.enum(OUTCOMES);
+export type Outcome = z.infer<typeof Outcome>;
+
+export const RespondResponse = z
+  .object({
+    success: z.literal(true),
+    assigned: z.boolean(),
+    message: z.string(),
+    timestamp: z.string().describe('When the server recorded the answer (ISO-8601, UTC).'),
+    shift_id: Id,
+    emp_id: Id,
+    outcome: Outcome,
+  })
+  .meta({
+    id: 'RespondResponse',
+    description:
+      '`assigned` is true only for the one employee who won the shift (first come, first served).',
+  });
+export type RespondResponse = z.infer<typeof RespondResponse>;
+
+export const PendingResponse = z
+  .array(ShiftOfferMessage)
+  .meta({ id: 'PendingOffers', description: 'Open offers this employee has not answered yet.' });
+
+export const HistoryItem = ShiftOfferMessage.extend({
+  sent_at: z.string(),
+  delivered_at: z.string().nullable(),
+  answered_at: z.string().nullable(),
+  response: OfferResponse.nullable(),
+  outcome: Outcome,
+}).meta({ id: 'HistoryItem', description: 'One past offer, with what became of it.' });
+export type HistoryItem = z.infer<typeof HistoryItem>;
+
+export const HistoryResponse = z
+  .array(HistoryItem)
+  .meta({ id: 'History', description: "This employee's offers, newest first." });
+
+export const HistoryQuery = z.object({
+  limit: z
+    .string()
+    .regex(/^[0-9]{1,4}$/, 'must be a whole number from 1 to 1000')
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= 1000, 'must be a whole number from 1 to 1000')
+    .optional(),
+});
+
+export const SHIFT_STATUSES = ['open', 'assigned'] as const;
+export const ShiftStatus = z.enum(SHIFT_STATUSES);
+export type ShiftStatus = z.infer<typeof ShiftStatus>;
+
+export const AvailableResponse = z
+  .object({ available: z.boolean(), shift_id: Id, status: ShiftStatus })
+  .meta({ id: 'Availability', description: 'Whether the shift can still be taken.' });
+
+export const SendOfferQuery = z.object({ shift_id: IdParam.optional() });
+
+export const SendOfferBody = ShiftDetails.partial().strict().meta({
+  id: 'SendOfferBody',
+  description:
+    "Optional overrides of the seed's test offer. On a new shift they fill its details; on a known one they update them.",
+});
+
+export const DELIVERIES = ['sent', 'pending'] as const;
+export const Delivery = z.enum(DELIVERIES);
+export type Delivery = z.infer<typeof Delivery>;
+
+export const SendOfferResponse = z
+  .object({ status: Delivery, emp_id: Id, shift_id: Id, devices: z.number().int() })
+  .meta({
+    id: 'SendOfferResult',
+    description:
+      '`sent` when the employee had at least one connected device (`devices` of them), `pending` when the offer was stored for their next connect.',
+  });
+export type SendOfferResponse = z.infer<typeof SendOfferResponse>;
+
+export const ConnectionsResponse = z
+  .object({
+    active_connections: z.array(Id).describe('Employees with at least one connected device.'),
+    total: z.number().int().describe('Number of connected employees.'),
+    sockets: z.number().int().describe('Number of open WebSocket connections.'),
+    employees: z.array(
+      z.object({
+        emp_id: Id,
+        connected: z.boolean(),
+        devices: z.number().int(),
+        pending: z.number().int(),
+      }),
+    ),
+  })
+  .meta({ id: 'Connections', description: 'Connected employees and pending offers per employee.' });
+export type ConnectionsResponse = z.infer<typeof ConnectionsResponse>;
+
+// ---------------------------------------------------------------------------------------------
+// Admin
+
+export const CreateShiftRequest = ShiftDetails.extend({
+  id: Id.optional().describe('Shift id; chosen by the server when absent.'),
+  offer_to: z.array(Id).max(10_000).optional().describe('Employees to offer the shift to now.'),
+})
+  .strict()
+  .meta({ id: 'CreateShift', description: 'A new shift, optionally offered at once.' });
+export type CreateShiftRequest = z.infer<typeof CreateShiftRequest>;
+
+export const OfferShiftRequest = z
+  .object({ emp_ids: z.array(Id).min(1).max(10_000) })
+  .strict()
+  .meta({ id: 'OfferShift', description: 'Employees to offer an existing shift to.' });
+
+export const OfferDelivery = z.object({
+  emp_id: Id,
+  status: z
+    .enum([...DELIVERIES, 'answered'])
+    .describe('`answered`: the employee had already answered this shift, so nothing was sent.'),
+});
+
+export const OfferState = z.object({
+  emp_id: Id,
+  sent_at: z.string(),
+  delivered_at: z.string().nullable(),
+  answered_at: z.string().nullable(),
+  response: OfferResponse.nullable(),
+  outcome: Outcome,
+});
+export type OfferState = z.infer<typeof OfferState>;
+
+export const ShiftView = ShiftDetails.extend({
+  id: Id,
+  status: ShiftStatus,
+  assigned_to: z.array(Id),
+  created_at: z.string(),
+  offers: z.object({
+    total: z.number().int(),
+    open: z.number().int(),
+    accepted: z.number().int(),
+    rejected: z.number().int(),
+  }),
+}).meta({ id: 'Shift', description: 'A shift with its state and a count of its offers.' });
+export type ShiftView = z.infer<typeof ShiftView>;
+
+export const ShiftDetailView = ShiftView.extend({ holders: z.array(OfferState) }).meta({
+  id: 'ShiftDetail',
+  description: 'A shift with the state of every offer made for it.',
+});
+export type ShiftDetailView = z.infer<typeof ShiftDetailView>;
+
+export const ShiftListQuery = z.object({ status: ShiftStatus.optional() });
+export const ShiftListResponse = z.array(ShiftView).meta({ id: 'ShiftList' });
+
+export const OfferResultResponse = z
+  .object({ shift: ShiftView, offers: z.array(OfferDelivery) })
+  .meta({ id: 'OfferResultSummary', description: 'The shift and how each offer was delivered.' });
+
+export const EmployeeView = z
+  .object({
+    emp_id: Id,
+    name: z.string().nullable(),
+    devices: z.number().int(),
+    pending: z.array(Id).describe('Shift ids this employee holds open offers for.'),
+    assigned: z.array(Id).describe('Shift ids assigned to this employee.'),
+  })
+  .meta({ id: 'Employee', description: 'Who holds what.' });
+export type EmployeeView = z.infer<typeof EmployeeView>;
+export const EmployeeListResponse = z.array(EmployeeView).meta({ id: 'EmployeeList' });
+
+export const HealthResponse = z
+  .object({ status: z.literal('ok'), uptime_s: z.number(), connections: z.number().int() })
+  .meta({ id: 'Health' });
+
+export const ErrorBody = z
+  .object({
+    success: z.literal(false),
+    code: z.string().describe('Stable machine-readable code, e.g. E_OFFER_NOT_FOUND.'),
+    message: z.string().describe('What went wrong, for a human.'),
+    details: z.unknown().optional(),
+  })
+  .meta({ id: 'Error', description: 'Every HTTP error has this shape.' });
+export type ErrorBody = z.infer<typeof ErrorBody>;
+
+/** Schemas listed in the OpenAPI components, each under its `id`. */
+const NAMED = [
+  ShiftOfferMessage,
+  PingMessage,
+  OfferResultMessage,
+  ErrorMessage,
+  ClientMessage,
+  RespondRequest,
+  RespondResponse,
+  PendingResponse,
+  HistoryItem,
+  HistoryResponse,
+  AvailableResponse,
+  SendOfferBody,
+  SendOfferResponse,
+  ConnectionsResponse,
+  CreateShiftRequest,
+  OfferShiftRequest,
+  ShiftView,
+  ShiftDetailView,
+  ShiftListResponse,
+  OfferResultResponse,
+  EmployeeView,
+  EmployeeListResponse,
+  HealthResponse,
+  ErrorBody,
+];
+for (const schema of NAMED) {
+  const meta = z.globalRegistry.get(schema);
+  if (meta?.id) registry.add(schema, { id: meta.id, description: meta.description });
+}

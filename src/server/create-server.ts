@@ -1,0 +1,169 @@
+/**
+ * Assembly: store + fan-out + rules + HTTP + WebSocket on one `node:http` server. `serve` and
+ * every test use this one function.
+ */
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ShiftctlError } from '../errors.js';
+import type { FixtureData } from '../fixtures.js';
+import { type Clock, systemClock } from '../offers/ports.js';
+import { createOfferService } from '../offers/service.js';
+import { createSqliteStore } from '../store/sqlite.js';
+import type { Store } from '../store/types.js';
+import { VERSION } from '../version.js';
+import { createHttpApp } from './http.js';
+import { createLocalHub } from './hub.js';
+import { type Logger, silentLogger } from './log.js';
+import { buildOpenApi } from './openapi.js';
+import { buildRoutes } from './routes.js';
+import { attachWebSocket } from './websocket.js';
+
+export interface ServerOptions {
+  /** TCP port; 0 picks a free one. Default 0. */
+  port?: number;
+  /** Interface to listen on. Default `127.0.0.1`. */
+  host?: string;
+  /** SQLite file, or `:memory:`. Default `:memory:`. */
+  db?: string;
+  /** `normal` (default) survives a killed process; `full` also survives a power cut. */
+  durability?: 'normal' | 'full';
+  /** Data to load when the database holds no shift yet. */
+  fixtures?: FixtureData;
+  /** Seconds between heartbeats (fractions allowed); 0 turns them off. Default 25. */
+  heartbeatSeconds?: number;
+  /** `Access-Control-Allow-Origin`. Default `*`. */
+  corsOrigin?: string;
+  /** Largest HTTP body, bytes. Default 16 KiB. */
+  maxBodyBytes?: number;
+  /** Largest WebSocket frame from a client, bytes. Default 4 KiB. */
+  maxFrameBytes?: number;
+  /** Bytes queued to one socket before it is dropped as a slow consumer. Default 1 MiB. */
+  maxBufferedBytes?: number;
+  clock?: Clock;
+  log?: Logger;
+}
+
+export interface ShiftServer {
+  /** Base URL, e.g. `http://127.0.0.1:8000`. */
+  url: string;
+  /** The app's `wsUrl`, e.g. `ws://127.0.0.1:8000/ws`. */
+  wsUrl: string;
+  /** The app's `apiUrl`, e.g. `http://127.0.0.1:8000/api`. */
+  apiUrl: string;
+  port: number;
+  host: string;
+  /** Whether fixtures were loaded into an empty database at start. */
+  fixturesLoaded: boolean;
+  /** Closes sockets with 1001, stops listening and closes the database. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+async function loadFixtures(store: Store, data: FixtureData, at: number): Promise<boolean> {
+  if (!(await store.isEmpty())) return false;
+  await store.upsertEmployees(data.employees);
+  for (const { offer_to: offerTo, ...shift } of data.shifts) {
+    await store.createShift(shift, at);
+    if (offerTo?.length) await store.addOffers(shift.id, offerTo, at);
+  }
+  return true;
+}
+
+function hostForUrl(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return 'localhost';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** Starts a shift-offer server and resolves once it is listening. */
+export async function createServer(options: ServerOptions = {}): Promise<ShiftServer> {
+  const host = options.host ?? '127.0.0.1';
+  const clock = options.clock ?? systemClock;
+  const log = options.log ?? silentLogger;
+  const store = createSqliteStore({
+    path: options.db ?? ':memory:',
+    durability: options.durability,
+  });
+
+  try {
+    const fixturesLoaded = options.fixtures
+      ? await loadFixtures(store, options.fixtures, clock.now())
+      : false;
+    const hub = createLocalHub({
+      maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
+      onSlowConsumer: (empId) => log.warn('dropping a slow consumer', { emp_id: empId }),
+    });
+    const service = createOfferService({ store, fanout: hub, clock, events: log });
+    const server = createHttpServer();
+    const ws = attachWebSocket(server, {
+      hub,
+      service,
+      log,
+      heartbeatMs: (options.heartbeatSeconds ?? 25) * 1000,
+      maxFrameBytes: options.maxFrameBytes ?? 4 * 1024,
+      maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
+    });
+    const routes = buildRoutes(service, { startedAt: Date.now(), sockets: () => ws.size });
+    const app = createHttpApp({
+      routes,
+      openapi: buildOpenApi(routes, { version: VERSION }),
+      version: VERSION,
+      log,
+      corsOrigin: options.corsOrigin ?? '*',
+      bodyLimit: options.maxBodyBytes ?? 16 * 1024,
+    });
+    server.on('request', app);
+    server.on('clientError', (_err, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      else socket.destroy();
+    });
+
+    await listen(server, options.port ?? 0, host);
+    const port = (server.address() as AddressInfo).port;
+    const base = `${hostForUrl(host)}:${port}`;
+
+    let closed: Promise<void> | undefined;
+    return {
+      url: `http://${base}`,
+      wsUrl: `ws://${base}/ws`,
+      apiUrl: `http://${base}/api`,
+      port,
+      host,
+      fixturesLoaded,
+      close() {
+        closed ??= (async () => {
+          const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+          await ws.close();
+          server.closeAllConnections();
+          await stopped;
+          await store.close();
+          log.flush();
+        })();
+        return closed;
+      },
+    };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}
+
+function listen(server: ReturnType<typeof createHttpServer>, port: number, host: string) {
+  return new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException): void => {
+      const where = `${host}:${port}`;
+      const message =
+        err.code === 'EADDRINUSE'
+          ? `Port ${port} on ${host} is already in use; stop the other server or choose another port with --port.`
+          : err.code === 'EACCES'
+            ? `Not allowed to listen on ${where}; ports below 1024 need privileges, choose another with --port.`
+            : err.code === 'EADDRNOTAVAIL' || err.code === 'ENOTFOUND'
+              ? `Cannot listen on ${host}: no such address on this machine.`
+              : `Cannot listen on ${where}: ${err.message}`;
+      reject(new ShiftctlError('E_LISTEN', message));
+    };
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}

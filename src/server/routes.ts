@@ -1,0 +1,241 @@
+/**
+ * Every HTTP endpoint, once: method, path, the schemas of its inputs and output, and the
+ * handler. The Express app, the OpenAPI document and the `GET /` index are all built from this
+ * table, so the docs describe exactly what the server validates.
+ */
+import { z } from 'zod';
+import type { ErrorCode } from '../errors.js';
+import type { OfferService } from '../offers/service.js';
+import { TEST_SHIFT_ID } from '../offers/service.js';
+import {
+  AvailableResponse,
+  ConnectionsResponse,
+  CreateShiftRequest,
+  EmployeeListResponse,
+  HealthResponse,
+  HistoryQuery,
+  HistoryResponse,
+  IdParam,
+  OfferResultResponse,
+  OfferShiftRequest,
+  PendingResponse,
+  RespondRequest,
+  RespondResponse,
+  SendOfferBody,
+  SendOfferQuery,
+  SendOfferResponse,
+  ShiftDetailView,
+  ShiftListQuery,
+  ShiftListResponse,
+} from '../protocol/schemas.js';
+
+export interface RouteInput<P, Q, B> {
+  params: P;
+  query: Q;
+  body: B;
+}
+
+export interface Route<
+  P extends z.ZodType = z.ZodType,
+  Q extends z.ZodType = z.ZodType,
+  B extends z.ZodType = z.ZodType,
+  R extends z.ZodType = z.ZodType,
+> {
+  method: 'get' | 'post';
+  /** OpenAPI-style path, e.g. `/api/shift_offers/pending/{emp_id}`. */
+  path: string;
+  summary: string;
+  description?: string;
+  tag: 'app' | 'test' | 'admin' | 'debug';
+  params?: P;
+  query?: Q;
+  body?: B;
+  /** Whether a missing body is allowed (the test endpoint's overrides are optional). */
+  bodyOptional?: boolean;
+  response: R;
+  status?: 200 | 201;
+  errors: ErrorCode[];
+  handle(
+    input: RouteInput<z.output<P>, z.output<Q>, z.output<B>>,
+  ): Promise<z.input<R>> | z.input<R>;
+}
+
+function route<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType, R extends z.ZodType>(
+  r: Route<P, Q, B, R>,
+): Route {
+  return r as unknown as Route;
+}
+
+const EmpParams = z.object({ emp_id: IdParam });
+const ShiftParams = z.object({ shift_id: IdParam });
+const AdminShiftParams = z.object({ id: IdParam });
+const NoInput = z.object({}).optional();
+
+const DEFAULT_HISTORY_LIMIT = 50;
+
+export interface RouteContext {
+  startedAt: number;
+  /** Open WebSocket connections on this instance. */
+  sockets(): number;
+}
+
+export function buildRoutes(service: OfferService, context: RouteContext): Route[] {
+  return [
+    route({
+      method: 'post',
+      path: '/api/shift_offer/respond',
+      tag: 'app',
+      summary: 'Answer an offer (accept or reject)',
+      description:
+        'First come, first served: exactly one accepter wins and gets `assigned: true`; later accepters get 200 with `assigned: false`. Repeating the same answer returns the original outcome; a different answer after one was recorded is 409.',
+      body: RespondRequest,
+      response: RespondResponse,
+      errors: ['E_BAD_JSON', 'E_INVALID_BODY', 'E_OFFER_NOT_FOUND', 'E_ANSWER_CONFLICT'],
+      handle: ({ body }) => service.respond(body),
+    }),
+    route({
+      method: 'get',
+      path: '/api/shift_offers/pending/{emp_id}',
+      tag: 'app',
+      summary: 'Open offers this employee has not answered (offline recovery)',
+      params: EmpParams,
+      response: PendingResponse,
+      errors: ['E_INVALID_PARAM'],
+      handle: ({ params }) => service.pending(params.emp_id),
+    }),
+    route({
+      method: 'get',
+      path: '/api/shift_offers/history/{emp_id}',
+      tag: 'app',
+      summary: "This employee's offers, newest first",
+      params: EmpParams,
+      query: HistoryQuery,
+      response: HistoryResponse,
+      errors: ['E_INVALID_PARAM', 'E_INVALID_QUERY'],
+      handle: ({ params, query }) =>
+        service.history(params.emp_id, query.limit ?? DEFAULT_HISTORY_LIMIT),
+    }),
+    route({
+      method: 'get',
+      path: '/api/shift_offer/{shift_id}/available',
+      tag: 'app',
+      summary: 'Whether a shift can still be taken',
+      params: ShiftParams,
+      response: AvailableResponse,
+      errors: ['E_INVALID_PARAM', 'E_SHIFT_NOT_FOUND'],
+      handle: ({ params }) => service.availability(params.shift_id),
+    }),
+    route({
+      method: 'post',
+      path: '/api/test/send_offer/{emp_id}',
+      tag: 'test',
+      summary: "Send the seed's test offer to one employee",
+      description: `Creates the shift (\`shift_id\`, default ${TEST_SHIFT_ID}) when unknown, with the seed's test details overridden by the optional JSON body, and offers it to the employee: \`sent\` when a device of theirs is connected, \`pending\` when stored for their next connect. Refused with 409 once the shift is assigned or when the employee already answered it.`,
+      params: EmpParams,
+      query: SendOfferQuery,
+      body: SendOfferBody,
+      bodyOptional: true,
+      response: SendOfferResponse,
+      errors: [
+        'E_INVALID_PARAM',
+        'E_INVALID_QUERY',
+        'E_INVALID_BODY',
+        'E_SHIFT_TAKEN',
+        'E_OFFER_ANSWERED',
+      ],
+      handle: async ({ params, query, body }): Promise<SendOfferResponse> => {
+        const shiftId = query.shift_id ?? TEST_SHIFT_ID;
+        const result = await service.sendTestOffer(params.emp_id, shiftId, body ?? {});
+        return {
+          status: result.status === 'sent' ? 'sent' : 'pending',
+          emp_id: params.emp_id,
+          shift_id: shiftId,
+          devices: result.devices,
+        };
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/connections',
+      tag: 'debug',
+      summary: 'Connected employees and pending offers per employee',
+      response: ConnectionsResponse,
+      errors: [],
+      handle: () => service.connections(),
+    }),
+    route({
+      method: 'post',
+      path: '/api/admin/shifts',
+      tag: 'admin',
+      summary: 'Create a shift and optionally offer it to employees',
+      body: CreateShiftRequest,
+      response: OfferResultResponse,
+      status: 201,
+      errors: ['E_BAD_JSON', 'E_INVALID_BODY', 'E_SHIFT_EXISTS'],
+      handle: ({ body }) => {
+        const { offer_to: offerTo, ...shift } = body;
+        return service.createShift(shift, offerTo);
+      },
+    }),
+    route({
+      method: 'get',
+      path: '/api/admin/shifts',
+      tag: 'admin',
+      summary: 'List shifts with their state',
+      query: ShiftListQuery,
+      response: ShiftListResponse,
+      errors: ['E_INVALID_QUERY'],
+      handle: ({ query }) => service.shifts(query.status),
+    }),
+    route({
+      method: 'get',
+      path: '/api/admin/shifts/{id}',
+      tag: 'admin',
+      summary: 'One shift with the state of every offer made for it',
+      params: AdminShiftParams,
+      response: ShiftDetailView,
+      errors: ['E_INVALID_PARAM', 'E_SHIFT_NOT_FOUND'],
+      handle: ({ params }) => service.shiftDetail(params.id),
+    }),
+    route({
+      method: 'post',
+      path: '/api/admin/shifts/{id}/offers',
+      tag: 'admin',
+      summary: 'Offer an existing open shift to more employees',
+      params: AdminShiftParams,
+      body: OfferShiftRequest,
+      response: OfferResultResponse,
+      errors: [
+        'E_BAD_JSON',
+        'E_INVALID_PARAM',
+        'E_INVALID_BODY',
+        'E_SHIFT_NOT_FOUND',
+        'E_SHIFT_TAKEN',
+      ],
+      handle: ({ params, body }) => service.offerShift(params.id, body.emp_ids),
+    }),
+    route({
+      method: 'get',
+      path: '/api/admin/employees',
+      tag: 'admin',
+      summary: 'Who holds what: devices, open offers and assignments per employee',
+      response: EmployeeListResponse,
+      errors: [],
+      handle: () => service.employees(),
+    }),
+    route({
+      method: 'get',
+      path: '/healthz',
+      tag: 'debug',
+      summary: 'Liveness probe',
+      query: NoInput,
+      response: HealthResponse,
+      errors: [],
+      handle: () => ({
+        status: 'ok' as const,
+        uptime_s: Math.round((Date.now() - context.startedAt) / 1000),
+        connections: context.sockets(),
+      }),
+    }),
+  ];
+}

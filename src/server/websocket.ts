@@ -1,0 +1,215 @@
+/**
+ * The WebSocket side: `/ws/{emp_id}` upgrades, replay of open offers on every connect,
+ * heartbeats (JSON `ping` messages and ping frames, as in the ws README's recipe), and frames
+ * from clients that must never crash or stall the server.
+ */
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { type RawData, WebSocket, WebSocketServer } from 'ws';
+import { ERROR_STATUS, type ErrorCode } from '../errors.js';
+import type { OfferService } from '../offers/service.js';
+import { type ErrorMessage, IdParam } from '../protocol/schemas.js';
+import type { LocalHub } from './hub.js';
+import type { Logger } from './log.js';
+
+export interface WebSocketOptions {
+  hub: LocalHub;
+  service: OfferService;
+  log: Logger;
+  /** Milliseconds between heartbeats; 0 turns them off. */
+  heartbeatMs: number;
+  /** Largest frame a client may send; bigger ones close the socket with 1009. */
+  maxFrameBytes: number;
+  /** Bytes queued on a socket beyond which the server stops writing to it and drops it. */
+  maxBufferedBytes: number;
+}
+
+export interface WebSocketSide {
+  /** Open sockets on this instance. */
+  readonly size: number;
+  close(): Promise<void>;
+}
+
+interface Connection {
+  empId: number;
+  alive: boolean;
+}
+
+const PING_FRAME = JSON.stringify({ type: 'ping' });
+const SHUTDOWN_GRACE_MS = 1000;
+const PATH = /^\/ws\/([^/?]*)\/?$/;
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  404: 'Not Found',
+  503: 'Service Unavailable',
+};
+
+/** Refuses an upgrade with a real HTTP status and a JSON body, before any WebSocket exists. */
+function refuse(socket: Duplex, code: ErrorCode, message: string): void {
+  const status = ERROR_STATUS[code];
+  const body = JSON.stringify({ success: false, code, message });
+  socket.end(
+    `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\n` +
+      'Content-Type: application/json\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      'Connection: close\r\n\r\n' +
+      body,
+  );
+}
+
+function errorFrame(code: string, message: string): string {
+  const frame: ErrorMessage = { type: 'error', code, message };
+  return JSON.stringify(frame);
+}
+
+export function attachWebSocket(server: Server, options: WebSocketOptions): WebSocketSide {
+  const { hub, service, log } = options;
+  const wss = new WebSocketServer({
+    noServer: true,
+    clientTracking: false,
+    perMessageDeflate: false,
+    maxPayload: options.maxFrameBytes,
+  });
+  const connections = new Map<WebSocket, Connection>();
+  let closing = false;
+
+  function sendIfRoom(ws: WebSocket, frame: string): void {
+    if (ws.readyState === WebSocket.OPEN && ws.bufferedAmount <= options.maxBufferedBytes) {
+      ws.send(frame);
+    }
+  }
+
+  function onMessage(ws: WebSocket, conn: Connection, data: RawData, isBinary: boolean): void {
+    conn.alive = true; // any frame proves the peer is there
+    if (isBinary) {
+      sendIfRoom(ws, errorFrame('E_BAD_FRAME', 'Binary frames are not accepted; send JSON text.'));
+      return;
+    }
+    let message: unknown;
+    try {
+      message = JSON.parse(data.toString());
+    } catch {
+      sendIfRoom(ws, errorFrame('E_BAD_JSON', 'The frame is not valid JSON.'));
+      return;
+    }
+    const type = (message as { type?: unknown } | null)?.type;
+    if (type === 'pong') return;
+    sendIfRoom(
+      ws,
+      errorFrame(
+        'E_UNKNOWN_TYPE',
+        `Unknown message type ${JSON.stringify(type ?? null)}; clients send only {"type":"pong"}.`,
+      ),
+    );
+  }
+
+  async function replayPending(ws: WebSocket, empId: number): Promise<void> {
+    const offers = await service.pending(empId);
+    if (ws.readyState !== WebSocket.OPEN || offers.length === 0) return;
+    for (const offer of offers) ws.send(JSON.stringify(offer));
+    service.delivered(
+      empId,
+      offers.map((o) => o.shift_id),
+    );
+    log.event({ event: 'replay', emp_id: empId, offers: offers.length });
+  }
+
+  function onConnection(ws: WebSocket, req: IncomingMessage, empId: number): void {
+    const conn: Connection = { empId, alive: true };
+    connections.set(ws, conn);
+    // Join the fan-out before reading the open offers, so an offer made in between is pushed
+    // live or replayed (perhaps both: delivery is at-least-once), never lost.
+    const devices = hub.add(empId, ws);
+    log.event({ event: 'connect', emp_id: empId, devices, from: req.socket.remoteAddress });
+    ws.on('pong', () => {
+      conn.alive = true;
+    });
+    ws.on('message', (data, isBinary) => onMessage(ws, conn, data, isBinary));
+    ws.on('error', (err) => {
+      log.warn('websocket error', { emp_id: empId, error: err.message });
+    });
+    ws.on('close', (code) => {
+      connections.delete(ws);
+      const left = hub.remove(empId, ws);
+      log.event({ event: 'disconnect', emp_id: empId, devices: left, code });
+    });
+    replayPending(ws, empId).catch((err: unknown) => {
+      log.error('could not replay open offers', { emp_id: empId, error: String(err) });
+    });
+  }
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    const path = (req.url ?? '').split('?', 1)[0] ?? '';
+    const match = PATH.exec(path);
+    if (!match) {
+      refuse(socket, 'E_NOT_FOUND', `No WebSocket endpoint at ${path}; connect to /ws/{emp_id}.`);
+      return;
+    }
+    const id = IdParam.safeParse(decodeURIComponentSafe(match[1] ?? ''));
+    if (!id.success) {
+      refuse(socket, 'E_INVALID_PARAM', 'emp_id in /ws/{emp_id} must be a positive integer.');
+      return;
+    }
+    if (closing) {
+      refuse(socket, 'E_UNAVAILABLE', 'The server is shutting down.');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, req, id.data));
+  });
+
+  const heartbeat =
+    options.heartbeatMs > 0
+      ? setInterval(() => {
+          for (const [ws, conn] of connections) {
+            if (!conn.alive) {
+              log.event({ event: 'timeout', emp_id: conn.empId });
+              ws.terminate();
+              continue;
+            }
+            conn.alive = false;
+            ws.ping();
+            sendIfRoom(ws, PING_FRAME);
+          }
+        }, options.heartbeatMs)
+      : undefined;
+  heartbeat?.unref();
+
+  return {
+    get size() {
+      return connections.size;
+    },
+    async close() {
+      closing = true;
+      if (heartbeat) clearInterval(heartbeat);
+      const open = [...connections.keys()];
+      await Promise.all(
+        open.map(
+          (ws) =>
+            new Promise<void>((resolve) => {
+              if (ws.readyState === WebSocket.CLOSED) {
+                resolve();
+                return;
+              }
+              const timer = setTimeout(() => ws.terminate(), SHUTDOWN_GRACE_MS);
+              ws.once('close', () => {
+                clearTimeout(timer);
+                resolve();
+              });
+              ws.close(1001, 'server shutting down');
+            }),
+        ),
+      );
+      wss.close();
+    },
+  };
+}
+
+function decodeURIComponentSafe(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
