@@ -1,0 +1,79 @@
+/** First come, first served under real concurrency: one winner, everyone else told. */
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import type { ShiftServer } from '../src/server/create-server.js';
+import { connect, get, post, respond, startServer, type TestClient } from './helpers.js';
+
+let server: ShiftServer;
+let clients: TestClient[] = [];
+beforeEach(async () => {
+  server = await startServer();
+});
+afterEach(async () => {
+  for (const c of clients) c.close();
+  clients = [];
+  await server.close();
+});
+
+it('gives a shift accepted by 50 employees at once to exactly one, and tells the other 49', async () => {
+  const SHIFT = 5000;
+  const employees = Array.from({ length: 50 }, (_, i) => 1000 + i);
+  const created = await post(server, '/api/admin/shifts', {
+    id: SHIFT,
+    date: '2026-03-01',
+    start_time: '07:00',
+    end_time: '15:00',
+    location_name: 'Riverside',
+    offer_to: employees,
+  });
+  expect(created.status).toBe(201);
+  clients = await Promise.all(employees.map((id) => connect(server, id)));
+  await Promise.all(clients.map((c) => c.offer(SHIFT)));
+
+  const answers = await Promise.all(employees.map((id) => respond(server, id, SHIFT, 'accepted')));
+
+  expect(answers.every((a) => a.status === 200)).toBe(true);
+  const winners = answers.filter((a) => a.body.assigned === true);
+  expect(winners).toHaveLength(1);
+  const winner = winners[0]?.body.emp_id as number;
+  const losers = answers.filter((a) => a.body.assigned === false);
+  expect(losers).toHaveLength(49);
+  for (const l of losers) {
+    expect(l.body).toMatchObject({ success: true, outcome: 'taken' });
+    expect(l.body.message).toMatch(/taken/);
+  }
+
+  const results = await Promise.all(clients.map((c) => c.result(SHIFT)));
+  const statuses = results.map((r) => r.status);
+  expect(statuses.filter((s) => s === 'assigned')).toHaveLength(1);
+  expect(statuses.filter((s) => s === 'taken')).toHaveLength(49);
+  expect(results[employees.indexOf(winner)]?.status).toBe('assigned');
+
+  const shift = await get(server, `/api/admin/shifts/${SHIFT}`);
+  expect(shift.body).toMatchObject({ status: 'assigned', assigned_to: [winner] });
+  expect(shift.body.offers).toMatchObject({ total: 50, open: 0, accepted: 50 });
+  expect((await get(server, `/api/shift_offer/${SHIFT}/available`)).body.available).toBe(false);
+});
+
+it('keeps the winner single when retries and rejections race the acceptances', async () => {
+  const SHIFT = 6000;
+  const employees = Array.from({ length: 20 }, (_, i) => 2000 + i);
+  await post(server, '/api/admin/shifts', {
+    id: SHIFT,
+    date: '2026-03-02',
+    start_time: '07:00',
+    end_time: '15:00',
+    offer_to: employees,
+  });
+  const calls = employees.flatMap((id, i) => {
+    const response = i % 4 === 0 ? 'rejected' : 'accepted';
+    return [respond(server, id, SHIFT, response), respond(server, id, SHIFT, response)];
+  });
+  const answers = await Promise.all(calls);
+  expect(answers.every((a) => a.status === 200)).toBe(true);
+  const winners = new Set(answers.filter((a) => a.body.assigned).map((a) => a.body.emp_id));
+  expect(winners.size).toBe(1);
+  // Each employee's two calls agree with each other.
+  for (let i = 0; i < answers.length; i += 2) {
+    expect(answers[i]?.body.outcome).toBe(answers[i + 1]?.body.outcome);
+  }
+});
