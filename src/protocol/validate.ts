@@ -23,7 +23,10 @@ export function describeIssues(error: z.ZodError): Issue[] {
 function humanise(issue: z.core.$ZodIssue): string {
   switch (issue.code) {
     case 'invalid_type':
-      return issue.input === undefined ? 'is required' : `must be ${article(issue.expected)}`;
+      // zod leaves the input out of issues; its message names what it received.
+      return issue.message.endsWith('received undefined')
+        ? 'is required'
+        : `must be ${article(issue.expected)}`;
     case 'invalid_value':
       return `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`;
     case 'unrecognized_keys':
