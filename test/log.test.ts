@@ -16,7 +16,7 @@ describe('the log', () => {
     log.event({ event: 'offer', shift_id: 456, emp_id: 123, status: 'sent', devices: 1 });
     log.flush();
     expect(out.lines).toEqual([
-      '15:30:00.123 offer        shift_id=456 emp_id=123 status=sent devices=1',
+      '15:30:00.123 offer         shift_id=456 emp_id=123 status=sent devices=1',
     ]);
   });
 

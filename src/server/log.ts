@@ -130,7 +130,7 @@ function prettyLine(
   message?: string,
 ): string {
   const style = EVENT_STYLE[level === 'info' ? event : level === 'warn' ? 'warning' : 'error'];
-  const label = (style ? style(c) : c.white)(event.padEnd(12));
+  const label = (style ? style(c) : c.white)(event.padEnd(13));
   const clock = c.dim(time.toISOString().slice(11, 23));
   const detail = Object.entries(fields)
     .filter(([, v]) => v !== undefined)
