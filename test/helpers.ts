@@ -71,8 +71,8 @@ export function respond(
   });
 }
 
-/** Resolves when `check` returns true, re-checking on `emitter` events; rejects after a timeout. */
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+/** Resolves or rejects with `promise`, or rejects naming `what` after `ms`. */
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);

@@ -105,7 +105,8 @@ async function serve(flags: ServeFlags): Promise<void> {
 
   const lan = flags.host === '0.0.0.0' || flags.host === '::' ? lanAddresses() : [];
   if (flags.logFormat === 'json') {
-    log.event({
+    // Scripts wait for this line to learn the address, so it is printed even with --quiet.
+    log.always({
       event: 'listening',
       version: VERSION,
       url: server.url,

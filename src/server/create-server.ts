@@ -84,9 +84,6 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
   });
 
   try {
-    const fixturesLoaded = options.fixtures
-      ? await loadFixtures(store, options.fixtures, clock.now())
-      : false;
     const hub = createLocalHub({
       maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
       onSlowConsumer: (empId) => log.warn('dropping a slow consumer', { emp_id: empId }),
@@ -116,7 +113,17 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
       else socket.destroy();
     });
 
-    await listen(server, options.port ?? 0, host);
+    try {
+      await listen(server, options.port ?? 0, host);
+    } catch (err) {
+      await ws.close();
+      throw err;
+    }
+    // After listen, so a start that fails (say, the port is taken) leaves the database as it was.
+    // The SQLite store answers synchronously, so no request is served before this completes.
+    const fixturesLoaded = options.fixtures
+      ? await loadFixtures(store, options.fixtures, clock.now())
+      : false;
     const port = (server.address() as AddressInfo).port;
     const base = `${hostForUrl(host)}:${port}`;
 

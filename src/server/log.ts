@@ -9,6 +9,8 @@ import type { EventSink, OfferEvent } from '../offers/ports.js';
 export type LogFormat = 'pretty' | 'json';
 
 export interface Logger extends EventSink {
+  /** An event printed whatever the level (the `listening` line scripts wait for). */
+  always(e: OfferEvent): void;
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
@@ -32,6 +34,7 @@ const LEVELS = { info: 0, warn: 1, error: 2, silent: 3 } as const;
 
 /** A logger that says nothing, for library use and tests. */
 export const silentLogger: Logger = {
+  always() {},
   event() {},
   info() {},
   warn() {},
@@ -76,8 +79,9 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     event: string,
     fields: Record<string, unknown>,
     message?: string,
+    force = false,
   ): void => {
-    if (LEVELS[level] < threshold) return;
+    if (LEVELS[level] < threshold && !force) return;
     const time = now();
     if (format === 'json') {
       const record = {
@@ -94,6 +98,9 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   };
 
   return {
+    always({ event, ...fields }: OfferEvent) {
+      write('info', event, fields, undefined, true);
+    },
     event({ event, ...fields }: OfferEvent) {
       write('info', event, fields);
     },

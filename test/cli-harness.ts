@@ -1,0 +1,124 @@
+/** Runs the real `shiftctl` binary as a user would: piped, or (later) in a pseudo-terminal. */
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { afterEach } from 'vitest';
+import { withTimeout } from './helpers.js';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const BIN = join(ROOT, 'bin', 'shiftctl.js');
+export const VERSION = (
+  JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }
+).version;
+export const WAIT_MS = 10_000;
+export const ESC = '\u001b[';
+export const STACK_FRAME = '    at ';
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function within<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
+  return withTimeout(promise, ms, what);
+}
+
+/** A user's shell: no forced or disabled colour, no SHIFTCTL_* defaults. */
+export function userEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const key of ['FORCE_COLOR', 'NO_COLOR', 'SHIFTCTL_PORT', 'SHIFTCTL_HOST', 'SHIFTCTL_DB']) {
+    delete env[key];
+  }
+  return env;
+}
+
+const running = new Set<Cli>();
+
+/** One run of `node bin/shiftctl.js ...` with stdout and stderr piped (so not a TTY). */
+export class Cli {
+  readonly child: ChildProcessByStdio<null, Readable, Readable>;
+  readonly done: Promise<Exit>;
+  stdout = '';
+  stderr = '';
+  private exited = false;
+  private waiters: Array<() => void> = [];
+
+  constructor(args: string[], env: NodeJS.ProcessEnv = {}) {
+    this.child = spawn(process.execPath, [BIN, ...args], {
+      cwd: ROOT,
+      env: { ...userEnv(), ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    running.add(this);
+    this.child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stdout += chunk;
+      this.wake();
+    });
+    this.child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stderr += chunk;
+    });
+    this.done = new Promise((resolve) => {
+      this.child.once('close', (code, signal) => {
+        this.exited = true;
+        running.delete(this);
+        this.wake();
+        resolve({ code, signal, stdout: this.stdout, stderr: this.stderr });
+      });
+    });
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Complete lines written to stdout so far. */
+  lines(): string[] {
+    return this.stdout.split('\n').slice(0, -1);
+  }
+
+  /** Waits for a complete stdout line that matches (written before or after the call). */
+  line(match: (line: string) => boolean, what: string): Promise<string> {
+    return within(
+      new Promise<string>((resolve, reject) => {
+        const check = () => {
+          const found = this.lines().find(match);
+          if (found !== undefined) return resolve(found);
+          if (this.exited) {
+            return reject(new Error(`exited before ${what}; stderr: ${this.stderr}`));
+          }
+          this.waiters.push(check);
+        };
+        check();
+      }),
+      what,
+    );
+  }
+
+  /** Sends a signal and waits for the process to end. */
+  stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<Exit> {
+    this.child.kill(signal);
+    return within(this.done, `exit after ${signal}`);
+  }
+}
+
+/** Runs a command that is expected to end by itself. */
+export function run(...args: string[]): Promise<Exit> {
+  return within(new Cli(args).done, `shiftctl ${args.join(' ')} to exit`);
+}
+
+/** Starts `serve --log-format json` and waits for its "listening" line to learn the URL. */
+export async function serveJson(...args: string[]): Promise<{ cli: Cli; url: string }> {
+  const cli = new Cli(['serve', '--port', '0', '--log-format', 'json', ...args]);
+  const line = await cli.line((l) => l.includes('"event":"listening"'), 'the "listening" line');
+  return { cli, url: (JSON.parse(line) as { url: string }).url };
+}
+
+afterEach(async () => {
+  await Promise.all([...running].map((cli) => cli.stop('SIGKILL')));
+});

@@ -1,0 +1,130 @@
+/** Offers and answers are on disk once acknowledged: they survive a clean restart and `kill -9`. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DEMO_FIXTURES_PATH, readFixtures } from '../src/fixtures.js';
+import { createServer, type ShiftServer } from '../src/server/create-server.js';
+import { serveJson } from './cli-harness.js';
+import { get, post, respond } from './helpers.js';
+
+let dir: string;
+let db: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'shiftctl-durability-'));
+  db = join(dir, 'shifts.db');
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** What an employee's app can see about the given shifts. */
+async function snapshot(server: ShiftServer, empId: number, shiftIds: number[]) {
+  return {
+    pending: (await get(server, `/api/shift_offers/pending/${empId}`)).body,
+    history: (await get(server, `/api/shift_offers/history/${empId}`)).body,
+    available: await Promise.all(
+      shiftIds.map(async (id) => (await get(server, `/api/shift_offer/${id}/available`)).body),
+    ),
+  };
+}
+
+describe('a restart of the library server on the same file', () => {
+  const servers: ShiftServer[] = [];
+  const start = async (options: Parameters<typeof createServer>[0] = {}) => {
+    const server = await createServer({ port: 0, db, heartbeatSeconds: 0, ...options });
+    servers.push(server);
+    return server;
+  };
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => s.close()));
+  });
+
+  it('keeps pending offers, history, availability and the outcome of every answer', async () => {
+    const first = await start();
+    for (const shift of [1, 2, 3]) await post(first, `/api/test/send_offer/7?shift_id=${shift}`);
+    await post(first, '/api/test/send_offer/8?shift_id=2');
+    const accepted = await respond(first, 7, 2, 'accepted');
+    expect(accepted.body).toMatchObject({ assigned: true, outcome: 'assigned' });
+    const rejected = await respond(first, 7, 3, 'rejected');
+    expect(rejected.body).toMatchObject({ assigned: false, outcome: 'rejected' });
+    const before7 = await snapshot(first, 7, [1, 2, 3]);
+    const before8 = await snapshot(first, 8, [2]);
+    expect(before7.pending.map((o: { shift_id: number }) => o.shift_id)).toEqual([1]);
+    expect(before8.pending).toEqual([]);
+    await first.close();
+
+    const second = await start({ fixtures: await readFixtures(DEMO_FIXTURES_PATH) });
+    expect(second.fixturesLoaded).toBe(false);
+    expect(await snapshot(second, 7, [1, 2, 3])).toEqual(before7);
+    expect(await snapshot(second, 8, [2])).toEqual(before8);
+
+    const retryAccept = await respond(second, 7, 2, 'accepted');
+    expect(retryAccept.status).toBe(200);
+    expect(retryAccept.body).toEqual(accepted.body);
+    expect((await respond(second, 7, 3, 'rejected')).body).toEqual(rejected.body);
+    const change = await respond(second, 7, 2, 'rejected');
+    expect(change.status).toBe(409);
+    expect(change.body).toMatchObject({ success: false, code: 'E_ANSWER_CONFLICT' });
+    const late = await respond(second, 8, 2, 'accepted');
+    expect(late.body).toMatchObject({ success: true, assigned: false, outcome: 'taken' });
+
+    // The demo data was not loaded on top of the existing data.
+    expect((await get(second, '/api/shift_offer/1001/available')).status).toBe(404);
+    expect((await get(second, '/api/shift_offers/pending/123')).body).toEqual([]);
+  });
+
+  it('loads fixtures into an empty file once, and never resets answers on restart', async () => {
+    const fixtures = await readFixtures(DEMO_FIXTURES_PATH);
+    const first = await start({ fixtures });
+    expect(first.fixturesLoaded).toBe(true);
+    const pendingBefore = (await get(first, '/api/shift_offers/pending/123')).body;
+    expect(pendingBefore.map((o: { shift_id: number }) => o.shift_id)).toContain(1001);
+    const accepted = await respond(first, 123, 1001, 'accepted');
+    expect(accepted.body).toMatchObject({ assigned: true });
+    await first.close();
+
+    const second = await start({ fixtures });
+    expect(second.fixturesLoaded).toBe(false);
+    const pendingAfter = (await get(second, '/api/shift_offers/pending/123')).body;
+    expect(pendingAfter).toEqual(
+      pendingBefore.filter((o: { shift_id: number }) => o.shift_id !== 1001),
+    );
+    expect((await get(second, '/api/shift_offer/1001/available')).body).toMatchObject({
+      available: false,
+    });
+    expect((await respond(second, 123, 1001, 'accepted')).body).toEqual(accepted.body);
+  });
+});
+
+/** Spawns `shiftctl serve` on the test's file and waits for its JSON "listening" line. */
+function spawnServer() {
+  return serveJson('--db', db, '--no-fixtures');
+}
+
+describe('a server killed with SIGKILL right after it answered', () => {
+  it('still has the accepted shift assigned and the other offer pending', async () => {
+    const first = await spawnServer();
+    expect((await post(first, '/api/test/send_offer/5?shift_id=9')).body.status).toBe('pending');
+    expect((await post(first, '/api/test/send_offer/5?shift_id=10')).body.status).toBe('pending');
+    const accepted = await respond(first, 5, 9, 'accepted');
+    const killed = await first.cli.stop('SIGKILL');
+    expect(killed.signal).toBe('SIGKILL');
+    expect(accepted.status).toBe(200);
+    expect(accepted.body).toMatchObject({ success: true, assigned: true, outcome: 'assigned' });
+
+    const second = await spawnServer();
+    expect((await get(second, '/api/shift_offer/9/available')).body).toMatchObject({
+      available: false,
+      status: 'assigned',
+    });
+    const retry = await respond(second, 5, 9, 'accepted');
+    expect(retry.status).toBe(200);
+    expect(retry.body).toEqual(accepted.body);
+    const pending = (await get(second, '/api/shift_offers/pending/5')).body;
+    expect(pending).toEqual([expect.objectContaining({ type: 'shift_offer', shift_id: 10 })]);
+    expect((await get(second, '/api/shift_offer/10/available')).body).toMatchObject({
+      available: true,
+    });
+  });
+});
