@@ -1,5 +1,11 @@
 /** Pure conversions from store records to the wire shapes of PROTOCOL.md. */
-import type { HistoryItem, OfferState, ShiftOfferMessage, ShiftView } from '../protocol/schemas.js';
+import {
+  detailsOf,
+  type HistoryItem,
+  type OfferState,
+  type ShiftOfferMessage,
+  type ShiftView,
+} from '../protocol/schemas.js';
 import type { OfferedShift, OfferRecord, ShiftRecord, ShiftSummary } from '../store/types.js';
 
 const OPTIONAL_FIELDS = ['location_name', 'client_name', 'service_type', 'description'] as const;
@@ -47,13 +53,7 @@ export function toHistoryItem({ shift, offer }: OfferedShift): HistoryItem {
 export function toShiftView({ shift, assignedTo, offers }: ShiftSummary): ShiftView {
   const view: ShiftView = {
     id: shift.id,
-    date: shift.date,
-    start_time: shift.start_time,
-    end_time: shift.end_time,
-    location_name: shift.location_name ?? null,
-    client_name: shift.client_name ?? null,
-    service_type: shift.service_type ?? null,
-    description: shift.description ?? null,
+    ...detailsOf(shift),
     status: shift.status,
     assigned_to: assignedTo,
     created_at: isoTime(shift.createdAt),

@@ -46,6 +46,21 @@ export const ShiftDetails = z.object({
 });
 export type ShiftDetails = z.infer<typeof ShiftDetails>;
 
+/** The details of a shift with every optional field present, as `null` when absent. */
+export function detailsOf(
+  shift: ShiftDetails,
+): Required<{ [K in keyof ShiftDetails]: Exclude<ShiftDetails[K], undefined> }> {
+  return {
+    date: shift.date,
+    start_time: shift.start_time,
+    end_time: shift.end_time,
+    location_name: shift.location_name ?? null,
+    client_name: shift.client_name ?? null,
+    service_type: shift.service_type ?? null,
+    description: shift.description ?? null,
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Server -> app, over the WebSocket
 

@@ -8,7 +8,13 @@
  */
 import Database from 'better-sqlite3';
 import { ShiftctlError } from '../errors.js';
-import type { OfferResponse, Outcome, ShiftDetails, ShiftStatus } from '../protocol/schemas.js';
+import {
+  detailsOf,
+  type OfferResponse,
+  type Outcome,
+  type ShiftDetails,
+  type ShiftStatus,
+} from '../protocol/schemas.js';
 import type {
   ClaimResult,
   Employee,
@@ -150,15 +156,15 @@ const JOINED_COLUMNS = `${SHIFT_COLUMNS}, ${OFFER_COLUMNS.replace(/o\.(\w+)/g, '
 function toOffered(row: JoinedRow): OfferedShift {
   return {
     shift: toShift(row),
-    offer: {
-      shiftId: row.o_shift_id,
-      empId: row.o_emp_id,
-      sentAt: row.o_sent_at,
-      deliveredAt: row.o_delivered_at,
-      answeredAt: row.o_answered_at,
+    offer: toOffer({
+      shift_id: row.o_shift_id,
+      emp_id: row.o_emp_id,
+      sent_at: row.o_sent_at,
+      delivered_at: row.o_delivered_at,
+      answered_at: row.o_answered_at,
       response: row.o_response,
       outcome: row.o_outcome,
-    },
+    }),
   };
 }
 
@@ -339,13 +345,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     async createShift(shift: NewShift, at: number) {
       const row = stmt.insertShift.get({
         id: shift.id ?? null,
-        date: shift.date,
-        start_time: shift.start_time,
-        end_time: shift.end_time,
-        location_name: shift.location_name ?? null,
-        client_name: shift.client_name ?? null,
-        service_type: shift.service_type ?? null,
-        description: shift.description ?? null,
+        ...detailsOf(shift),
         slots: shift.slots ?? 1,
         created_at: at,
       }) as ShiftRow | undefined;
