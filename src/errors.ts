@@ -26,12 +26,30 @@ export const ERROR_STATUS = {
   E_FIXTURES: 400,
   E_LISTEN: 500,
   E_DATABASE: 500,
+  /** The server could not be reached, or `listen` gave up reconnecting. */
+  E_UNREACHABLE: 503,
+  /** The server answered, but not with what the contract says. */
+  E_BAD_RESPONSE: 502,
+  /** The server refused a request (any 4xx); the server's own code is in `serverCode`. */
+  E_REFUSED: 400,
+  /** The server failed a request (any 5xx). */
+  E_SERVER_ERROR: 500,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
-/** Exit codes of the `shiftctl` binary: 2 for a usage or input mistake, 1 for anything else. */
-export const EXIT = { OK: 0, FAILURE: 1, USAGE: 2 } as const;
+/**
+ * Exit codes of the `shiftctl` binary: 2 for a usage or input mistake, 3 when the server cannot
+ * be reached, 4 when the server refused the request, 1 for anything else.
+ */
+export const EXIT = { OK: 0, FAILURE: 1, USAGE: 2, UNREACHABLE: 3, REFUSED: 4 } as const;
+
+const EXIT_FOR: Partial<Record<ErrorCode, number>> = {
+  E_UNREACHABLE: EXIT.UNREACHABLE,
+  E_REFUSED: EXIT.REFUSED,
+  E_SERVER_ERROR: EXIT.FAILURE,
+  E_BAD_RESPONSE: EXIT.FAILURE,
+};
 
 export class ShiftctlError extends Error {
   readonly code: ErrorCode;
@@ -50,7 +68,20 @@ export class ShiftctlError extends Error {
   }
 
   get exitCode(): number {
-    return this.status < 500 ? EXIT.USAGE : EXIT.FAILURE;
+    return EXIT_FOR[this.code] ?? (this.status < 500 ? EXIT.USAGE : EXIT.FAILURE);
+  }
+}
+
+/** An error answer from a server: its HTTP status and its own code, when it gave one. */
+export class ApiError extends ShiftctlError {
+  readonly httpStatus: number;
+  readonly serverCode: string | undefined;
+
+  constructor(httpStatus: number, serverCode: string | undefined, message: string) {
+    super(httpStatus < 500 ? 'E_REFUSED' : 'E_SERVER_ERROR', message);
+    this.name = 'ApiError';
+    this.httpStatus = httpStatus;
+    this.serverCode = serverCode;
   }
 }
 

@@ -2,7 +2,13 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT, isShiftctlError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { registerHistory } from './history.js';
+import { registerListen } from './listen.js';
+import { registerPending } from './pending.js';
+import { registerRespond } from './respond.js';
+import { registerSendOffer } from './send-offer.js';
 import { registerServe } from './serve.js';
+import { registerStatus } from './status.js';
 
 export function buildProgram(): Command {
   const program = new Command('shiftctl')
@@ -11,6 +17,12 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerServe(program);
+  registerListen(program);
+  registerSendOffer(program);
+  registerPending(program);
+  registerHistory(program);
+  registerRespond(program);
+  registerStatus(program);
   return program;
 }
 

@@ -1,0 +1,52 @@
+/** The options every client command shares: where the server is, how to authenticate, --json. */
+import { type Command, Option } from 'commander';
+import { type ApiClient, createApiClient } from '../client/api.js';
+import { type Endpoints, parseHeaders, resolveEndpoints } from '../client/endpoints.js';
+
+export interface ClientFlags {
+  url?: string;
+  wsUrl?: string;
+  apiUrl?: string;
+  token?: string;
+  header: string[];
+  json?: boolean;
+}
+
+export interface ClientContext {
+  endpoints: Endpoints;
+  api: ApiClient;
+  token: string | undefined;
+  headers: Record<string, string>;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+/** Adds --url, --ws-url, --api-url, --token, -H and --json to a command. */
+export function withClientOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option('--url <url>', 'server base URL; wsUrl and apiUrl are derived from it')
+        .env('SHIFTCTL_URL')
+        .default('http://localhost:8000'),
+    )
+    .option('--ws-url <url>', 'WebSocket base (the app\'s wsUrl), e.g. ws://host:8000/ws')
+    .option('--api-url <url>', "HTTP base (the app's apiUrl), e.g. http://host:8000/api")
+    .addOption(
+      new Option('--token <token>', 'sent as ?token= on the WebSocket and as a bearer header').env(
+        'SHIFTCTL_TOKEN',
+      ),
+    )
+    .option('-H, --header <header>', 'extra HTTP header "Name: value" (repeatable)', collect, [])
+    .option('--json', 'print one JSON object per line');
+}
+
+export function clientFrom(flags: ClientFlags): ClientContext {
+  const endpoints = resolveEndpoints(flags);
+  const headers = parseHeaders(flags.header);
+  return {
+    endpoints,
+    headers,
+    token: flags.token,
+    api: createApiClient({ apiUrl: endpoints.apiUrl, token: flags.token, headers }),
+  };
+}

@@ -1,0 +1,5 @@
+import type { Command } from 'commander';
+
+export function registerRespond(_program: Command): void {
+  // TODO
+}

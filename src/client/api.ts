@@ -1,0 +1,132 @@
+/**
+ * The HTTP half of the app's client: the calls the app makes, plus the test and admin calls the
+ * CLI needs. Answers are checked against the protocol schemas, so a server that breaks the
+ * contract gets a clear error instead of a confusing crash further on.
+ */
+import type { z } from 'zod';
+import { ApiError, ShiftctlError } from '../errors.js';
+import {
+  AvailableResponse,
+  ConnectionsResponse,
+  type CreateShiftRequest,
+  HistoryResponse,
+  OfferResultResponse,
+  PendingResponse,
+  type RespondRequest,
+  RespondResponse,
+  type SendOfferBody,
+  SendOfferResponse,
+  ShiftListResponse,
+} from '../protocol/schemas.js';
+import { describeIssues, summariseIssues } from '../protocol/validate.js';
+
+export interface ApiClientOptions {
+  apiUrl: string;
+  /** Sent as `Authorization: Bearer <token>`. */
+  token?: string | undefined;
+  headers?: Record<string, string>;
+  /** Per-request timeout. Default 10 s. */
+  timeoutMs?: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+
+// The seed's Python server answers these without shiftctl's extra fields; accept that.
+const SentOffer = SendOfferResponse.partial({ devices: true });
+const Connections = ConnectionsResponse.partial({ sockets: true, employees: true });
+
+function reasonOf(err: unknown): string {
+  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  switch (cause?.code) {
+    case 'ECONNREFUSED':
+      return 'connection refused';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'unknown host';
+    case 'ECONNRESET':
+      return 'connection reset';
+  }
+  if ((err as Error).name === 'TimeoutError') return 'timed out';
+  return cause?.message ?? (err as Error).message;
+}
+
+export type ApiClient = ReturnType<typeof createApiClient>;
+
+export function createApiClient(options: ApiClientOptions) {
+  const base = options.apiUrl.replace(/\/+$/, '');
+  const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+
+  async function call<S extends z.ZodType>(
+    method: 'GET' | 'POST',
+    path: string,
+    schema: S,
+    body?: unknown,
+  ): Promise<z.output<S>> {
+    const url = `${base}${path}`;
+    let res: Response;
+    try {
+      res = await fetch(url, {
+        method,
+        headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
+      });
+    } catch (err) {
+      throw new ShiftctlError(
+        'E_UNREACHABLE',
+        `Cannot reach the server at ${base} (${reasonOf(err)}). Is it running? Set the address with --url.`,
+      );
+    }
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    if (res.status !== 200 && res.status !== 201) {
+      const error = json as { code?: unknown; message?: unknown; detail?: unknown } | undefined;
+      const code = typeof error?.code === 'string' ? error.code : undefined;
+      const said =
+        typeof error?.message === 'string'
+          ? error.message
+          : typeof error?.detail === 'string'
+            ? error.detail
+            : text.slice(0, 200) || res.statusText;
+      throw new ApiError(res.status, code, `${method} ${path}: ${res.status}${code ? ` ${code}` : ''}: ${said}`);
+    }
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
+      throw new ShiftctlError(
+        'E_BAD_RESPONSE',
+        `${method} ${path}: the server's answer does not follow the contract: ${summariseIssues(describeIssues(parsed.error))}`,
+      );
+    }
+    return parsed.data;
+  }
+
+  return {
+    apiUrl: base,
+    pending: (empId: number) => call('GET', `/shift_offers/pending/${empId}`, PendingResponse),
+    history: (empId: number, limit?: number) =>
+      call(
+        'GET',
+        `/shift_offers/history/${empId}${limit === undefined ? '' : `?limit=${limit}`}`,
+        HistoryResponse,
+      ),
+    respond: (answer: RespondRequest) =>
+      call('POST', '/shift_offer/respond', RespondResponse, answer),
+    available: (shiftId: number) =>
+      call('GET', `/shift_offer/${shiftId}/available`, AvailableResponse),
+    sendTestOffer: (empId: number, shiftId: number, body?: z.input<typeof SendOfferBody>) =>
+      call('POST', `/test/send_offer/${empId}?shift_id=${shiftId}`, SentOffer, body),
+    connections: () => call('GET', '/connections', Connections),
+    shifts: (status?: 'open' | 'assigned') =>
+      call('GET', `/admin/shifts${status ? `?status=${status}` : ''}`, ShiftListResponse),
+    createShift: (shift: z.input<typeof CreateShiftRequest>) =>
+      call('POST', '/admin/shifts', OfferResultResponse, shift),
+    offerShift: (shiftId: number, empIds: number[]) =>
+      call('POST', `/admin/shifts/${shiftId}/offers`, OfferResultResponse, { emp_ids: empIds }),
+  };
+}

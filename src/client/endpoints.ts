@@ -1,0 +1,67 @@
+/** Where a client talks to: the app's `wsUrl` and `apiUrl`, derived the way its config does. */
+import { ShiftctlError } from '../errors.js';
+
+export const DEFAULT_URL = 'http://localhost:8000';
+
+export interface EndpointOptions {
+  /** Server base, e.g. `http://localhost:8000`; `wsUrl` and `apiUrl` are derived from it. */
+  url?: string | undefined;
+  wsUrl?: string | undefined;
+  apiUrl?: string | undefined;
+}
+
+export interface Endpoints {
+  /** e.g. `ws://localhost:8000/ws`; a client connects to `${wsUrl}/${emp_id}`. */
+  wsUrl: string;
+  /** e.g. `http://localhost:8000/api`. */
+  apiUrl: string;
+}
+
+function parseUrl(value: string, what: string, protocols: string[]): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ShiftctlError('E_USAGE', `${what} is not a URL: ${value}`);
+  }
+  if (!protocols.includes(url.protocol)) {
+    throw new ShiftctlError(
+      'E_USAGE',
+      `${what} must start with ${protocols.map((p) => `${p}//`).join(' or ')}: ${value}`,
+    );
+  }
+  return url;
+}
+
+const trimSlash = (s: string): string => s.replace(/\/+$/, '');
+
+/**
+ * `--url http://host:8000` gives `ws://host:8000/ws` and `http://host:8000/api`
+ * (`https` gives `wss`); `--ws-url` and `--api-url` override either one.
+ */
+export function resolveEndpoints(options: EndpointOptions): Endpoints {
+  const base = parseUrl(options.url ?? DEFAULT_URL, '--url', ['http:', 'https:', 'ws:', 'wss:']);
+  const secure = base.protocol === 'https:' || base.protocol === 'wss:';
+  const root = `${base.host}${trimSlash(base.pathname)}`;
+  const wsUrl = options.wsUrl
+    ? trimSlash(parseUrl(options.wsUrl, '--ws-url', ['ws:', 'wss:']).href)
+    : `${secure ? 'wss' : 'ws'}://${root}/ws`;
+  const apiUrl = options.apiUrl
+    ? trimSlash(parseUrl(options.apiUrl, '--api-url', ['http:', 'https:']).href)
+    : `${secure ? 'https' : 'http'}://${root}/api`;
+  return { wsUrl, apiUrl };
+}
+
+/** Parses repeated `-H "Name: value"` options into a header record. */
+export function parseHeaders(lines: readonly string[]): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const line of lines) {
+    const colon = line.indexOf(':');
+    const name = colon > 0 ? line.slice(0, colon).trim() : '';
+    if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
+      throw new ShiftctlError('E_USAGE', `-H expects "Name: value", got: ${line}`);
+    }
+    headers[name] = line.slice(colon + 1).trim();
+  }
+  return headers;
+}
