@@ -1,5 +1,302 @@
-import type { Command } from 'commander';
+/**
+ * `shiftctl listen <emp_id>`: the app in a terminal. The session (src/client/session.ts) does
+ * the work; this file turns flags into a session and its events into lines, prompts or JSON.
+ */
+import { setTimeout as delay } from 'node:timers/promises';
+import { AbortPromptError, ExitPromptError } from '@inquirer/core';
+import type { ChalkInstance } from 'chalk';
+import { type Command, Option } from 'commander';
+import { DEFAULT_MAX_RETRIES } from '../client/backoff.js';
+import { type OfferLike, renderCard } from '../client/card.js';
+import { socketUrl } from '../client/connection.js';
+import { createSession, type Decider, type Decision, type ListenEvent } from '../client/session.js';
+import { EXIT } from '../errors.js';
+import type { OfferResponse } from '../protocol/schemas.js';
+import { type ClientFlags, clientFrom, withClientOptions } from './client-options.js';
+import { keyPrompt } from './key-prompt.js';
+import { chalkFor, type Stream } from './output.js';
+import { integerIn } from './parse.js';
 
-export function registerListen(_program: Command): void {
-  // TODO
+interface ListenFlags extends ClientFlags {
+  auto?: OfferResponse;
+  delay: number;
+  once?: boolean;
+  bell: boolean;
+  maxRetries: number;
+}
+
+const AUTO = { accept: 'accepted', reject: 'rejected' } as const;
+
+export function registerListen(program: Command): void {
+  withClientOptions(
+    program
+      .command('listen')
+      .description('connect as an employee, like the app: show offers, answer them, reconnect')
+      .argument('<emp_id>', 'employee id', integerIn(1, Number.MAX_SAFE_INTEGER)),
+  )
+    .addOption(
+      new Option('--auto <answer>', 'answer every offer without asking: accept or reject')
+        .choices(['accept', 'reject'])
+        .argParser((v) => {
+          if (v !== 'accept' && v !== 'reject') throw new Error('expected accept or reject');
+          return AUTO[v];
+        }),
+    )
+    .option(
+      '--delay <ms>',
+      'with --auto, wait this long before answering',
+      integerIn(0, 3_600_000),
+      0,
+    )
+    .option('--once', 'exit after the first offer is handled')
+    .option('--no-bell', 'do not ring the terminal bell on a new offer')
+    .option(
+      '--max-retries <n>',
+      'reconnect attempts before giving up (2, 4, 8, 16, then 30 s apart)',
+      integerIn(0, 1000),
+      DEFAULT_MAX_RETRIES,
+    )
+    .addHelpText(
+      'after',
+      `
+Keys at the prompt: a accept, r reject, s skip for now (it stays pending). Ctrl-C quits.
+Without a terminal on stdin (and without --auto) offers are printed, never prompted.
+
+Examples:
+  $ shiftctl listen 123
+  $ shiftctl listen 123 --url https://staging.example.com --token "$TOKEN"
+  $ shiftctl listen 124 --auto accept --delay 200 --json`,
+    )
+    .action(async (empId: number, flags: ListenFlags) => {
+      process.exitCode = await listen(empId, flags);
+    });
+}
+
+function timeScale(): number {
+  // Undocumented for users: lets the tests run the real reconnect schedule quickly.
+  const scale = Number(process.env.SHIFTCTL_TIME_SCALE);
+  return Number.isFinite(scale) && scale > 0 ? scale : 1;
+}
+
+async function listen(empId: number, flags: ListenFlags): Promise<number> {
+  const client = clientFrom(flags);
+  const out: Stream = process.stdout;
+  const err: Stream = process.stderr;
+  const interactive = !flags.json && !flags.auto && process.stdin.isTTY === true;
+  const view = flags.json ? jsonView(out) : prettyView(empId, flags, interactive, out, err);
+  let decider: Decider | undefined;
+  if (flags.auto) decider = autoDecider(flags.auto, flags.delay);
+  else if (interactive) decider = (view as PrettyView).decider;
+
+  const session = createSession({
+    api: client.api,
+    empId,
+    connection: {
+      wsUrl: client.endpoints.wsUrl,
+      token: client.token,
+      headers: client.headers,
+      maxRetries: flags.maxRetries,
+      timeScale: timeScale(),
+    },
+    decider,
+    once: flags.once,
+    onEvent: (e) => view.event(e),
+  });
+  const stop = (): void => session.stop(EXIT.OK);
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  view.start?.(socketUrl(client.endpoints.wsUrl, empId), client.endpoints.apiUrl);
+  try {
+    return await session.run();
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+}
+
+function autoDecider(response: OfferResponse, delayMs: number): Decider {
+  return {
+    async decide(_offer, { signal }) {
+      if (delayMs > 0) await delay(delayMs, undefined, { signal });
+      return response;
+    },
+  };
+}
+
+interface View {
+  start?(wsUrl: string, apiUrl: string): void;
+  event(e: ListenEvent): void;
+}
+
+function jsonView(out: Stream): View {
+  return {
+    event(e) {
+      out.write(`${JSON.stringify({ time: new Date().toISOString(), ...e })}\n`);
+    },
+  };
+}
+
+interface PrettyView extends View {
+  decider: Decider;
+}
+
+const DROPPED: Record<string, string> = {
+  taken: 'was taken by someone else',
+  expired: 'expired',
+  withdrawn: 'was withdrawn',
+  assigned: 'is already assigned',
+};
+
+function prettyView(
+  empId: number,
+  flags: ListenFlags,
+  interactive: boolean,
+  out: Stream,
+  err: Stream,
+): PrettyView {
+  const c = chalkFor(out);
+  const ce = chalkFor(err);
+  // While a prompt is open, lines wait here: the prompt is taken down, they are written, and
+  // the prompt comes back, so output and prompt never garble each other.
+  let prompt: AbortController | undefined;
+  let held: Array<[Stream, string]> = [];
+  let current: number | undefined;
+
+  function write(stream: Stream, text: string): void {
+    if (prompt) {
+      held.push([stream, text]);
+      prompt.abort('redraw');
+      return;
+    }
+    stream.write(text);
+  }
+  const line = (text: string) => write(out, `${text}\n`);
+  const note = (text: string) => write(err, `${text}\n`);
+  function flushHeld(): void {
+    const lines = held;
+    held = [];
+    for (const [stream, text] of lines) stream.write(text);
+  }
+
+  const decider: Decider = {
+    async decide(offer: OfferLike, context): Promise<Decision> {
+      current = offer.shift_id;
+      write(out, `\n${renderCard(offer, c)}`);
+      for (;;) {
+        const controller = new AbortController();
+        const onClosed = () => controller.abort('closed');
+        context.signal.addEventListener('abort', onClosed, { once: true });
+        prompt = controller;
+        const waiting = context.waiting();
+        try {
+          const key = await keyPrompt(
+            {
+              message: `Shift ${offer.shift_id}:`,
+              choices: [
+                { key: 'a', label: 'accept' },
+                { key: 'r', label: 'reject' },
+                { key: 's', label: 'skip' },
+              ],
+              hint: waiting > 0 ? `${waiting} more waiting` : undefined,
+              chalk: c,
+            },
+            { signal: controller.signal, clearPromptOnDone: true },
+          );
+          return key === 'a' ? 'accepted' : key === 'r' ? 'rejected' : 'skip';
+        } catch (error) {
+          if (error instanceof ExitPromptError) return 'quit';
+          if (!(error instanceof AbortPromptError)) throw error;
+          if (context.signal.aborted) throw error;
+        } finally {
+          prompt = undefined;
+          context.signal.removeEventListener('abort', onClosed);
+          flushHeld();
+        }
+      }
+    },
+  };
+
+  return {
+    decider,
+    start(wsUrl, apiUrl) {
+      note(
+        ce.dim(
+          `Listening as employee ${empId} on ${wsUrl} (${apiUrl}).${interactive ? ' Keys: a accept, r reject, s skip.' : ''} Ctrl-C quits.`,
+        ),
+      );
+    },
+    event(e) {
+      switch (e.event) {
+        case 'state':
+          switch (e.state) {
+            case 'connecting':
+              note(ce.dim('… connecting'));
+              return;
+            case 'connected':
+              note(
+                ce.green(`● connected${e.reconnected ? ' again; checking for missed offers' : ''}`),
+              );
+              return;
+            case 'disconnected':
+              note(ce.yellow(`○ disconnected (code ${e.code}${e.reason ? `, ${e.reason}` : ''})`));
+              return;
+            case 'reconnecting':
+              note(
+                ce.yellow(
+                  `↻ reconnecting: retry ${e.attempt}/${e.maxRetries} in ${e.delaySeconds} s`,
+                ),
+              );
+              return;
+            case 'failed':
+              note(
+                ce.red(
+                  `✖ gave up after ${e.attempts} ${e.attempts === 1 ? 'retry' : 'retries'} (${e.reason}). Is the server running? Set its address with --url.`,
+                ),
+              );
+              return;
+            default:
+              return;
+          }
+        case 'offer':
+          if (flags.bell && err.isTTY) err.write('\u0007');
+          if (!interactive) {
+            line(`\n${renderCard(e.offer, c).trimEnd()}`);
+          } else if (e.waiting > 0 || current !== undefined) {
+            // Shown as a card when its turn comes; for now, say it is waiting.
+            line(c.cyan(`+ new offer: shift ${e.offer.shift_id} (${e.waiting} waiting)`));
+          }
+          return;
+        case 'dropped':
+          if (current === e.shift_id) current = undefined;
+          line(c.yellow(`✖ Shift ${e.shift_id} ${DROPPED[e.status] ?? e.status}; dropped.`));
+          return;
+        case 'answer':
+          current = undefined;
+          note(
+            ce.dim(
+              `→ ${e.response === 'accepted' ? 'accepting' : 'rejecting'} shift ${e.shift_id}…`,
+            ),
+          );
+          return;
+        case 'outcome':
+          line(outcomeLine(e, c));
+          return;
+        case 'skipped':
+          current = undefined;
+          line(c.dim(`· Skipped shift ${e.shift_id}; it stays pending.`));
+          return;
+        case 'error':
+          note(ce.red(`! ${e.message}`));
+          return;
+        default:
+          return;
+      }
+    },
+  };
+}
+
+function outcomeLine(e: Extract<ListenEvent, { event: 'outcome' }>, c: ChalkInstance): string {
+  if (e.assigned) return c.green.bold(`✔ Shift ${e.shift_id} is yours: assigned.`);
+  if (e.outcome === 'rejected') return c.dim(`✓ Rejected shift ${e.shift_id}.`);
+  return c.yellow(`✖ Shift ${e.shift_id} was already taken by someone else.`);
 }

@@ -94,7 +94,11 @@ export function createApiClient(options: ApiClientOptions) {
           : typeof error?.detail === 'string'
             ? error.detail
             : text.slice(0, 200) || res.statusText;
-      throw new ApiError(res.status, code, `${method} ${path}: ${res.status}${code ? ` ${code}` : ''}: ${said}`);
+      throw new ApiError(
+        res.status,
+        code,
+        `${method} ${path}: ${res.status}${code ? ` ${code}` : ''}: ${said}`,
+      );
     }
     const parsed = schema.safeParse(json);
     if (!parsed.success) {

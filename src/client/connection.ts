@@ -1,0 +1,146 @@
+/**
+ * The WebSocket half of the app's client: connect to `${wsUrl}/${emp_id}`, answer pings, and
+ * reconnect after an unexpected close or a failed connect on the app's schedule until the
+ * retries run out. A deliberate `close()` never reconnects.
+ */
+import { WebSocket } from 'ws';
+import { DEFAULT_MAX_RETRIES, reconnectDelaySeconds } from './backoff.js';
+
+export type ConnectionState =
+  | { state: 'connecting'; url: string }
+  | { state: 'connected'; url: string; reconnected: boolean }
+  | { state: 'disconnected'; code: number; reason: string }
+  | { state: 'reconnecting'; attempt: number; maxRetries: number; delaySeconds: number }
+  | { state: 'failed'; attempts: number; reason: string }
+  | { state: 'closed' };
+
+export interface ConnectionOptions {
+  wsUrl: string;
+  empId: number;
+  /** Added as `?token=`, as the app does. */
+  token?: string | undefined;
+  headers?: Record<string, string>;
+  /** Reconnect attempts before giving up. Default 10. */
+  maxRetries?: number;
+  /** Multiplies every reconnect delay; tests use a small one. Default 1. */
+  timeScale?: number;
+  onState(state: ConnectionState): void;
+  /** Every message but `ping`, parsed. `raw` is the frame as received. */
+  onMessage(message: unknown, raw: string): void;
+}
+
+export interface Connection {
+  start(): void;
+  /** Closes on purpose: no reconnect follows. */
+  close(): void;
+  /** Sends a JSON message; false when not connected. */
+  send(message: unknown): boolean;
+}
+
+const PONG = JSON.stringify({ type: 'pong' });
+
+/** `${wsUrl}/${empId}` with `?token=` when there is one. */
+export function socketUrl(wsUrl: string, empId: number, token?: string): string {
+  const url = `${wsUrl.replace(/\/+$/, '')}/${empId}`;
+  return token ? `${url}?token=${encodeURIComponent(token)}` : url;
+}
+
+export function createConnection(options: ConnectionOptions): Connection {
+  const maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
+  const scale = options.timeScale ?? 1;
+  const url = socketUrl(options.wsUrl, options.empId, options.token);
+  const shownUrl = socketUrl(options.wsUrl, options.empId, options.token ? '***' : undefined);
+  let ws: WebSocket | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let failures = 0;
+  let everConnected = false;
+  let stopped = false;
+
+  function open(): void {
+    options.onState({ state: 'connecting', url: shownUrl });
+    const socket = new WebSocket(url, { headers: options.headers, perMessageDeflate: false });
+    ws = socket;
+    let opened = false;
+    let lastError = '';
+    socket.on('open', () => {
+      opened = true;
+      failures = 0;
+      options.onState({ state: 'connected', url: shownUrl, reconnected: everConnected });
+      everConnected = true;
+    });
+    socket.on('message', (data) => {
+      const raw = data.toString();
+      let message: unknown;
+      try {
+        message = JSON.parse(raw);
+      } catch {
+        message = undefined;
+      }
+      if ((message as { type?: unknown } | undefined)?.type === 'ping') {
+        socket.send(PONG);
+        return;
+      }
+      options.onMessage(message, raw);
+    });
+    socket.on('unexpected-response', (_req, res) => {
+      lastError = `the server refused the connection with HTTP ${res.statusCode}`;
+      res.resume();
+      socket.terminate();
+    });
+    socket.on('error', (err) => {
+      lastError ||= describe(err);
+    });
+    socket.on('close', (code, reason) => {
+      if (ws !== socket) return;
+      ws = undefined;
+      if (stopped) {
+        options.onState({ state: 'closed' });
+        return;
+      }
+      if (opened) options.onState({ state: 'disconnected', code, reason: reason.toString() });
+      scheduleRetry(lastError || (opened ? `closed with code ${code}` : 'connection failed'));
+    });
+  }
+
+  function scheduleRetry(reason: string): void {
+    failures++;
+    if (failures > maxRetries) {
+      stopped = true;
+      options.onState({ state: 'failed', attempts: maxRetries, reason });
+      return;
+    }
+    const delaySeconds = reconnectDelaySeconds(failures);
+    options.onState({ state: 'reconnecting', attempt: failures, maxRetries, delaySeconds });
+    timer = setTimeout(open, delaySeconds * 1000 * scale);
+  }
+
+  return {
+    start() {
+      stopped = false;
+      open();
+    },
+    close() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      if (ws) {
+        ws.close(1000, 'client closing');
+        ws.terminate();
+      } else {
+        options.onState({ state: 'closed' });
+      }
+    },
+    send(message) {
+      if (ws?.readyState !== WebSocket.OPEN) return false;
+      ws.send(JSON.stringify(message));
+      return true;
+    },
+  };
+}
+
+function describe(err: Error): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ECONNREFUSED') return 'connection refused';
+  if (code === 'ENOTFOUND') return 'unknown host';
+  return err.message;
+}

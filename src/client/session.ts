@@ -1,0 +1,222 @@
+/**
+ * What `shiftctl listen` does, without any terminal: recover pending offers, hold the socket
+ * (with the app's reconnects), queue offers without ever showing one twice, drop those the
+ * server closes, and post answers exactly as the app does. A `Decider` (a prompt, or `--auto`)
+ * answers; the caller renders the events.
+ */
+import { EXIT, isShiftctlError } from '../errors.js';
+import type { OfferResponse, RespondResponse } from '../protocol/schemas.js';
+import type { ApiClient } from './api.js';
+import type { OfferLike } from './card.js';
+import { type ConnectionOptions, type ConnectionState, createConnection } from './connection.js';
+
+export type Decision = OfferResponse | 'skip' | 'quit';
+
+export interface DecisionContext {
+  /** Offers waiting behind this one, now. */
+  waiting(): number;
+  /** Aborted when the server closes this offer (taken, expired, withdrawn) before an answer. */
+  signal: AbortSignal;
+}
+
+export interface Decider {
+  decide(offer: OfferLike, context: DecisionContext): Promise<Decision>;
+}
+
+export type ResultStatus = 'assigned' | 'taken' | 'expired' | 'withdrawn';
+
+export type ListenEvent =
+  | ({ event: 'state' } & ConnectionState)
+  | { event: 'offer'; offer: OfferLike; source: 'pending' | 'push'; waiting: number }
+  | { event: 'dropped'; shift_id: number; status: ResultStatus; waiting: number }
+  | { event: 'result'; shift_id: number; status: string }
+  | { event: 'answer'; shift_id: number; response: OfferResponse }
+  | ({ event: 'outcome' } & RespondResponse)
+  | { event: 'skipped'; shift_id: number }
+  | { event: 'error'; message: string; shift_id?: number; code?: string }
+  | { event: 'message'; message: unknown };
+
+export interface SessionOptions {
+  api: ApiClient;
+  empId: number;
+  connection: Omit<ConnectionOptions, 'onState' | 'onMessage' | 'empId'>;
+  /** Who answers; without one, offers are only reported. */
+  decider?: Decider | undefined;
+  /** Stop after the first offer is handled (answered, skipped, or reported). */
+  once?: boolean;
+  onEvent(event: ListenEvent): void;
+}
+
+/** The app's local ISO time without a zone, e.g. `2026-01-14T15:30:00.000`. */
+export function localTimestamp(date = new Date()): string {
+  const local = new Date(date.getTime() - date.getTimezoneOffset() * 60_000);
+  return local.toISOString().slice(0, -1);
+}
+
+function isOffer(m: unknown): m is OfferLike & { type: 'shift_offer' } {
+  const o = m as { type?: unknown; shift_id?: unknown };
+  return o?.type === 'shift_offer' && Number.isSafeInteger(o.shift_id);
+}
+
+const CLOSED_STATUSES = new Set(['taken', 'expired', 'withdrawn', 'assigned']);
+
+export interface Session {
+  /** Runs until `stop()`, `--once` is satisfied, a decider quits, or reconnecting fails. */
+  run(): Promise<number>;
+  stop(code?: number): void;
+}
+
+export function createSession(options: SessionOptions): Session {
+  const { api, empId, decider, onEvent } = options;
+  const seen = new Set<number>();
+  const queue: OfferLike[] = [];
+  let current: { offer: OfferLike; abort: AbortController } | undefined;
+  let pumping = false;
+  let finished = false;
+  let resolveRun: (code: number) => void = () => {};
+  const done = new Promise<number>((resolve) => {
+    resolveRun = resolve;
+  });
+
+  const connection = createConnection({
+    ...options.connection,
+    empId,
+    onState(state) {
+      onEvent({ event: 'state', ...state });
+      if (state.state === 'connected' && state.reconnected) void recover();
+      if (state.state === 'failed') finish(EXIT.UNREACHABLE);
+    },
+    onMessage(message) {
+      if (isOffer(message)) {
+        enqueue(message, 'push');
+        return;
+      }
+      const m = message as { type?: unknown; shift_id?: unknown; status?: unknown };
+      if (m?.type === 'offer_result' && typeof m.shift_id === 'number') {
+        closeOffer(m.shift_id, String(m.status));
+        return;
+      }
+      if (m?.type === 'error') {
+        onEvent({
+          event: 'error',
+          message: String((m as { message?: unknown }).message ?? ''),
+          code: String((m as { code?: unknown }).code ?? ''),
+        });
+        return;
+      }
+      onEvent({ event: 'message', message });
+    },
+  });
+
+  function finish(code: number): void {
+    if (finished) return;
+    finished = true;
+    current?.abort.abort('stopped');
+    connection.close();
+    resolveRun(code);
+  }
+
+  /** Offline recovery: the app asks for pending offers on start and after every reconnect. */
+  async function recover(): Promise<void> {
+    try {
+      for (const offer of await api.pending(empId)) enqueue(offer, 'pending');
+    } catch (err) {
+      onEvent({ event: 'error', message: isShiftctlError(err) ? err.message : String(err) });
+    }
+  }
+
+  function enqueue(offer: OfferLike, source: 'pending' | 'push'): void {
+    if (finished || seen.has(offer.shift_id)) return;
+    seen.add(offer.shift_id);
+    if (!decider) {
+      onEvent({ event: 'offer', offer, source, waiting: 0 });
+      if (options.once) finish(EXIT.OK);
+      return;
+    }
+    queue.push(offer);
+    onEvent({ event: 'offer', offer, source, waiting: queue.length - (pumping ? 0 : 1) });
+    pump().catch((err: unknown) => {
+      onEvent({ event: 'error', message: err instanceof Error ? err.message : String(err) });
+      finish(EXIT.FAILURE);
+    });
+  }
+
+  function closeOffer(shiftId: number, status: string): void {
+    onEvent({ event: 'result', shift_id: shiftId, status });
+    if (!CLOSED_STATUSES.has(status)) return;
+    const s = status as ResultStatus;
+    if (current?.offer.shift_id === shiftId && !current.abort.signal.aborted) {
+      current.abort.abort('closed');
+      onEvent({ event: 'dropped', shift_id: shiftId, status: s, waiting: queue.length });
+      return;
+    }
+    const index = queue.findIndex((o) => o.shift_id === shiftId);
+    if (index >= 0) {
+      queue.splice(index, 1);
+      onEvent({ event: 'dropped', shift_id: shiftId, status: s, waiting: queue.length });
+    }
+  }
+
+  async function answer(offer: OfferLike, response: OfferResponse): Promise<void> {
+    onEvent({ event: 'answer', shift_id: offer.shift_id, response });
+    try {
+      const outcome = await api.respond({
+        emp_id: empId,
+        shift_id: offer.shift_id,
+        response,
+        timestamp: localTimestamp(),
+      });
+      onEvent({ event: 'outcome', ...outcome });
+    } catch (err) {
+      onEvent({
+        event: 'error',
+        shift_id: offer.shift_id,
+        message: isShiftctlError(err) ? err.message : String(err),
+      });
+    }
+  }
+
+  async function pump(): Promise<void> {
+    if (pumping || !decider) return;
+    pumping = true;
+    try {
+      for (let offer = queue.shift(); offer && !finished; offer = queue.shift()) {
+        const abort = new AbortController();
+        current = { offer, abort };
+        let decision: Decision;
+        try {
+          decision = await decider.decide(offer, {
+            waiting: () => queue.length,
+            signal: abort.signal,
+          });
+        } catch (err) {
+          if (abort.signal.aborted) continue; // closed by the server (or stopping): move on
+          throw err;
+        } finally {
+          current = undefined;
+        }
+        if (abort.signal.aborted) continue;
+        if (decision === 'quit') {
+          finish(EXIT.OK);
+          return;
+        }
+        if (decision === 'skip') onEvent({ event: 'skipped', shift_id: offer.shift_id });
+        else await answer(offer, decision);
+        if (options.once) finish(EXIT.OK);
+      }
+    } finally {
+      pumping = false;
+    }
+  }
+
+  return {
+    async run() {
+      await recover();
+      if (!finished) connection.start();
+      return done;
+    },
+    stop(code = EXIT.OK) {
+      finish(code);
+    },
+  };
+}
