@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import type { IPty } from 'node-pty';
+import * as pty from 'node-pty';
 import { afterEach } from 'vitest';
 import { withTimeout } from './helpers.js';
 
@@ -109,7 +111,12 @@ export class Cli {
 
 /** Runs a command that is expected to end by itself. */
 export function run(...args: string[]): Promise<Exit> {
-  return within(new Cli(args).done, `shiftctl ${args.join(' ')} to exit`);
+  return runWithEnv({}, ...args);
+}
+
+/** Like `run`, with extra environment variables (e.g. `SHIFTCTL_URL`, `TZ`). */
+export function runWithEnv(env: NodeJS.ProcessEnv, ...args: string[]): Promise<Exit> {
+  return within(new Cli(args, env).done, `shiftctl ${args.join(' ')} to exit`);
 }
 
 /** Starts `serve --log-format json` and waits for its "listening" line to learn the URL. */
@@ -121,4 +128,102 @@ export async function serveJson(...args: string[]): Promise<{ cli: Cli; url: str
 
 afterEach(async () => {
   await Promise.all([...running].map((cli) => cli.stop('SIGKILL')));
+});
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: terminal escape sequences
+const ANSI = /\u001b\[[0-9;?]*[A-Za-z]|\u001b\][^\u0007]*\u0007|\u001b[()][A-Z0-9]|\u0007/g;
+
+/** `node bin/shiftctl.js ...` in a pseudo-terminal: what a person at a terminal sees and types. */
+export class PtyCli {
+  private readonly term: IPty;
+  private raw = '';
+  private waiters: Array<() => void> = [];
+  exit?: { code: number; signal?: number };
+  readonly exited: Promise<{ code: number; signal?: number }>;
+
+  constructor(args: string[], env: NodeJS.ProcessEnv = {}) {
+    this.term = pty.spawn(process.execPath, [BIN, ...args], {
+      cwd: ROOT,
+      cols: 120,
+      rows: 40,
+      env: { ...userEnv(), TERM: 'xterm-256color', ...env } as Record<string, string>,
+    });
+    runningPtys.add(this);
+    this.term.onData((data) => {
+      this.raw += data;
+      this.wake();
+    });
+    this.exited = new Promise((resolve) => {
+      this.term.onExit(({ exitCode, signal }) => {
+        this.exit = { code: exitCode, signal };
+        runningPtys.delete(this);
+        this.wake();
+        resolve(this.exit);
+      });
+    });
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Everything shown so far, without colours and cursor movements. */
+  get screen(): string {
+    return this.raw.replace(ANSI, '').replace(/\r/g, '');
+  }
+
+  /** Waits until the screen shows `text` (`count` times, default once). */
+  waitFor(text: string | RegExp, count = 1, ms = WAIT_MS): Promise<void> {
+    const seen = () =>
+      typeof text === 'string'
+        ? this.screen.split(text).length - 1
+        : (this.screen.match(new RegExp(text.source, `${text.flags.replace('g', '')}g`)) ?? [])
+            .length;
+    return within(
+      new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (seen() >= count) return resolve();
+          if (this.exit) {
+            return reject(
+              new Error(`exited (${this.exit.code}) before showing ${text}:\n${this.screen}`),
+            );
+          }
+          this.waiters.push(check);
+        };
+        check();
+      }),
+      `${String(text)} on screen; it shows:\n${this.screen}`,
+      ms,
+    );
+  }
+
+  /** How many times `text` is on the screen so far. */
+  count(text: string): number {
+    return this.screen.split(text).length - 1;
+  }
+
+  type(keys: string): void {
+    this.term.write(keys);
+  }
+
+  waitExit(ms = WAIT_MS): Promise<{ code: number; signal?: number }> {
+    return within(this.exited, 'the program to exit', ms);
+  }
+
+  kill(): void {
+    this.term.kill('SIGKILL');
+  }
+}
+
+const runningPtys = new Set<PtyCli>();
+
+afterEach(async () => {
+  await Promise.all(
+    [...runningPtys].map((p) => {
+      p.kill();
+      return p.exited;
+    }),
+  );
 });

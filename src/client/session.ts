@@ -42,7 +42,7 @@ export interface SessionOptions {
   connection: Omit<ConnectionOptions, 'onState' | 'onMessage' | 'empId'>;
   /** Who answers; without one, offers are only reported. */
   decider?: Decider | undefined;
-  /** Stop after the first offer is handled (answered, skipped, or reported). */
+  /** Stop after the first offer is handled (answered, skipped, dropped, or reported). */
   once?: boolean;
   onEvent(event: ListenEvent): void;
 }
@@ -147,14 +147,14 @@ export function createSession(options: SessionOptions): Session {
     const s = status as ResultStatus;
     if (current?.offer.shift_id === shiftId && !current.abort.signal.aborted) {
       current.abort.abort('closed');
-      onEvent({ event: 'dropped', shift_id: shiftId, status: s, waiting: queue.length });
-      return;
-    }
-    const index = queue.findIndex((o) => o.shift_id === shiftId);
-    if (index >= 0) {
+    } else {
+      const index = queue.findIndex((o) => o.shift_id === shiftId);
+      if (index < 0) return;
       queue.splice(index, 1);
-      onEvent({ event: 'dropped', shift_id: shiftId, status: s, waiting: queue.length });
     }
+    onEvent({ event: 'dropped', shift_id: shiftId, status: s, waiting: queue.length });
+    // A dropped offer is dealt with: for --once it counts as handled.
+    if (options.once) finish(EXIT.OK);
   }
 
   async function answer(offer: OfferLike, response: OfferResponse): Promise<void> {

@@ -1,0 +1,213 @@
+/** `shiftctl listen` as a person uses it: the real binary in a pseudo-terminal, a real server. */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ShiftServer } from '../src/server/create-server.js';
+import { Cli, PtyCli } from './cli-harness.js';
+import { get, post, startServer } from './helpers.js';
+
+let servers: ShiftServer[] = [];
+async function server(options = {}): Promise<ShiftServer> {
+  const s = await startServer(options);
+  servers.push(s);
+  return s;
+}
+afterEach(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+  servers = [];
+});
+
+function listen(s: { url: string }, empId: number, ...args: string[]) {
+  return new PtyCli(['listen', String(empId), '--url', s.url, ...args]);
+}
+
+const PROMPT = /Shift (\d+):\s+a accept\s+r reject\s+s skip/;
+
+describe('listen at a terminal', () => {
+  it('shows a pending offer as a card, and a accepts it', async () => {
+    const s = await server();
+    await post(s, '/api/test/send_offer/123?shift_id=456');
+    const term = listen(s, 123);
+    await term.waitFor('┌─ Shift 456');
+    await term.waitFor('Tue 20 Jan 2026  09:00-17:00 (8 h)');
+    await term.waitFor('Outreach Center');
+    await term.waitFor('Test Client');
+    await term.waitFor(PROMPT);
+    term.type('a');
+    await term.waitFor('✔ Shift 456 is yours: assigned.');
+    const shift = await get(s, '/api/admin/shifts/456');
+    expect(shift.body).toMatchObject({ status: 'assigned', assigned_to: [123] });
+  });
+
+  it('r rejects, and the next queued offer comes up with the count of those waiting', async () => {
+    const s = await server();
+    await post(s, '/api/test/send_offer/7?shift_id=1');
+    const term = listen(s, 7);
+    await term.waitFor(PROMPT);
+    await term.waitFor('● connected');
+    await post(s, '/api/test/send_offer/7?shift_id=2');
+    await term.waitFor('+ new offer: shift 2 (1 waiting)');
+    await term.waitFor('1 more waiting');
+    term.type('r');
+    await term.waitFor('✓ Rejected shift 1.');
+    await term.waitFor('┌─ Shift 2');
+    const history = await get(s, '/api/shift_offers/history/7');
+    expect(history.body.find((o: { shift_id: number }) => o.shift_id === 1)).toMatchObject({
+      response: 'rejected',
+      outcome: 'rejected',
+    });
+  });
+
+  it("drops a second listener's open prompt when the first wins the shift", async () => {
+    const s = await server();
+    await post(s, '/api/admin/shifts', {
+      id: 60,
+      date: '2026-03-01',
+      start_time: '22:00',
+      end_time: '07:00',
+      offer_to: [1, 2],
+    });
+    const first = listen(s, 1);
+    const second = listen(s, 2);
+    await first.waitFor(PROMPT);
+    await second.waitFor(PROMPT);
+    await second.waitFor('22:00-07:00 (9 h, overnight)');
+    await second.waitFor('● connected');
+    first.type('a');
+    await first.waitFor('✔ Shift 60 is yours: assigned.');
+    await second.waitFor('✖ Shift 60 was taken by someone else; dropped.');
+    expect((await get(s, '/api/shift_offers/pending/2')).body).toEqual([]);
+  });
+
+  it('s skips an offer and leaves it pending on the server', async () => {
+    const s = await server();
+    await post(s, '/api/test/send_offer/9?shift_id=5');
+    const term = listen(s, 9, '--once');
+    await term.waitFor(PROMPT);
+    term.type('s');
+    await term.waitFor('· Skipped shift 5; it stays pending.');
+    expect((await term.waitExit()).code).toBe(0);
+    expect((await get(s, '/api/shift_offers/pending/9')).body).toHaveLength(1);
+  });
+
+  it('exits 0 on Ctrl-C at an open prompt, and on Ctrl-C while waiting', async () => {
+    const s = await server();
+    await post(s, '/api/test/send_offer/3?shift_id=5');
+    const prompting = listen(s, 3);
+    await prompting.waitFor(PROMPT);
+    prompting.type('\u0003');
+    expect((await prompting.waitExit()).code).toBe(0);
+
+    const waiting = listen(s, 4);
+    await waiting.waitFor('● connected');
+    waiting.type('\u0003');
+    expect((await waiting.waitExit()).code).toBe(0);
+  });
+
+  it('reconnects on the schedule and shows an offer made while it was away, once', async () => {
+    const first = await startServer();
+    const { port } = first;
+    // Reconnect delays are scaled down 50 times: 2 s waits 40 ms, 8 s waits 160 ms.
+    const term = new PtyCli(['listen', '5', '--url', first.url], { SHIFTCTL_TIME_SCALE: '0.02' });
+    await term.waitFor('● connected');
+    await first.close();
+    await term.waitFor('○ disconnected (code 1001, server shutting down)');
+    await term.waitFor('↻ reconnecting: retry 1/10 in 2 s');
+    await term.waitFor('↻ reconnecting: retry 2/10 in 4 s');
+    await term.waitFor('↻ reconnecting: retry 3/10 in 8 s');
+    await term.waitFor('↻ reconnecting: retry 4/10 in 16 s');
+    // The next attempt is 320 ms away: the offer is made before the client is back.
+    const second = await server({ port });
+    await post(second, '/api/test/send_offer/5?shift_id=77');
+    await term.waitFor('● connected again; checking for missed offers');
+    await term.waitFor('┌─ Shift 77');
+    await term.waitFor(PROMPT);
+    // Pushed on connect and listed by the pending call: shown once all the same.
+    await get(second, '/api/shift_offers/pending/5');
+    expect(term.count('┌─ Shift 77')).toBe(1);
+  });
+
+  it('gives up after --max-retries failed reconnects and exits 3', async () => {
+    const gone = await startServer();
+    await gone.close();
+    const term = new PtyCli(['listen', '5', '--url', gone.url, '--max-retries', '2'], {
+      SHIFTCTL_TIME_SCALE: '0.01',
+    });
+    await term.waitFor('retry 1/2 in 2 s');
+    await term.waitFor('retry 2/2 in 4 s');
+    await term.waitFor(/gave up after 2 retries \(connection refused\)/);
+    expect((await term.waitExit()).code).toBe(3);
+  });
+});
+
+describe('listen for scripts', () => {
+  it('prints offers without prompting when stdin is not a terminal', async () => {
+    const s = await server();
+    await post(s, '/api/test/send_offer/8?shift_id=31');
+    const cli = new Cli(['listen', '8', '--url', s.url, '--once']);
+    const exit = await cli.done;
+    expect(exit.code).toBe(0);
+    expect(exit.stdout).toContain('┌─ Shift 31');
+    expect(exit.stdout).not.toContain('a accept');
+    expect(exit.stdout).not.toContain('\u001b[');
+    expect((await get(s, '/api/shift_offers/pending/8')).body).toHaveLength(1);
+  });
+
+  it('answers with --auto and prints one JSON object per event with --json', async () => {
+    const s = await server();
+    await post(s, '/api/test/send_offer/8?shift_id=32');
+    const cli = new Cli(['listen', '8', '--url', s.url, '--auto', 'accept', '--json', '--once']);
+    const exit = await cli.done;
+    expect(exit.code).toBe(0);
+    const events = exit.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(events.map((e) => e.event)).toEqual(
+      expect.arrayContaining(['offer', 'answer', 'outcome']),
+    );
+    expect(events.find((e) => e.event === 'offer')).toMatchObject({
+      source: 'pending',
+      offer: { type: 'shift_offer', shift_id: 32, date: '2026-01-20' },
+    });
+    expect(events.find((e) => e.event === 'outcome')).toMatchObject({
+      shift_id: 32,
+      assigned: true,
+      outcome: 'assigned',
+    });
+    expect((await get(s, '/api/shift_offer/32/available')).body.available).toBe(false);
+  });
+
+  it('stages a race: two --auto listeners, one winner, the other told it was taken', async () => {
+    const s = await server();
+    const args = ['--url', s.url, '--auto', 'accept', '--json', '--once'];
+    const racers = [new Cli(['listen', '1', ...args]), new Cli(['listen', '2', ...args])];
+    await Promise.all(
+      racers.map((r) => r.line((l) => l.includes('"state":"connected"'), 'connected')),
+    );
+    await post(s, '/api/admin/shifts', {
+      id: 70,
+      date: '2026-03-01',
+      start_time: '08:00',
+      end_time: '16:00',
+      offer_to: [1, 2],
+    });
+    const exits = await Promise.all(racers.map((r) => r.done));
+    expect(exits.map((e) => e.code)).toEqual([0, 0]);
+    const events = exits.map((r) =>
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    );
+    const won = events.filter((e) => e.some((x) => x.event === 'outcome' && x.assigned));
+    expect(won).toHaveLength(1);
+    // The loser either answered too late or heard it was taken before answering.
+    const lost = events.filter((e) =>
+      e.some(
+        (x) =>
+          (x.event === 'outcome' && x.outcome === 'taken') ||
+          (x.event === 'dropped' && x.status === 'taken'),
+      ),
+    );
+    expect(lost).toHaveLength(1);
+  });
+});
