@@ -74,10 +74,11 @@ export function renderCard(offer: OfferLike, c: ChalkInstance, now = Date.now())
   ];
   if (offer.expires_at) rows.push(['Expires', formatExpiry(offer.expires_at, now)]);
   const title = ` Shift ${offer.shift_id} `;
-  const lines = [c.cyan(`┌─${c.bold(title)}${'─'.repeat(Math.max(4, 40 - title.length))}`)];
+  const width = 42;
+  const lines = [c.cyan(`┌─${c.bold(title)}${'─'.repeat(Math.max(4, width - 2 - title.length))}`)];
   for (const [label, value] of rows) {
     if (value) lines.push(`${c.cyan('│')} ${c.dim(label.padEnd(8))}${value}`);
   }
-  lines.push(c.cyan(`└${'─'.repeat(42)}`));
+  lines.push(c.cyan(`└${'─'.repeat(width - 1)}`));
   return `${lines.join('\n')}\n`;
 }

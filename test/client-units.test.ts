@@ -1,0 +1,109 @@
+/** The pure pieces of the client: the reconnect schedule, offer cards, addresses and headers. */
+import { Chalk } from 'chalk';
+import { describe, expect, it } from 'vitest';
+import { reconnectDelaySeconds } from '../src/client/backoff.js';
+import {
+  formatDate,
+  formatDuration,
+  formatExpiry,
+  formatTimeRange,
+  renderCard,
+} from '../src/client/card.js';
+import { socketUrl } from '../src/client/connection.js';
+import { parseHeaders, resolveEndpoints } from '../src/client/endpoints.js';
+import { localTimestamp } from '../src/client/session.js';
+
+describe('the reconnect schedule', () => {
+  it('is 2, 4, 8, 16, then 30 s for every later attempt, as the app does', () => {
+    const delays = Array.from({ length: 10 }, (_, i) => reconnectDelaySeconds(i + 1));
+    expect(delays).toEqual([2, 4, 8, 16, 30, 30, 30, 30, 30, 30]);
+  });
+});
+
+describe('offer cards', () => {
+  it('spells out the date', () => {
+    expect(formatDate('2026-01-20')).toBe('Tue 20 Jan 2026');
+    expect(formatDate('soon')).toBe('soon');
+  });
+
+  it('gives the length of a shift, overnight included', () => {
+    expect(formatDuration('09:00', '17:00')).toBe('8 h');
+    expect(formatDuration('09:15', '10:00')).toBe('45 min');
+    expect(formatDuration('22:00', '07:30')).toBe('9 h 30 min');
+    expect(formatTimeRange('22:00', '07:00')).toBe('22:00-07:00 (9 h, overnight)');
+    expect(formatTimeRange('9am', '5pm')).toBe('9am-5pm');
+  });
+
+  it('counts down to an expiry', () => {
+    const now = Date.parse('2026-01-14T15:30:00Z');
+    expect(formatExpiry('2026-01-14T15:44:30Z', now)).toMatch(/^in 15 min \(\d\d:\d\d\)$/);
+    expect(formatExpiry('2026-01-14T17:35:00Z', now)).toMatch(/^in 2 h 5 min/);
+    expect(formatExpiry('2026-01-14T15:00:00Z', now)).toBe('expired');
+  });
+
+  it('shows every field the app shows, and leaves out absent ones', () => {
+    const plain = new Chalk({ level: 0 });
+    const card = renderCard(
+      {
+        shift_id: 456,
+        date: '2026-01-20',
+        start_time: '09:00',
+        end_time: '17:00',
+        location_name: 'Outreach Center',
+        client_name: null,
+        service_type: 'Home Care',
+        description: 'Test shift offer from backend',
+      },
+      plain,
+    );
+    expect(card.split('\n')).toEqual([
+      `┌─ Shift 456 ${'─'.repeat(29)}`,
+      '│ When    Tue 20 Jan 2026  09:00-17:00 (8 h)',
+      '│ Where   Outreach Center',
+      '│ Service Home Care',
+      '│ Details Test shift offer from backend',
+      `└${'─'.repeat(41)}`,
+      '',
+    ]);
+  });
+});
+
+describe('addresses', () => {
+  it('derives wsUrl and apiUrl from the server URL as the app config does', () => {
+    expect(resolveEndpoints({})).toEqual({
+      wsUrl: 'ws://localhost:8000/ws',
+      apiUrl: 'http://localhost:8000/api',
+    });
+    expect(resolveEndpoints({ url: 'https://shifts.example.com/' })).toEqual({
+      wsUrl: 'wss://shifts.example.com/ws',
+      apiUrl: 'https://shifts.example.com/api',
+    });
+    expect(
+      resolveEndpoints({ url: 'http://a:1', wsUrl: 'wss://b/socket/', apiUrl: 'https://c/v2' }),
+    ).toEqual({ wsUrl: 'wss://b/socket', apiUrl: 'https://c/v2' });
+  });
+
+  it('refuses what is not a URL of the right kind', () => {
+    expect(() => resolveEndpoints({ url: 'localhost:8000' })).toThrow(/--url must start with/);
+    expect(() => resolveEndpoints({ url: 'nope' })).toThrow('--url is not a URL: nope');
+    expect(() => resolveEndpoints({ wsUrl: 'http://x/ws' })).toThrow(/--ws-url must start with ws/);
+  });
+
+  it('adds the token to the socket URL as the app does', () => {
+    expect(socketUrl('ws://h/ws/', 123)).toBe('ws://h/ws/123');
+    expect(socketUrl('ws://h/ws', 123, 'a b')).toBe('ws://h/ws/123?token=a%20b');
+  });
+
+  it('parses -H headers and refuses malformed ones', () => {
+    expect(parseHeaders(['X-Env: staging', 'Cookie: a=b; c=d'])).toEqual({
+      'X-Env': 'staging',
+      Cookie: 'a=b; c=d',
+    });
+    expect(() => parseHeaders(['no colon'])).toThrow('-H expects "Name: value"');
+    expect(() => parseHeaders([': empty'])).toThrow('-H expects');
+  });
+
+  it('stamps answers with the local time and no zone, like the app', () => {
+    expect(localTimestamp(new Date())).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}$/);
+  });
+});
