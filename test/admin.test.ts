@@ -77,7 +77,7 @@ describe('offering, listing and holders', () => {
       { emp_id: 2, status: 'pending' },
       { emp_id: 3, status: 'pending' },
     ]);
-    expect(more.body.shift.offers).toEqual({ total: 3, open: 2, accepted: 0, rejected: 1 });
+    expect(more.body.shift.offers).toMatchObject({ total: 3, open: 2, accepted: 0, rejected: 1 });
   });
 
   it('refuses to offer an assigned shift', async () => {

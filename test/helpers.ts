@@ -11,17 +11,35 @@ export function startServer(options: ServerOptions = {}): Promise<ShiftServer> {
   return createServer({ port: 0, db: ':memory:', heartbeatSeconds: 0, ...options });
 }
 
-/** A clock the test moves by hand. */
-export function manualClock(start = Date.parse('2026-01-14T15:30:00.000Z')): Clock & {
-  advance(ms: number): void;
-} {
+/** A clock the test moves by hand; timers due by then fire, in order, as it moves. */
+export function manualClock(start = Date.parse('2026-01-14T15:30:00.000Z')) {
   let now = start;
-  return {
+  let timers: Array<{ at: number; fn: () => void }> = [];
+  const clock = {
     now: () => now,
-    advance(ms) {
+    schedule(at: number, fn: () => void) {
+      const timer = { at, fn };
+      timers.push(timer);
+      return () => {
+        timers = timers.filter((t) => t !== timer);
+      };
+    },
+    /** Moves time on by `ms`, firing every timer due by then. */
+    advance(ms: number): void {
       now += ms;
+      for (;;) {
+        const due = timers.filter((t) => t.at <= now).sort((a, b) => a.at - b.at)[0];
+        if (!due) return;
+        timers = timers.filter((t) => t !== due);
+        due.fn();
+      }
+    },
+    /** Timers still waiting. */
+    get pending(): number {
+      return timers.length;
     },
   };
+  return clock satisfies Clock;
 }
 
 export interface HttpResult<T = unknown> {

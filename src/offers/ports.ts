@@ -9,9 +9,26 @@ import type { ServerMessage } from '../protocol/schemas.js';
 export interface Clock {
   /** Milliseconds since the epoch. */
   now(): number;
+  /** Runs `fn` once the clock reaches `at` (ms since the epoch); returns a cancel function. */
+  schedule(at: number, fn: () => void): () => void;
 }
 
-export const systemClock: Clock = { now: () => Date.now() };
+/** Node's timers cap a delay at about 24.8 days; later deadlines re-arm. */
+const MAX_DELAY_MS = 2 ** 31 - 1;
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  schedule(at, fn) {
+    let timer: NodeJS.Timeout;
+    const arm = (): void => {
+      const wait = at - Date.now();
+      timer = setTimeout(wait > MAX_DELAY_MS ? arm : fn, Math.max(0, Math.min(wait, MAX_DELAY_MS)));
+      timer.unref();
+    };
+    arm();
+    return () => clearTimeout(timer);
+  },
+};
 
 export interface Fanout {
   /**

@@ -1,8 +1,9 @@
 /**
- * The offer rules: offering a shift, recovering open offers, answering them first come first
- * served, and telling everyone else. It knows the store, the fan-out and the clock only through
- * their interfaces, so tests drive it with a manual clock and the rules stay the same whatever
- * store or fan-out a deployment uses.
+ * The offer rules: offering a shift (to everyone at once, or as a cascade), recovering open
+ * offers, answering them first come first served (or as requests an operator approves),
+ * deadlines, withdrawal, and telling everyone concerned. It knows the store, the fan-out and
+ * the clock only through their interfaces, so tests drive it with a manual clock and the rules
+ * stay the same whatever store or fan-out a deployment uses.
  */
 import { ShiftctlError } from '../errors.js';
 import type {
@@ -10,7 +11,9 @@ import type {
   Delivery,
   EmployeeView,
   HistoryItem,
+  JournalEntry as JournalEntryView,
   OfferResultStatus,
+  Outcome,
   RespondRequest,
   RespondResponse,
   ShiftDetails,
@@ -19,7 +22,7 @@ import type {
   ShiftStatus,
   ShiftView,
 } from '../protocol/schemas.js';
-import type { NewShift, OfferRecord, ShiftRecord, Store } from '../store/types.js';
+import type { NewJournalEntry, NewShift, OfferRecord, ShiftRecord, Store } from '../store/types.js';
 import type { Clock, EventSink, Fanout } from './ports.js';
 import { isoTime, toHistoryItem, toOfferMessage, toOfferState, toShiftView } from './views.js';
 
@@ -37,11 +40,12 @@ export const TEST_SHIFT_ID = 999;
 
 export const MESSAGES = {
   assigned: 'Shift successfully assigned',
+  requested: 'Request received: approval pending; you will be told when an operator decides',
   taken: 'Shift was already taken by another employee',
   rejected: 'Shift offer rejected',
 } as const;
 
-export type OfferDeliveryStatus = Delivery | 'answered';
+export type OfferDeliveryStatus = Delivery | 'answered' | 'queued';
 
 export interface OfferOutcome {
   emp_id: number;
@@ -49,29 +53,55 @@ export interface OfferOutcome {
   devices: number;
 }
 
+/** When offers made now expire: an absolute time, or a time to live from now. */
+export interface ExpiryInput {
+  ttlSeconds?: number | undefined;
+  expiresAt?: string | undefined;
+}
+
+export interface NewShiftInput extends NewShift, ExpiryInput {}
+
 export interface OfferServiceDeps {
   store: Store;
   fanout: Fanout;
   clock: Clock;
   events: EventSink;
+  /** Deadline for offers made without one (and cascade steps without a step TTL). */
+  defaultTtlSeconds?: number | undefined;
 }
 
 export type OfferService = ReturnType<typeof createOfferService>;
 
-export function createOfferService({ store, fanout, clock, events }: OfferServiceDeps) {
+export function createOfferService(deps: OfferServiceDeps) {
+  const { store, fanout, clock, events } = deps;
+  let deadline: { at: number; cancel: () => void } | undefined;
+  let stopped = false;
+
   async function requireShift(shiftId: number): Promise<ShiftRecord> {
     const shift = await store.getShift(shiftId);
     if (!shift) throw new ShiftctlError('E_SHIFT_NOT_FOUND', `Shift ${shiftId} does not exist.`);
     return shift;
   }
 
-  function refuseIfTaken(shift: ShiftRecord): void {
-    if (shift.status !== 'open') {
+  function refuseUnlessOpen(shift: ShiftRecord): void {
+    if (shift.status === 'assigned') {
       throw new ShiftctlError(
         'E_SHIFT_TAKEN',
-        `Shift ${shift.id} is already ${shift.status}; it can no longer be offered.`,
+        `Shift ${shift.id} is already assigned; it can no longer be offered.`,
       );
     }
+    if (shift.status !== 'open') {
+      throw new ShiftctlError(
+        'E_SHIFT_CLOSED',
+        `Shift ${shift.id} is ${shift.status}; it can no longer be offered.`,
+      );
+    }
+  }
+
+  function expiryOf(input: ExpiryInput, fallbackSeconds?: number | null): number | null {
+    if (input.expiresAt !== undefined) return Date.parse(input.expiresAt);
+    const ttl = input.ttlSeconds ?? fallbackSeconds ?? deps.defaultTtlSeconds;
+    return ttl === undefined || ttl === null ? null : clock.now() + ttl * 1000;
   }
 
   async function notify(empIds: number[], shiftId: number, status: OfferResultStatus) {
@@ -79,27 +109,112 @@ export function createOfferService({ store, fanout, clock, events }: OfferServic
     await fanout.publish(empIds, { type: 'offer_result', shift_id: shiftId, status });
   }
 
-  /** Offers an open shift to employees and pushes it to those connected. */
-  async function offer(shift: ShiftRecord, empIds: readonly number[]): Promise<OfferOutcome[]> {
+  /** Pushes open offers, one serialisation per distinct deadline; returns devices per employee. */
+  async function push(shift: ShiftRecord, offers: OfferRecord[]): Promise<Map<number, number>> {
+    const byDeadline = new Map<number | null, number[]>();
+    for (const o of offers)
+      byDeadline.set(o.expiresAt, [...(byDeadline.get(o.expiresAt) ?? []), o.empId]);
+    const devices = new Map<number, number>();
     const at = clock.now();
+    for (const [expiresAt, empIds] of byDeadline) {
+      const reached = await fanout.publish(empIds, toOfferMessage(shift, expiresAt));
+      empIds.forEach((empId, i) => devices.set(empId, reached[i] ?? 0));
+      store.markDelivered(
+        shift.id,
+        empIds.filter((empId) => (devices.get(empId) ?? 0) > 0),
+        at,
+      );
+    }
+    return devices;
+  }
+
+  /** Keeps one timer, at the earliest open deadline. */
+  async function armDeadline(): Promise<void> {
+    if (stopped) return;
+    const next = await store.nextDeadline();
+    if (deadline && deadline.at === next) return;
+    deadline?.cancel();
+    deadline = undefined;
+    if (next === undefined) return;
+    deadline = { at: next, cancel: clock.schedule(next, () => void expireDue()) };
+  }
+
+  /** Closes every offer whose deadline has passed, tells its holders, moves cascades on. */
+  async function expireDue(): Promise<void> {
+    deadline = undefined;
+    const closed = await store.expireDue(clock.now());
+    for (const { shiftId, empIds } of closed) {
+      events.event({ event: 'expired', shift_id: shiftId, emp_ids: empIds });
+      await notify(empIds, shiftId, 'expired');
+      await advance(shiftId);
+    }
+    await armDeadline();
+  }
+
+  /** Cascade: asks the next employee in line once nobody holds the shift. */
+  async function advance(shiftId: number): Promise<void> {
+    const shift = await store.getShift(shiftId);
+    if (!shift || shift.mode !== 'cascade' || shift.status !== 'open') return;
+    const step = await store.advanceCascade(shiftId, clock.now());
+    if (step) {
+      const devices = await push(shift, [step]);
+      events.event({
+        event: 'cascade_step',
+        shift_id: shiftId,
+        emp_id: step.empId,
+        position: step.position,
+        status: (devices.get(step.empId) ?? 0) > 0 ? 'sent' : 'pending',
+      });
+      await armDeadline();
+      return;
+    }
+    const after = await store.getShift(shiftId);
+    if (after?.status === 'unfilled') events.event({ event: 'unfilled', shift_id: shiftId });
+  }
+
+  /** Offers an open shift to employees: all at once, or queued behind a cascade. */
+  async function offer(
+    shift: ShiftRecord,
+    empIds: readonly number[],
+    expiry: ExpiryInput,
+  ): Promise<OfferOutcome[]> {
     const unique = [...new Set(empIds)];
-    const offers = await store.addOffers(shift.id, unique, at);
+    const cascade = shift.mode === 'cascade';
+    const offers = await store.addOffers(shift.id, unique, clock.now(), {
+      queued: cascade,
+      expiresAt: cascade ? null : expiryOf(expiry),
+    });
+    if (cascade) {
+      await advance(shift.id);
+      const now = new Map((await store.offersForShift(shift.id)).map((o) => [o.empId, o]));
+      return offers.map((o) => {
+        const current = now.get(o.empId) ?? o;
+        const status: OfferDeliveryStatus =
+          current.outcome === 'queued'
+            ? 'queued'
+            : current.outcome === 'open'
+              ? 'pending'
+              : 'answered';
+        return { emp_id: o.empId, status, devices: 0 };
+      });
+    }
     const open = offers.filter((o) => o.response === null && o.outcome === 'open');
-    const reached = await fanout.publish(
-      open.map((o) => o.empId),
-      toOfferMessage(shift),
-    );
-    const devicesOf = new Map(open.map((o, i) => [o.empId, reached[i] ?? 0]));
-    const delivered = open.filter((o) => (devicesOf.get(o.empId) ?? 0) > 0).map((o) => o.empId);
-    store.markDelivered(shift.id, delivered, at);
-    return offers.map((o: OfferRecord): OfferOutcome => {
-      const devices = devicesOf.get(o.empId);
+    const devices = await push(shift, open);
+    await armDeadline();
+    return offers.map((o): OfferOutcome => {
+      const reached = devices.get(o.empId);
       const status: OfferDeliveryStatus =
-        devices === undefined ? 'answered' : devices > 0 ? 'sent' : 'pending';
+        reached === undefined ? 'answered' : reached > 0 ? 'sent' : 'pending';
       if (status !== 'answered') {
-        events.event({ event: 'offer', shift_id: shift.id, emp_id: o.empId, status, devices });
+        events.event({
+          event: 'offer',
+          shift_id: shift.id,
+          emp_id: o.empId,
+          status,
+          devices: reached,
+        });
       }
-      return { emp_id: o.empId, status, devices: devices ?? 0 };
+      return { emp_id: o.empId, status, devices: reached ?? 0 };
     });
   }
 
@@ -108,16 +223,17 @@ export function createOfferService({ store, fanout, clock, events }: OfferServic
     offer: Pick<OfferRecord, 'outcome' | 'response'>,
     at: number,
   ): RespondResponse {
-    const assigned = offer.outcome === 'assigned';
     const message =
       offer.response === 'rejected'
         ? MESSAGES.rejected
-        : assigned
+        : offer.outcome === 'assigned'
           ? MESSAGES.assigned
-          : MESSAGES.taken;
+          : offer.outcome === 'requested'
+            ? MESSAGES.requested
+            : MESSAGES.taken;
     return {
       success: true,
-      assigned,
+      assigned: offer.outcome === 'assigned',
       message,
       timestamp: isoTime(at),
       shift_id: req.shift_id,
@@ -126,12 +242,51 @@ export function createOfferService({ store, fanout, clock, events }: OfferServic
     };
   }
 
+  /** Tells the winner and those who lost the shift with this assignment. */
+  async function announceAssignment(shiftId: number, empId: number, closed: number[]) {
+    events.event({ event: 'assigned', shift_id: shiftId, emp_id: empId });
+    await notify([empId], shiftId, 'assigned');
+    if (closed.length > 0) {
+      events.event({ event: 'taken', shift_id: shiftId, notified: closed.length });
+      await notify(closed, shiftId, 'taken');
+    }
+    await armDeadline();
+  }
+
+  function refuseClosedOffer(offer: OfferRecord): void {
+    if (offer.outcome === 'expired') {
+      throw new ShiftctlError(
+        'E_OFFER_EXPIRED',
+        `The offer of shift ${offer.shiftId} to employee ${offer.empId} expired before it was answered.`,
+      );
+    }
+    if (offer.outcome === 'withdrawn') {
+      throw new ShiftctlError(
+        'E_OFFER_WITHDRAWN',
+        `Shift ${offer.shiftId} was withdrawn before employee ${offer.empId} answered.`,
+      );
+    }
+  }
+
   return {
+    /** Closes deadlines that passed while the server was down and arms the next one. */
+    async start(): Promise<void> {
+      stopped = false;
+      await expireDue();
+    },
+
+    stop(): void {
+      stopped = true;
+      deadline?.cancel();
+      deadline = undefined;
+    },
+
     /** The seed's test endpoint: create the shift when unknown, then offer it to one employee. */
     async sendTestOffer(
       empId: number,
       shiftId: number,
       overrides: Partial<ShiftDetails>,
+      expiry: ExpiryInput = {},
     ): Promise<OfferOutcome> {
       let shift = await store.getShift(shiftId);
       if (!shift) {
@@ -149,30 +304,32 @@ export function createOfferService({ store, fanout, clock, events }: OfferServic
       } else if (Object.keys(overrides).length > 0) {
         shift = (await store.updateShiftDetails(shiftId, overrides)) ?? shift;
       }
-      refuseIfTaken(shift);
-      const [result] = await offer(shift, [empId]);
+      refuseUnlessOpen(shift);
+      const [result] = await offer(shift, [empId], expiry);
       if (!result || result.status === 'answered') {
         const prior = await store.getOffer(shiftId, empId);
         throw new ShiftctlError(
           'E_OFFER_ANSWERED',
-          `Employee ${empId} already answered shift ${shiftId} (${prior?.response ?? 'answered'}); offer another shift_id.`,
+          `Employee ${empId} already answered shift ${shiftId} (${prior?.response ?? prior?.outcome ?? 'answered'}); offer another shift_id.`,
         );
       }
       return result;
     },
 
     /** Creates a shift and, optionally, offers it to a list of employees in the same call. */
-    async createShift(input: NewShift, offerTo: readonly number[] = []) {
-      const shift = await store.createShift(input, clock.now());
-      events.event({ event: 'shift_created', shift_id: shift.id });
-      const offers = offerTo.length > 0 ? await offer(shift, offerTo) : [];
+    async createShift(input: NewShiftInput, offerTo: readonly number[] = []) {
+      const { ttlSeconds, expiresAt, ...shiftInput } = input;
+      const shift = await store.createShift(shiftInput, clock.now());
+      events.event({ event: 'shift_created', shift_id: shift.id, mode: shift.mode });
+      const offers =
+        offerTo.length > 0 ? await offer(shift, offerTo, { ttlSeconds, expiresAt }) : [];
       return { shift: await this.shift(shift.id), offers: offers.map(deliveryOf) };
     },
 
-    async offerShift(shiftId: number, empIds: readonly number[]) {
+    async offerShift(shiftId: number, empIds: readonly number[], expiry: ExpiryInput = {}) {
       const shift = await requireShift(shiftId);
-      refuseIfTaken(shift);
-      const offers = await offer(shift, empIds);
+      refuseUnlessOpen(shift);
+      const offers = await offer(shift, empIds, expiry);
       return { shift: await this.shift(shiftId), offers: offers.map(deliveryOf) };
     },
 
@@ -181,7 +338,7 @@ export function createOfferService({ store, fanout, clock, events }: OfferServic
       const { emp_id: empId, shift_id: shiftId, response } = req;
       for (;;) {
         const existing = await store.getOffer(shiftId, empId);
-        if (!existing) {
+        if (!existing || existing.outcome === 'queued') {
           throw new ShiftctlError(
             'E_OFFER_NOT_FOUND',
             `Shift ${shiftId} was never offered to employee ${empId}.`,
@@ -195,39 +352,91 @@ export function createOfferService({ store, fanout, clock, events }: OfferServic
               { recorded: existing.response },
             );
           }
-          // A retry (say, after a timeout on the phone): the original outcome, unchanged.
+          // A retry (say, after a timeout on the phone): the outcome as it stands.
           return respondBody(req, existing, existing.answeredAt ?? clock.now());
         }
+        refuseClosedOffer(existing);
+        const shift = await requireShift(shiftId);
         const at = clock.now();
         if (response === 'rejected') {
           if (!(await store.reject(shiftId, empId, at))) continue; // a concurrent answer won
           events.event({ event: 'answer', shift_id: shiftId, emp_id: empId, response });
-          return respondBody(
-            req,
-            { response, outcome: existing.outcome === 'open' ? 'rejected' : existing.outcome },
-            at,
+          const outcome: Outcome = existing.outcome === 'open' ? 'rejected' : existing.outcome;
+          await advance(shiftId);
+          await armDeadline();
+          return respondBody(req, { response, outcome }, at);
+        }
+        const claim = await store.claim(shiftId, empId, at, shift.approval);
+        if (!claim.recorded) continue;
+        events.event({
+          event: 'answer',
+          shift_id: shiftId,
+          emp_id: empId,
+          response,
+          outcome: claim.outcome,
+        });
+        if (claim.outcome === 'assigned') {
+          await announceAssignment(shiftId, empId, claim.closed);
+          if (!claim.shiftFilled) await advance(shiftId);
+        } else if (claim.outcome === 'requested') {
+          await armDeadline();
+        }
+        return respondBody(req, { response, outcome: claim.outcome }, at);
+      }
+    },
+
+    /** Approval mode: the operator gives the shift to one employee who asked for it. */
+    async approve(shiftId: number, empId: number): Promise<ShiftDetailView> {
+      const shift = await requireShift(shiftId);
+      if (!shift.approval) {
+        throw new ShiftctlError(
+          'E_NOT_REQUESTED',
+          `Shift ${shiftId} does not need approval; the first accepter gets it.`,
+        );
+      }
+      const result = await store.approve(shiftId, empId, clock.now());
+      if (!result?.recorded) {
+        const offer = await store.getOffer(shiftId, empId);
+        if (!offer) {
+          throw new ShiftctlError(
+            'E_OFFER_NOT_FOUND',
+            `Shift ${shiftId} was never offered to employee ${empId}.`,
           );
         }
-        const claim = await store.claim(shiftId, empId, at);
-        if (!claim.recorded) continue;
-        const outcome = claim.won ? 'assigned' : 'taken';
-        events.event({ event: 'answer', shift_id: shiftId, emp_id: empId, response, outcome });
-        if (claim.won) {
-          events.event({ event: 'assigned', shift_id: shiftId, emp_id: empId });
-          await notify([empId], shiftId, 'assigned');
-          if (claim.closed.length > 0) {
-            events.event({ event: 'taken', shift_id: shiftId, notified: claim.closed.length });
-            await notify(claim.closed, shiftId, 'taken');
-          }
-        }
-        return respondBody(req, { response, outcome }, at);
+        throw new ShiftctlError(
+          'E_NOT_REQUESTED',
+          `Employee ${empId} has not asked for shift ${shiftId} (their offer is ${offer.outcome}).`,
+        );
       }
+      if (result.outcome !== 'assigned') {
+        await notify([empId], shiftId, 'taken');
+        throw new ShiftctlError('E_SHIFT_TAKEN', `Shift ${shiftId} has no slot left.`);
+      }
+      events.event({ event: 'approved', shift_id: shiftId, emp_id: empId });
+      await announceAssignment(shiftId, empId, result.closed);
+      return this.shiftDetail(shiftId);
+    },
+
+    /** Withdraws a shift: every open offer closes, and its holders are told. */
+    async withdraw(shiftId: number): Promise<ShiftDetailView> {
+      const shift = await requireShift(shiftId);
+      const holders = await store.withdraw(shiftId, clock.now());
+      if (!holders) {
+        throw new ShiftctlError(
+          'E_SHIFT_CLOSED',
+          `Shift ${shiftId} is ${shift.status}; only an open shift can be withdrawn.`,
+        );
+      }
+      events.event({ event: 'withdrawn', shift_id: shiftId, notified: holders.length });
+      await notify(holders, shiftId, 'withdrawn');
+      await armDeadline();
+      return this.shiftDetail(shiftId);
     },
 
     /** Open offers the employee has not answered: the offline-recovery list. */
     async pending(empId: number): Promise<ShiftOfferMessage[]> {
       const offers = await store.openOffersFor(empId);
-      return offers.map(({ shift }) => toOfferMessage(shift));
+      return offers.map(({ shift, offer }) => toOfferMessage(shift, offer.expiresAt));
     },
 
     /** Notes that offers replayed on connect reached the socket. */
@@ -292,6 +501,45 @@ export function createOfferService({ store, fanout, clock, events }: OfferServic
           pending: counts.get(id) ?? 0,
         })),
       };
+    },
+
+    /** Appends to the journal (batched by the store, never awaited). */
+    record(entry: NewJournalEntry): void {
+      store.journal(entry);
+    },
+
+    async journal(filter: {
+      emp_id?: number | undefined;
+      shift_id?: number | undefined;
+      kind?: 'push' | 'request' | undefined;
+      after_id?: number | undefined;
+      limit?: number | undefined;
+    }): Promise<JournalEntryView[]> {
+      const entries = await store.readJournal({
+        empId: filter.emp_id,
+        shiftId: filter.shift_id,
+        kind: filter.kind,
+        afterId: filter.after_id,
+        limit: filter.limit ?? 100,
+      });
+      return entries.map((e) => ({
+        id: e.id,
+        time: isoTime(e.at),
+        kind: e.kind,
+        emp_id: e.empId,
+        shift_id: e.shiftId,
+        name: e.name,
+        outcome: e.outcome,
+        detail: e.detail,
+      }));
+    },
+
+    /** Clears every shift, offer and journal line (for test suites). */
+    async reset(): Promise<void> {
+      deadline?.cancel();
+      deadline = undefined;
+      await store.reset();
+      events.event({ event: 'reset' });
     },
   };
 }

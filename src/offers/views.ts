@@ -18,8 +18,11 @@ function isoOrNull(ms: number | null): string | null {
   return ms === null ? null : isoTime(ms);
 }
 
-/** The `shift_offer` message exactly as the app parses it; absent optional fields are omitted. */
-export function toOfferMessage(shift: ShiftRecord): ShiftOfferMessage {
+/**
+ * The `shift_offer` message exactly as the app parses it; absent optional fields are omitted.
+ * `expires_at` is added when the offer has a deadline.
+ */
+export function toOfferMessage(shift: ShiftRecord, expiresAt?: number | null): ShiftOfferMessage {
   const message: ShiftOfferMessage = {
     type: 'shift_offer',
     shift_id: shift.id,
@@ -31,13 +34,16 @@ export function toOfferMessage(shift: ShiftRecord): ShiftOfferMessage {
     const value = shift[field];
     if (value !== null && value !== undefined) message[field] = value;
   }
+  if (expiresAt !== null && expiresAt !== undefined) message.expires_at = isoTime(expiresAt);
   return message;
 }
 
 export function toOfferState(offer: OfferRecord): OfferState {
   return {
     emp_id: offer.empId,
-    sent_at: isoTime(offer.sentAt),
+    position: offer.position,
+    sent_at: isoOrNull(offer.sentAt),
+    expires_at: isoOrNull(offer.expiresAt),
     delivered_at: isoOrNull(offer.deliveredAt),
     answered_at: isoOrNull(offer.answeredAt),
     response: offer.response,
@@ -55,8 +61,13 @@ export function toShiftView({ shift, assignedTo, offers }: ShiftSummary): ShiftV
     id: shift.id,
     ...detailsOf(shift),
     status: shift.status,
+    mode: shift.mode,
+    approval: shift.approval,
+    slots: shift.slots,
+    step_ttl_seconds: shift.stepTtlS,
     assigned_to: assignedTo,
     created_at: isoTime(shift.createdAt),
+    closed_at: isoOrNull(shift.closedAt),
     offers,
   };
   return view;

@@ -75,6 +75,10 @@ export const ShiftOfferMessage = z
     client_name: z.string().nullable().optional(),
     service_type: z.string().nullable().optional(),
     description: z.string().nullable().optional(),
+    expires_at: z
+      .string()
+      .optional()
+      .describe('When the offer closes unanswered (ISO-8601, UTC); absent when it does not.'),
   })
   .meta({ id: 'ShiftOffer', description: 'An open shift offered to an employee.' });
 export type ShiftOfferMessage = z.infer<typeof ShiftOfferMessage>;
@@ -137,8 +141,21 @@ export const RespondRequest = z
   });
 export type RespondRequest = z.infer<typeof RespondRequest>;
 
-/** What became of one employee's offer. `open` until answered or closed. */
-export const OUTCOMES = ['open', 'assigned', 'taken', 'rejected'] as const;
+/**
+ * What became of one employee's offer: `queued` (a later step of a cascade, not sent yet),
+ * `open` until answered or closed, `requested` (accepted, waiting for an operator's approval),
+ * then `assigned`, `taken`, `rejected`, `expired` or `withdrawn`.
+ */
+export const OUTCOMES = [
+  'queued',
+  'open',
+  'requested',
+  'assigned',
+  'taken',
+  'rejected',
+  'expired',
+  'withdrawn',
+] as const;
 export const Outcome = z.enum(OUTCOMES);
 export type Outcome = z.infer<typeof Outcome>;
 
@@ -163,19 +180,6 @@ export const PendingResponse = z
   .array(ShiftOfferMessage)
   .meta({ id: 'PendingOffers', description: 'Open offers this employee has not answered yet.' });
 
-export const HistoryItem = ShiftOfferMessage.extend({
-  sent_at: z.string(),
-  delivered_at: z.string().nullable(),
-  answered_at: z.string().nullable(),
-  response: OfferResponse.nullable(),
-  outcome: Outcome,
-}).meta({ id: 'HistoryItem', description: 'One past offer, with what became of it.' });
-export type HistoryItem = z.infer<typeof HistoryItem>;
-
-export const HistoryResponse = z
-  .array(HistoryItem)
-  .meta({ id: 'History', description: "This employee's offers, newest first." });
-
 export const HistoryQuery = z.object({
   limit: z
     .string()
@@ -185,7 +189,8 @@ export const HistoryQuery = z.object({
     .optional(),
 });
 
-export const SHIFT_STATUSES = ['open', 'assigned'] as const;
+/** `open` until every slot is filled (`assigned`), the cascade runs out (`unfilled`), or it is withdrawn. */
+export const SHIFT_STATUSES = ['open', 'assigned', 'unfilled', 'withdrawn'] as const;
 export const ShiftStatus = z.enum(SHIFT_STATUSES);
 export type ShiftStatus = z.infer<typeof ShiftStatus>;
 
@@ -193,7 +198,21 @@ export const AvailableResponse = z
   .object({ available: z.boolean(), shift_id: Id, status: ShiftStatus })
   .meta({ id: 'Availability', description: 'Whether the shift can still be taken.' });
 
-export const SendOfferQuery = z.object({ shift_id: IdParam.optional() });
+const TTL_MAX_S = 30 * 24 * 3600;
+
+/** A time to live in whole seconds, from 1 s to 30 days. */
+export const TtlSeconds = z.number().int().min(1).max(TTL_MAX_S);
+
+const TtlParam = z
+  .string()
+  .regex(/^[0-9]{1,7}$/, 'must be a whole number of seconds')
+  .transform(Number)
+  .refine((n) => n >= 1 && n <= TTL_MAX_S, `must be from 1 to ${TTL_MAX_S} seconds`);
+
+export const SendOfferQuery = z.object({
+  shift_id: IdParam.optional(),
+  ttl_seconds: TtlParam.optional().describe('The offer expires this many seconds from now.'),
+});
 
 export const SendOfferBody = ShiftDetails.partial().strict().meta({
   id: 'SendOfferBody',
@@ -234,29 +253,74 @@ export type ConnectionsResponse = z.infer<typeof ConnectionsResponse>;
 // ---------------------------------------------------------------------------------------------
 // Admin
 
+export const SHIFT_MODES = ['broadcast', 'cascade'] as const;
+export const ShiftMode = z.enum(SHIFT_MODES);
+export type ShiftMode = z.infer<typeof ShiftMode>;
+
+/** When offers made now should expire: a TTL or a moment, not both. */
+const Expiry = {
+  ttl_seconds: TtlSeconds.optional().describe('Offers made now expire this many seconds later.'),
+  expires_at: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .describe('Offers made now expire at this moment (ISO-8601).'),
+};
+
+function oneExpiry(v: { ttl_seconds?: number | undefined; expires_at?: string | undefined }) {
+  return v.ttl_seconds === undefined || v.expires_at === undefined;
+}
+const ONE_EXPIRY = { message: 'give ttl_seconds or expires_at, not both', path: ['expires_at'] };
+
 export const CreateShiftRequest = ShiftDetails.extend({
   id: Id.optional().describe('Shift id; chosen by the server when absent.'),
-  offer_to: z.array(Id).max(10_000).optional().describe('Employees to offer the shift to now.'),
+  offer_to: z
+    .array(Id)
+    .max(10_000)
+    .optional()
+    .describe('Employees to offer the shift to now; for a cascade, in the order to ask them.'),
+  slots: z.number().int().min(1).max(1000).optional().describe('Employees needed; default 1.'),
+  mode: ShiftMode.optional().describe(
+    '`broadcast` (default): everyone at once. `cascade`: one employee at a time, in order.',
+  ),
+  approval: z
+    .boolean()
+    .optional()
+    .describe('Accepts become requests that an operator approves; default false.'),
+  step_ttl_seconds: TtlSeconds.optional().describe(
+    'Cascade: how long each employee has before the next one is asked.',
+  ),
+  ...Expiry,
 })
   .strict()
+  .refine(oneExpiry, ONE_EXPIRY)
   .meta({ id: 'CreateShift', description: 'A new shift, optionally offered at once.' });
 export type CreateShiftRequest = z.infer<typeof CreateShiftRequest>;
 
 export const OfferShiftRequest = z
-  .object({ emp_ids: z.array(Id).min(1).max(10_000) })
+  .object({ emp_ids: z.array(Id).min(1).max(10_000), ...Expiry })
   .strict()
-  .meta({ id: 'OfferShift', description: 'Employees to offer an existing shift to.' });
+  .refine(oneExpiry, ONE_EXPIRY)
+  .meta({
+    id: 'OfferShift',
+    description: 'Employees to offer an existing shift to (for a cascade: added to its end).',
+  });
+
+export const ApproveParams = z.object({ id: IdParam, emp_id: IdParam });
 
 export const OfferDelivery = z.object({
   emp_id: Id,
   status: z
-    .enum([...DELIVERIES, 'answered'])
-    .describe('`answered`: the employee had already answered this shift, so nothing was sent.'),
+    .enum([...DELIVERIES, 'answered', 'queued'])
+    .describe(
+      '`answered`: the employee had already answered this shift, so nothing was sent. `queued`: a later step of a cascade.',
+    ),
 });
 
 export const OfferState = z.object({
   emp_id: Id,
-  sent_at: z.string(),
+  position: z.number().int().nullable().describe('Cascade order (1 first); null for broadcast.'),
+  sent_at: z.string().nullable().describe('Null while a cascade step is still queued.'),
+  expires_at: z.string().nullable(),
   delivered_at: z.string().nullable(),
   answered_at: z.string().nullable(),
   response: OfferResponse.nullable(),
@@ -264,16 +328,34 @@ export const OfferState = z.object({
 });
 export type OfferState = z.infer<typeof OfferState>;
 
+export const HistoryItem = ShiftOfferMessage.extend(OfferState.omit({ emp_id: true }).shape).meta({
+  id: 'HistoryItem',
+  description: 'One past offer, with what became of it.',
+});
+export type HistoryItem = z.infer<typeof HistoryItem>;
+
+export const HistoryResponse = z
+  .array(HistoryItem)
+  .meta({ id: 'History', description: "This employee's offers, newest first." });
+
 export const ShiftView = ShiftDetails.extend({
   id: Id,
   status: ShiftStatus,
+  mode: ShiftMode,
+  approval: z.boolean(),
+  slots: z.number().int(),
+  step_ttl_seconds: z.number().int().nullable(),
   assigned_to: z.array(Id),
   created_at: z.string(),
+  closed_at: z.string().nullable(),
   offers: z.object({
     total: z.number().int(),
+    queued: z.number().int(),
     open: z.number().int(),
+    requested: z.number().int(),
     accepted: z.number().int(),
     rejected: z.number().int(),
+    expired: z.number().int(),
   }),
 }).meta({ id: 'Shift', description: 'A shift with its state and a count of its offers.' });
 export type ShiftView = z.infer<typeof ShiftView>;
@@ -302,6 +384,42 @@ export const EmployeeView = z
   .meta({ id: 'Employee', description: 'Who holds what.' });
 export type EmployeeView = z.infer<typeof EmployeeView>;
 export const EmployeeListResponse = z.array(EmployeeView).meta({ id: 'EmployeeList' });
+
+export const JournalQuery = z.object({
+  emp_id: IdParam.optional(),
+  shift_id: IdParam.optional(),
+  kind: z.enum(['push', 'request']).optional(),
+  after_id: z
+    .string()
+    .regex(/^[0-9]{1,15}$/, 'must be a whole number')
+    .transform(Number)
+    .optional(),
+  limit: z
+    .string()
+    .regex(/^[0-9]{1,5}$/, 'must be a whole number from 1 to 10000')
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= 10_000, 'must be a whole number from 1 to 10000')
+    .optional(),
+});
+
+export const JournalEntry = z
+  .object({
+    id: z.number().int(),
+    time: z.string(),
+    kind: z.enum(['push', 'request']),
+    emp_id: Id.nullable(),
+    shift_id: Id.nullable(),
+    name: z.string().describe('The message type pushed, or the request as `METHOD /path`.'),
+    outcome: z
+      .string()
+      .describe('Pushes: `sent`, `no_device` or `dropped` (a fault). Requests: the HTTP status.'),
+    detail: z.unknown(),
+  })
+  .meta({ id: 'JournalEntry', description: 'One message pushed or one API request answered.' });
+export type JournalEntry = z.infer<typeof JournalEntry>;
+export const JournalResponse = z.array(JournalEntry).meta({ id: 'Journal' });
+
+export const ResetResponse = z.object({ reset: z.literal(true) }).meta({ id: 'Reset' });
 
 export const HealthResponse = z
   .object({ status: z.literal('ok'), uptime_s: z.number(), connections: z.number().int() })
@@ -341,6 +459,9 @@ const NAMED = [
   OfferResultResponse,
   EmployeeView,
   EmployeeListResponse,
+  JournalEntry,
+  JournalResponse,
+  ResetResponse,
   HealthResponse,
   ErrorBody,
 ];

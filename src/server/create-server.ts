@@ -29,6 +29,8 @@ export interface ServerOptions {
   durability?: 'normal' | 'full';
   /** Data to load when the database holds no shift yet. */
   fixtures?: FixtureData;
+  /** Default deadline, in seconds, for offers made without one. Default: none. */
+  offerTtlSeconds?: number;
   /** Seconds between heartbeats (fractions allowed); 0 turns them off. Default 25. */
   heartbeatSeconds?: number;
   /** `Access-Control-Allow-Origin`. Default `*`. */
@@ -63,7 +65,7 @@ async function loadFixtures(store: Store, data: FixtureData, at: number): Promis
   await store.upsertEmployees(data.employees);
   for (const { offer_to: offerTo, ...shift } of data.shifts) {
     await store.createShift(shift, at);
-    if (offerTo?.length) await store.addOffers(shift.id, offerTo, at);
+    if (offerTo?.length) await store.addOffers(shift.id, offerTo, at, {});
   }
   return true;
 }
@@ -88,7 +90,13 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
       maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
       onSlowConsumer: (empId) => log.warn('dropping a slow consumer', { emp_id: empId }),
     });
-    const service = createOfferService({ store, fanout: hub, clock, events: log });
+    const service = createOfferService({
+      store,
+      fanout: hub,
+      clock,
+      events: log,
+      defaultTtlSeconds: options.offerTtlSeconds,
+    });
     const server = createHttpServer();
     const ws = attachWebSocket(server, {
       hub,
@@ -124,6 +132,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
     const fixturesLoaded = options.fixtures
       ? await loadFixtures(store, options.fixtures, clock.now())
       : false;
+    await service.start();
     const port = (server.address() as AddressInfo).port;
     const base = `${hostForUrl(host)}:${port}`;
 
@@ -137,6 +146,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
       fixturesLoaded,
       close() {
         closed ??= (async () => {
+          service.stop();
           const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
           await ws.close();
           server.closeAllConnections();

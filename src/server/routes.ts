@@ -8,6 +8,7 @@ import type { ErrorCode } from '../errors.js';
 import type { OfferService } from '../offers/service.js';
 import { TEST_SHIFT_ID } from '../offers/service.js';
 import {
+  ApproveParams,
   AvailableResponse,
   ConnectionsResponse,
   CreateShiftRequest,
@@ -16,9 +17,12 @@ import {
   HistoryQuery,
   HistoryResponse,
   IdParam,
+  JournalQuery,
+  JournalResponse,
   OfferResultResponse,
   OfferShiftRequest,
   PendingResponse,
+  ResetResponse,
   RespondRequest,
   RespondResponse,
   SendOfferBody,
@@ -145,7 +149,9 @@ export function buildRoutes(service: OfferService, context: RouteContext): Route
       ],
       handle: async ({ params, query, body }): Promise<SendOfferResponse> => {
         const shiftId = query.shift_id ?? TEST_SHIFT_ID;
-        const result = await service.sendTestOffer(params.emp_id, shiftId, body ?? {});
+        const result = await service.sendTestOffer(params.emp_id, shiftId, body ?? {}, {
+          ttlSeconds: query.ttl_seconds,
+        });
         return {
           status: result.status === 'sent' ? 'sent' : 'pending',
           emp_id: params.emp_id,
@@ -173,8 +179,14 @@ export function buildRoutes(service: OfferService, context: RouteContext): Route
       status: 201,
       errors: ['E_BAD_JSON', 'E_INVALID_BODY', 'E_SHIFT_EXISTS'],
       handle: ({ body }) => {
-        const { offer_to: offerTo, ...shift } = body;
-        return service.createShift(shift, offerTo);
+        const {
+          offer_to: offerTo,
+          step_ttl_seconds: stepTtlS,
+          ttl_seconds: ttlSeconds,
+          expires_at: expiresAt,
+          ...shift
+        } = body;
+        return service.createShift({ ...shift, stepTtlS, ttlSeconds, expiresAt }, offerTo);
       },
     }),
     route({
@@ -211,8 +223,65 @@ export function buildRoutes(service: OfferService, context: RouteContext): Route
         'E_INVALID_BODY',
         'E_SHIFT_NOT_FOUND',
         'E_SHIFT_TAKEN',
+        'E_SHIFT_CLOSED',
       ],
-      handle: ({ params, body }) => service.offerShift(params.id, body.emp_ids),
+      handle: ({ params, body }) =>
+        service.offerShift(params.id, body.emp_ids, {
+          ttlSeconds: body.ttl_seconds,
+          expiresAt: body.expires_at,
+        }),
+    }),
+    route({
+      method: 'post',
+      path: '/api/admin/shifts/{id}/withdraw',
+      tag: 'admin',
+      summary: "Withdraw a shift: its open offers close and their holders get 'withdrawn'",
+      params: AdminShiftParams,
+      response: ShiftDetailView,
+      errors: ['E_INVALID_PARAM', 'E_SHIFT_NOT_FOUND', 'E_SHIFT_CLOSED'],
+      handle: ({ params }) => service.withdraw(params.id),
+    }),
+    route({
+      method: 'post',
+      path: '/api/admin/shifts/{id}/approve/{emp_id}',
+      tag: 'admin',
+      summary: 'Approval mode: give the shift to an employee who asked for it',
+      description:
+        'The employee gets `offer_result` `assigned`; once every slot is filled, everyone else still holding or requesting the shift gets `taken`.',
+      params: ApproveParams,
+      response: ShiftDetailView,
+      errors: [
+        'E_INVALID_PARAM',
+        'E_SHIFT_NOT_FOUND',
+        'E_OFFER_NOT_FOUND',
+        'E_NOT_REQUESTED',
+        'E_SHIFT_TAKEN',
+      ],
+      handle: ({ params }) => service.approve(params.id, params.emp_id),
+    }),
+    route({
+      method: 'get',
+      path: '/api/admin/journal',
+      tag: 'admin',
+      summary: 'Every message pushed and every API request, oldest first',
+      description:
+        'Without `after_id`, the newest `limit` entries; with it, the entries after that id (to follow the journal).',
+      query: JournalQuery,
+      response: JournalResponse,
+      errors: ['E_INVALID_QUERY'],
+      handle: ({ query }) => service.journal(query),
+    }),
+    route({
+      method: 'post',
+      path: '/api/admin/reset',
+      tag: 'admin',
+      summary: 'Delete every shift, offer, assignment and journal entry (for test suites)',
+      response: ResetResponse,
+      errors: [],
+      handle: async () => {
+        await service.reset();
+        return { reset: true as const };
+      },
     }),
     route({
       method: 'get',

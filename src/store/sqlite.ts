@@ -13,12 +13,15 @@ import {
   type OfferResponse,
   type Outcome,
   type ShiftDetails,
+  type ShiftMode,
   type ShiftStatus,
 } from '../protocol/schemas.js';
 import type {
   ClaimResult,
+  Closed,
   Employee,
   EmployeeSummary,
+  NewJournalEntry,
   NewShift,
   OfferedShift,
   OfferRecord,
@@ -34,7 +37,7 @@ export interface SqliteStoreOptions {
   durability?: 'normal' | 'full';
 }
 
-const SCHEMA_VERSION = 1;
+const SCHEMA_VERSION = 2;
 
 const MIGRATIONS: Record<number, string> = {
   1: `
@@ -79,6 +82,71 @@ const MIGRATIONS: Record<number, string> = {
     ) WITHOUT ROWID;
     CREATE INDEX assignments_by_employee ON assignments (emp_id);
   `,
+  // Expiry, withdrawal, cascades, approval and the journal. SQLite cannot change a CHECK, so
+  // the two tables are rebuilt and their rows copied.
+  2: `
+    CREATE TABLE shifts_v2 (
+      id            INTEGER PRIMARY KEY,
+      date          TEXT NOT NULL,
+      start_time    TEXT NOT NULL,
+      end_time      TEXT NOT NULL,
+      location_name TEXT,
+      client_name   TEXT,
+      service_type  TEXT,
+      description   TEXT,
+      slots         INTEGER NOT NULL DEFAULT 1 CHECK (slots >= 1),
+      filled        INTEGER NOT NULL DEFAULT 0 CHECK (filled >= 0 AND filled <= slots),
+      status        TEXT NOT NULL DEFAULT 'open'
+                    CHECK (status IN ('open', 'assigned', 'unfilled', 'withdrawn')),
+      mode          TEXT NOT NULL DEFAULT 'broadcast' CHECK (mode IN ('broadcast', 'cascade')),
+      approval      INTEGER NOT NULL DEFAULT 0 CHECK (approval IN (0, 1)),
+      step_ttl_s    INTEGER,
+      created_at    INTEGER NOT NULL,
+      closed_at     INTEGER
+    );
+    INSERT INTO shifts_v2 (id, date, start_time, end_time, location_name, client_name,
+        service_type, description, slots, filled, status, created_at)
+      SELECT id, date, start_time, end_time, location_name, client_name,
+        service_type, description, slots, filled, status, created_at FROM shifts;
+    CREATE TABLE offers_v2 (
+      shift_id     INTEGER NOT NULL REFERENCES shifts (id),
+      emp_id       INTEGER NOT NULL,
+      position     INTEGER,
+      sent_at      INTEGER,
+      expires_at   INTEGER,
+      delivered_at INTEGER,
+      answered_at  INTEGER,
+      response     TEXT CHECK (response IN ('accepted', 'rejected')),
+      outcome      TEXT NOT NULL DEFAULT 'open' CHECK (outcome IN
+                     ('queued', 'open', 'requested', 'assigned', 'taken', 'rejected', 'expired', 'withdrawn')),
+      closed_at    INTEGER,
+      PRIMARY KEY (shift_id, emp_id)
+    ) WITHOUT ROWID;
+    INSERT INTO offers_v2 (shift_id, emp_id, sent_at, delivered_at, answered_at, response,
+        outcome, closed_at)
+      SELECT shift_id, emp_id, sent_at, delivered_at, answered_at, response, outcome, closed_at
+      FROM offers;
+    DROP TABLE offers;
+    DROP TABLE shifts;
+    ALTER TABLE shifts_v2 RENAME TO shifts;
+    ALTER TABLE offers_v2 RENAME TO offers;
+    CREATE INDEX shifts_status ON shifts (status);
+    CREATE INDEX offers_by_employee ON offers (emp_id, outcome, sent_at);
+    CREATE INDEX offers_by_shift ON offers (shift_id, outcome, position);
+    CREATE INDEX offers_by_deadline ON offers (expires_at) WHERE outcome = 'open';
+    CREATE TABLE journal (
+      id       INTEGER PRIMARY KEY,
+      at       INTEGER NOT NULL,
+      kind     TEXT NOT NULL CHECK (kind IN ('push', 'request')),
+      emp_id   INTEGER,
+      shift_id INTEGER,
+      name     TEXT NOT NULL,
+      outcome  TEXT NOT NULL,
+      detail   TEXT
+    );
+    CREATE INDEX journal_by_employee ON journal (emp_id, id);
+    CREATE INDEX journal_by_shift ON journal (shift_id, id);
+  `,
 };
 
 interface ShiftRow {
@@ -93,13 +161,19 @@ interface ShiftRow {
   slots: number;
   filled: number;
   status: ShiftStatus;
+  mode: ShiftMode;
+  approval: number;
+  step_ttl_s: number | null;
   created_at: number;
+  closed_at: number | null;
 }
 
 interface OfferRow {
   shift_id: number;
   emp_id: number;
-  sent_at: number;
+  position: number | null;
+  sent_at: number | null;
+  expires_at: number | null;
   delivered_at: number | null;
   answered_at: number | null;
   response: OfferResponse | null;
@@ -107,9 +181,19 @@ interface OfferRow {
 }
 
 const SHIFT_COLUMNS =
-  's.id, s.date, s.start_time, s.end_time, s.location_name, s.client_name, s.service_type, s.description, s.slots, s.filled, s.status, s.created_at';
-const OFFER_COLUMNS =
-  'o.shift_id, o.emp_id, o.sent_at, o.delivered_at, o.answered_at, o.response, o.outcome';
+  's.id, s.date, s.start_time, s.end_time, s.location_name, s.client_name, s.service_type, s.description, s.slots, s.filled, s.status, s.mode, s.approval, s.step_ttl_s, s.created_at, s.closed_at';
+const OFFER_FIELDS = [
+  'shift_id',
+  'emp_id',
+  'position',
+  'sent_at',
+  'expires_at',
+  'delivered_at',
+  'answered_at',
+  'response',
+  'outcome',
+] as const;
+const OFFER_COLUMNS = OFFER_FIELDS.map((f) => `o.${f}`).join(', ');
 
 function toShift(row: ShiftRow): ShiftRecord {
   return {
@@ -124,7 +208,11 @@ function toShift(row: ShiftRow): ShiftRecord {
     slots: row.slots,
     filled: row.filled,
     status: row.status,
+    mode: row.mode,
+    approval: row.approval === 1,
+    stepTtlS: row.step_ttl_s,
     createdAt: row.created_at,
+    closedAt: row.closed_at,
   };
 }
 
@@ -132,7 +220,9 @@ function toOffer(row: OfferRow): OfferRecord {
   return {
     shiftId: row.shift_id,
     empId: row.emp_id,
+    position: row.position,
     sentAt: row.sent_at,
+    expiresAt: row.expires_at,
     deliveredAt: row.delivered_at,
     answeredAt: row.answered_at,
     response: row.response,
@@ -141,31 +231,15 @@ function toOffer(row: OfferRow): OfferRecord {
 }
 
 /** Joined rows carry the offer's columns under `o_` names. */
-type JoinedRow = ShiftRow & {
-  o_shift_id: number;
-  o_emp_id: number;
-  o_sent_at: number;
-  o_delivered_at: number | null;
-  o_answered_at: number | null;
-  o_response: OfferResponse | null;
-  o_outcome: Outcome;
-};
+type JoinedRow = ShiftRow & { [K in (typeof OFFER_FIELDS)[number] as `o_${K}`]: OfferRow[K] };
 
-const JOINED_COLUMNS = `${SHIFT_COLUMNS}, ${OFFER_COLUMNS.replace(/o\.(\w+)/g, 'o.$1 AS o_$1')}`;
+const JOINED_COLUMNS = `${SHIFT_COLUMNS}, ${OFFER_FIELDS.map((f) => `o.${f} AS o_${f}`).join(', ')}`;
 
 function toOffered(row: JoinedRow): OfferedShift {
-  return {
-    shift: toShift(row),
-    offer: toOffer({
-      shift_id: row.o_shift_id,
-      emp_id: row.o_emp_id,
-      sent_at: row.o_sent_at,
-      delivered_at: row.o_delivered_at,
-      answered_at: row.o_answered_at,
-      response: row.o_response,
-      outcome: row.o_outcome,
-    }),
-  };
+  const offer = Object.fromEntries(
+    OFFER_FIELDS.map((f) => [f, row[`o_${f}`]]),
+  ) as unknown as OfferRow;
+  return { shift: toShift(row), offer: toOffer(offer) };
 }
 
 function openDatabase(path: string): Database.Database {
@@ -187,12 +261,15 @@ function migrate(db: Database.Database): void {
       `The database was written by a newer shiftctl (schema ${current}, this one knows ${SCHEMA_VERSION}).`,
     );
   }
+  // Rebuilding tables needs foreign keys off (they cannot be switched inside a transaction).
+  db.pragma('foreign_keys = OFF');
   for (let v = current + 1; v <= SCHEMA_VERSION; v++) {
     db.transaction(() => {
       db.exec(MIGRATIONS[v] ?? '');
       db.pragma(`user_version = ${v}`);
     })();
   }
+  db.pragma('foreign_keys = ON');
 }
 
 /** Opens (and creates or migrates) a SQLite database and returns the store over it. */
@@ -201,7 +278,6 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   try {
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
-    db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
     migrate(db);
   } catch (err) {
@@ -219,19 +295,25 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       'INSERT INTO employees (id, name, role) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = COALESCE(excluded.name, name), role = COALESCE(excluded.role, role)',
     ),
     insertShift: db.prepare(`
-      INSERT INTO shifts (id, date, start_time, end_time, location_name, client_name, service_type, description, slots, created_at)
-      VALUES (@id, @date, @start_time, @end_time, @location_name, @client_name, @service_type, @description, @slots, @created_at)
+      INSERT INTO shifts (id, date, start_time, end_time, location_name, client_name, service_type,
+        description, slots, mode, approval, step_ttl_s, created_at)
+      VALUES (@id, @date, @start_time, @end_time, @location_name, @client_name, @service_type,
+        @description, @slots, @mode, @approval, @step_ttl_s, @created_at)
       ON CONFLICT (id) DO NOTHING
       RETURNING *`),
     getShift: db.prepare(`SELECT ${SHIFT_COLUMNS} FROM shifts s WHERE s.id = ?`),
-    insertOffer: db.prepare(
-      'INSERT INTO offers (shift_id, emp_id, sent_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
-    ),
+    insertOffer: db.prepare(`
+      INSERT INTO offers (shift_id, emp_id, position, sent_at, expires_at, outcome)
+      VALUES (@shift_id, @emp_id, @position, @sent_at, @expires_at, @outcome)
+      ON CONFLICT DO NOTHING`),
+    lastPosition: db
+      .prepare('SELECT COALESCE(MAX(position), 0) FROM offers WHERE shift_id = ?')
+      .pluck(),
     getOffer: db.prepare(
       `SELECT ${OFFER_COLUMNS} FROM offers o WHERE o.shift_id = ? AND o.emp_id = ?`,
     ),
     offersForShift: db.prepare(
-      `SELECT ${OFFER_COLUMNS} FROM offers o WHERE o.shift_id = ? ORDER BY o.sent_at, o.emp_id`,
+      `SELECT ${OFFER_COLUMNS} FROM offers o WHERE o.shift_id = ? ORDER BY o.position, o.sent_at, o.emp_id`,
     ),
     openOffersFor: db.prepare(`
       SELECT ${JOINED_COLUMNS} FROM offers o JOIN shifts s ON s.id = o.shift_id
@@ -239,20 +321,24 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       ORDER BY o.sent_at, o.shift_id`),
     history: db.prepare(`
       SELECT ${JOINED_COLUMNS} FROM offers o JOIN shifts s ON s.id = o.shift_id
-      WHERE o.emp_id = ? ORDER BY o.sent_at DESC, o.shift_id DESC LIMIT ?`),
+      WHERE o.emp_id = ? AND o.outcome != 'queued'
+      ORDER BY o.sent_at DESC, o.shift_id DESC LIMIT ?`),
     reject: db.prepare(`
       UPDATE offers SET response = 'rejected', answered_at = @at,
         outcome = CASE WHEN outcome = 'open' THEN 'rejected' ELSE outcome END,
         closed_at = COALESCE(closed_at, @at)
-      WHERE shift_id = @shift_id AND emp_id = @emp_id AND response IS NULL`),
+      WHERE shift_id = @shift_id AND emp_id = @emp_id AND response IS NULL
+        AND outcome NOT IN ('queued', 'expired', 'withdrawn')`),
     recordAccept: db.prepare(`
       UPDATE offers SET response = 'accepted', answered_at = @at
       WHERE shift_id = @shift_id AND emp_id = @emp_id AND response IS NULL
+        AND outcome NOT IN ('queued', 'expired', 'withdrawn')
       RETURNING outcome`),
     takeSlot: db.prepare(`
       UPDATE shifts SET filled = filled + 1,
-        status = CASE WHEN filled + 1 >= slots THEN 'assigned' ELSE status END
-      WHERE id = ? AND status = 'open' AND filled < slots
+        status = CASE WHEN filled + 1 >= slots THEN 'assigned' ELSE status END,
+        closed_at = CASE WHEN filled + 1 >= slots THEN @at ELSE closed_at END
+      WHERE id = @id AND status = 'open' AND filled < slots
       RETURNING status`),
     insertAssignment: db.prepare(
       'INSERT INTO assignments (shift_id, emp_id, assigned_at) VALUES (?, ?, ?)',
@@ -260,10 +346,36 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     setOutcome: db.prepare(
       'UPDATE offers SET outcome = ?, closed_at = ? WHERE shift_id = ? AND emp_id = ?',
     ),
-    closeOpenOffers: db
+    closeOthers: db
       .prepare(`
       UPDATE offers SET outcome = 'taken', closed_at = ?
-      WHERE shift_id = ? AND outcome = 'open' RETURNING emp_id`)
+      WHERE shift_id = ? AND outcome IN ('open', 'requested') RETURNING emp_id`)
+      .pluck(),
+    dropQueued: db.prepare(
+      `UPDATE offers SET outcome = ?, closed_at = ? WHERE shift_id = ? AND outcome = 'queued'`,
+    ),
+    expireDue: db.prepare(`
+      UPDATE offers SET outcome = 'expired', closed_at = expires_at
+      WHERE outcome = 'open' AND expires_at <= ? RETURNING shift_id, emp_id`),
+    nextDeadline: db.prepare(`SELECT MIN(expires_at) FROM offers WHERE outcome = 'open'`).pluck(),
+    holdersNow: db
+      .prepare(
+        `SELECT COUNT(*) FROM offers WHERE shift_id = ? AND outcome IN ('open', 'requested')`,
+      )
+      .pluck(),
+    nextQueued: db.prepare(`
+      SELECT emp_id FROM offers WHERE shift_id = ? AND outcome = 'queued'
+      ORDER BY position LIMIT 1`),
+    openStep: db.prepare(`
+      UPDATE offers SET outcome = 'open', sent_at = @at, expires_at = @expires_at
+      WHERE shift_id = @shift_id AND emp_id = @emp_id AND outcome = 'queued'`),
+    closeShift: db.prepare(
+      `UPDATE shifts SET status = ?, closed_at = ? WHERE id = ? AND status = 'open'`,
+    ),
+    withdrawOffers: db
+      .prepare(`
+      UPDATE offers SET outcome = 'withdrawn', closed_at = ?
+      WHERE shift_id = ? AND outcome IN ('open', 'requested') RETURNING emp_id`)
       .pluck(),
     markDelivered: db.prepare(
       'UPDATE offers SET delivered_at = ? WHERE shift_id = ? AND emp_id = ? AND delivered_at IS NULL',
@@ -274,9 +386,12 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     listShifts: db.prepare(`
       SELECT ${SHIFT_COLUMNS},
         (SELECT COUNT(*) FROM offers o WHERE o.shift_id = s.id) AS n_total,
+        (SELECT COUNT(*) FROM offers o WHERE o.shift_id = s.id AND o.outcome = 'queued') AS n_queued,
         (SELECT COUNT(*) FROM offers o WHERE o.shift_id = s.id AND o.outcome = 'open') AS n_open,
+        (SELECT COUNT(*) FROM offers o WHERE o.shift_id = s.id AND o.outcome = 'requested') AS n_requested,
         (SELECT COUNT(*) FROM offers o WHERE o.shift_id = s.id AND o.response = 'accepted') AS n_accepted,
         (SELECT COUNT(*) FROM offers o WHERE o.shift_id = s.id AND o.response = 'rejected') AS n_rejected,
+        (SELECT COUNT(*) FROM offers o WHERE o.shift_id = s.id AND o.outcome = 'expired') AS n_expired,
         (SELECT json_group_array(a.emp_id) FROM assignments a WHERE a.shift_id = s.id) AS assigned_to
       FROM shifts s WHERE (@status IS NULL OR s.status = @status) AND (@id IS NULL OR s.id = @id)
       ORDER BY s.date, s.start_time, s.id`),
@@ -289,51 +404,186 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
           WHERE o.emp_id = ids.emp_id AND o.outcome = 'open' AND s.status = 'open') AS pending,
         (SELECT json_group_array(a.shift_id) FROM assignments a WHERE a.emp_id = ids.emp_id) AS assigned
       FROM ids LEFT JOIN employees e ON e.id = ids.emp_id ORDER BY ids.emp_id`),
+    insertJournal: db.prepare(`
+      INSERT INTO journal (at, kind, emp_id, shift_id, name, outcome, detail)
+      VALUES (@at, @kind, @emp_id, @shift_id, @name, @outcome, @detail)`),
+    // Newest entries (read back oldest first), or, when following, the next ones after an id.
+    readJournal: db.prepare(`
+      SELECT * FROM (
+        SELECT id, at, kind, emp_id, shift_id, name, outcome, detail FROM journal
+        WHERE (@emp_id IS NULL OR emp_id = @emp_id) AND (@shift_id IS NULL OR shift_id = @shift_id)
+          AND (@kind IS NULL OR kind = @kind) AND id > @after_id
+        ORDER BY CASE WHEN @after_id > 0 THEN id ELSE -id END LIMIT @limit
+      ) ORDER BY id`),
   };
 
-  const addOffers = db.transaction((shiftId: number, empIds: readonly number[], at: number) => {
-    for (const empId of empIds) stmt.insertOffer.run(shiftId, empId, at);
-    return empIds.map((empId) => toOffer(stmt.getOffer.get(shiftId, empId) as OfferRow));
-  });
+  const addOffers = db.transaction(
+    (
+      shiftId: number,
+      empIds: readonly number[],
+      at: number,
+      options: { expiresAt?: number | null | undefined; queued?: boolean },
+    ) => {
+      let position = options.queued ? (stmt.lastPosition.get(shiftId) as number) : 0;
+      for (const empId of empIds) {
+        const queued = options.queued === true;
+        const inserted = stmt.insertOffer.run({
+          shift_id: shiftId,
+          emp_id: empId,
+          position: queued ? position + 1 : null,
+          sent_at: queued ? null : at,
+          expires_at: queued ? null : (options.expiresAt ?? null),
+          outcome: queued ? 'queued' : 'open',
+        });
+        if (inserted.changes === 1 && queued) position++;
+      }
+      return empIds.map((empId) => toOffer(stmt.getOffer.get(shiftId, empId) as OfferRow));
+    },
+  );
 
-  const claim = db.transaction((shiftId: number, empId: number, at: number): ClaimResult => {
-    const recorded = stmt.recordAccept.get({ shift_id: shiftId, emp_id: empId, at }) as
-      | { outcome: Outcome }
-      | undefined;
-    if (!recorded) return { recorded: false };
-    // An offer already closed (the shift went to others) cannot win, whatever the shift says.
-    const slot =
-      recorded.outcome === 'open'
-        ? (stmt.takeSlot.get(shiftId) as { status: ShiftStatus } | undefined)
-        : undefined;
+  /** Gives this employee a slot if one is left; closes the others when the shift fills. */
+  function takeSlot(shiftId: number, empId: number, at: number): ClaimResult {
+    const slot = stmt.takeSlot.get({ id: shiftId, at }) as { status: ShiftStatus } | undefined;
     if (!slot) {
-      if (recorded.outcome === 'open') stmt.setOutcome.run('taken', at, shiftId, empId);
-      return { recorded: true, won: false, shiftFilled: true, closed: [] };
+      stmt.setOutcome.run('taken', at, shiftId, empId);
+      return { recorded: true, outcome: 'taken', shiftFilled: true, closed: [] };
     }
     stmt.insertAssignment.run(shiftId, empId, at);
     stmt.setOutcome.run('assigned', at, shiftId, empId);
     const shiftFilled = slot.status === 'assigned';
-    const closed = shiftFilled ? (stmt.closeOpenOffers.all(at, shiftId) as number[]) : [];
-    return { recorded: true, won: true, shiftFilled, closed };
+    let closed: number[] = [];
+    if (shiftFilled) {
+      closed = stmt.closeOthers.all(at, shiftId) as number[];
+      stmt.dropQueued.run('taken', at, shiftId);
+    }
+    return { recorded: true, outcome: 'assigned', shiftFilled, closed };
+  }
+
+  const claim = db.transaction(
+    (shiftId: number, empId: number, at: number, approval: boolean): ClaimResult => {
+      const recorded = stmt.recordAccept.get({ shift_id: shiftId, emp_id: empId, at }) as
+        | { outcome: Outcome }
+        | undefined;
+      if (!recorded) return { recorded: false };
+      // An offer already closed (the shift went to others) cannot win, whatever the shift says.
+      if (recorded.outcome !== 'open') {
+        return { recorded: true, outcome: recorded.outcome, shiftFilled: true, closed: [] };
+      }
+      if (approval) {
+        stmt.setOutcome.run('requested', null, shiftId, empId);
+        return { recorded: true, outcome: 'requested', shiftFilled: false, closed: [] };
+      }
+      return takeSlot(shiftId, empId, at);
+    },
+  );
+
+  const approve = db.transaction((shiftId: number, empId: number, at: number) => {
+    const offer = stmt.getOffer.get(shiftId, empId) as OfferRow | undefined;
+    if (offer?.outcome !== 'requested') return undefined;
+    return takeSlot(shiftId, empId, at);
+  });
+
+  const expireDue = db.transaction((now: number): Closed[] => {
+    const rows = stmt.expireDue.all(now) as Array<{ shift_id: number; emp_id: number }>;
+    const byShift = new Map<number, number[]>();
+    for (const r of rows) byShift.set(r.shift_id, [...(byShift.get(r.shift_id) ?? []), r.emp_id]);
+    return [...byShift].map(([shiftId, empIds]) => ({ shiftId, empIds }));
+  });
+
+  const advanceCascade = db.transaction((shiftId: number, at: number) => {
+    const shift = stmt.getShift.get(shiftId) as ShiftRow | undefined;
+    if (!shift || shift.status !== 'open' || shift.mode !== 'cascade') return undefined;
+    if ((stmt.holdersNow.get(shiftId) as number) > 0) return undefined;
+    const next = stmt.nextQueued.get(shiftId) as { emp_id: number } | undefined;
+    if (!next) {
+      stmt.closeShift.run('unfilled', at, shiftId);
+      return undefined;
+    }
+    const expiresAt = shift.step_ttl_s === null ? null : at + shift.step_ttl_s * 1000;
+    stmt.openStep.run({ shift_id: shiftId, emp_id: next.emp_id, at, expires_at: expiresAt });
+    return toOffer(stmt.getOffer.get(shiftId, next.emp_id) as OfferRow);
+  });
+
+  const withdraw = db.transaction((shiftId: number, at: number) => {
+    if (stmt.closeShift.run('withdrawn', at, shiftId).changes !== 1) return undefined;
+    const holders = stmt.withdrawOffers.all(at, shiftId) as number[];
+    stmt.dropQueued.run('withdrawn', at, shiftId);
+    return holders;
   });
 
   const upsertEmployees = db.transaction((employees: Employee[]) => {
     for (const e of employees) stmt.upsertEmployee.run(e.id, e.name ?? null, e.role ?? null);
   });
 
-  // Delivery marks are bookkeeping, not acknowledgements: batch them into one transaction per
-  // turn of the event loop instead of paying a write per message on the hot path.
-  let deliveredQueue: Array<[number, number, number]> = [];
-  let flushScheduled = false;
-  const flushDelivered = db.transaction((rows: Array<[number, number, number]>) => {
-    for (const [shiftId, empId, at] of rows) stmt.markDelivered.run(at, shiftId, empId);
+  const reset = db.transaction(() => {
+    for (const table of ['journal', 'assignments', 'offers', 'shifts', 'employees']) {
+      db.prepare(`DELETE FROM ${table}`).run();
+    }
   });
+
+  // Delivery marks and journal lines are bookkeeping, not acknowledgements: batch them into
+  // one transaction per turn of the event loop instead of a write per message on the hot path.
+  let deliveredQueue: Array<[number, number, number]> = [];
+  let journalQueue: NewJournalEntry[] = [];
+  let flushScheduled = false;
+  const flushBatch = db.transaction(
+    (delivered: Array<[number, number, number]>, journal: NewJournalEntry[]) => {
+      for (const [shiftId, empId, at] of delivered) stmt.markDelivered.run(at, shiftId, empId);
+      for (const e of journal) {
+        stmt.insertJournal.run({
+          at: e.at,
+          kind: e.kind,
+          emp_id: e.empId,
+          shift_id: e.shiftId,
+          name: e.name,
+          outcome: e.outcome,
+          detail: e.detail === undefined ? null : JSON.stringify(e.detail),
+        });
+      }
+    },
+  );
   const flush = (): void => {
     flushScheduled = false;
-    const rows = deliveredQueue;
+    const delivered = deliveredQueue;
+    const journal = journalQueue;
     deliveredQueue = [];
-    if (rows.length > 0 && db.open) flushDelivered(rows);
+    journalQueue = [];
+    if ((delivered.length > 0 || journal.length > 0) && db.open) flushBatch(delivered, journal);
   };
+  const scheduleFlush = (): void => {
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flush);
+    }
+  };
+
+  function listShifts(status: ShiftStatus | null, id: number | null): ShiftSummary[] {
+    const rows = stmt.listShifts.all({ status, id }) as Array<
+      ShiftRow & {
+        n_total: number;
+        n_queued: number;
+        n_open: number;
+        n_requested: number;
+        n_accepted: number;
+        n_rejected: number;
+        n_expired: number;
+        assigned_to: string;
+      }
+    >;
+    return rows.map((r) => ({
+      shift: toShift(r),
+      assignedTo: JSON.parse(r.assigned_to) as number[],
+      offers: {
+        total: r.n_total,
+        queued: r.n_queued,
+        open: r.n_open,
+        requested: r.n_requested,
+        accepted: r.n_accepted,
+        rejected: r.n_rejected,
+        expired: r.n_expired,
+      },
+    }));
+  }
 
   const store: Store = {
     async isEmpty() {
@@ -347,6 +597,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         id: shift.id ?? null,
         ...detailsOf(shift),
         slots: shift.slots ?? 1,
+        mode: shift.mode ?? 'broadcast',
+        approval: shift.approval ? 1 : 0,
+        step_ttl_s: shift.stepTtlS ?? null,
         created_at: at,
       }) as ShiftRow | undefined;
       if (!row) throw new ShiftctlError('E_SHIFT_EXISTS', `Shift ${shift.id} already exists.`);
@@ -372,8 +625,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     async listShifts(filter) {
       return listShifts(filter.status ?? null, filter.id ?? null);
     },
-    async addOffers(shiftId, empIds, at) {
-      return addOffers(shiftId, empIds, at);
+    async addOffers(shiftId, empIds, at, options) {
+      return addOffers(shiftId, empIds, at, options);
     },
     async getOffer(shiftId, empId) {
       const row = stmt.getOffer.get(shiftId, empId) as OfferRow | undefined;
@@ -391,15 +644,27 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     async reject(shiftId, empId, at) {
       return stmt.reject.run({ shift_id: shiftId, emp_id: empId, at }).changes === 1;
     },
-    async claim(shiftId, empId, at) {
-      return claim(shiftId, empId, at);
+    async claim(shiftId, empId, at, approval) {
+      return claim(shiftId, empId, at, approval);
+    },
+    async approve(shiftId, empId, at) {
+      return approve(shiftId, empId, at);
+    },
+    async expireDue(now) {
+      return expireDue(now);
+    },
+    async nextDeadline() {
+      return (stmt.nextDeadline.get() as number | null) ?? undefined;
+    },
+    async advanceCascade(shiftId, at) {
+      return advanceCascade(shiftId, at);
+    },
+    async withdraw(shiftId, at) {
+      return withdraw(shiftId, at);
     },
     markDelivered(shiftId, empIds, at) {
       for (const empId of empIds) deliveredQueue.push([shiftId, empId, at]);
-      if (!flushScheduled) {
-        flushScheduled = true;
-        setImmediate(flush);
-      }
+      scheduleFlush();
     },
     async pendingCounts() {
       const rows = stmt.pendingCounts.all() as Array<{ emp_id: number; n: number }>;
@@ -421,29 +686,49 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         }),
       );
     },
+    journal(entry) {
+      journalQueue.push(entry);
+      scheduleFlush();
+    },
+    async readJournal(filter) {
+      flush();
+      const rows = stmt.readJournal.all({
+        emp_id: filter.empId ?? null,
+        shift_id: filter.shiftId ?? null,
+        kind: filter.kind ?? null,
+        after_id: filter.afterId ?? 0,
+        limit: filter.limit,
+      }) as Array<{
+        id: number;
+        at: number;
+        kind: 'push' | 'request';
+        emp_id: number | null;
+        shift_id: number | null;
+        name: string;
+        outcome: string;
+        detail: string | null;
+      }>;
+      return rows.map((r) => ({
+        id: r.id,
+        at: r.at,
+        kind: r.kind,
+        empId: r.emp_id,
+        shiftId: r.shift_id,
+        name: r.name,
+        outcome: r.outcome,
+        detail: r.detail === null ? null : JSON.parse(r.detail),
+      }));
+    },
+    async reset() {
+      flush();
+      reset();
+    },
     async close() {
       if (!db.open) return;
       flush();
       db.close();
     },
   };
-
-  function listShifts(status: ShiftStatus | null, id: number | null): ShiftSummary[] {
-    const rows = stmt.listShifts.all({ status, id }) as Array<
-      ShiftRow & {
-        n_total: number;
-        n_open: number;
-        n_accepted: number;
-        n_rejected: number;
-        assigned_to: string;
-      }
-    >;
-    return rows.map((r) => ({
-      shift: toShift(r),
-      assignedTo: JSON.parse(r.assigned_to) as number[],
-      offers: { total: r.n_total, open: r.n_open, accepted: r.n_accepted, rejected: r.n_rejected },
-    }));
-  }
 
   return store;
 }

@@ -1,23 +1,37 @@
 /**
  * The store behind the offer rules. This interface is all the rules know of persistence, so a
  * second implementation (PostgreSQL, for several `serve` instances) slots in without touching
- * them. Every method that decides something does it atomically on the store's side: `claim` is
+ * them. Every method that decides something does it atomically on the store's side: a claim is
  * one conditional update inside one transaction, never a read followed by a write.
  */
-import type { OfferResponse, Outcome, ShiftDetails, ShiftStatus } from '../protocol/schemas.js';
+import type {
+  OfferResponse,
+  Outcome,
+  ShiftDetails,
+  ShiftMode,
+  ShiftStatus,
+} from '../protocol/schemas.js';
 
 export interface ShiftRecord extends ShiftDetails {
   id: number;
   status: ShiftStatus;
+  mode: ShiftMode;
+  approval: boolean;
   slots: number;
   filled: number;
+  stepTtlS: number | null;
   createdAt: number;
+  closedAt: number | null;
 }
 
 export interface OfferRecord {
   shiftId: number;
   empId: number;
-  sentAt: number;
+  /** Cascade order, 1 first; null for a broadcast offer. */
+  position: number | null;
+  /** Null while a cascade step is queued. */
+  sentAt: number | null;
+  expiresAt: number | null;
   deliveredAt: number | null;
   answeredAt: number | null;
   response: OfferResponse | null;
@@ -30,10 +44,20 @@ export interface OfferedShift {
   shift: ShiftRecord;
 }
 
+export interface OfferCounts {
+  total: number;
+  queued: number;
+  open: number;
+  requested: number;
+  accepted: number;
+  rejected: number;
+  expired: number;
+}
+
 export interface ShiftSummary {
   shift: ShiftRecord;
   assignedTo: number[];
-  offers: { total: number; open: number; accepted: number; rejected: number };
+  offers: OfferCounts;
 }
 
 export interface EmployeeSummary {
@@ -43,21 +67,63 @@ export interface EmployeeSummary {
   assigned: number[];
 }
 
+/** Employees whose offers a change closed, with the status to tell them. */
+export interface Closed {
+  shiftId: number;
+  empIds: number[];
+}
+
 export type ClaimResult =
   /** Someone (a concurrent retry) answered this offer first; nothing was written. */
   | { recorded: false }
-  /** The answer was recorded; `won` says whether this employee got a slot. */
-  | { recorded: true; won: boolean; shiftFilled: boolean; closed: number[] };
+  /** The answer was recorded. */
+  | {
+      recorded: true;
+      /** The outcome of this employee's offer now. */
+      outcome: Outcome;
+      /** Whether the shift has no slot left. */
+      shiftFilled: boolean;
+      /** Other employees whose open or requested offers closed as `taken`. */
+      closed: number[];
+    };
 
 export interface NewShift extends ShiftDetails {
   id?: number | undefined;
-  slots?: number;
+  slots?: number | undefined;
+  mode?: ShiftMode | undefined;
+  approval?: boolean | undefined;
+  stepTtlS?: number | undefined;
 }
 
 export interface Employee {
   id: number;
   name?: string | null | undefined;
   role?: string | null | undefined;
+}
+
+/** One line of the journal: a message pushed or an API request answered. */
+export interface JournalEntry {
+  id: number;
+  at: number;
+  kind: 'push' | 'request';
+  empId: number | null;
+  shiftId: number | null;
+  /** The message type (`shift_offer`, ...) or the request (`POST /api/shift_offer/respond`). */
+  name: string;
+  /** What came of it: `sent`, `dropped`, `no_device`, or the HTTP status. */
+  outcome: string;
+  detail: unknown;
+}
+
+export type NewJournalEntry = Omit<JournalEntry, 'id'>;
+
+export interface JournalFilter {
+  empId?: number | undefined;
+  shiftId?: number | undefined;
+  kind?: 'push' | 'request' | undefined;
+  /** Only entries with a greater id (for following). */
+  afterId?: number | undefined;
+  limit: number;
 }
 
 export interface Store {
@@ -72,20 +138,49 @@ export interface Store {
     status?: ShiftStatus | undefined;
     id?: number | undefined;
   }): Promise<ShiftSummary[]>;
-  /** Offers the shift to these employees; those who already hold an offer keep it as it is. */
-  addOffers(shiftId: number, empIds: readonly number[], at: number): Promise<OfferRecord[]>;
+  /**
+   * Offers the shift to these employees, open at once with an optional deadline, or (for a
+   * cascade) queued after the steps it already has. Those who already hold an offer keep it.
+   */
+  addOffers(
+    shiftId: number,
+    empIds: readonly number[],
+    at: number,
+    options: { expiresAt?: number | null | undefined; queued?: boolean },
+  ): Promise<OfferRecord[]>;
   getOffer(shiftId: number, empId: number): Promise<OfferRecord | undefined>;
   offersForShift(shiftId: number): Promise<OfferRecord[]>;
-  /** Unanswered offers of still-open shifts, oldest first. */
+  /** Unanswered open offers of still-open shifts, oldest first. */
   openOffersFor(empId: number): Promise<OfferedShift[]>;
   history(empId: number, limit: number): Promise<OfferedShift[]>;
   /** Records a rejection unless the offer was already answered; false when it was. */
   reject(shiftId: number, empId: number, at: number): Promise<boolean>;
-  /** Records an acceptance and, atomically, takes a slot of the shift if one is left. */
-  claim(shiftId: number, empId: number, at: number): Promise<ClaimResult>;
+  /**
+   * Records an acceptance. With `approval`, an open offer becomes `requested`; otherwise it
+   * takes a slot of the shift, atomically, if one is left.
+   */
+  claim(shiftId: number, empId: number, at: number, approval: boolean): Promise<ClaimResult>;
+  /** Turns a `requested` offer into an assignment if a slot is left; undefined when not requested. */
+  approve(shiftId: number, empId: number, at: number): Promise<ClaimResult | undefined>;
+  /** Closes open offers whose deadline has passed; returns them by shift. */
+  expireDue(now: number): Promise<Closed[]>;
+  /** The earliest deadline of an open offer, if any. */
+  nextDeadline(): Promise<number | undefined>;
+  /**
+   * Cascade: when the shift is open and nobody holds it now, opens the next queued step
+   * (returning it), or marks the shift `unfilled` when none is left (returning undefined).
+   */
+  advanceCascade(shiftId: number, at: number): Promise<OfferRecord | undefined>;
+  /** Withdraws an open shift; returns who held it (open or requested), or undefined if not open. */
+  withdraw(shiftId: number, at: number): Promise<number[] | undefined>;
   /** Notes that offers were written to a socket. Best effort, batched, never awaited. */
   markDelivered(shiftId: number, empIds: readonly number[], at: number): void;
   pendingCounts(): Promise<Map<number, number>>;
   employees(): Promise<EmployeeSummary[]>;
+  /** Appends to the journal. Batched, never awaited. */
+  journal(entry: NewJournalEntry): void;
+  readJournal(filter: JournalFilter): Promise<JournalEntry[]>;
+  /** Deletes every shift, offer, assignment, employee and journal entry. */
+  reset(): Promise<void>;
   close(): Promise<void>;
 }
