@@ -419,6 +419,34 @@ export const JournalEntry = z
 export type JournalEntry = z.infer<typeof JournalEntry>;
 export const JournalResponse = z.array(JournalEntry).meta({ id: 'Journal' });
 
+export const FaultSettingsRequest = z
+  .object({
+    push_latency_ms: z.number().int().min(0).max(60_000).optional(),
+    http_latency_ms: z.number().int().min(0).max(60_000).optional(),
+    drop_rate: z.number().min(0).max(1).optional(),
+    refuse_connections_seconds: z.number().int().min(0).max(86_400).optional(),
+  })
+  .strict()
+  .meta({
+    id: 'FaultSettingsRequest',
+    description:
+      'Faults to inject; fields left out keep their value. `refuse_connections_seconds: 0` stops refusing.',
+  });
+
+export const FaultSettings = z
+  .object({
+    push_latency_ms: z.number().int(),
+    http_latency_ms: z.number().int(),
+    drop_rate: z.number(),
+    refusing_connections_until: z.string().nullable(),
+  })
+  .meta({ id: 'FaultSettings', description: 'The faults in force.' });
+export type FaultSettings = z.infer<typeof FaultSettings>;
+
+export const KickResponse = z
+  .object({ emp_id: Id, disconnected: z.number().int() })
+  .meta({ id: 'KickResult', description: 'How many connections of the employee were cut.' });
+
 export const ResetResponse = z.object({ reset: z.literal(true) }).meta({ id: 'Reset' });
 
 export const HealthResponse = z
@@ -461,6 +489,9 @@ const NAMED = [
   EmployeeListResponse,
   JournalEntry,
   JournalResponse,
+  FaultSettingsRequest,
+  FaultSettings,
+  KickResponse,
   ResetResponse,
   HealthResponse,
   ErrorBody,

@@ -11,6 +11,7 @@ import { createOfferService } from '../offers/service.js';
 import { createSqliteStore } from '../store/sqlite.js';
 import type { Store } from '../store/types.js';
 import { VERSION } from '../version.js';
+import { createFaults, type FaultSettingsInput } from './faults.js';
 import { createHttpApp } from './http.js';
 import { createLocalHub } from './hub.js';
 import { type Logger, silentLogger } from './log.js';
@@ -41,6 +42,10 @@ export interface ServerOptions {
   maxFrameBytes?: number;
   /** Bytes queued to one socket before it is dropped as a slow consumer. Default 1 MiB. */
   maxBufferedBytes?: number;
+  /** Faults to inject from the start (see `POST /api/admin/faults`). */
+  faults?: Partial<FaultSettingsInput>;
+  /** Random numbers for the drop rate; tests pass a predictable one. */
+  random?: () => number;
   clock?: Clock;
   log?: Logger;
 }
@@ -86,9 +91,21 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
   });
 
   try {
+    const faults = createFaults(options.faults ?? {}, options.random);
     const hub = createLocalHub({
       maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
+      faults,
       onSlowConsumer: (empId) => log.warn('dropping a slow consumer', { emp_id: empId }),
+      onPush: (empId, message, outcome, devices) =>
+        service.record({
+          at: clock.now(),
+          kind: 'push',
+          empId,
+          shiftId: 'shift_id' in message ? message.shift_id : null,
+          name: message.type,
+          outcome,
+          detail: 'status' in message ? { devices, status: message.status } : { devices },
+        }),
     });
     const service = createOfferService({
       store,
@@ -102,13 +119,23 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
       hub,
       service,
       log,
+      faults,
+      clock,
       heartbeatMs: (options.heartbeatSeconds ?? 25) * 1000,
       maxFrameBytes: options.maxFrameBytes ?? 4 * 1024,
       maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
     });
-    const routes = buildRoutes(service, { startedAt: Date.now(), sockets: () => ws.size });
+    const routes = buildRoutes(service, {
+      startedAt: Date.now(),
+      sockets: () => ws.size,
+      faults,
+      hub,
+      clock,
+    });
     const app = createHttpApp({
       routes,
+      faults,
+      journal: (entry) => service.record({ ...entry, at: clock.now() }),
       openapi: buildOpenApi(routes, { version: VERSION }),
       version: VERSION,
       log,

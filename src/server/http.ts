@@ -4,6 +4,8 @@ import { dirname } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { ERROR_STATUS, type ErrorCode, ShiftctlError } from '../errors.js';
 import type { ErrorBody } from '../protocol/schemas.js';
+import type { NewJournalEntry } from '../store/types.js';
+import type { Faults } from './faults.js';
 import { parse } from '../protocol/validate.js';
 import type { Logger } from './log.js';
 import type { Route } from './routes.js';
@@ -17,11 +19,21 @@ export interface HttpAppOptions {
   corsOrigin: string;
   /** Largest accepted request body, in bytes. */
   bodyLimit: number;
+  faults: Faults;
+  /** Where each answered API request is recorded. */
+  journal(entry: Omit<NewJournalEntry, 'at'>): void;
+}
+
+/** A positive integer from a path, query or body value, or null. */
+function idOf(value: unknown): number | null {
+  const n = typeof value === 'string' ? Number(value) : value;
+  return typeof n === 'number' && Number.isSafeInteger(n) && n > 0 ? n : null;
 }
 
 const swaggerDir = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
 
 function sendError(res: Response, code: ErrorCode, message: string, details?: unknown): void {
+  res.locals.errorCode = code;
   const body: ErrorBody = { success: false, code, message };
   if (details !== undefined) body.details = details;
   res.status(ERROR_STATUS[code]).json(body);
@@ -88,6 +100,31 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
     next();
   });
 
+  // Fault injection: slow answers for everything but the admin API (so it can be switched off).
+  app.use('/api', (req, _res, next) => {
+    const latency = options.faults.httpLatencyMs;
+    if (latency > 0 && !req.path.startsWith('/admin')) setTimeout(next, latency);
+    else next();
+  });
+
+  // The journal: every API request with its employee, shift and outcome.
+  app.use('/api', (req, res, next) => {
+    res.on('finish', () => {
+      const body = req.body as { emp_id?: unknown; shift_id?: unknown } | undefined;
+      const params = (res.locals.params ?? {}) as Record<string, string | undefined>;
+      const route = res.locals.route as string | undefined;
+      options.journal({
+        kind: 'request',
+        empId: idOf(params.emp_id ?? body?.emp_id),
+        shiftId: idOf(params.shift_id ?? params.id ?? body?.shift_id ?? req.query.shift_id),
+        name: `${req.method} ${route ?? req.originalUrl.split('?')[0]}`,
+        outcome: String(res.statusCode),
+        detail: res.statusCode >= 400 ? { code: res.locals.errorCode } : null,
+      });
+    });
+    next();
+  });
+
   // Any content type is read as JSON: curl and the app both send JSON, labelled or not.
   const json = express.json({ limit: options.bodyLimit, type: () => true, strict: false });
 
@@ -96,6 +133,8 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
     const path = toExpressPath(r.path);
     methodsByPath.set(path, [...(methodsByPath.get(path) ?? []), r.method.toUpperCase()]);
     const handler = async (req: Request, res: Response): Promise<void> => {
+      res.locals.params = req.params;
+      res.locals.route = r.path;
       const params = r.params ? parse(r.params, req.params, 'param') : {};
       const query = r.query ? parse(r.query, { ...req.query }, 'query') : {};
       let body: unknown;

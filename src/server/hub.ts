@@ -1,9 +1,12 @@
 /**
  * The in-process fan-out: employees' sockets by emp_id. Several devices of one employee each
- * get every message. A device whose send buffer has grown past the bound is a slow consumer:
- * it is disconnected rather than allowed to grow the server's memory.
+ * get every message, serialised once. A device whose send buffer has grown past the bound is a
+ * slow consumer: it is disconnected rather than allowed to grow the server's memory. Faults
+ * (dropped or delayed pushes) are injected here, where a network would lose them.
  */
 import type { Fanout } from '../offers/ports.js';
+import type { ServerMessage } from '../protocol/schemas.js';
+import type { Faults } from './faults.js';
 
 /** The part of a `ws` WebSocket the hub uses. */
 export interface Peer {
@@ -12,32 +15,50 @@ export interface Peer {
   terminate(): void;
 }
 
+/** What became of one push to one employee. */
+export type PushOutcome = 'sent' | 'no_device' | 'dropped';
+
 export interface LocalHub extends Fanout {
   add(empId: number, peer: Peer): number;
   remove(empId: number, peer: Peer): number;
   devices(empId: number): number;
+  /** Cuts every connection of an employee, as a network drop would; returns how many. */
+  kick(empId: number): number;
 }
 
 export interface HubOptions {
   /** Bytes queued on one socket beyond which it is dropped as a slow consumer. */
   maxBufferedBytes: number;
+  faults: Faults;
   onSlowConsumer?: (empId: number) => void;
+  onPush?: (empId: number, message: ServerMessage, outcome: PushOutcome, devices: number) => void;
 }
 
 export function createLocalHub(options: HubOptions): LocalHub {
   const byEmployee = new Map<number, Set<Peer>>();
+  const { faults } = options;
+
+  function write(empId: number, peer: Peer, frame: string): boolean {
+    if (peer.bufferedAmount > options.maxBufferedBytes) {
+      options.onSlowConsumer?.(empId);
+      peer.terminate();
+      return false;
+    }
+    peer.send(frame);
+    return true;
+  }
 
   function sendTo(empId: number, peers: Set<Peer>, frame: string): number {
-    let reached = 0;
-    for (const peer of peers) {
-      if (peer.bufferedAmount > options.maxBufferedBytes) {
-        options.onSlowConsumer?.(empId);
-        peer.terminate();
-        continue;
-      }
-      peer.send(frame);
-      reached++;
+    const latency = faults.pushLatencyMs;
+    if (latency > 0) {
+      const targets = [...peers];
+      setTimeout(() => {
+        for (const peer of targets) write(empId, peer, frame);
+      }, latency);
+      return targets.length;
     }
+    let reached = 0;
+    for (const peer of peers) if (write(empId, peer, frame)) reached++;
     return reached;
   }
 
@@ -61,13 +82,28 @@ export function createLocalHub(options: HubOptions): LocalHub {
     devices(empId) {
       return byEmployee.get(empId)?.size ?? 0;
     },
+    kick(empId) {
+      const peers = [...(byEmployee.get(empId) ?? [])];
+      for (const peer of peers) peer.terminate();
+      return peers.length;
+    },
     async publish(empIds, message) {
       let frame: string | undefined;
       return empIds.map((empId) => {
         const peers = byEmployee.get(empId);
-        if (!peers) return 0;
+        if (!peers) {
+          options.onPush?.(empId, message, 'no_device', 0);
+          return 0;
+        }
+        // A dropped push is lost on the way: the server believes it sent it.
+        if (faults.shouldDrop()) {
+          options.onPush?.(empId, message, 'dropped', peers.size);
+          return peers.size;
+        }
         frame ??= JSON.stringify(message);
-        return sendTo(empId, peers, frame);
+        const reached = sendTo(empId, peers, frame);
+        options.onPush?.(empId, message, 'sent', reached);
+        return reached;
       });
     },
     async presence() {

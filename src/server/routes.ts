@@ -6,19 +6,25 @@
 import { z } from 'zod';
 import type { ErrorCode } from '../errors.js';
 import type { OfferService } from '../offers/service.js';
+import type { Faults } from './faults.js';
+import type { LocalHub } from './hub.js';
 import { TEST_SHIFT_ID } from '../offers/service.js';
+import type { Clock } from '../offers/ports.js';
 import {
   ApproveParams,
   AvailableResponse,
   ConnectionsResponse,
   CreateShiftRequest,
   EmployeeListResponse,
+  FaultSettings,
+  FaultSettingsRequest,
   HealthResponse,
   HistoryQuery,
   HistoryResponse,
   IdParam,
   JournalQuery,
   JournalResponse,
+  KickResponse,
   OfferResultResponse,
   OfferShiftRequest,
   PendingResponse,
@@ -81,6 +87,9 @@ export interface RouteContext {
   startedAt: number;
   /** Open WebSocket connections on this instance. */
   sockets(): number;
+  faults: Faults;
+  hub: Pick<LocalHub, 'kick'>;
+  clock: Clock;
 }
 
 export function buildRoutes(service: OfferService, context: RouteContext): Route[] {
@@ -270,6 +279,44 @@ export function buildRoutes(service: OfferService, context: RouteContext): Route
       response: JournalResponse,
       errors: ['E_INVALID_QUERY'],
       handle: ({ query }) => service.journal(query),
+    }),
+    route({
+      method: 'get',
+      path: '/api/admin/faults',
+      tag: 'admin',
+      summary: 'The faults in force',
+      response: FaultSettings,
+      errors: [],
+      handle: () => context.faults.view(context.clock.now()),
+    }),
+    route({
+      method: 'post',
+      path: '/api/admin/faults',
+      tag: 'admin',
+      summary: 'Inject faults: push and HTTP latency, dropped pushes, refused connections',
+      description:
+        'Fields left out keep their value; `{"push_latency_ms":0,"http_latency_ms":0,"drop_rate":0,"refuse_connections_seconds":0}` turns everything off. Admin endpoints are never delayed. A dropped push is lost on the way (the offer stays pending, so offline recovery must find it).',
+      body: FaultSettingsRequest,
+      response: FaultSettings,
+      errors: ['E_BAD_JSON', 'E_INVALID_BODY'],
+      handle: ({ body }) => {
+        const now = context.clock.now();
+        context.faults.update(body, now);
+        return context.faults.view(now);
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/admin/kick/{emp_id}',
+      tag: 'admin',
+      summary: "Cut every connection of an employee, as a network drop would",
+      params: EmpParams,
+      response: KickResponse,
+      errors: ['E_INVALID_PARAM'],
+      handle: ({ params }) => ({
+        emp_id: params.emp_id,
+        disconnected: context.hub.kick(params.emp_id),
+      }),
     }),
     route({
       method: 'post',

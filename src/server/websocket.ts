@@ -9,6 +9,8 @@ import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import { ERROR_STATUS, type ErrorCode } from '../errors.js';
 import type { OfferService } from '../offers/service.js';
 import { type ErrorMessage, IdParam } from '../protocol/schemas.js';
+import type { Clock } from '../offers/ports.js';
+import type { Faults } from './faults.js';
 import type { LocalHub } from './hub.js';
 import type { Logger } from './log.js';
 
@@ -16,6 +18,8 @@ export interface WebSocketOptions {
   hub: LocalHub;
   service: OfferService;
   log: Logger;
+  faults: Faults;
+  clock: Clock;
   /** Milliseconds between heartbeats; 0 turns them off. */
   heartbeatMs: number;
   /** Largest frame a client may send; bigger ones close the socket with 1009. */
@@ -107,7 +111,19 @@ export function attachWebSocket(server: Server, options: WebSocketOptions): WebS
   async function replayPending(ws: WebSocket, empId: number): Promise<void> {
     const offers = await service.pending(empId);
     if (ws.readyState !== WebSocket.OPEN || offers.length === 0) return;
-    for (const offer of offers) ws.send(JSON.stringify(offer));
+    const at = options.clock.now();
+    for (const offer of offers) {
+      ws.send(JSON.stringify(offer));
+      service.record({
+        at,
+        kind: 'push',
+        empId,
+        shiftId: offer.shift_id,
+        name: 'shift_offer',
+        outcome: 'sent',
+        detail: { replay: true },
+      });
+    }
     service.delivered(
       empId,
       offers.map((o) => o.shift_id),
@@ -154,6 +170,10 @@ export function attachWebSocket(server: Server, options: WebSocketOptions): WebS
     }
     if (closing) {
       refuse(socket, 'E_UNAVAILABLE', 'The server is shutting down.');
+      return;
+    }
+    if (options.faults.refusing(options.clock.now())) {
+      refuse(socket, 'E_UNAVAILABLE', 'Refusing new connections (an injected fault).');
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, req, id.data));
