@@ -1,5 +1,5 @@
 /** A one-key prompt built on inquirer's core: `a`, `r` or `s` answers at once, no Enter. */
-import { createPrompt, useKeypress, usePrefix, useState } from '@inquirer/core';
+import { createPrompt, useEffect, useKeypress, usePrefix, useState } from '@inquirer/core';
 import type { ChalkInstance } from 'chalk';
 
 export interface KeyChoice {
@@ -12,14 +12,31 @@ export interface KeyPromptConfig {
   choices: KeyChoice[];
   /** Shown dimmed after the keys, e.g. "2 more waiting". */
   hint?: string;
+  /** When set, a countdown to this moment (ms since the epoch) ticks after the keys. */
+  expiresAt?: number;
   chalk: ChalkInstance;
+}
+
+/** `4:59`, `1:02:03`: the time left, to the second. */
+export function formatCountdown(ms: number): string {
+  const total = Math.max(0, Math.ceil(ms / 1000));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const sec = String(total % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
 }
 
 /** Resolves with the key pressed; Ctrl-C rejects with inquirer's ExitPromptError. */
 export const keyPrompt = createPrompt<string, KeyPromptConfig>((config, done) => {
   const [status, setStatus] = useState<'idle' | 'done'>('idle');
+  const [now, setNow] = useState(Date.now());
   const prefix = usePrefix({ status });
   const c = config.chalk;
+  useEffect(() => {
+    if (config.expiresAt === undefined) return;
+    const timer = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(timer);
+  }, [config.expiresAt]);
   useKeypress((key) => {
     const choice = config.choices.find((ch) => ch.key === key.name?.toLowerCase());
     if (choice && status === 'idle') {
@@ -29,5 +46,9 @@ export const keyPrompt = createPrompt<string, KeyPromptConfig>((config, done) =>
   });
   const keys = config.choices.map((ch) => `${c.bold.cyan(ch.key)} ${ch.label}`).join('   ');
   const hint = config.hint ? `  ${c.dim(`· ${config.hint}`)}` : '';
-  return `${prefix} ${c.bold(config.message)}  ${keys}${hint}`;
+  const left =
+    config.expiresAt === undefined
+      ? ''
+      : `  ${c.yellow(`· expires in ${formatCountdown(config.expiresAt - now)}`)}`;
+  return `${prefix} ${c.bold(config.message)}  ${keys}${hint}${left}`;
 });

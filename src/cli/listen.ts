@@ -198,6 +198,7 @@ function prettyView(
                 { key: 's', label: 'skip' },
               ],
               hint: waiting > 0 ? `${waiting} more waiting` : undefined,
+              expiresAt: offer.expires_at ? Date.parse(offer.expires_at) : undefined,
               chalk: c,
             },
             { signal: controller.signal, clearPromptOnDone: true },

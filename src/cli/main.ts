@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT, isShiftctlError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { registerAdmin } from './admin.js';
 import { registerHistory } from './history.js';
 import { registerListen } from './listen.js';
 import { registerPending } from './pending.js';
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerHistory(program);
   registerRespond(program);
   registerStatus(program);
+  registerAdmin(program);
   return program;
 }
 

@@ -22,3 +22,43 @@ export function oneOf<T extends string>(choices: readonly T[]) {
     return value as T;
   };
 }
+
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `200ms`, `30s`, `15m`, `2h`, `1d`, or a bare number of `bareUnit`s, as milliseconds. */
+export function parseDuration(value: string, bareUnit: 'ms' | 's' = 's'): number {
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/.exec(value.trim());
+  if (!match) {
+    throw new InvalidArgumentError('expected a duration such as 200ms, 30s, 15m or 2h.');
+  }
+  return Math.round(Number(match[1]) * (UNIT_MS[match[2] ?? bareUnit] ?? 1));
+}
+
+/** A duration option, in whole seconds (at least 1 s and at most `maxSeconds`). */
+export function durationSeconds(maxSeconds: number) {
+  return (value: string): number => {
+    const seconds = Math.round(parseDuration(value) / 1000);
+    if (seconds < 1 || seconds > maxSeconds) {
+      throw new InvalidArgumentError(`expected a duration from 1s to ${maxSeconds}s.`);
+    }
+    return seconds;
+  };
+}
+
+/** A duration option, in milliseconds, from 0 to `maxMs`; a bare number means milliseconds. */
+export function durationMs(maxMs: number) {
+  return (value: string): number => {
+    const ms = parseDuration(value, 'ms');
+    if (ms > maxMs) throw new InvalidArgumentError(`expected at most ${maxMs} ms.`);
+    return ms;
+  };
+}
+
+/** A fraction from 0 to 1. */
+export function fraction(value: string): number {
+  const n = Number(value);
+  if (!/^\d*\.?\d+$/.test(value.trim()) || n < 0 || n > 1) {
+    throw new InvalidArgumentError('expected a number from 0 to 1, such as 0.1.');
+  }
+  return n;
+}

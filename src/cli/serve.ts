@@ -6,7 +6,7 @@ import { createServer, type ShiftServer } from '../server/create-server.js';
 import { createLogger, type LogFormat } from '../server/log.js';
 import { VERSION } from '../version.js';
 import { chalkFor, type Stream, wantsColor } from './output.js';
-import { integerIn, oneOf } from './parse.js';
+import { durationMs, durationSeconds, fraction, integerIn, oneOf } from './parse.js';
 
 interface ServeFlags {
   port: number;
@@ -18,6 +18,10 @@ interface ServeFlags {
   corsOrigin: string;
   logFormat: LogFormat;
   quiet?: boolean;
+  offerTtl?: number;
+  latency?: number;
+  httpLatency?: number;
+  dropRate?: number;
 }
 
 export function registerServe(program: Command): void {
@@ -100,6 +104,12 @@ async function serve(flags: ServeFlags): Promise<void> {
     fixtures,
     heartbeatSeconds: flags.heartbeat,
     corsOrigin: flags.corsOrigin,
+    offerTtlSeconds: flags.offerTtl,
+    faults: {
+      push_latency_ms: flags.latency,
+      http_latency_ms: flags.httpLatency,
+      drop_rate: flags.dropRate,
+    },
     log,
   });
 
@@ -122,6 +132,13 @@ async function serve(flags: ServeFlags): Promise<void> {
     });
   } else {
     out.write(banner(server, flags, fixtures, lan, out));
+  }
+  if (flags.latency || flags.httpLatency || flags.dropRate) {
+    log.warn('faults are on', {
+      push_latency_ms: flags.latency,
+      http_latency_ms: flags.httpLatency,
+      drop_rate: flags.dropRate,
+    });
   }
   if (flags.host !== '127.0.0.1' && flags.host !== 'localhost' && flags.host !== '::1') {
     log.warn(

@@ -9,13 +9,19 @@ import {
   AvailableResponse,
   ConnectionsResponse,
   type CreateShiftRequest,
+  FaultSettings,
+  type FaultSettingsRequest,
   HistoryResponse,
+  JournalResponse,
+  KickResponse,
   OfferResultResponse,
   PendingResponse,
+  ResetResponse,
   type RespondRequest,
   RespondResponse,
   type SendOfferBody,
   SendOfferResponse,
+  ShiftDetailView,
   ShiftListResponse,
 } from '../protocol/schemas.js';
 import { describeIssues, summariseIssues } from '../protocol/validate.js';
@@ -123,8 +129,18 @@ export function createApiClient(options: ApiClientOptions) {
       call('POST', '/shift_offer/respond', RespondResponse, answer),
     available: (shiftId: number) =>
       call('GET', `/shift_offer/${shiftId}/available`, AvailableResponse),
-    sendTestOffer: (empId: number, shiftId: number, body?: z.input<typeof SendOfferBody>) =>
-      call('POST', `/test/send_offer/${empId}?shift_id=${shiftId}`, SentOffer, body),
+    sendTestOffer: (
+      empId: number,
+      shiftId: number,
+      body?: z.input<typeof SendOfferBody>,
+      ttlSeconds?: number,
+    ) =>
+      call(
+        'POST',
+        `/test/send_offer/${empId}?shift_id=${shiftId}${ttlSeconds ? `&ttl_seconds=${ttlSeconds}` : ''}`,
+        SentOffer,
+        body,
+      ),
     connections: () => call('GET', '/connections', Connections),
     shifts: (status?: 'open' | 'assigned') =>
       call('GET', `/admin/shifts${status ? `?status=${status}` : ''}`, ShiftListResponse),
@@ -132,5 +148,23 @@ export function createApiClient(options: ApiClientOptions) {
       call('POST', '/admin/shifts', OfferResultResponse, shift),
     offerShift: (shiftId: number, empIds: number[]) =>
       call('POST', `/admin/shifts/${shiftId}/offers`, OfferResultResponse, { emp_ids: empIds }),
+    withdraw: (shiftId: number) =>
+      call('POST', `/admin/shifts/${shiftId}/withdraw`, ShiftDetailView),
+    approve: (shiftId: number, empId: number) =>
+      call('POST', `/admin/shifts/${shiftId}/approve/${empId}`, ShiftDetailView),
+    kick: (empId: number) => call('POST', `/admin/kick/${empId}`, KickResponse),
+    faults: (settings?: z.input<typeof FaultSettingsRequest>) =>
+      settings === undefined
+        ? call('GET', '/admin/faults', FaultSettings)
+        : call('POST', '/admin/faults', FaultSettings, settings),
+    journal: (filter: Record<string, string | number | undefined>) => {
+      const query = new URLSearchParams(
+        Object.entries(filter)
+          .filter(([, v]) => v !== undefined)
+          .map(([k, v]): [string, string] => [k, String(v)]),
+      ).toString();
+      return call('GET', `/admin/journal${query ? `?${query}` : ''}`, JournalResponse);
+    },
+    reset: () => call('POST', '/admin/reset', ResetResponse),
   };
 }

@@ -181,6 +181,16 @@ export function createSession(options: SessionOptions): Session {
     pumping = true;
     try {
       for (let offer = queue.shift(); offer && !finished; offer = queue.shift()) {
+        // An offer whose deadline passed while it waited (say, while offline) is gone.
+        if (offer.expires_at && Date.parse(offer.expires_at) <= Date.now()) {
+          onEvent({
+            event: 'dropped',
+            shift_id: offer.shift_id,
+            status: 'expired',
+            waiting: queue.length,
+          });
+          continue;
+        }
         const abort = new AbortController();
         current = { offer, abort };
         let decision: Decision;

@@ -48,6 +48,7 @@ export function createFaults(
     shouldDrop: () => dropRate > 0 && random() < dropRate,
     refusing: (at) => at < refuseUntil,
     update(settings, at) {
+      // Fields left out (or undefined) keep their value.
       if (settings.push_latency_ms !== undefined) pushLatencyMs = settings.push_latency_ms;
       if (settings.http_latency_ms !== undefined) httpLatencyMs = settings.http_latency_ms;
       if (settings.drop_rate !== undefined) dropRate = settings.drop_rate;
