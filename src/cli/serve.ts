@@ -2,6 +2,7 @@
 import { networkInterfaces } from 'node:os';
 import type { Command } from 'commander';
 import { DEMO_FIXTURES_PATH, type FixtureData, readFixtures } from '../fixtures.js';
+import { readScenario } from '../scenario.js';
 import { createServer, type ShiftServer } from '../server/create-server.js';
 import { createLogger, type LogFormat } from '../server/log.js';
 import { VERSION } from '../version.js';
@@ -22,6 +23,7 @@ interface ServeFlags {
   latency?: number;
   httpLatency?: number;
   dropRate?: number;
+  scenario?: string;
 }
 
 export function registerServe(program: Command): void {
@@ -96,7 +98,9 @@ async function serve(flags: ServeFlags): Promise<void> {
       typeof flags.fixtures === 'string' ? flags.fixtures : DEMO_FIXTURES_PATH,
     );
   }
+  const scenario = flags.scenario ? await readScenario(flags.scenario) : undefined;
   const server = await createServer({
+    scenario,
     port: flags.port,
     host: flags.host,
     db: flags.db,

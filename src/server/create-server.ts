@@ -8,6 +8,7 @@ import { ShiftctlError } from '../errors.js';
 import type { FixtureData } from '../fixtures.js';
 import { type Clock, systemClock } from '../offers/ports.js';
 import { createOfferService } from '../offers/service.js';
+import type { Scenario } from '../scenario.js';
 import { createSqliteStore } from '../store/sqlite.js';
 import type { Store } from '../store/types.js';
 import { VERSION } from '../version.js';
@@ -17,6 +18,7 @@ import { createLocalHub } from './hub.js';
 import { type Logger, silentLogger } from './log.js';
 import { buildOpenApi } from './openapi.js';
 import { buildRoutes } from './routes.js';
+import { playScenario } from './scenario-player.js';
 import { attachWebSocket } from './websocket.js';
 
 export interface ServerOptions {
@@ -42,6 +44,8 @@ export interface ServerOptions {
   maxFrameBytes?: number;
   /** Bytes queued to one socket before it is dropped as a slow consumer. Default 1 MiB. */
   maxBufferedBytes?: number;
+  /** A scripted session to play from the start (see `serve --scenario`). */
+  scenario?: Scenario;
   /** Faults to inject from the start (see `POST /api/admin/faults`). */
   faults?: Partial<FaultSettingsInput>;
   /** Random numbers for the drop rate; tests pass a predictable one. */
@@ -160,6 +164,9 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
       ? await loadFixtures(store, options.fixtures, clock.now())
       : false;
     await service.start();
+    const stopScenario = options.scenario
+      ? playScenario(options.scenario, { service, faults, hub, clock, log })
+      : undefined;
     const port = (server.address() as AddressInfo).port;
     const base = `${hostForUrl(host)}:${port}`;
 
@@ -173,6 +180,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
       fixturesLoaded,
       close() {
         closed ??= (async () => {
+          stopScenario?.();
           service.stop();
           const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
           await ws.close();
