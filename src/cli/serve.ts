@@ -62,6 +62,22 @@ export function registerServe(program: Command): void {
       'pretty',
     )
     .option('-q, --quiet', 'log only warnings and errors')
+    .option(
+      '--offer-ttl <duration>',
+      'deadline for offers made without one, e.g. 15m (default: none)',
+      durationSeconds(30 * 86_400),
+    )
+    .option('--latency <duration>', 'fault: delay every push, e.g. 200ms', durationMs(60_000))
+    .option(
+      '--http-latency <duration>',
+      'fault: delay HTTP answers (not the admin API)',
+      durationMs(60_000),
+    )
+    .option('--drop-rate <fraction>', 'fault: lose this fraction of pushes, e.g. 0.1', fraction)
+    .option(
+      '--scenario <file>',
+      'play a scripted session, e.g. fixtures/scenarios/flaky-network.json',
+    )
     .addHelpText(
       'after',
       `
@@ -70,7 +86,9 @@ Environment: SHIFTCTL_PORT, SHIFTCTL_HOST, SHIFTCTL_DB set the defaults of --por
 Examples:
   $ shiftctl serve
   $ shiftctl serve --port 3000 --db :memory: --no-fixtures
-  $ shiftctl serve --host 0.0.0.0 --log-format json`,
+  $ shiftctl serve --host 0.0.0.0 --log-format json
+  $ shiftctl serve --offer-ttl 15m --latency 200ms --drop-rate 0.1
+  $ shiftctl serve --db :memory: --scenario fixtures/scenarios/night-cover-cascade.json`,
     )
     .action(async (flags: ServeFlags) => {
       await serve(flags);

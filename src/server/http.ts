@@ -4,9 +4,9 @@ import { dirname } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { ERROR_STATUS, type ErrorCode, ShiftctlError } from '../errors.js';
 import type { ErrorBody } from '../protocol/schemas.js';
+import { parse } from '../protocol/validate.js';
 import type { NewJournalEntry } from '../store/types.js';
 import type { Faults } from './faults.js';
-import { parse } from '../protocol/validate.js';
 import type { Logger } from './log.js';
 import type { Route } from './routes.js';
 

@@ -5,11 +5,9 @@
  */
 import { z } from 'zod';
 import type { ErrorCode } from '../errors.js';
-import type { OfferService } from '../offers/service.js';
-import type { Faults } from './faults.js';
-import type { LocalHub } from './hub.js';
-import { TEST_SHIFT_ID } from '../offers/service.js';
 import type { Clock } from '../offers/ports.js';
+import type { OfferService } from '../offers/service.js';
+import { TEST_SHIFT_ID } from '../offers/service.js';
 import {
   ApproveParams,
   AvailableResponse,
@@ -38,6 +36,8 @@ import {
   ShiftListQuery,
   ShiftListResponse,
 } from '../protocol/schemas.js';
+import type { Faults } from './faults.js';
+import type { LocalHub } from './hub.js';
 
 export interface RouteInput<P, Q, B> {
   params: P;
@@ -309,7 +309,7 @@ export function buildRoutes(service: OfferService, context: RouteContext): Route
       method: 'post',
       path: '/api/admin/kick/{emp_id}',
       tag: 'admin',
-      summary: "Cut every connection of an employee, as a network drop would",
+      summary: 'Cut every connection of an employee, as a network drop would',
       params: EmpParams,
       response: KickResponse,
       errors: ['E_INVALID_PARAM'],

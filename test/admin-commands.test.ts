@@ -1,0 +1,159 @@
+/** The operator commands through the real binary against a real server. */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ShiftServer } from '../src/server/create-server.js';
+import { Cli, PtyCli, run, serveJson } from './cli-harness.js';
+import {
+  connect,
+  get,
+  manualClock,
+  post,
+  respond,
+  startServer,
+  type TestClient,
+} from './helpers.js';
+
+let server: ShiftServer | undefined;
+let phones: TestClient[] = [];
+afterEach(async () => {
+  for (const p of phones) p.close();
+  phones = [];
+  await server?.close();
+  server = undefined;
+});
+
+async function start(options = {}) {
+  server = await startServer(options);
+  return server;
+}
+const SHIFT = { date: '2026-03-01', start_time: '08:00', end_time: '16:00' };
+
+describe('operator commands', () => {
+  it('withdraw closes a shift and its holders hear about it', async () => {
+    const s = await start();
+    const phone = await connect(s, 1);
+    phones.push(phone);
+    await post(s, '/api/admin/shifts', { ...SHIFT, id: 10, offer_to: [1, 2] });
+    const exit = await run('withdraw', '10', '--url', s.url);
+    expect(exit.code).toBe(0);
+    expect(exit.stdout).toBe('Withdrew shift 10. Holders: 1:withdrawn 2:withdrawn\n');
+    expect(await phone.result(10)).toMatchObject({ status: 'withdrawn' });
+    const again = await run('withdraw', '10', '--url', s.url);
+    expect(again.code).toBe(4);
+    expect(again.stderr).toContain('E_SHIFT_CLOSED');
+  });
+
+  it('approve gives a requested shift to one employee', async () => {
+    const s = await start();
+    await post(s, '/api/admin/shifts', { ...SHIFT, id: 11, approval: true, offer_to: [1, 2] });
+    await respond(s, 2, 11, 'accepted');
+    const refused = await run('approve', '11', '1', '--url', s.url);
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toContain('has not asked for shift 11');
+    const exit = await run('approve', '11', '2', '--url', s.url, '--json');
+    expect(exit.code).toBe(0);
+    expect(JSON.parse(exit.stdout)).toMatchObject({ id: 11, status: 'assigned', assigned_to: [2] });
+  });
+
+  it('kick cuts the connections of an employee', async () => {
+    const s = await start();
+    const phone = await connect(s, 3);
+    const exit = await run('kick', '3', '--url', s.url);
+    expect(exit.stdout).toBe('Cut 1 connection(s) of employee 3.\n');
+    expect((await phone.waitClose()).code).toBe(1006);
+  });
+
+  it('fault sets, shows and clears faults', async () => {
+    const s = await start();
+    const set = await run('fault', '--latency', '200ms', '--drop-rate', '0.25', '--url', s.url);
+    expect(set.stdout).toMatch(/push latency 200 ms, HTTP latency 0 ms, drop rate 0.25/);
+    const off = await run('fault', '--off', '--url', s.url, '--json');
+    expect(JSON.parse(off.stdout)).toEqual({
+      push_latency_ms: 0,
+      http_latency_ms: 0,
+      drop_rate: 0,
+      refusing_connections_until: null,
+    });
+    const bad = await run('fault', '--drop-rate', '2', '--url', s.url);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('expected a number from 0 to 1');
+  });
+
+  it('log prints the journal, and follows it', async () => {
+    const s = await start();
+    await post(s, '/api/test/send_offer/5?shift_id=20');
+    const exit = await run('log', '--emp', '5', '--url', s.url, '--json');
+    const entries = exit.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(entries.map((e) => `${e.kind} ${e.name} ${e.outcome}`)).toEqual([
+      'push shift_offer no_device',
+      'request POST /api/test/send_offer/{emp_id} 200',
+    ]);
+    const follow = new Cli(['log', '--follow', '--interval', '50', '--url', s.url]);
+    await follow.line((l) => l.includes('/api/test/send_offer'), 'the first request');
+    await respond(s, 5, 20, 'rejected');
+    await follow.line((l) => l.includes('POST /api/shift_offer/respond'), 'the answer');
+    expect((await follow.stop('SIGINT')).code).toBe(0);
+  });
+
+  it('reset empties the server', async () => {
+    const s = await start();
+    await post(s, '/api/test/send_offer/5?shift_id=21');
+    expect((await run('reset', '--url', s.url)).code).toBe(0);
+    expect((await get(s, '/api/admin/shifts')).body).toEqual([]);
+  });
+});
+
+describe('serve with lifecycle flags', () => {
+  it('gives offers the --offer-ttl deadline and warns that faults are on', async () => {
+    const { cli, url } = await serveJson(
+      '--db',
+      ':memory:',
+      '--no-fixtures',
+      '--offer-ttl',
+      '15m',
+      '--drop-rate',
+      '0.5',
+    );
+    await fetch(`${url}/api/test/send_offer/5?shift_id=9`, { method: 'POST' });
+    const pending = (await (await fetch(`${url}/api/shift_offers/pending/5`)).json()) as Array<{
+      expires_at: string;
+    }>;
+    const left = Date.parse(pending[0]?.expires_at ?? '') - Date.now();
+    expect(left).toBeGreaterThan(14 * 60_000);
+    expect(left).toBeLessThanOrEqual(15 * 60_000);
+    const exit = await cli.stop();
+    expect(exit.stderr).toContain('faults are on');
+  });
+
+  it('refuses a bad scenario file with exit 2', async () => {
+    const exit = await run('serve', '--db', ':memory:', '--scenario', 'package.json');
+    expect(exit.code).toBe(2);
+    expect(exit.stderr).toContain('Invalid scenario in package.json');
+  });
+});
+
+describe('listen and deadlines', () => {
+  it('counts down to the deadline and drops the offer when it expires', async () => {
+    const clock = manualClock(Date.now());
+    const s = await start({ clock });
+    await post(s, '/api/test/send_offer/7?shift_id=30&ttl_seconds=600');
+    const term = new PtyCli(['listen', '7', '--url', s.url]);
+    await term.waitFor(/Expires\s+in 10 min/);
+    await term.waitFor(/expires in (10:00|9:5\d)/);
+    await term.waitFor('● connected');
+    clock.advance(600_000);
+    await term.waitFor('✖ Shift 30 expired; dropped.');
+  });
+
+  it('drops a withdrawn offer at the prompt', async () => {
+    const s = await start();
+    await post(s, '/api/test/send_offer/8?shift_id=31');
+    const term = new PtyCli(['listen', '8', '--url', s.url]);
+    await term.waitFor(/Shift 31:\s+a accept/);
+    await term.waitFor('● connected');
+    await post(s, '/api/admin/shifts/31/withdraw');
+    await term.waitFor('✖ Shift 31 was withdrawn; dropped.');
+  });
+});
