@@ -80,12 +80,23 @@ export class ShiftctlError extends Error {
 export class ApiError extends ShiftctlError {
   readonly httpStatus: number;
   readonly serverCode: string | undefined;
+  /** What the server said, on its own (the `message` also names the request). */
+  readonly serverMessage: string;
 
-  constructor(httpStatus: number, serverCode: string | undefined, message: string) {
-    super(httpStatus < 500 ? 'E_REFUSED' : 'E_SERVER_ERROR', message);
+  constructor(
+    httpStatus: number,
+    serverCode: string | undefined,
+    serverMessage: string,
+    request: string,
+  ) {
+    super(
+      httpStatus < 500 ? 'E_REFUSED' : 'E_SERVER_ERROR',
+      `${request}: ${httpStatus}${serverCode ? ` ${serverCode}` : ''}: ${serverMessage}`,
+    );
     this.name = 'ApiError';
     this.httpStatus = httpStatus;
     this.serverCode = serverCode;
+    this.serverMessage = serverMessage;
   }
 }
 

@@ -157,3 +157,25 @@ describe('listen and deadlines', () => {
     await term.waitFor('✖ Shift 31 was withdrawn; dropped.');
   });
 });
+
+describe('client commands and the lifecycle', () => {
+  it('send-offer --ttl gives the offer a deadline', async () => {
+    const s = await start();
+    const exit = await run('send-offer', '5', '--shift', '40', '--ttl', '15m', '--url', s.url);
+    expect(exit.code).toBe(0);
+    const [offer] = (await get(s, '/api/shift_offers/pending/5')).body;
+    const left = Date.parse(offer.expires_at) - Date.now();
+    expect(left).toBeGreaterThan(14 * 60_000);
+    expect(left).toBeLessThanOrEqual(15 * 60_000);
+  });
+
+  it('respond says when an accept waits for approval', async () => {
+    const s = await start();
+    await post(s, '/api/admin/shifts', { ...SHIFT, id: 41, approval: true, offer_to: [5] });
+    const exit = await run('respond', '5', '--shift', '41', 'accept', '--url', s.url);
+    expect(exit.code).toBe(0);
+    expect(exit.stdout).toBe(
+      "Requested: shift 41 needs an operator's approval; you will be told.\n",
+    );
+  });
+});

@@ -29,7 +29,7 @@ export function withClientOptions(command: Command): Command {
         .env('SHIFTCTL_URL')
         .default('http://localhost:8000'),
     )
-    .option('--ws-url <url>', 'WebSocket base (the app\'s wsUrl), e.g. ws://host:8000/ws')
+    .option('--ws-url <url>', "WebSocket base (the app's wsUrl), e.g. ws://host:8000/ws")
     .option('--api-url <url>', "HTTP base (the app's apiUrl), e.g. http://host:8000/api")
     .addOption(
       new Option('--token <token>', 'sent as ?token= on the WebSocket and as a bearer header').env(

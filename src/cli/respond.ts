@@ -1,5 +1,97 @@
-import type { Command } from 'commander';
+/** `shiftctl respond <emp_id> --shift <id> accept|reject`: answer an offer exactly as the app does. */
+import { type Command, InvalidArgumentError } from 'commander';
+import { localTimestamp } from '../client/session.js';
+import { ApiError, ShiftctlError } from '../errors.js';
+import type { OfferResponse, RespondResponse } from '../protocol/schemas.js';
+import { type ClientFlags, clientFrom, withClientOptions } from './client-options.js';
+import { statusAndCode } from './format.js';
+import { chalkFor, type Stream } from './output.js';
+import { integerIn } from './parse.js';
 
-export function registerRespond(_program: Command): void {
-  // TODO
+interface RespondFlags extends ClientFlags {
+  shift: number;
+}
+
+const ANSWERS: Record<string, OfferResponse> = {
+  accept: 'accepted',
+  accepted: 'accepted',
+  reject: 'rejected',
+  rejected: 'rejected',
+};
+
+/** `accept` or `reject` (or the wire words `accepted`, `rejected`) as the wire value. */
+function parseAnswer(value: string): OfferResponse {
+  const answer = ANSWERS[value.trim().toLowerCase()];
+  if (!answer) throw new InvalidArgumentError('expected accept or reject.');
+  return answer;
+}
+
+export function registerRespond(program: Command): void {
+  withClientOptions(
+    program
+      .command('respond')
+      .description('accept or reject an offer as an employee, as the app does')
+      .argument('<emp_id>', 'employee id', integerIn(1, Number.MAX_SAFE_INTEGER))
+      .argument('<answer>', 'accept or reject', parseAnswer)
+      .requiredOption('--shift <id>', 'the shift to answer', integerIn(1, Number.MAX_SAFE_INTEGER)),
+  )
+    .addHelpText(
+      'after',
+      `
+The first employee to accept a shift gets it; a later accept is answered "taken" (exit 0).
+Answering an offer that was never made, or changing an answer, is refused (exit 4).
+
+Examples:
+  $ shiftctl respond 123 --shift 456 accept
+  $ shiftctl respond 123 --shift 456 reject --json`,
+    )
+    .action(async (empId: number, answer: OfferResponse, flags: RespondFlags) => {
+      await respond(empId, answer, flags);
+    });
+}
+
+async function respond(empId: number, answer: OfferResponse, flags: RespondFlags): Promise<void> {
+  const out: Stream = process.stdout;
+  const { api } = clientFrom(flags);
+  let body: RespondResponse;
+  try {
+    body = await api.respond({
+      emp_id: empId,
+      shift_id: flags.shift,
+      response: answer,
+      // The app's own stamp: local time, no zone (PROTOCOL.md).
+      timestamp: localTimestamp(),
+    });
+  } catch (err) {
+    // The server's own sentence says it best ("Shift 456 was never offered to employee 123.").
+    if (err instanceof ApiError && err.httpStatus < 500) {
+      throw new ShiftctlError('E_REFUSED', `${err.serverMessage} (${statusAndCode(err)})`);
+    }
+    throw err;
+  }
+  if (flags.json) {
+    out.write(`${JSON.stringify(body)}\n`);
+    return;
+  }
+  out.write(`${describeOutcome(body, flags.shift, answer, chalkFor(out))}\n`);
+}
+
+function describeOutcome(
+  body: RespondResponse,
+  shiftId: number,
+  answer: OfferResponse,
+  c: ReturnType<typeof chalkFor>,
+): string {
+  const shift = `shift ${shiftId}`;
+  if (answer === 'rejected') {
+    return body.outcome === 'taken'
+      ? `Rejected ${shift} (it had already gone to someone else).`
+      : `Rejected ${shift}.`;
+  }
+  if (body.assigned) return `${c.green.bold('Assigned:')} ${shift} is yours.`;
+  if (body.outcome === 'taken') return `${c.yellow('Taken:')} ${shift} went to someone else.`;
+  if (body.outcome === 'requested') {
+    return `${c.cyan('Requested:')} ${shift} needs an operator's approval; you will be told.`;
+  }
+  return body.message;
 }

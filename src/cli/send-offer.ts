@@ -1,5 +1,210 @@
-import type { Command } from 'commander';
+/**
+ * `shiftctl send-offer <emp_id...>`: the seed's curl line as a command. It only ever calls the
+ * seed's test endpoint, once per employee, so it also works against the seed's Python server.
+ */
+import { readFile } from 'node:fs/promises';
+import { type Command, InvalidArgumentError } from 'commander';
+import { z } from 'zod';
+import { ApiError, ShiftctlError } from '../errors.js';
+import { Id, SendOfferBody } from '../protocol/schemas.js';
+import { describeIssues } from '../protocol/validate.js';
+import { type ClientFlags, clientFrom, withClientOptions } from './client-options.js';
+import { statusAndCode } from './format.js';
+import { chalkFor, type Stream } from './output.js';
+import { durationSeconds, integerIn } from './parse.js';
 
-export function registerSendOffer(_program: Command): void {
-  // TODO
+/** The seed's test endpoint offers shift 999 when no `shift_id` is given. */
+const DEFAULT_SHIFT_ID = 999;
+
+type OfferFields = z.input<typeof SendOfferBody>;
+type FieldName = keyof OfferFields;
+
+/** Each offer field option and the wire field it sets. */
+const FIELD_OPTIONS = [
+  { flag: 'date', field: 'date', arg: '<YYYY-MM-DD>', help: 'date of the shift' },
+  { flag: 'start', field: 'start_time', arg: '<HH:MM>', help: 'start time (24-hour)' },
+  { flag: 'end', field: 'end_time', arg: '<HH:MM>', help: 'end time (24-hour)' },
+  { flag: 'location', field: 'location_name', arg: '<name>', help: 'location name' },
+  { flag: 'client', field: 'client_name', arg: '<name>', help: 'client name' },
+  { flag: 'service', field: 'service_type', arg: '<type>', help: 'service type' },
+  { flag: 'description', field: 'description', arg: '<text>', help: 'description' },
+] as const satisfies readonly { flag: string; field: FieldName; arg: string; help: string }[];
+
+type FieldFlag = (typeof FIELD_OPTIONS)[number]['flag'];
+
+type SendOfferFlags = ClientFlags &
+  Partial<Record<FieldFlag, string>> & {
+    shift?: number;
+    file?: string;
+    ttl?: number;
+  };
+
+/**
+ * An offer file: the shift fields of the test endpoint's body, optionally `shift_id`. `type`
+ * and `expires_at` are allowed (and ignored) so that a `shift_offer` line printed by
+ * `pending --json` can be sent again as it is; an old offer's deadline means nothing for a new one.
+ */
+const OfferFile = SendOfferBody.extend({
+  shift_id: Id.optional(),
+  type: z.literal('shift_offer').optional(),
+  expires_at: z.string().optional(),
+}).strict();
+
+/** A parser for one field option, checked with the same schema the server uses. */
+function fieldValue(field: FieldName) {
+  const schema = SendOfferBody.shape[field];
+  return (value: string): string => {
+    const result = schema.safeParse(value);
+    if (result.success) return value;
+    const issue = result.error.issues[0];
+    if (issue?.code === 'too_big') {
+      throw new InvalidArgumentError(`It must be at most ${issue.maximum} characters long.`);
+    }
+    throw new InvalidArgumentError(`It ${describeIssues(result.error)[0]?.message}.`);
+  };
+}
+
+const collectIds = (value: string, previous: number[] = []): number[] => [
+  ...previous,
+  integerIn(1, Number.MAX_SAFE_INTEGER)(value),
+];
+
+export function registerSendOffer(program: Command): void {
+  const command = program
+    .command('send-offer')
+    .description("offer a shift to one or more employees through the seed's test endpoint")
+    .argument('<emp_id...>', 'employee ids', collectIds)
+    .option(
+      '--shift <id>',
+      `shift id (default ${DEFAULT_SHIFT_ID}, or the file's shift_id)`,
+      integerIn(1, Number.MAX_SAFE_INTEGER),
+    )
+    .option('--file <file>', 'JSON file with the offer fields (see fixtures/offers/)')
+    .option(
+      '--ttl <duration>',
+      'the offer expires this long from now, e.g. 15m (shiftctl servers)',
+      durationSeconds(30 * 86_400),
+    );
+  for (const o of FIELD_OPTIONS) {
+    command.option(`--${o.flag} ${o.arg}`, o.help, fieldValue(o.field));
+  }
+  withClientOptions(command)
+    .addHelpText(
+      'after',
+      `
+A new shift gets the seed's test offer (2026-01-20, 09:00-17:00, Outreach Center, Test Client,
+Home Care) with the given fields in place of its own; on a known shift the fields update it.
+Options override the file's fields. Exit 4 when the server refused any of the offers.
+
+Examples:
+  $ shiftctl send-offer 123 --shift 456
+  $ shiftctl send-offer 101 102 123 --file fixtures/offers/overnight.json --date 2026-12-05
+  $ shiftctl send-offer 123 --shift 457 --location "Elm House" --start 13:00 --end 21:00 --json
+  $ shiftctl send-offer 101 102 --shift 458 --ttl 15m`,
+    )
+    .action(async (empIds: number[], flags: SendOfferFlags) => {
+      await sendOffer(empIds, flags);
+    });
+}
+
+async function readOfferFile(path: string): Promise<z.output<typeof OfferFile>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ShiftctlError(
+      'E_USAGE',
+      code === 'ENOENT'
+        ? `Offer file not found: ${path}`
+        : `Cannot read offer file ${path}: ${(err as Error).message}`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new ShiftctlError(
+      'E_USAGE',
+      `Offer file ${path} is not valid JSON: ${(err as Error).message}`,
+    );
+  }
+  const result = OfferFile.safeParse(json);
+  if (result.success) return result.data;
+  const lines = describeIssues(result.error).map(
+    (i) => `  ${i.path || '(top level)'}: ${i.message}`,
+  );
+  throw new ShiftctlError('E_USAGE', `Invalid offer in ${path}:\n${lines.join('\n')}`);
+}
+
+/** The shift id and the body fields: the file's, then the options' on top. */
+async function offerFrom(flags: SendOfferFlags): Promise<{ shiftId: number; fields: OfferFields }> {
+  const {
+    shift_id: fileShiftId,
+    type: _type,
+    expires_at: _expiresAt,
+    ...fields
+  } = flags.file ? await readOfferFile(flags.file) : {};
+  const merged: OfferFields = { ...fields };
+  for (const o of FIELD_OPTIONS) {
+    const value = flags[o.flag];
+    if (value !== undefined) merged[o.field] = value;
+  }
+  return { shiftId: flags.shift ?? fileShiftId ?? DEFAULT_SHIFT_ID, fields: merged };
+}
+
+async function sendOffer(empIds: number[], flags: SendOfferFlags): Promise<void> {
+  const out: Stream = process.stdout;
+  const err: Stream = process.stderr;
+  const { api } = clientFrom(flags);
+  const { shiftId, fields } = await offerFrom(flags);
+  // No body at all when there is nothing to override: the seed's server takes none.
+  const body = Object.keys(fields).length > 0 ? fields : undefined;
+  const c = chalkFor(out);
+  const e = chalkFor(err);
+
+  let refused = 0;
+  for (const empId of empIds) {
+    try {
+      const sent = await api.sendTestOffer(empId, shiftId, body, flags.ttl);
+      if (flags.json) {
+        const { emp_id, shift_id, status, devices } = sent;
+        out.write(`${JSON.stringify({ emp_id, shift_id, status, devices })}\n`);
+      } else if (sent.status === 'sent') {
+        const to =
+          sent.devices === undefined
+            ? ''
+            : ` to ${sent.devices} device${sent.devices === 1 ? '' : 's'}`;
+        out.write(`Employee ${empId}: shift ${shiftId} ${c.green('sent live')}${to}.\n`);
+      } else {
+        out.write(
+          `Employee ${empId}: shift ${shiftId} ${c.yellow('stored as pending')}; it is sent when they connect.\n`,
+        );
+      }
+    } catch (error) {
+      // A refusal concerns this employee only; anything else (unreachable, 5xx) stops at once.
+      if (!(error instanceof ApiError) || error.httpStatus >= 500) throw error;
+      refused += 1;
+      if (flags.json) {
+        const refusal = {
+          status: error.httpStatus,
+          code: error.serverCode ?? null,
+          message: error.serverMessage,
+        };
+        out.write(`${JSON.stringify({ emp_id: empId, shift_id: shiftId, error: refusal })}\n`);
+      } else {
+        err.write(
+          `Employee ${empId}: shift ${shiftId} ${e.red('refused')}: ${error.serverMessage} (${statusAndCode(error)})\n`,
+        );
+      }
+    }
+  }
+  if (refused > 0) {
+    throw new ShiftctlError(
+      'E_REFUSED',
+      empIds.length === 1
+        ? 'the server refused the offer.'
+        : `the server refused ${refused} of ${empIds.length} offers.`,
+    );
+  }
 }

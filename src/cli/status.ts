@@ -1,5 +1,111 @@
+/** `shiftctl status`: the operator's view: who is connected, who holds offers, what is open. */
 import type { Command } from 'commander';
+import { ApiError } from '../errors.js';
+import type { ShiftView } from '../protocol/schemas.js';
+import { type ClientFlags, clientFrom, withClientOptions } from './client-options.js';
+import { timeRange, writeTable } from './format.js';
+import { chalkFor, type Stream } from './output.js';
+import { type Column, writeJsonLines } from './table.js';
 
-export function registerStatus(_program: Command): void {
-  // TODO
+/** One employee line of `status --json`; `null` where the server did not say. */
+export interface EmployeeStatus {
+  type: 'employee';
+  emp_id: number;
+  connected: boolean;
+  devices: number | null;
+  pending: number | null;
+}
+
+/** One open shift line of `status --json`: the admin API's shift, with `id` as `shift_id`. */
+export type ShiftStatusLine = { type: 'shift'; shift_id: number } & Omit<ShiftView, 'id'>;
+
+const count = (n: number | null): string => (n === null ? '' : String(n));
+
+const EMPLOYEE_COLUMNS: Column<EmployeeStatus>[] = [
+  { title: 'employee', value: (e) => String(e.emp_id) },
+  { title: 'connected', value: (e) => (e.connected ? 'yes' : 'no') },
+  { title: 'devices', value: (e) => count(e.devices) },
+  { title: 'pending', value: (e) => count(e.pending) },
+];
+
+const SHIFT_COLUMNS: Column<ShiftStatusLine>[] = [
+  { title: 'shift', value: (s) => String(s.shift_id) },
+  { title: 'date', value: (s) => s.date },
+  { title: 'time', value: timeRange },
+  { title: 'location', value: (s) => s.location_name ?? '' },
+  { title: 'service', value: (s) => s.service_type ?? '' },
+  { title: 'offered', value: (s) => String(s.offers.total) },
+  { title: 'waiting', value: (s) => String(s.offers.open) },
+  { title: 'rejected', value: (s) => String(s.offers.rejected) },
+];
+
+export function registerStatus(program: Command): void {
+  withClientOptions(
+    program
+      .command('status')
+      .description('show connected employees, pending offers per employee and open shifts'),
+  )
+    .addHelpText(
+      'after',
+      `
+Employees come from GET /api/connections: everyone connected or holding an open offer. Open
+shifts come from the admin API (GET /api/admin/shifts?status=open); a server without it gets
+a note on stderr and no shift list. OFFERED counts the employees a shift was offered to,
+WAITING those who have not answered yet.
+
+With --json, one object a line:
+  {"type":"employee","emp_id":123,"connected":true,"devices":2,"pending":3}
+  {"type":"shift","shift_id":456,"date":"2026-01-20",...,"status":"open","offers":{...}}
+
+Examples:
+  $ shiftctl status
+  $ shiftctl status --json | jq 'select(.type == "employee" and .connected)'`,
+    )
+    .action(async (flags: ClientFlags) => {
+      await status(flags);
+    });
+}
+
+async function status(flags: ClientFlags): Promise<void> {
+  const out: Stream = process.stdout;
+  const { api } = clientFrom(flags);
+  const connections = await api.connections();
+  // Servers without the per-employee list (the seed's) still name who is connected.
+  const employees: EmployeeStatus[] = connections.employees
+    ? connections.employees.map((e) => ({ type: 'employee', ...e }))
+    : connections.active_connections.map((id) => ({
+        type: 'employee',
+        emp_id: id,
+        connected: true,
+        devices: null,
+        pending: null,
+      }));
+
+  let shifts: ShiftStatusLine[] | undefined;
+  try {
+    shifts = (await api.shifts('open')).map(({ id, ...rest }) => ({
+      type: 'shift',
+      shift_id: id,
+      ...rest,
+    }));
+  } catch (err) {
+    if (!(err instanceof ApiError && err.httpStatus === 404)) throw err;
+    process.stderr.write(
+      'Note: this server has no admin API (404), so open shifts are not shown.\n',
+    );
+  }
+
+  if (flags.json) {
+    writeJsonLines(out, [...employees, ...(shifts ?? [])]);
+    return;
+  }
+  const c = chalkFor(out);
+  const connected = employees.filter((e) => e.connected).length;
+  out.write(`${c.bold('Employees')} (${connected} connected)\n`);
+  if (employees.length > 0) writeTable(out, employees, EMPLOYEE_COLUMNS);
+  else out.write('No employee is connected or holds an open offer.\n');
+  if (!shifts) return;
+  out.write(`\n${c.bold('Open shifts')} (${shifts.length})\n`);
+  if (shifts.length > 0) writeTable(out, shifts, SHIFT_COLUMNS);
+  else out.write('No open shifts.\n');
 }

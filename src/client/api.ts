@@ -40,6 +40,7 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 // The seed's Python server answers these without shiftctl's extra fields; accept that.
 const SentOffer = SendOfferResponse.partial({ devices: true });
 const Connections = ConnectionsResponse.partial({ sockets: true, employees: true });
+const Answered = RespondResponse.partial({ shift_id: true, emp_id: true, outcome: true });
 
 function reasonOf(err: unknown): string {
   const cause = (err as { cause?: { code?: string; message?: string } }).cause;
@@ -100,11 +101,7 @@ export function createApiClient(options: ApiClientOptions) {
           : typeof error?.detail === 'string'
             ? error.detail
             : text.slice(0, 200) || res.statusText;
-      throw new ApiError(
-        res.status,
-        code,
-        `${method} ${path}: ${res.status}${code ? ` ${code}` : ''}: ${said}`,
-      );
+      throw new ApiError(res.status, code, said, `${method} ${path}`);
     }
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
@@ -125,8 +122,21 @@ export function createApiClient(options: ApiClientOptions) {
         `/shift_offers/history/${empId}${limit === undefined ? '' : `?limit=${limit}`}`,
         HistoryResponse,
       ),
-    respond: (answer: RespondRequest) =>
-      call('POST', '/shift_offer/respond', RespondResponse, answer),
+    /** The answer as shiftctl's server gives it; fields a seed-style server leaves out are inferred. */
+    respond: async (answer: RespondRequest): Promise<RespondResponse> => {
+      const body = await call('POST', '/shift_offer/respond', Answered, answer);
+      const inferred = body.assigned
+        ? 'assigned'
+        : answer.response === 'rejected'
+          ? 'rejected'
+          : 'taken';
+      return {
+        ...body,
+        shift_id: body.shift_id ?? answer.shift_id,
+        emp_id: body.emp_id ?? answer.emp_id,
+        outcome: body.outcome ?? inferred,
+      };
+    },
     available: (shiftId: number) =>
       call('GET', `/shift_offer/${shiftId}/available`, AvailableResponse),
     sendTestOffer: (

@@ -118,7 +118,9 @@ export function createOfferService(deps: OfferServiceDeps) {
     const at = clock.now();
     for (const [expiresAt, empIds] of byDeadline) {
       const reached = await fanout.publish(empIds, toOfferMessage(shift, expiresAt));
-      empIds.forEach((empId, i) => devices.set(empId, reached[i] ?? 0));
+      empIds.forEach((empId, i) => {
+        devices.set(empId, reached[i] ?? 0);
+      });
       store.markDelivered(
         shift.id,
         empIds.filter((empId) => (devices.get(empId) ?? 0) > 0),
@@ -154,7 +156,7 @@ export function createOfferService(deps: OfferServiceDeps) {
   /** Cascade: asks the next employee in line once nobody holds the shift. */
   async function advance(shiftId: number): Promise<void> {
     const shift = await store.getShift(shiftId);
-    if (!shift || shift.mode !== 'cascade' || shift.status !== 'open') return;
+    if (shift?.mode !== 'cascade' || shift.status !== 'open') return;
     const step = await store.advanceCascade(shiftId, clock.now());
     if (step) {
       const devices = await push(shift, [step]);

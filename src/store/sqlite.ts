@@ -492,7 +492,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
 
   const advanceCascade = db.transaction((shiftId: number, at: number) => {
     const shift = stmt.getShift.get(shiftId) as ShiftRow | undefined;
-    if (!shift || shift.status !== 'open' || shift.mode !== 'cascade') return undefined;
+    if (shift?.status !== 'open' || shift.mode !== 'cascade') return undefined;
     if ((stmt.holdersNow.get(shiftId) as number) > 0) return undefined;
     const next = stmt.nextQueued.get(shiftId) as { emp_id: number } | undefined;
     if (!next) {

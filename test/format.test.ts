@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { localDateTime, statusAndCode, timeRange } from '../src/cli/format.js';
+import { createApiClient } from '../src/client/api.js';
+import { ApiError } from '../src/errors.js';
+import { startServer } from './helpers.js';
+
+describe('localDateTime', () => {
+  it('shows a server time as local YYYY-MM-DD HH:MM', () => {
+    const at = new Date(2026, 0, 14, 15, 30, 42);
+    expect(localDateTime(at.toISOString())).toBe('2026-01-14 15:30');
+  });
+
+  it('leaves what it cannot parse as it is, and an absent time empty', () => {
+    expect(localDateTime('yesterday')).toBe('yesterday');
+    expect(localDateTime(null)).toBe('');
+  });
+});
+
+describe('timeRange', () => {
+  it('joins start and end', () => {
+    expect(timeRange({ start_time: '22:00', end_time: '07:00' })).toBe('22:00-07:00');
+  });
+});
+
+describe('API errors', () => {
+  it("is what the server said, without the API client's request line", async () => {
+    const server = await startServer();
+    try {
+      const api = createApiClient({ apiUrl: server.apiUrl });
+      const err = await api
+        .respond({ emp_id: 1, shift_id: 2, response: 'accepted' })
+        .catch((e) => e);
+      expect(err).toBeInstanceOf(ApiError);
+      expect(err.serverMessage).toBe('Shift 2 was never offered to employee 1.');
+      expect(err.message).toBe(
+        'POST /shift_offer/respond: 404 E_OFFER_NOT_FOUND: Shift 2 was never offered to employee 1.',
+      );
+      expect(statusAndCode(err)).toBe('404 E_OFFER_NOT_FOUND');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('keeps a message from a server that sent no code', () => {
+    const err = new ApiError(404, undefined, 'Not Found', 'GET /connections');
+    expect(err.message).toBe('GET /connections: 404: Not Found');
+    expect(statusAndCode(err)).toBe('404');
+  });
+});
