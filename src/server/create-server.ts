@@ -2,8 +2,10 @@
  * Assembly: store + fan-out + rules + HTTP + WebSocket on one `node:http` server. `serve` and
  * every test use this one function.
  */
-import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { createAuthenticator } from '../auth/policy.js';
 import { ShiftctlError } from '../errors.js';
 import type { FixtureData } from '../fixtures.js';
 import { type Clock, systemClock } from '../offers/ports.js';
@@ -17,6 +19,7 @@ import { createHttpApp } from './http.js';
 import { createLocalHub } from './hub.js';
 import { type Logger, silentLogger } from './log.js';
 import { buildOpenApi } from './openapi.js';
+import { createRateLimiter, type RateLimit } from './rate-limit.js';
 import { buildRoutes } from './routes.js';
 import { playScenario } from './scenario-player.js';
 import { attachWebSocket } from './websocket.js';
@@ -36,8 +39,24 @@ export interface ServerOptions {
   offerTtlSeconds?: number;
   /** Seconds between heartbeats (fractions allowed); 0 turns them off. Default 25. */
   heartbeatSeconds?: number;
-  /** `Access-Control-Allow-Origin`. Default `*`. */
+  /**
+   * `Access-Control-Allow-Origin`. Default `*` without a secret; with one, no cross-origin
+   * access unless an origin is given.
+   */
   corsOrigin?: string;
+  /** Turns authentication on: tokens must be signed with this secret (see `shiftctl token`). */
+  secret?: string;
+  /** Serve HTTPS and WSS with this certificate and key (PEM). */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /**
+   * Answers allowed per employee and per address, each `{ perSecond, burst }`; `false` turns
+   * the limits off. Default 10/s (burst 20) per employee, 200/s (burst 400) per address.
+   */
+  answerRateLimits?: { employee: RateLimit; address: RateLimit } | false;
+  /** Open WebSocket connections allowed at once. Default 25 000. */
+  maxConnections?: number;
+  /** Open WebSocket connections allowed per employee. Default 10. */
+  maxConnectionsPerEmployee?: number;
   /** Largest HTTP body, bytes. Default 16 KiB. */
   maxBodyBytes?: number;
   /** Largest WebSocket frame from a client, bytes. Default 4 KiB. */
@@ -118,7 +137,12 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
       events: log,
       defaultTtlSeconds: options.offerTtlSeconds,
     });
-    const server = createHttpServer();
+    const auth = createAuthenticator(options.secret, clock.now);
+    // Slow or stalled handshakes and requests are cut off rather than held open.
+    const timeouts = { headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000 };
+    const server: Server = options.tls
+      ? createHttpsServer({ ...options.tls, ...timeouts })
+      : createHttpServer(timeouts);
     const ws = attachWebSocket(server, {
       hub,
       service,
@@ -128,7 +152,17 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
       heartbeatMs: (options.heartbeatSeconds ?? 25) * 1000,
       maxFrameBytes: options.maxFrameBytes ?? 4 * 1024,
       maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
+      auth,
+      maxConnections: options.maxConnections ?? 25_000,
+      maxConnectionsPerEmployee: options.maxConnectionsPerEmployee ?? 10,
     });
+    const limits =
+      options.answerRateLimits === false
+        ? undefined
+        : (options.answerRateLimits ?? {
+            employee: { perSecond: 10, burst: 20 },
+            address: { perSecond: 200, burst: 400 },
+          });
     const routes = buildRoutes(service, {
       startedAt: Date.now(),
       sockets: () => ws.size,
@@ -143,7 +177,13 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
       openapi: buildOpenApi(routes, { version: VERSION }),
       version: VERSION,
       log,
-      corsOrigin: options.corsOrigin ?? '*',
+      corsOrigin: options.corsOrigin ?? (options.secret ? undefined : '*'),
+      auth,
+      tls: options.tls !== undefined,
+      answerLimits: limits && {
+        employee: createRateLimiter(limits.employee, clock.now),
+        address: createRateLimiter(limits.address, clock.now),
+      },
       bodyLimit: options.maxBodyBytes ?? 16 * 1024,
     });
     server.on('request', app);
@@ -169,12 +209,13 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
       : undefined;
     const port = (server.address() as AddressInfo).port;
     const base = `${hostForUrl(host)}:${port}`;
+    const secure = options.tls !== undefined;
 
     let closed: Promise<void> | undefined;
     return {
-      url: `http://${base}`,
-      wsUrl: `ws://${base}/ws`,
-      apiUrl: `http://${base}/api`,
+      url: `${secure ? 'https' : 'http'}://${base}`,
+      wsUrl: `${secure ? 'wss' : 'ws'}://${base}/ws`,
+      apiUrl: `${secure ? 'https' : 'http'}://${base}/api`,
       port,
       host,
       fixturesLoaded,
@@ -198,7 +239,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
   }
 }
 
-function listen(server: ReturnType<typeof createHttpServer>, port: number, host: string) {
+function listen(server: Server, port: number, host: string) {
   return new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException): void => {
       const where = `${host}:${port}`;

@@ -2,12 +2,14 @@
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { type Authenticator, bearerToken, type Principal } from '../auth/policy.js';
 import { ERROR_STATUS, type ErrorCode, ShiftctlError } from '../errors.js';
 import type { ErrorBody } from '../protocol/schemas.js';
 import { parse } from '../protocol/validate.js';
 import type { NewJournalEntry } from '../store/types.js';
 import type { Faults } from './faults.js';
 import type { Logger } from './log.js';
+import type { RateLimiter } from './rate-limit.js';
 import type { Route } from './routes.js';
 
 export interface HttpAppOptions {
@@ -15,8 +17,13 @@ export interface HttpAppOptions {
   openapi: Record<string, unknown>;
   version: string;
   log: Logger;
-  /** `Access-Control-Allow-Origin`; `*` by default. */
-  corsOrigin: string;
+  /** `Access-Control-Allow-Origin`; no CORS headers at all when undefined. */
+  corsOrigin: string | undefined;
+  auth: Authenticator;
+  /** Limits on answers, per employee and per address; none when undefined. */
+  answerLimits?: { employee: RateLimiter; address: RateLimiter } | undefined;
+  /** Served over TLS: adds Strict-Transport-Security. */
+  tls: boolean;
   /** Largest accepted request body, in bytes. */
   bodyLimit: number;
   faults: Faults;
@@ -34,6 +41,14 @@ const swaggerDir = dirname(createRequire(import.meta.url).resolve('swagger-ui-di
 
 function sendError(res: Response, code: ErrorCode, message: string, details?: unknown): void {
   res.locals.errorCode = code;
+  if (ERROR_STATUS[code] === 401) {
+    const error = code === 'E_AUTH_REQUIRED' ? '' : ', error="invalid_token"';
+    res.setHeader('WWW-Authenticate', `Bearer realm="shiftctl"${error}`);
+  }
+  const retryAfter = (details as { retry_after_s?: number } | undefined)?.retry_after_s;
+  if (code === 'E_RATE_LIMITED' && retryAfter !== undefined) {
+    res.setHeader('Retry-After', String(retryAfter));
+  }
   const body: ErrorBody = { success: false, code, message };
   if (details !== undefined) body.details = details;
   res.status(ERROR_STATUS[code]).json(body);
@@ -59,6 +74,17 @@ function classify(err: unknown): ShiftctlError | undefined {
     return new ShiftctlError('E_BAD_REQUEST', 'The request could not be read.');
   }
   return undefined;
+}
+
+function limit(limiter: RateLimiter, key: string): void {
+  const taken = limiter.take(key);
+  if (!taken.ok) {
+    throw new ShiftctlError(
+      'E_RATE_LIMITED',
+      `Too many answers; try again in ${taken.retryAfterSeconds} s.`,
+      { retry_after_s: taken.retryAfterSeconds },
+    );
+  }
 }
 
 function toExpressPath(path: string): string {
@@ -87,9 +113,31 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
   app.disable('x-powered-by');
   app.set('etag', false);
 
+  // Security headers on every answer; the docs page gets a policy that lets Swagger UI run.
   app.use((req, res, next) => {
-    res.setHeader('Access-Control-Allow-Origin', options.corsOrigin);
-    if (options.corsOrigin !== '*') res.setHeader('Vary', 'Origin');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('X-Frame-Options', 'DENY');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.setHeader('Cross-Origin-Resource-Policy', 'same-site');
+    res.setHeader(
+      'Content-Security-Policy',
+      req.path === '/docs' || req.path.startsWith('/docs/')
+        ? "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"
+        : "default-src 'none'; frame-ancestors 'none'",
+    );
+    if (req.path.startsWith('/api/')) res.setHeader('Cache-Control', 'no-store');
+    if (options.tls) res.setHeader('Strict-Transport-Security', 'max-age=31536000');
+    next();
+  });
+
+  app.use((req, res, next) => {
+    const origin = options.corsOrigin;
+    if (origin === undefined) {
+      next();
+      return;
+    }
+    res.setHeader('Access-Control-Allow-Origin', origin);
+    if (origin !== '*') res.setHeader('Vary', 'Origin');
     if (req.method === 'OPTIONS') {
       res.setHeader('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
       res.setHeader('Access-Control-Allow-Headers', 'Content-Type, Authorization');
@@ -132,9 +180,17 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
   for (const r of options.routes) {
     const path = toExpressPath(r.path);
     methodsByPath.set(path, [...(methodsByPath.get(path) ?? []), r.method.toUpperCase()]);
-    const handler = async (req: Request, res: Response): Promise<void> => {
+    // Who is calling is settled before the body is read.
+    const authenticate = (req: Request, res: Response, next: NextFunction): void => {
       res.locals.params = req.params;
       res.locals.route = r.path;
+      res.locals.principal =
+        r.access === 'public'
+          ? undefined
+          : options.auth.authenticate(bearerToken(req.headers.authorization));
+      next();
+    };
+    const handler = async (req: Request, res: Response): Promise<void> => {
       const params = r.params ? parse(r.params, req.params, 'param') : {};
       const query = r.query ? parse(r.query, { ...req.query }, 'query') : {};
       let body: unknown;
@@ -147,11 +203,18 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
           body = parse(r.body, req.body, 'body');
         }
       }
-      const result = await r.handle({ params, query, body });
+      const input = { params, query, body };
+      const principal = res.locals.principal as Principal | undefined;
+      if (principal) options.auth.authorize(principal, r.access, r.subject?.(input));
+      if (r.rateLimited && options.answerLimits) {
+        limit(options.answerLimits.address, `ip:${req.socket.remoteAddress}`);
+        if (r.subject) limit(options.answerLimits.employee, `emp:${r.subject(input)}`);
+      }
+      const result = await r.handle(input);
       res.status(r.status ?? 200).json(result);
     };
-    if (r.body) app[r.method](path, json, handler);
-    else app[r.method](path, handler);
+    if (r.body) app[r.method](path, authenticate, json, handler);
+    else app[r.method](path, authenticate, handler);
   }
   for (const [path, methods] of methodsByPath) {
     const allow = [...methods, ...(methods.includes('GET') ? ['HEAD'] : []), 'OPTIONS'].join(', ');

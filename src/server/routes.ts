@@ -4,6 +4,7 @@
  * table, so the docs describe exactly what the server validates.
  */
 import { z } from 'zod';
+import type { Access } from '../auth/policy.js';
 import type { ErrorCode } from '../errors.js';
 import type { Clock } from '../offers/ports.js';
 import type { OfferService } from '../offers/service.js';
@@ -57,6 +58,12 @@ export interface Route<
   summary: string;
   description?: string;
   tag: 'app' | 'test' | 'admin' | 'debug';
+  /** Who may call it when authentication is on (see src/auth/policy.ts). */
+  access: Access;
+  /** For `self` access: the employee the call acts for. */
+  subject?(input: RouteInput<z.output<P>, z.output<Q>, z.output<B>>): number;
+  /** Answers are rate-limited per employee and per address. */
+  rateLimited?: boolean;
   params?: P;
   query?: Q;
   body?: B;
@@ -97,6 +104,9 @@ export function buildRoutes(service: OfferService, context: RouteContext): Route
     route({
       method: 'post',
       path: '/api/shift_offer/respond',
+      access: 'self',
+      subject: ({ body }) => body.emp_id,
+      rateLimited: true,
       tag: 'app',
       summary: 'Answer an offer (accept or reject)',
       description:
@@ -109,6 +119,8 @@ export function buildRoutes(service: OfferService, context: RouteContext): Route
     route({
       method: 'get',
       path: '/api/shift_offers/pending/{emp_id}',
+      access: 'self',
+      subject: ({ params }) => params.emp_id,
       tag: 'app',
       summary: 'Open offers this employee has not answered (offline recovery)',
       params: EmpParams,
@@ -119,6 +131,8 @@ export function buildRoutes(service: OfferService, context: RouteContext): Route
     route({
       method: 'get',
       path: '/api/shift_offers/history/{emp_id}',
+      access: 'self',
+      subject: ({ params }) => params.emp_id,
       tag: 'app',
       summary: "This employee's offers, newest first",
       params: EmpParams,
@@ -131,6 +145,7 @@ export function buildRoutes(service: OfferService, context: RouteContext): Route
     route({
       method: 'get',
       path: '/api/shift_offer/{shift_id}/available',
+      access: 'any',
       tag: 'app',
       summary: 'Whether a shift can still be taken',
       params: ShiftParams,
@@ -141,6 +156,7 @@ export function buildRoutes(service: OfferService, context: RouteContext): Route
     route({
       method: 'post',
       path: '/api/test/send_offer/{emp_id}',
+      access: 'admin',
       tag: 'test',
       summary: "Send the seed's test offer to one employee",
       description: `Creates the shift (\`shift_id\`, default ${TEST_SHIFT_ID}) when unknown, with the seed's test details overridden by the optional JSON body, and offers it to the employee: \`sent\` when a device of theirs is connected, \`pending\` when stored for their next connect. Refused with 409 once the shift is assigned or when the employee already answered it.`,
@@ -172,6 +188,7 @@ export function buildRoutes(service: OfferService, context: RouteContext): Route
     route({
       method: 'get',
       path: '/api/connections',
+      access: 'admin',
       tag: 'debug',
       summary: 'Connected employees and pending offers per employee',
       response: ConnectionsResponse,
@@ -181,6 +198,7 @@ export function buildRoutes(service: OfferService, context: RouteContext): Route
     route({
       method: 'post',
       path: '/api/admin/shifts',
+      access: 'admin',
       tag: 'admin',
       summary: 'Create a shift and optionally offer it to employees',
       body: CreateShiftRequest,
@@ -201,6 +219,7 @@ export function buildRoutes(service: OfferService, context: RouteContext): Route
     route({
       method: 'get',
       path: '/api/admin/shifts',
+      access: 'admin',
       tag: 'admin',
       summary: 'List shifts with their state',
       query: ShiftListQuery,
@@ -211,6 +230,7 @@ export function buildRoutes(service: OfferService, context: RouteContext): Route
     route({
       method: 'get',
       path: '/api/admin/shifts/{id}',
+      access: 'admin',
       tag: 'admin',
       summary: 'One shift with the state of every offer made for it',
       params: AdminShiftParams,
@@ -221,6 +241,7 @@ export function buildRoutes(service: OfferService, context: RouteContext): Route
     route({
       method: 'post',
       path: '/api/admin/shifts/{id}/offers',
+      access: 'admin',
       tag: 'admin',
       summary: 'Offer an existing open shift to more employees',
       params: AdminShiftParams,
@@ -243,6 +264,7 @@ export function buildRoutes(service: OfferService, context: RouteContext): Route
     route({
       method: 'post',
       path: '/api/admin/shifts/{id}/withdraw',
+      access: 'admin',
       tag: 'admin',
       summary: "Withdraw a shift: its open offers close and their holders get 'withdrawn'",
       params: AdminShiftParams,
@@ -253,6 +275,7 @@ export function buildRoutes(service: OfferService, context: RouteContext): Route
     route({
       method: 'post',
       path: '/api/admin/shifts/{id}/approve/{emp_id}',
+      access: 'admin',
       tag: 'admin',
       summary: 'Approval mode: give the shift to an employee who asked for it',
       description:
@@ -271,6 +294,7 @@ export function buildRoutes(service: OfferService, context: RouteContext): Route
     route({
       method: 'get',
       path: '/api/admin/journal',
+      access: 'admin',
       tag: 'admin',
       summary: 'Every message pushed and every API request, oldest first',
       description:
@@ -283,6 +307,7 @@ export function buildRoutes(service: OfferService, context: RouteContext): Route
     route({
       method: 'get',
       path: '/api/admin/faults',
+      access: 'admin',
       tag: 'admin',
       summary: 'The faults in force',
       response: FaultSettings,
@@ -292,6 +317,7 @@ export function buildRoutes(service: OfferService, context: RouteContext): Route
     route({
       method: 'post',
       path: '/api/admin/faults',
+      access: 'admin',
       tag: 'admin',
       summary: 'Inject faults: push and HTTP latency, dropped pushes, refused connections',
       description:
@@ -308,6 +334,7 @@ export function buildRoutes(service: OfferService, context: RouteContext): Route
     route({
       method: 'post',
       path: '/api/admin/kick/{emp_id}',
+      access: 'admin',
       tag: 'admin',
       summary: 'Cut every connection of an employee, as a network drop would',
       params: EmpParams,
@@ -321,6 +348,7 @@ export function buildRoutes(service: OfferService, context: RouteContext): Route
     route({
       method: 'post',
       path: '/api/admin/reset',
+      access: 'admin',
       tag: 'admin',
       summary: 'Delete every shift, offer, assignment and journal entry (for test suites)',
       response: ResetResponse,
@@ -333,6 +361,7 @@ export function buildRoutes(service: OfferService, context: RouteContext): Route
     route({
       method: 'get',
       path: '/api/admin/employees',
+      access: 'admin',
       tag: 'admin',
       summary: 'Who holds what: devices, open offers and assignments per employee',
       response: EmployeeListResponse,
@@ -342,6 +371,7 @@ export function buildRoutes(service: OfferService, context: RouteContext): Route
     route({
       method: 'get',
       path: '/healthz',
+      access: 'public',
       tag: 'debug',
       summary: 'Liveness probe',
       query: NoInput,

@@ -6,7 +6,8 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
-import { ERROR_STATUS, type ErrorCode } from '../errors.js';
+import { type Authenticator, bearerToken, type Principal } from '../auth/policy.js';
+import { ERROR_STATUS, type ErrorCode, ShiftctlError } from '../errors.js';
 import type { Clock } from '../offers/ports.js';
 import type { OfferService } from '../offers/service.js';
 import { type ErrorMessage, IdParam } from '../protocol/schemas.js';
@@ -26,6 +27,10 @@ export interface WebSocketOptions {
   maxFrameBytes: number;
   /** Bytes queued on a socket beyond which the server stops writing to it and drops it. */
   maxBufferedBytes: number;
+  auth: Authenticator;
+  /** Open sockets allowed at once, in all and per employee. */
+  maxConnections: number;
+  maxConnectionsPerEmployee: number;
 }
 
 export interface WebSocketSide {
@@ -37,6 +42,8 @@ export interface WebSocketSide {
 interface Connection {
   empId: number;
   alive: boolean;
+  /** When the token it connected with expires (ms); the socket is closed then. */
+  expiresAt: number | undefined;
 }
 
 const PING_FRAME = JSON.stringify({ type: 'ping' });
@@ -45,7 +52,10 @@ const PATH = /^\/ws\/([^/?]*)\/?$/;
 
 const REASONS: Record<number, string> = {
   400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
   404: 'Not Found',
+  429: 'Too Many Requests',
   503: 'Service Unavailable',
 };
 
@@ -53,9 +63,11 @@ const REASONS: Record<number, string> = {
 function refuse(socket: Duplex, code: ErrorCode, message: string): void {
   const status = ERROR_STATUS[code];
   const body = JSON.stringify({ success: false, code, message });
+  const challenge = status === 401 ? 'WWW-Authenticate: Bearer realm="shiftctl"\r\n' : '';
   socket.end(
     `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\n` +
       'Content-Type: application/json\r\n' +
+      challenge +
       `Content-Length: ${Buffer.byteLength(body)}\r\n` +
       'Connection: close\r\n\r\n' +
       body,
@@ -131,8 +143,13 @@ export function attachWebSocket(server: Server, options: WebSocketOptions): WebS
     log.event({ event: 'replay', emp_id: empId, offers: offers.length });
   }
 
-  function onConnection(ws: WebSocket, req: IncomingMessage, empId: number): void {
-    const conn: Connection = { empId, alive: true };
+  function onConnection(
+    ws: WebSocket,
+    req: IncomingMessage,
+    empId: number,
+    expiresAt: number | undefined,
+  ): void {
+    const conn: Connection = { empId, alive: true, expiresAt };
     connections.set(ws, conn);
     // Join the fan-out before reading the open offers, so an offer made in between is pushed
     // live or replayed (perhaps both: delivery is at-least-once), never lost.
@@ -176,13 +193,43 @@ export function attachWebSocket(server: Server, options: WebSocketOptions): WebS
       refuse(socket, 'E_UNAVAILABLE', 'Refusing new connections (an injected fault).');
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, req, id.data));
+    let principal: Principal;
+    try {
+      const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
+      const token = query.get('token') ?? bearerToken(req.headers.authorization);
+      principal = options.auth.authenticate(token ?? undefined);
+      options.auth.authorize(principal, 'self', id.data);
+    } catch (err) {
+      if (!(err instanceof ShiftctlError)) throw err;
+      refuse(socket, err.code, err.message);
+      return;
+    }
+    if (connections.size >= options.maxConnections) {
+      refuse(socket, 'E_SERVER_FULL', 'The server has as many connections as it takes.');
+      return;
+    }
+    if (hub.devices(id.data) >= options.maxConnectionsPerEmployee) {
+      refuse(
+        socket,
+        'E_TOO_MANY_CONNECTIONS',
+        `Employee ${id.data} already has ${options.maxConnectionsPerEmployee} connections.`,
+      );
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) =>
+      onConnection(ws, req, id.data, principal.expiresAt),
+    );
   });
 
   const heartbeat =
     options.heartbeatMs > 0
       ? setInterval(() => {
+          const now = options.clock.now();
           for (const [ws, conn] of connections) {
+            if (conn.expiresAt !== undefined && conn.expiresAt <= now) {
+              ws.close(1008, 'token expired');
+              continue;
+            }
             if (!conn.alive) {
               log.event({ event: 'timeout', emp_id: conn.empId });
               ws.terminate();
