@@ -34,6 +34,10 @@ export function manualClock(start = Date.parse('2026-01-14T15:30:00.000Z')) {
         due.fn();
       }
     },
+    /** Moves time on without firing timers, as when a timer runs late. */
+    jump(ms: number): void {
+      now += ms;
+    },
     /** Timers still waiting. */
     get pending(): number {
       return timers.length;

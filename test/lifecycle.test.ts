@@ -143,7 +143,7 @@ describe('cascade', () => {
       offer_to: [1, 2, 3],
     });
     expect(created.body.offers).toEqual([
-      { emp_id: 1, status: 'pending' },
+      { emp_id: 1, status: 'sent' },
       { emp_id: 2, status: 'queued' },
       { emp_id: 3, status: 'queued' },
     ]);
@@ -312,5 +312,98 @@ describe('faults', () => {
     await c.offer(71);
     const view = await get(s, '/api/admin/faults');
     expect(view.body).toMatchObject({ push_latency_ms: 50, http_latency_ms: 50, drop_rate: 0 });
+  });
+});
+
+describe('edges of the lifecycle', () => {
+  it('treats queued cascade steps as never offered, even after the shift is filled', async () => {
+    const s = await server();
+    const first = await phone(s, 1);
+    const created = await post(s, '/api/admin/shifts', {
+      ...SHIFT,
+      id: 80,
+      mode: 'cascade',
+      offer_to: [1, 2, 3],
+    });
+    expect(created.body.offers[0]).toEqual({ emp_id: 1, status: 'sent' });
+    await first.offer(80);
+    await respond(s, 1, 80, 'accepted');
+    const never = await respond(s, 3, 80, 'accepted');
+    expect(never.status).toBe(404);
+    expect(never.body.code).toBe('E_OFFER_NOT_FOUND');
+    expect((await get(s, '/api/shift_offers/history/2')).body).toEqual([]);
+  });
+
+  it('moves a cascade on after an approval that leaves a slot', async () => {
+    const s = await server();
+    await post(s, '/api/admin/shifts', {
+      ...SHIFT,
+      id: 81,
+      mode: 'cascade',
+      approval: true,
+      slots: 2,
+      offer_to: [1, 2],
+    });
+    await respond(s, 1, 81, 'accepted');
+    await post(s, '/api/admin/shifts/81/approve/1');
+    expect((await get(s, '/api/shift_offers/pending/2')).body.map((o: any) => o.shift_id)).toEqual([
+      81,
+    ]);
+  });
+
+  it('refuses to approve a requester once the slots are gone, with E_SHIFT_TAKEN', async () => {
+    const s = await server();
+    await post(s, '/api/admin/shifts', { ...SHIFT, id: 82, approval: true, offer_to: [1, 2] });
+    await respond(s, 1, 82, 'accepted');
+    await respond(s, 2, 82, 'accepted');
+    await post(s, '/api/admin/shifts/82/approve/1');
+    const late = await post(s, '/api/admin/shifts/82/approve/2');
+    expect(late.status).toBe(409);
+    expect(late.body.code).toBe('E_SHIFT_TAKEN');
+  });
+
+  it('leaves a shift untouched when the test endpoint refuses to offer it', async () => {
+    const s = await server();
+    await post(s, '/api/test/send_offer/1?shift_id=83');
+    await respond(s, 1, 83, 'accepted');
+    const refused = await post(s, '/api/test/send_offer/2?shift_id=83', { location_name: 'X' });
+    expect(refused.status).toBe(409);
+    expect((await get(s, '/api/admin/shifts/83')).body.location_name).toBe('Outreach Center');
+  });
+
+  it('gives cascade steps the server default deadline', async () => {
+    const clock = manualClock();
+    const s = await server({ clock, offerTtlSeconds: 60 });
+    await post(s, '/api/admin/shifts', { ...SHIFT, id: 84, mode: 'cascade', offer_to: [1, 2] });
+    clock.advance(60_000);
+    const pending = await get(s, '/api/shift_offers/pending/2');
+    expect(pending.body.map((o: { shift_id: number }) => o.shift_id)).toEqual([84]);
+  });
+
+  it('refuses an answer after the deadline even when the timer is late', async () => {
+    const clock = manualClock();
+    const s = await server({ clock });
+    const c = await phone(s, 1);
+    await post(s, '/api/test/send_offer/1?shift_id=85&ttl_seconds=60');
+    clock.jump(60_000);
+    const late = await respond(s, 1, 85, 'accepted');
+    expect(late.status).toBe(410);
+    expect(await c.result(85)).toMatchObject({ status: 'expired' });
+  });
+
+  it('keeps journal ids growing across a reset, so a follower misses nothing', async () => {
+    const s = await server();
+    await post(s, '/api/test/send_offer/1?shift_id=86');
+    const before = (await get(s, '/api/admin/journal')).body;
+    const lastBefore = before.at(-1).id;
+    await post(s, '/api/admin/reset');
+    await post(s, '/api/test/send_offer/1?shift_id=87');
+    const after = (await get(s, `/api/admin/journal?after_id=${lastBefore}`)).body;
+    expect(after.map((e: { name: string }) => e.name)).toEqual([
+      'reset: journal cleared',
+      'POST /api/admin/reset',
+      'shift_offer',
+      'POST /api/test/send_offer/{emp_id}',
+    ]);
   });
 });

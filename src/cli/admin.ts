@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import type { JournalEntry, ShiftDetailView } from '../protocol/schemas.js';
 import { type ClientFlags, clientFrom, withClientOptions } from './client-options.js';
 import { chalkFor, type Stream } from './output.js';
-import { durationMs, durationSeconds, fraction, integerIn } from './parse.js';
+import { durationMs, durationSeconds, fraction, integerIn, oneOf } from './parse.js';
 
 const id = integerIn(1, Number.MAX_SAFE_INTEGER);
 const out: Stream = process.stdout;
@@ -124,7 +124,7 @@ export function registerAdmin(program: Command): void {
   )
     .option('--emp <emp_id>', 'only this employee', id)
     .option('--shift <shift_id>', 'only this shift', id)
-    .option('--kind <kind>', 'push or request')
+    .option('--kind <kind>', 'push or request', oneOf(['push', 'request'] as const))
     .option('--limit <n>', 'how many of the newest entries', integerIn(1, 10_000), 50)
     .option('-f, --follow', 'keep printing new entries until Ctrl-C')
     .option('--interval <ms>', 'with --follow, how often to ask', integerIn(50, 60_000), 500)

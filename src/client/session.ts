@@ -157,7 +157,8 @@ export function createSession(options: SessionOptions): Session {
     if (options.once) finish(EXIT.OK);
   }
 
-  async function answer(offer: OfferLike, response: OfferResponse): Promise<void> {
+  /** Posts an answer; on failure, says which exit code it deserves. */
+  async function answer(offer: OfferLike, response: OfferResponse): Promise<number> {
     onEvent({ event: 'answer', shift_id: offer.shift_id, response });
     try {
       const outcome = await api.respond({
@@ -167,12 +168,17 @@ export function createSession(options: SessionOptions): Session {
         timestamp: localTimestamp(),
       });
       onEvent({ event: 'outcome', ...outcome });
+      return EXIT.OK;
     } catch (err) {
       onEvent({
         event: 'error',
         shift_id: offer.shift_id,
         message: isShiftctlError(err) ? err.message : String(err),
       });
+      const code = isShiftctlError(err) ? err.exitCode : EXIT.FAILURE;
+      // Not recorded (server away or failing): let the offer come back when it is replayed.
+      if (code !== EXIT.REFUSED) seen.delete(offer.shift_id);
+      return code;
     }
   }
 
@@ -210,9 +216,10 @@ export function createSession(options: SessionOptions): Session {
           finish(EXIT.OK);
           return;
         }
+        let code: number = EXIT.OK;
         if (decision === 'skip') onEvent({ event: 'skipped', shift_id: offer.shift_id });
-        else await answer(offer, decision);
-        if (options.once) finish(EXIT.OK);
+        else code = await answer(offer, decision);
+        if (options.once) finish(code);
       }
     } finally {
       pumping = false;

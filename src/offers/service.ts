@@ -153,25 +153,29 @@ export function createOfferService(deps: OfferServiceDeps) {
     await armDeadline();
   }
 
-  /** Cascade: asks the next employee in line once nobody holds the shift. */
-  async function advance(shiftId: number): Promise<void> {
+  /**
+   * Cascade: asks the next employee in line once nobody holds the shift. Resolves to the
+   * employee asked and how many of their devices got it, if anyone was asked.
+   */
+  async function advance(shiftId: number): Promise<{ empId: number; devices: number } | undefined> {
     const shift = await store.getShift(shiftId);
-    if (shift?.mode !== 'cascade' || shift.status !== 'open') return;
-    const step = await store.advanceCascade(shiftId, clock.now());
+    if (shift?.mode !== 'cascade' || shift.status !== 'open') return undefined;
+    const step = await store.advanceCascade(shiftId, clock.now(), deps.defaultTtlSeconds);
     if (step) {
-      const devices = await push(shift, [step]);
+      const devices = (await push(shift, [step])).get(step.empId) ?? 0;
       events.event({
         event: 'cascade_step',
         shift_id: shiftId,
         emp_id: step.empId,
         position: step.position,
-        status: (devices.get(step.empId) ?? 0) > 0 ? 'sent' : 'pending',
+        status: devices > 0 ? 'sent' : 'pending',
       });
       await armDeadline();
-      return;
+      return { empId: step.empId, devices };
     }
     const after = await store.getShift(shiftId);
     if (after?.status === 'unfilled') events.event({ event: 'unfilled', shift_id: shiftId });
+    return undefined;
   }
 
   /** Offers an open shift to employees: all at once, or queued behind a cascade. */
@@ -187,17 +191,20 @@ export function createOfferService(deps: OfferServiceDeps) {
       expiresAt: cascade ? null : expiryOf(expiry),
     });
     if (cascade) {
-      await advance(shift.id);
+      const asked = await advance(shift.id);
       const now = new Map((await store.offersForShift(shift.id)).map((o) => [o.empId, o]));
       return offers.map((o) => {
         const current = now.get(o.empId) ?? o;
+        const devices = asked?.empId === o.empId ? asked.devices : 0;
         const status: OfferDeliveryStatus =
           current.outcome === 'queued'
             ? 'queued'
-            : current.outcome === 'open'
-              ? 'pending'
-              : 'answered';
-        return { emp_id: o.empId, status, devices: 0 };
+            : current.outcome !== 'open'
+              ? 'answered'
+              : devices > 0
+                ? 'sent'
+                : 'pending';
+        return { emp_id: o.empId, status, devices };
       });
     }
     const open = offers.filter((o) => o.response === null && o.outcome === 'open');
@@ -303,10 +310,11 @@ export function createOfferService(deps: OfferServiceDeps) {
           if (!(err instanceof ShiftctlError && err.code === 'E_SHIFT_EXISTS')) throw err;
           shift = await requireShift(shiftId);
         }
-      } else if (Object.keys(overrides).length > 0) {
-        shift = (await store.updateShiftDetails(shiftId, overrides)) ?? shift;
       }
       refuseUnlessOpen(shift);
+      if (Object.keys(overrides).length > 0) {
+        shift = (await store.updateShiftDetails(shiftId, overrides)) ?? shift;
+      }
       const [result] = await offer(shift, [empId], expiry);
       if (!result || result.status === 'answered') {
         const prior = await store.getOffer(shiftId, empId);
@@ -340,7 +348,7 @@ export function createOfferService(deps: OfferServiceDeps) {
       const { emp_id: empId, shift_id: shiftId, response } = req;
       for (;;) {
         const existing = await store.getOffer(shiftId, empId);
-        if (!existing || existing.outcome === 'queued') {
+        if (!existing || existing.sentAt === null) {
           throw new ShiftctlError(
             'E_OFFER_NOT_FOUND',
             `Shift ${shiftId} was never offered to employee ${empId}.`,
@@ -357,9 +365,18 @@ export function createOfferService(deps: OfferServiceDeps) {
           // A retry (say, after a timeout on the phone): the outcome as it stands.
           return respondBody(req, existing, existing.answeredAt ?? clock.now());
         }
+        const at = clock.now();
+        if (
+          existing.outcome === 'open' &&
+          existing.expiresAt !== null &&
+          existing.expiresAt <= at
+        ) {
+          // The deadline passed but its timer has not fired yet: close it now.
+          await expireDue();
+          continue;
+        }
         refuseClosedOffer(existing);
         const shift = await requireShift(shiftId);
-        const at = clock.now();
         if (response === 'rejected') {
           if (!(await store.reject(shiftId, empId, at))) continue; // a concurrent answer won
           events.event({ event: 'answer', shift_id: shiftId, emp_id: empId, response });
@@ -399,7 +416,13 @@ export function createOfferService(deps: OfferServiceDeps) {
       const result = await store.approve(shiftId, empId, clock.now());
       if (!result?.recorded) {
         const offer = await store.getOffer(shiftId, empId);
-        if (!offer) {
+        if (offer?.outcome === 'taken' && offer.response === 'accepted') {
+          throw new ShiftctlError(
+            'E_SHIFT_TAKEN',
+            `Shift ${shiftId} has no slot left; employee ${empId}'s request was turned down.`,
+          );
+        }
+        if (!offer || offer.sentAt === null) {
           throw new ShiftctlError(
             'E_OFFER_NOT_FOUND',
             `Shift ${shiftId} was never offered to employee ${empId}.`,
@@ -416,6 +439,7 @@ export function createOfferService(deps: OfferServiceDeps) {
       }
       events.event({ event: 'approved', shift_id: shiftId, emp_id: empId });
       await announceAssignment(shiftId, empId, result.closed);
+      if (!result.shiftFilled) await advance(shiftId);
       return this.shiftDetail(shiftId);
     },
 
@@ -540,7 +564,7 @@ export function createOfferService(deps: OfferServiceDeps) {
     async reset(): Promise<void> {
       deadline?.cancel();
       deadline = undefined;
-      await store.reset();
+      await store.reset(clock.now());
       events.event({ event: 'reset' });
     },
   };

@@ -24,6 +24,9 @@ import { buildRoutes } from './routes.js';
 import { playScenario } from './scenario-player.js';
 import { attachWebSocket } from './websocket.js';
 
+/** How long requests in flight may take to finish once shutdown starts. */
+const SHUTDOWN_GRACE_MS = 5000;
+
 export interface ServerOptions {
   /** TCP port; 0 picks a free one. Default 0. */
   port?: number;
@@ -225,8 +228,11 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
           service.stop();
           const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
           await ws.close();
-          server.closeAllConnections();
+          // Requests in flight get a grace period to finish; idle keep-alive sockets go now.
+          server.closeIdleConnections();
+          const grace = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
           await stopped;
+          clearTimeout(grace);
           await store.close();
           log.flush();
         })();

@@ -321,18 +321,20 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       ORDER BY o.sent_at, o.shift_id`),
     history: db.prepare(`
       SELECT ${JOINED_COLUMNS} FROM offers o JOIN shifts s ON s.id = o.shift_id
-      WHERE o.emp_id = ? AND o.outcome != 'queued'
+      WHERE o.emp_id = ? AND o.sent_at IS NOT NULL
       ORDER BY o.sent_at DESC, o.shift_id DESC LIMIT ?`),
     reject: db.prepare(`
       UPDATE offers SET response = 'rejected', answered_at = @at,
         outcome = CASE WHEN outcome = 'open' THEN 'rejected' ELSE outcome END,
         closed_at = COALESCE(closed_at, @at)
-      WHERE shift_id = @shift_id AND emp_id = @emp_id AND response IS NULL
-        AND outcome NOT IN ('queued', 'expired', 'withdrawn')`),
+      WHERE shift_id = @shift_id AND emp_id = @emp_id AND response IS NULL AND sent_at IS NOT NULL
+        AND outcome NOT IN ('queued', 'expired', 'withdrawn')
+        AND (expires_at IS NULL OR expires_at > @at)`),
     recordAccept: db.prepare(`
       UPDATE offers SET response = 'accepted', answered_at = @at
-      WHERE shift_id = @shift_id AND emp_id = @emp_id AND response IS NULL
+      WHERE shift_id = @shift_id AND emp_id = @emp_id AND response IS NULL AND sent_at IS NOT NULL
         AND outcome NOT IN ('queued', 'expired', 'withdrawn')
+        AND (expires_at IS NULL OR expires_at > @at)
       RETURNING outcome`),
     takeSlot: db.prepare(`
       UPDATE shifts SET filled = filled + 1,
@@ -490,7 +492,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     return [...byShift].map(([shiftId, empIds]) => ({ shiftId, empIds }));
   });
 
-  const advanceCascade = db.transaction((shiftId: number, at: number) => {
+  const advanceCascade = db.transaction((shiftId: number, at: number, fallbackTtlS?: number) => {
     const shift = stmt.getShift.get(shiftId) as ShiftRow | undefined;
     if (shift?.status !== 'open' || shift.mode !== 'cascade') return undefined;
     if ((stmt.holdersNow.get(shiftId) as number) > 0) return undefined;
@@ -499,7 +501,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       stmt.closeShift.run('unfilled', at, shiftId);
       return undefined;
     }
-    const expiresAt = shift.step_ttl_s === null ? null : at + shift.step_ttl_s * 1000;
+    const ttl = shift.step_ttl_s ?? fallbackTtlS;
+    const expiresAt = ttl === undefined ? null : at + ttl * 1000;
     stmt.openStep.run({ shift_id: shiftId, emp_id: next.emp_id, at, expires_at: expiresAt });
     return toOffer(stmt.getOffer.get(shiftId, next.emp_id) as OfferRow);
   });
@@ -515,10 +518,25 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     for (const e of employees) stmt.upsertEmployee.run(e.id, e.name ?? null, e.role ?? null);
   });
 
-  const reset = db.transaction(() => {
+  const reset = db.transaction((at: number) => {
+    const lastId = db.prepare('SELECT COALESCE(MAX(id), 0) FROM journal').pluck().get() as number;
     for (const table of ['journal', 'assignments', 'offers', 'shifts', 'employees']) {
       db.prepare(`DELETE FROM ${table}`).run();
     }
+    // Journal ids keep growing across a reset (a follower asks for ids after the last it saw):
+    // a marker keeps the highest id in the table.
+    stmt.insertJournal.run({
+      at,
+      kind: 'request',
+      emp_id: null,
+      shift_id: null,
+      name: 'reset: journal cleared',
+      outcome: 'cleared',
+      detail: null,
+    });
+    db.prepare('UPDATE journal SET id = ? WHERE id = (SELECT MAX(id) FROM journal)').run(
+      lastId + 1,
+    );
   });
 
   // Delivery marks and journal lines are bookkeeping, not acknowledgements: batch them into
@@ -656,8 +674,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     async nextDeadline() {
       return (stmt.nextDeadline.get() as number | null) ?? undefined;
     },
-    async advanceCascade(shiftId, at) {
-      return advanceCascade(shiftId, at);
+    async advanceCascade(shiftId, at, fallbackTtlS) {
+      return advanceCascade(shiftId, at, fallbackTtlS);
     },
     async withdraw(shiftId, at) {
       return withdraw(shiftId, at);
@@ -719,9 +737,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         detail: r.detail === null ? null : JSON.parse(r.detail),
       }));
     },
-    async reset() {
+    async reset(at) {
       flush();
-      reset();
+      reset(at);
     },
     async close() {
       if (!db.open) return;

@@ -170,7 +170,11 @@ export interface Store {
    * Cascade: when the shift is open and nobody holds it now, opens the next queued step
    * (returning it), or marks the shift `unfilled` when none is left (returning undefined).
    */
-  advanceCascade(shiftId: number, at: number): Promise<OfferRecord | undefined>;
+  advanceCascade(
+    shiftId: number,
+    at: number,
+    fallbackTtlS?: number,
+  ): Promise<OfferRecord | undefined>;
   /** Withdraws an open shift; returns who held it (open or requested), or undefined if not open. */
   withdraw(shiftId: number, at: number): Promise<number[] | undefined>;
   /** Notes that offers were written to a socket. Best effort, batched, never awaited. */
@@ -180,7 +184,7 @@ export interface Store {
   /** Appends to the journal. Batched, never awaited. */
   journal(entry: NewJournalEntry): void;
   readJournal(filter: JournalFilter): Promise<JournalEntry[]>;
-  /** Deletes every shift, offer, assignment, employee and journal entry. */
-  reset(): Promise<void>;
+  /** Deletes every shift, offer, assignment, employee and journal entry (journal ids keep growing). */
+  reset(at: number): Promise<void>;
   close(): Promise<void>;
 }
