@@ -56,7 +56,11 @@ describe('shiftctl serve', () => {
     }
 
     const exit = await cli.stop('SIGTERM');
-    expect(exit).toMatchObject({ code: 0, signal: null, stderr: '' });
+    expect(exit).toMatchObject({ code: 0, signal: null });
+    // Without --secret it says, on stderr and only there, that anyone can act as anyone.
+    expect(exit.stderr.trim().split('\n')).toEqual([
+      expect.stringContaining('AUTHENTICATION IS OFF'),
+    ]);
     expect(exit.stdout).not.toContain(ESC);
   });
 

@@ -1,7 +1,9 @@
 /** The options every client command shares: where the server is, how to authenticate, --json. */
+import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { type ApiClient, createApiClient } from '../client/api.js';
 import { type Endpoints, parseHeaders, resolveEndpoints } from '../client/endpoints.js';
+import { ShiftctlError } from '../errors.js';
 
 export interface ClientFlags {
   url?: string;
@@ -10,6 +12,7 @@ export interface ClientFlags {
   token?: string;
   header: string[];
   json?: boolean;
+  ca?: string;
 }
 
 export interface ClientContext {
@@ -17,6 +20,8 @@ export interface ClientContext {
   api: ApiClient;
   token: string | undefined;
   headers: Record<string, string>;
+  /** Extra trusted certificate (PEM), from --ca. */
+  ca: string | undefined;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -37,16 +42,32 @@ export function withClientOptions(command: Command): Command {
       ),
     )
     .option('-H, --header <header>', 'extra HTTP header "Name: value" (repeatable)', collect, [])
+    .addOption(
+      new Option('--ca <file>', 'trust this certificate (PEM), e.g. a self-signed one').env(
+        'SHIFTCTL_CA',
+      ),
+    )
     .option('--json', 'print one JSON object per line');
+}
+
+function readCa(file: string | undefined): string | undefined {
+  if (!file) return undefined;
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ShiftctlError('E_USAGE', `Cannot read --ca ${file}: ${(err as Error).message}`);
+  }
 }
 
 export function clientFrom(flags: ClientFlags): ClientContext {
   const endpoints = resolveEndpoints(flags);
   const headers = parseHeaders(flags.header);
+  const ca = readCa(flags.ca);
   return {
     endpoints,
     headers,
     token: flags.token,
-    api: createApiClient({ apiUrl: endpoints.apiUrl, token: flags.token, headers }),
+    ca,
+    api: createApiClient({ apiUrl: endpoints.apiUrl, token: flags.token, headers, ca }),
   };
 }

@@ -95,6 +95,7 @@ async function listen(empId: number, flags: ListenFlags): Promise<number> {
       wsUrl: client.endpoints.wsUrl,
       token: client.token,
       headers: client.headers,
+      ca: client.ca,
       maxRetries: flags.maxRetries,
       timeScale: timeScale(),
     },
@@ -251,7 +252,9 @@ function prettyView(
             case 'failed':
               note(
                 ce.red(
-                  `✖ gave up after ${e.attempts} ${e.attempts === 1 ? 'retry' : 'retries'} (${e.reason}). Is the server running? Set its address with --url.`,
+                  e.refused
+                    ? `✖ ${e.reason}`
+                    : `✖ gave up after ${e.attempts} ${e.attempts === 1 ? 'retry' : 'retries'} (${e.reason}). Is the server running? Set its address with --url.`,
                 ),
               );
               return;

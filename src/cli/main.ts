@@ -10,6 +10,7 @@ import { registerRespond } from './respond.js';
 import { registerSendOffer } from './send-offer.js';
 import { registerServe } from './serve.js';
 import { registerStatus } from './status.js';
+import { registerToken } from './token.js';
 
 export function buildProgram(): Command {
   const program = new Command('shiftctl')
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerRespond(program);
   registerStatus(program);
   registerAdmin(program);
+  registerToken(program);
   return program;
 }
 

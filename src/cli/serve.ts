@@ -1,10 +1,14 @@
 /** `shiftctl serve`: flags in, `createServer` call, banner out, clean shutdown on signals. */
+
+import { readFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
+import { ShiftctlError } from '../errors.js';
 import { DEMO_FIXTURES_PATH, type FixtureData, readFixtures } from '../fixtures.js';
 import { readScenario } from '../scenario.js';
 import { createServer, type ShiftServer } from '../server/create-server.js';
 import { createLogger, type LogFormat } from '../server/log.js';
+import { selfSignedCertificate } from '../server/self-signed.js';
 import { VERSION } from '../version.js';
 import { chalkFor, type Stream, wantsColor } from './output.js';
 import { durationMs, durationSeconds, fraction, integerIn, oneOf } from './parse.js';
@@ -24,6 +28,14 @@ interface ServeFlags {
   httpLatency?: number;
   dropRate?: number;
   scenario?: string;
+  secret?: string;
+  insecure?: boolean;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsSelfSigned?: boolean;
+  maxConnections: number;
+  maxConnectionsPerEmployee: number;
+  rateLimit: boolean;
 }
 
 export function registerServe(program: Command): void {
@@ -54,7 +66,32 @@ export function registerServe(program: Command): void {
       integerIn(0, 3600),
       25,
     )
-    .option('--cors-origin <origin>', 'Access-Control-Allow-Origin for HTTP answers', '*')
+    .option(
+      '--cors-origin <origin>',
+      'Access-Control-Allow-Origin for HTTP answers (default: * without --secret, none with it)',
+    )
+    .addOption(
+      new Option('--secret <secret>', 'turn authentication on: tokens must be signed with it')
+        .env('SHIFTCTL_SECRET')
+        .hideHelp(false),
+    )
+    .option('--insecure', 'allow listening beyond loopback without --secret')
+    .option('--tls-cert <file>', 'serve https:// and wss:// with this certificate (PEM)')
+    .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
+    .option('--tls-self-signed', 'make a throwaway certificate for local testing')
+    .option(
+      '--max-connections <n>',
+      'WebSocket connections allowed at once',
+      integerIn(1, 1_000_000),
+      25_000,
+    )
+    .option(
+      '--max-connections-per-employee <n>',
+      'WebSocket connections allowed per employee',
+      integerIn(1, 10_000),
+      10,
+    )
+    .option('--no-rate-limit', 'do not rate-limit answers (for load tests)')
     .option(
       '--log-format <format>',
       'pretty or json (one object per line)',
@@ -117,8 +154,20 @@ async function serve(flags: ServeFlags): Promise<void> {
     );
   }
   const scenario = flags.scenario ? await readScenario(flags.scenario) : undefined;
+  if (!flags.secret && !isLoopback(flags.host) && !flags.insecure) {
+    throw new ShiftctlError(
+      'E_USAGE',
+      `Refusing to listen on ${flags.host} without authentication: anyone who can reach it could act as any employee. Set --secret (or SHIFTCTL_SECRET), or pass --insecure to accept the risk.`,
+    );
+  }
+  const tls = await tlsFrom(flags);
   const server = await createServer({
     scenario,
+    secret: flags.secret,
+    tls: tls && { cert: tls.cert, key: tls.key },
+    maxConnections: flags.maxConnections,
+    maxConnectionsPerEmployee: flags.maxConnectionsPerEmployee,
+    answerRateLimits: flags.rateLimit ? undefined : false,
     port: flags.port,
     host: flags.host,
     db: flags.db,
@@ -162,10 +211,13 @@ async function serve(flags: ServeFlags): Promise<void> {
       drop_rate: flags.dropRate,
     });
   }
-  if (flags.host !== '127.0.0.1' && flags.host !== 'localhost' && flags.host !== '::1') {
+  if (!flags.secret) {
     log.warn(
-      `listening on ${flags.host} without authentication: anyone who can reach this port can act as any employee`,
+      `AUTHENTICATION IS OFF: anyone who can reach ${server.url} can act as any employee and as an admin. Set --secret (or SHIFTCTL_SECRET) to require tokens.`,
     );
+  }
+  if (tls?.caFile) {
+    log.warn(`self-signed certificate for testing: clients need --ca ${tls.caFile}`);
   }
 
   let stopping = false;
@@ -188,6 +240,35 @@ async function serve(flags: ServeFlags): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+/** The certificate and key to serve with, read from files or made up for local testing. */
+async function tlsFrom(
+  flags: ServeFlags,
+): Promise<{ cert: string; key: string; caFile?: string } | undefined> {
+  if (flags.tlsSelfSigned) {
+    const made = await selfSignedCertificate(flags.host);
+    return made;
+  }
+  if (!flags.tlsCert && !flags.tlsKey) return undefined;
+  if (!flags.tlsCert || !flags.tlsKey) {
+    throw new ShiftctlError('E_USAGE', '--tls-cert and --tls-key go together.');
+  }
+  const read = async (file: string, what: string): Promise<string> => {
+    try {
+      return await readFile(file, 'utf8');
+    } catch (err) {
+      throw new ShiftctlError(
+        'E_USAGE',
+        `Cannot read the TLS ${what} ${file}: ${(err as Error).message}`,
+      );
+    }
+  };
+  return { cert: await read(flags.tlsCert, 'certificate'), key: await read(flags.tlsKey, 'key') };
 }
 
 function lanAddresses(): string[] {

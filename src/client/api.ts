@@ -3,6 +3,7 @@
  * CLI needs. Answers are checked against the protocol schemas, so a server that breaks the
  * contract gets a clear error instead of a confusing crash further on.
  */
+import { Agent } from 'undici';
 import type { z } from 'zod';
 import { ApiError, ShiftctlError } from '../errors.js';
 import {
@@ -33,6 +34,8 @@ export interface ApiClientOptions {
   headers?: Record<string, string>;
   /** Per-request timeout. Default 10 s. */
   timeoutMs?: number;
+  /** An extra trusted certificate (PEM), for a self-signed server. */
+  ca?: string | undefined;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -62,6 +65,8 @@ export type ApiClient = ReturnType<typeof createApiClient>;
 export function createApiClient(options: ApiClientOptions) {
   const base = options.apiUrl.replace(/\/+$/, '');
   const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
+  // Node's fetch takes an undici dispatcher; one with the extra CA trusts a self-signed server.
+  const dispatcher = options.ca ? new Agent({ connect: { ca: options.ca } }) : undefined;
   if (options.token) headers.authorization = `Bearer ${options.token}`;
 
   async function call<S extends z.ZodType>(
@@ -78,7 +83,8 @@ export function createApiClient(options: ApiClientOptions) {
         headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
-      });
+        ...(dispatcher ? { dispatcher } : {}),
+      } as RequestInit);
     } catch (err) {
       throw new ShiftctlError(
         'E_UNREACHABLE',

@@ -11,7 +11,7 @@ export type ConnectionState =
   | { state: 'connected'; url: string; reconnected: boolean }
   | { state: 'disconnected'; code: number; reason: string }
   | { state: 'reconnecting'; attempt: number; maxRetries: number; delaySeconds: number }
-  | { state: 'failed'; attempts: number; reason: string }
+  | { state: 'failed'; attempts: number; reason: string; refused?: boolean }
   | { state: 'closed' };
 
 export interface ConnectionOptions {
@@ -20,6 +20,8 @@ export interface ConnectionOptions {
   /** Added as `?token=`, as the app does. */
   token?: string | undefined;
   headers?: Record<string, string>;
+  /** An extra trusted certificate (PEM), for a self-signed server. */
+  ca?: string | undefined;
   /** Reconnect attempts before giving up. Default 10. */
   maxRetries?: number;
   /** Multiplies every reconnect delay; tests use a small one. Default 1. */
@@ -58,10 +60,15 @@ export function createConnection(options: ConnectionOptions): Connection {
 
   function open(): void {
     options.onState({ state: 'connecting', url: shownUrl });
-    const socket = new WebSocket(url, { headers: options.headers, perMessageDeflate: false });
+    const socket = new WebSocket(url, {
+      headers: options.headers,
+      perMessageDeflate: false,
+      ...(options.ca ? { ca: options.ca } : {}),
+    });
     ws = socket;
     let opened = false;
     let lastError = '';
+    let fatal = false;
     socket.on('open', () => {
       opened = true;
       failures = 0;
@@ -83,9 +90,24 @@ export function createConnection(options: ConnectionOptions): Connection {
       options.onMessage(message, raw);
     });
     socket.on('unexpected-response', (_req, res) => {
-      lastError = `the server refused the connection with HTTP ${res.statusCode}`;
-      res.resume();
-      socket.terminate();
+      const status = res.statusCode ?? 0;
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        if (body.length < 2048) body += chunk;
+      });
+      res.on('end', () => {
+        let said = '';
+        try {
+          said = String((JSON.parse(body) as { message?: unknown }).message ?? '');
+        } catch {
+          said = body.slice(0, 200);
+        }
+        lastError = `the server refused the connection: HTTP ${status}${said ? `: ${said}` : ''}`;
+        // A refusal that retrying cannot change (a bad token, a bad id) ends the attempts now.
+        if (status >= 400 && status < 500 && status !== 429) fatal = true;
+        socket.terminate();
+      });
     });
     socket.on('error', (err) => {
       lastError ||= describe(err);
@@ -98,6 +120,17 @@ export function createConnection(options: ConnectionOptions): Connection {
         return;
       }
       if (opened) options.onState({ state: 'disconnected', code, reason: reason.toString() });
+      if (fatal || code === 1008) {
+        // Refused (bad token, forbidden) or closed for policy (token expired): retrying won't help.
+        stopped = true;
+        options.onState({
+          state: 'failed',
+          attempts: failures,
+          reason: lastError || `closed by the server: ${reason.toString() || `code ${code}`}`,
+          refused: true,
+        });
+        return;
+      }
       scheduleRetry(lastError || (opened ? `closed with code ${code}` : 'connection failed'));
     });
   }

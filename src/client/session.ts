@@ -84,7 +84,7 @@ export function createSession(options: SessionOptions): Session {
     onState(state) {
       onEvent({ event: 'state', ...state });
       if (state.state === 'connected' && state.reconnected) void recover();
-      if (state.state === 'failed') finish(EXIT.UNREACHABLE);
+      if (state.state === 'failed') finish(state.refused ? EXIT.REFUSED : EXIT.UNREACHABLE);
     },
     onMessage(message) {
       if (isOffer(message)) {
