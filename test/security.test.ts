@@ -1,0 +1,367 @@
+/** Authentication, permissions, TLS and limits, through a real server and real clients. */
+import { request } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import { signToken } from '../src/auth/token.js';
+import type { ServerOptions, ShiftServer } from '../src/server/create-server.js';
+import { selfSignedCertificate } from '../src/server/self-signed.js';
+import { Cli, run, serveJson } from './cli-harness.js';
+import { http, manualClock, startServer, TestClient } from './helpers.js';
+
+const SECRET = 'test-secret-please-change';
+let servers: ShiftServer[] = [];
+let sockets: TestClient[] = [];
+afterEach(async () => {
+  for (const s of sockets) s.close();
+  sockets = [];
+  await Promise.all(servers.map((s) => s.close()));
+  servers = [];
+});
+
+async function secured(options: ServerOptions = {}): Promise<ShiftServer> {
+  const s = await startServer({ secret: SECRET, ...options });
+  servers.push(s);
+  return s;
+}
+
+const employee = (id: number, ttl = 3600, secret = SECRET) =>
+  signToken({ emp_id: id, role: 'employee' }, secret, ttl);
+const admin = () => signToken({ role: 'admin' }, SECRET, 3600);
+const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
+
+function call(s: ShiftServer, method: string, path: string, token?: string, body?: unknown) {
+  return http(s, method, path, body, token ? bearer(token) : {});
+}
+
+/** Tries a WebSocket upgrade and reports the HTTP status it was refused with (or 101). */
+function upgrade(s: ShiftServer, path: string): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(s.url);
+    const req = request({
+      host: url.hostname,
+      port: url.port,
+      path,
+      headers: {
+        connection: 'Upgrade',
+        upgrade: 'websocket',
+        'sec-websocket-version': '13',
+        'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+      },
+    });
+    req.on('response', (res) => {
+      let text = '';
+      res.on('data', (d) => {
+        text += d;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+    });
+    req.on('upgrade', (_res, socket) => {
+      socket.destroy();
+      resolve({ status: 101, body: null });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const ALG_NONE = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(
+  '{"role":"admin","iat":1,"exp":99999999999}',
+).toString('base64url')}.`;
+
+describe('tokens on HTTP', () => {
+  it.each([
+    ['no token', undefined, 'E_AUTH_REQUIRED'],
+    ['a malformed token', 'not-a-token', 'E_TOKEN_MALFORMED'],
+    ['an unsigned (alg none) token', ALG_NONE, 'E_TOKEN_MALFORMED'],
+    ['an expired token', 'expired', 'E_TOKEN_EXPIRED'],
+    ['a token signed with another secret', 'wrong', 'E_TOKEN_SIGNATURE'],
+  ])('answers %s with 401 %s and a challenge', async (_what, kind, code) => {
+    const s = await secured();
+    const token =
+      kind === 'expired'
+        ? signToken({ emp_id: 5, role: 'employee' }, SECRET, 60, Date.now() - 3_600_000)
+        : kind === 'wrong'
+          ? employee(5, 3600, 'another-secret')
+          : kind;
+    const res = await call(s, 'GET', '/api/shift_offers/pending/5', token);
+    expect(res.status).toBe(401);
+    expect(res.body).toMatchObject({ success: false, code });
+    expect(res.headers.get('www-authenticate')).toMatch(/^Bearer realm="shiftctl"/);
+    expect(JSON.stringify(res.body)).not.toContain(SECRET);
+  });
+
+  it('lets an employee read and answer only their own offers', async () => {
+    const s = await secured();
+    await call(s, 'POST', '/api/test/send_offer/5?shift_id=1', admin());
+    await call(s, 'POST', '/api/test/send_offer/6?shift_id=2', admin());
+    const own = await call(s, 'GET', '/api/shift_offers/pending/5', employee(5));
+    expect(own.status).toBe(200);
+    expect(own.body).toHaveLength(1);
+    for (const path of ['/api/shift_offers/pending/6', '/api/shift_offers/history/6']) {
+      const other = await call(s, 'GET', path, employee(5));
+      expect(other.status).toBe(403);
+      expect(other.body.code).toBe('E_FORBIDDEN');
+    }
+    const forOther = await call(s, 'POST', '/api/shift_offer/respond', employee(5), {
+      emp_id: 6,
+      shift_id: 2,
+      response: 'accepted',
+    });
+    expect(forOther.status).toBe(403);
+    const answered = await call(s, 'POST', '/api/shift_offer/respond', employee(5), {
+      emp_id: 5,
+      shift_id: 1,
+      response: 'accepted',
+    });
+    expect(answered.body).toMatchObject({ assigned: true });
+    const available = await call(s, 'GET', '/api/shift_offer/2/available', employee(5));
+    expect(available.status).toBe(200);
+  });
+
+  it.each([
+    ['POST', '/api/test/send_offer/5?shift_id=1'],
+    ['GET', '/api/connections'],
+    ['GET', '/api/admin/shifts'],
+    ['POST', '/api/admin/reset'],
+    ['GET', '/api/admin/journal'],
+    ['POST', '/api/admin/faults'],
+  ])('keeps %s %s for admins', async (method, path) => {
+    const s = await secured();
+    const asEmployee = await call(s, method, path, employee(5), method === 'POST' ? {} : undefined);
+    expect(asEmployee.status).toBe(403);
+    expect(asEmployee.body.code).toBe('E_FORBIDDEN');
+    const asAdmin = await call(s, method, path, admin(), method === 'POST' ? {} : undefined);
+    expect(asAdmin.status).toBeLessThan(300);
+  });
+
+  it('leaves the service description, docs and health check public', async () => {
+    const s = await secured();
+    for (const path of ['/', '/healthz', '/openapi.json', '/docs']) {
+      expect((await call(s, 'GET', path)).status).toBe(200);
+    }
+  });
+});
+
+describe('tokens on the WebSocket', () => {
+  it.each([
+    ['/ws/5', 401, 'E_AUTH_REQUIRED'],
+    ['/ws/5?token=garbage', 401, 'E_TOKEN_MALFORMED'],
+    [`/ws/5?token=${ALG_NONE}`, 401, 'E_TOKEN_MALFORMED'],
+    ['/ws/5?token=EXPIRED', 401, 'E_TOKEN_EXPIRED'],
+    ['/ws/5?token=WRONG', 401, 'E_TOKEN_SIGNATURE'],
+    ['/ws/6?token=EMP5', 403, 'E_FORBIDDEN'],
+  ])('refuses %s with HTTP %i before the socket opens', async (path, status, code) => {
+    const s = await secured();
+    const resolved = path
+      .replace(
+        'EXPIRED',
+        signToken({ emp_id: 5, role: 'employee' }, SECRET, 1, Date.now() - 10_000),
+      )
+      .replace('WRONG', employee(5, 3600, 'nope'))
+      .replace('EMP5', employee(5));
+    const res = await upgrade(s, resolved);
+    expect(res.status).toBe(status);
+    expect(res.body).toMatchObject({ success: false, code });
+  });
+
+  it("accepts the app's ?token= and an admin token for any employee", async () => {
+    const s = await secured();
+    expect((await upgrade(s, `/ws/5?token=${employee(5)}`)).status).toBe(101);
+    expect((await upgrade(s, `/ws/9?token=${admin()}`)).status).toBe(101);
+  });
+
+  it('closes a socket with 1008 once its token expires', async () => {
+    const clock = manualClock(Date.now());
+    const s = await secured({ clock, heartbeatSeconds: 0.05 });
+    const token = signToken({ emp_id: 5, role: 'employee' }, SECRET, 60, clock.now());
+    const c = new TestClient(`${s.wsUrl}/5?token=${token}`);
+    sockets.push(c);
+    await c.opened();
+    c.ws.on('message', (d) => {
+      if (JSON.parse(d.toString()).type === 'ping') c.send({ type: 'pong' });
+    });
+    clock.jump(61_000);
+    expect(await c.waitClose()).toEqual({ code: 1008, reason: 'token expired' });
+  });
+});
+
+describe('the CLI with tokens', () => {
+  it('mints tokens the server accepts, and listen reports a refused token', async () => {
+    const s = await secured();
+    const minted = await run('token', '5', '--secret', SECRET, '--ttl', '1h');
+    expect(minted.code).toBe(0);
+    const token = minted.stdout.trim();
+    expect((await call(s, 'GET', '/api/shift_offers/pending/5', token)).status).toBe(200);
+    const adminToken = (await run('token', '--admin', '--secret', SECRET, '--json')).stdout;
+    expect(JSON.parse(adminToken)).toMatchObject({ role: 'admin', emp_id: null });
+    const noSecret = await run('token', '5');
+    expect(noSecret.code).toBe(2);
+    expect(noSecret.stderr).toContain('--secret');
+
+    const sent = await run(
+      'send-offer',
+      '5',
+      '--shift',
+      '3',
+      '--url',
+      s.url,
+      '--token',
+      JSON.parse(adminToken).token,
+    );
+    expect(sent.code).toBe(0);
+    const refused = await run('listen', '6', '--url', s.url, '--token', token, '--once');
+    expect(refused.code).toBe(4);
+    expect(refused.stderr).toContain('HTTP 403');
+    const ok = await run('listen', '5', '--url', s.url, '--token', token, '--once');
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('Shift 3');
+  });
+
+  it('refuses to listen beyond loopback without a secret unless --insecure', async () => {
+    const exit = await run('serve', '--host', '0.0.0.0', '--db', ':memory:', '--port', '0');
+    expect(exit.code).toBe(2);
+    expect(exit.stderr).toContain('without authentication');
+  });
+
+  it('says loudly at start-up when authentication is off, and not when it is on', async () => {
+    const open = await serveJson('--db', ':memory:', '--no-fixtures');
+    expect((await open.cli.stop()).stderr).toContain('AUTHENTICATION IS OFF');
+    const closed = await serveJson('--db', ':memory:', '--no-fixtures', '--secret', SECRET);
+    expect((await closed.cli.stop()).stderr).not.toContain('AUTHENTICATION IS OFF');
+  });
+});
+
+describe('TLS', () => {
+  it('serves https and wss with a self-signed certificate that listen --ca trusts', async () => {
+    const cert = await selfSignedCertificate('127.0.0.1');
+    const s = await startServer({ tls: { cert: cert.cert, key: cert.key } });
+    servers.push(s);
+    expect(s.url).toMatch(/^https:\/\//);
+    const offered = await run(
+      'send-offer',
+      '7',
+      '--shift',
+      '8',
+      '--url',
+      s.url,
+      '--ca',
+      cert.caFile,
+    );
+    expect(offered.code).toBe(0);
+    const listener = new Cli(['listen', '7', '--url', s.url, '--ca', cert.caFile, '--once']);
+    const exit = await listener.done;
+    expect(exit.code).toBe(0);
+    expect(exit.stdout).toContain('Shift 8');
+    const untrusted = await run('pending', '7', '--url', s.url);
+    expect(untrusted.code).toBe(3);
+    const res = await fetch(`${s.url}/healthz`).catch((e: Error) => e);
+    expect(res).toBeInstanceOf(Error); // Node's fetch does not trust it either
+  });
+});
+
+describe('limits', () => {
+  it('rate-limits answers per employee with 429 and Retry-After', async () => {
+    const s = await startServer({
+      answerRateLimits: {
+        employee: { perSecond: 1, burst: 2 },
+        address: { perSecond: 100, burst: 100 },
+      },
+    });
+    servers.push(s);
+    const answer = { emp_id: 5, shift_id: 1, response: 'accepted' };
+    const codes = [];
+    for (let i = 0; i < 3; i++)
+      codes.push((await call(s, 'POST', '/api/shift_offer/respond', undefined, answer)).status);
+    expect(codes).toEqual([404, 404, 429]);
+    const limited = await call(s, 'POST', '/api/shift_offer/respond', undefined, answer);
+    expect(limited.body.code).toBe('E_RATE_LIMITED');
+    expect(limited.headers.get('retry-after')).toBe('1');
+    const otherEmployee = await call(s, 'POST', '/api/shift_offer/respond', undefined, {
+      ...answer,
+      emp_id: 6,
+    });
+    expect(otherEmployee.status).toBe(404);
+  });
+
+  it('rate-limits answers per address', async () => {
+    const s = await startServer({
+      answerRateLimits: {
+        employee: { perSecond: 100, burst: 100 },
+        address: { perSecond: 1, burst: 3 },
+      },
+    });
+    servers.push(s);
+    const statuses = [];
+    for (let emp = 1; emp <= 4; emp++) {
+      statuses.push(
+        (
+          await call(s, 'POST', '/api/shift_offer/respond', undefined, {
+            emp_id: emp,
+            shift_id: 1,
+            response: 'rejected',
+          })
+        ).status,
+      );
+    }
+    expect(statuses).toEqual([404, 404, 404, 429]);
+  });
+
+  it('caps connections per employee (429) and in total (503)', async () => {
+    const s = await startServer({ maxConnectionsPerEmployee: 2, maxConnections: 3 });
+    servers.push(s);
+    for (let i = 0; i < 2; i++) {
+      const c = new TestClient(`${s.wsUrl}/5`);
+      sockets.push(c);
+      await c.opened();
+    }
+    const third = await upgrade(s, '/ws/5');
+    expect(third).toMatchObject({ status: 429, body: { code: 'E_TOO_MANY_CONNECTIONS' } });
+    const other = new TestClient(`${s.wsUrl}/6`);
+    sockets.push(other);
+    await other.opened();
+    const full = await upgrade(s, '/ws/7');
+    expect(full).toMatchObject({ status: 503, body: { code: 'E_SERVER_FULL' } });
+  });
+
+  it('keeps serving others through a flood of bad frames and oversized bodies', async () => {
+    const s = await startServer({ maxFrameBytes: 1024 });
+    servers.push(s);
+    const good = new TestClient(`${s.wsUrl}/1`);
+    sockets.push(good);
+    await good.opened();
+    const flooders = await Promise.all(
+      Array.from({ length: 5 }, async (_, i) => {
+        const c = new TestClient(`${s.wsUrl}/${100 + i}`);
+        sockets.push(c);
+        return c.opened();
+      }),
+    );
+    for (const f of flooders) {
+      for (let i = 0; i < 200; i++) f.ws.send(i % 2 ? '{"type":' : Buffer.from([0xff, 0x00]));
+      f.ws.send('x'.repeat(4096));
+    }
+    const bodies = Array.from({ length: 50 }, () =>
+      call(s, 'POST', '/api/shift_offer/respond', undefined, 'x'.repeat(64 * 1024)),
+    );
+    for (const res of await Promise.all(bodies)) expect(res.status).toBe(413);
+    await Promise.all(flooders.map((f) => f.waitClose()));
+    await call(s, 'POST', '/api/test/send_offer/1?shift_id=9');
+    await good.offer(9);
+    expect(good.ws.readyState).toBe(WebSocket.OPEN);
+  });
+});
+
+describe('hygiene', () => {
+  it('sends security headers, and no CORS headers when a secret is set without origins', async () => {
+    const s = await secured();
+    const res = await call(s, 'GET', '/healthz');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
+    expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(res.headers.get('access-control-allow-origin')).toBeNull();
+    const withOrigin = await secured({ corsOrigin: 'https://app.example.com' });
+    const cors = await call(withOrigin, 'GET', '/healthz');
+    expect(cors.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+  });
+});
