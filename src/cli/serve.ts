@@ -36,6 +36,10 @@ interface ServeFlags {
   maxConnections: number;
   maxConnectionsPerEmployee: number;
   rateLimit: boolean;
+  answersPerEmployee: number;
+  answersPerAddress: number;
+  maxBody: number;
+  maxFrame: number;
 }
 
 export function registerServe(program: Command): void {
@@ -91,7 +95,26 @@ export function registerServe(program: Command): void {
       integerIn(1, 10_000),
       10,
     )
+    .option(
+      '--answers-per-employee <n>',
+      'answers allowed per employee per second (bursts of twice that)',
+      integerIn(1, 1_000_000),
+      10,
+    )
+    .option(
+      '--answers-per-address <n>',
+      'answers allowed per client address per second (bursts of twice that)',
+      integerIn(1, 1_000_000),
+      200,
+    )
     .option('--no-rate-limit', 'do not rate-limit answers (for load tests)')
+    .option('--max-body <bytes>', 'largest HTTP request body', integerIn(256, 10_485_760), 16_384)
+    .option(
+      '--max-frame <bytes>',
+      'largest WebSocket frame from a client',
+      integerIn(64, 1_048_576),
+      4096,
+    )
     .option(
       '--log-format <format>',
       'pretty or json (one object per line)',
@@ -118,14 +141,16 @@ export function registerServe(program: Command): void {
     .addHelpText(
       'after',
       `
-Environment: SHIFTCTL_PORT, SHIFTCTL_HOST, SHIFTCTL_DB set the defaults of --port, --host, --db.
+Environment: SHIFTCTL_PORT, SHIFTCTL_HOST, SHIFTCTL_DB, SHIFTCTL_SECRET set the defaults of
+--port, --host, --db, --secret.
 
 Examples:
   $ shiftctl serve
   $ shiftctl serve --port 3000 --db :memory: --no-fixtures
   $ shiftctl serve --host 0.0.0.0 --log-format json
   $ shiftctl serve --offer-ttl 15m --latency 200ms --drop-rate 0.1
-  $ shiftctl serve --db :memory: --scenario fixtures/scenarios/night-cover-cascade.json`,
+  $ shiftctl serve --db :memory: --scenario fixtures/scenarios/night-cover-cascade.json
+  $ SHIFTCTL_SECRET=s3cret shiftctl serve --host 0.0.0.0 --tls-self-signed`,
     )
     .action(async (flags: ServeFlags) => {
       await serve(flags);
@@ -167,7 +192,14 @@ async function serve(flags: ServeFlags): Promise<void> {
     tls: tls && { cert: tls.cert, key: tls.key },
     maxConnections: flags.maxConnections,
     maxConnectionsPerEmployee: flags.maxConnectionsPerEmployee,
-    answerRateLimits: flags.rateLimit ? undefined : false,
+    answerRateLimits: flags.rateLimit
+      ? {
+          employee: { perSecond: flags.answersPerEmployee, burst: 2 * flags.answersPerEmployee },
+          address: { perSecond: flags.answersPerAddress, burst: 2 * flags.answersPerAddress },
+        }
+      : false,
+    maxBodyBytes: flags.maxBody,
+    maxFrameBytes: flags.maxFrame,
     port: flags.port,
     host: flags.host,
     db: flags.db,
