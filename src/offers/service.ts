@@ -83,6 +83,24 @@ export function createOfferService(deps: OfferServiceDeps) {
     return shift;
   }
 
+  /** The shift, created from the seed's test offer (with these fields in place) when unknown. */
+  async function testShift(
+    shiftId: number,
+    fields: Partial<ShiftDetails>,
+  ): Promise<{ shift: ShiftRecord; created: boolean }> {
+    const known = await store.getShift(shiftId);
+    if (known) return { shift: known, created: false };
+    try {
+      const shift = await store.createShift({ ...TEST_OFFER, ...fields, id: shiftId }, clock.now());
+      events.event({ event: 'shift_created', shift_id: shift.id });
+      return { shift, created: true };
+    } catch (err) {
+      // Two first offers of the same new shift at once: the loser uses the winner's shift.
+      if (!(err instanceof ShiftctlError && err.code === 'E_SHIFT_EXISTS')) throw err;
+      return { shift: await requireShift(shiftId), created: false };
+    }
+  }
+
   function refuseUnlessOpen(shift: ShiftRecord): void {
     if (shift.status === 'assigned') {
       throw new ShiftctlError(
@@ -297,22 +315,9 @@ export function createOfferService(deps: OfferServiceDeps) {
       overrides: Partial<ShiftDetails>,
       expiry: ExpiryInput = {},
     ): Promise<OfferOutcome> {
-      let shift = await store.getShift(shiftId);
-      if (!shift) {
-        try {
-          shift = await store.createShift(
-            { ...TEST_OFFER, ...overrides, id: shiftId },
-            clock.now(),
-          );
-          events.event({ event: 'shift_created', shift_id: shift.id });
-        } catch (err) {
-          // Two first offers of the same new shift at once: the loser uses the winner's shift.
-          if (!(err instanceof ShiftctlError && err.code === 'E_SHIFT_EXISTS')) throw err;
-          shift = await requireShift(shiftId);
-        }
-      }
+      let { shift, created } = await testShift(shiftId, overrides);
       refuseUnlessOpen(shift);
-      if (Object.keys(overrides).length > 0) {
+      if (!created && Object.keys(overrides).length > 0) {
         shift = (await store.updateShiftDetails(shiftId, overrides)) ?? shift;
       }
       const [result] = await offer(shift, [empId], expiry);
@@ -324,6 +329,21 @@ export function createOfferService(deps: OfferServiceDeps) {
         );
       }
       return result;
+    },
+
+    /** Offers a shift (created from the test offer when unknown) to every connected employee in a range. */
+    async broadcast(
+      from: number,
+      to: number,
+      shiftId: number,
+      expiry: ExpiryInput = {},
+    ): Promise<number> {
+      const { shift } = await testShift(shiftId, {});
+      refuseUnlessOpen(shift);
+      const presence = await fanout.presence();
+      const targets = [...presence.keys()].filter((id) => id >= from && id <= to);
+      const offers = await offer(shift, targets, expiry);
+      return offers.filter((o) => o.status === 'sent').length;
     },
 
     /** Creates a shift and, optionally, offers it to a list of employees in the same call. */

@@ -220,6 +220,20 @@ export const SendOfferBody = ShiftDetails.partial().strict().meta({
     "Optional overrides of the seed's test offer. On a new shift they fill its details; on a known one they update them.",
 });
 
+export const BroadcastParams = z
+  .object({ from: IdParam, to: IdParam })
+  .refine((p) => p.to >= p.from && p.to - p.from < 100_000, {
+    message: 'to must be at least from, and the range at most 100 000 ids',
+    path: ['to'],
+  });
+
+export const BroadcastResponse = z
+  .object({ status: z.literal('sent'), sent: z.number().int(), shift_id: Id })
+  .meta({
+    id: 'BroadcastResult',
+    description: 'How many connected employees were offered the shift.',
+  });
+
 export const DELIVERIES = ['sent', 'pending'] as const;
 export const Delivery = z.enum(DELIVERIES);
 export type Delivery = z.infer<typeof Delivery>;
@@ -478,6 +492,7 @@ const NAMED = [
   AvailableResponse,
   SendOfferBody,
   SendOfferResponse,
+  BroadcastResponse,
   ConnectionsResponse,
   CreateShiftRequest,
   OfferShiftRequest,

@@ -12,6 +12,8 @@ import { TEST_SHIFT_ID } from '../offers/service.js';
 import {
   ApproveParams,
   AvailableResponse,
+  BroadcastParams,
+  BroadcastResponse,
   ConnectionsResponse,
   CreateShiftRequest,
   EmployeeListResponse,
@@ -183,6 +185,25 @@ export function buildRoutes(service: OfferService, context: RouteContext): Route
           shift_id: shiftId,
           devices: result.devices,
         };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/test/broadcast/{from}/{to}',
+      access: 'admin',
+      tag: 'test',
+      summary: 'Offer one shift to every connected employee with an id in [from, to]',
+      description: `The same call as the reference floor server's, for benchmarks: the shift (\`shift_id\`, default ${TEST_SHIFT_ID}) is created from the seed's test offer when unknown, and offered to every employee in the range who has a device connected. At most 100 000 ids.`,
+      params: BroadcastParams,
+      query: SendOfferQuery,
+      response: BroadcastResponse,
+      errors: ['E_INVALID_PARAM', 'E_INVALID_QUERY', 'E_SHIFT_TAKEN', 'E_SHIFT_CLOSED'],
+      handle: async ({ params, query }) => {
+        const shiftId = query.shift_id ?? TEST_SHIFT_ID;
+        const sent = await service.broadcast(params.from, params.to, shiftId, {
+          ttlSeconds: query.ttl_seconds,
+        });
+        return { status: 'sent' as const, sent, shift_id: shiftId };
       },
     }),
     route({
