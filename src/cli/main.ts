@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { EXIT, isShiftctlError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { registerAdmin } from './admin.js';
+import { registerBench } from './bench.js';
 import { registerHistory } from './history.js';
 import { registerListen } from './listen.js';
 import { registerPending } from './pending.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerStatus(program);
   registerAdmin(program);
   registerToken(program);
+  registerBench(program);
   return program;
 }
 

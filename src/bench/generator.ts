@@ -1,0 +1,395 @@
+/**
+ * The load generator behind `shiftctl bench`: real WebSocket clients and keep-alive HTTP, run
+ * against any server that speaks the contract (and the floor's broadcast call). Each scenario
+ * reports counts, throughput, latency percentiles and errors.
+ */
+import { readFileSync } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
+import { Pool } from 'undici';
+import { WebSocket } from 'ws';
+
+export const SCENARIOS = [
+  'connect',
+  'offers',
+  'answers',
+  'broadcast',
+  'race',
+  'reconnect',
+] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+export interface BenchOptions {
+  /** e.g. `ws://127.0.0.1:8000/ws` */
+  wsUrl: string;
+  /** e.g. `http://127.0.0.1:8000/api` */
+  apiUrl: string;
+  /** Employees to connect (one socket each). */
+  connections: number;
+  /** Offers to send in the `offers` scenario (and answer in `answers`). */
+  offers: number;
+  /** HTTP requests in flight at once. */
+  concurrency: number;
+  /** Employees one shift is broadcast to. */
+  broadcast: number;
+  /** Employees racing for one shift. */
+  race: number;
+  /** The first employee id; employees are `firstEmpId .. firstEmpId + connections - 1`. */
+  firstEmpId: number;
+  /** The first shift id the bench uses (each run needs fresh ones). */
+  firstShiftId: number;
+  scenarios: readonly ScenarioName[];
+  /** The server's process id, to report its memory per connection. */
+  pid?: number | undefined;
+  token?: string | undefined;
+  /** Progress lines (to stderr in the CLI). */
+  progress?: (line: string) => void;
+}
+
+export interface ScenarioResult {
+  scenario: ScenarioName;
+  count: number;
+  errors: number;
+  seconds: number;
+  /** Per second, of whatever `count` counts. */
+  throughput: number;
+  p50_ms?: number;
+  p99_ms?: number;
+  max_ms?: number;
+  [extra: string]: unknown;
+}
+
+export interface BenchReport {
+  options: Omit<BenchOptions, 'progress' | 'token'>;
+  results: ScenarioResult[];
+}
+
+const WAIT_LIMIT_MS = 120_000;
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+function latencyStats(samples: number[]): Pick<ScenarioResult, 'p50_ms' | 'p99_ms' | 'max_ms'> {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const round = (n: number) => Math.round(n * 100) / 100;
+  return {
+    p50_ms: round(percentile(sorted, 50)),
+    p99_ms: round(percentile(sorted, 99)),
+    max_ms: round(sorted.at(-1) ?? Number.NaN),
+  };
+}
+
+/** Resident memory of a process, in bytes (Linux). */
+export function rssOf(pid: number): number | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = /VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1];
+    return kb ? Number(kb) * 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Runs `task` for items 0..count-1 with at most `limit` at once. */
+async function pool(count: number, limit: number, task: (i: number) => Promise<void>) {
+  let next = 0;
+  const worker = async () => {
+    while (next < count) await task(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, count) }, worker));
+}
+
+interface Arrival {
+  at: number;
+  resolve: () => void;
+}
+
+/** Every client socket routes what it receives through here. */
+class Listeners {
+  /** `${empId}:${shiftId}` -> waiting for that offer */
+  readonly offers = new Map<string, Arrival>();
+  /** shift id -> arrivals of a broadcast */
+  readonly broadcasts = new Map<
+    number,
+    { count: number; last: number; target: number; done: () => void }
+  >();
+  readonly results = new Map<number, Map<string, number>>();
+
+  onMessage(empId: number, text: string, socket: WebSocket): void {
+    let m: { type?: string; shift_id?: number; status?: string };
+    try {
+      m = JSON.parse(text);
+    } catch {
+      return;
+    }
+    if (m.type === 'ping') {
+      socket.send('{"type":"pong"}');
+      return;
+    }
+    if (m.type === 'shift_offer' && typeof m.shift_id === 'number') {
+      const now = performance.now();
+      const waiter = this.offers.get(`${empId}:${m.shift_id}`);
+      if (waiter) {
+        this.offers.delete(`${empId}:${m.shift_id}`);
+        waiter.at = now;
+        waiter.resolve();
+      }
+      const b = this.broadcasts.get(m.shift_id);
+      if (b) {
+        b.count++;
+        b.last = now;
+        if (b.count === b.target) b.done();
+      }
+      return;
+    }
+    if (m.type === 'offer_result' && typeof m.shift_id === 'number') {
+      let byStatus = this.results.get(m.shift_id);
+      if (!byStatus) {
+        byStatus = new Map();
+        this.results.set(m.shift_id, byStatus);
+      }
+      const status = String(m.status);
+      byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
+    }
+  }
+}
+
+export async function runBench(options: BenchOptions): Promise<BenchReport> {
+  const say = options.progress ?? (() => {});
+  const api = new URL(options.apiUrl);
+  const apiPath = api.pathname.replace(/\/+$/, '');
+  const http = new Pool(api.origin, { connections: options.concurrency, pipelining: 1 });
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  const listeners = new Listeners();
+  const sockets = new Map<number, WebSocket>();
+  const empIds = Array.from({ length: options.connections }, (_, i) => options.firstEmpId + i);
+  const results: ScenarioResult[] = [];
+  let nextShift = options.firstShiftId;
+
+  async function post(path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+    const res = await http.request({
+      method: 'POST',
+      path: `${apiPath}${path}`,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.body.text();
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    return { status: res.statusCode, json };
+  }
+
+  function open(empId: number): Promise<boolean> {
+    const suffix = options.token ? `?token=${encodeURIComponent(options.token)}` : '';
+    return new Promise((resolve) => {
+      const ws = new WebSocket(`${options.wsUrl.replace(/\/+$/, '')}/${empId}${suffix}`, {
+        perMessageDeflate: false,
+      });
+      ws.on('open', () => {
+        sockets.set(empId, ws);
+        resolve(true);
+      });
+      ws.on('message', (data) => listeners.onMessage(empId, data.toString(), ws));
+      ws.on('error', () => resolve(false));
+      ws.on('close', () => {
+        if (sockets.get(empId) === ws) sockets.delete(empId);
+        resolve(false);
+      });
+    });
+  }
+
+  async function connectAll(): Promise<{ ok: number; failed: number; seconds: number }> {
+    const start = performance.now();
+    let ok = 0;
+    let failed = 0;
+    await pool(empIds.length, 500, async (i) => {
+      if (await open(empIds[i] as number)) ok++;
+      else failed++;
+    });
+    return { ok, failed, seconds: (performance.now() - start) / 1000 };
+  }
+
+  /** Broadcasts a fresh shift to the first `size` employees; resolves when all have it. */
+  async function broadcastOnce(
+    size: number,
+  ): Promise<{ ms: number; arrived: number; shiftId: number }> {
+    const shiftId = nextShift++;
+    const last = options.firstEmpId + size - 1;
+    const done = new Promise<void>((resolve) => {
+      listeners.broadcasts.set(shiftId, { count: 0, last: 0, target: size, done: resolve });
+    });
+    const start = performance.now();
+    const res = await post(`/test/broadcast/${options.firstEmpId}/${last}?shift_id=${shiftId}`);
+    if (res.status !== 200) throw new Error(`broadcast answered ${res.status}`);
+    await Promise.race([done, delay(WAIT_LIMIT_MS)]);
+    const b = listeners.broadcasts.get(shiftId);
+    listeners.broadcasts.delete(shiftId);
+    return { ms: (b?.last ?? start) - start, arrived: b?.count ?? 0, shiftId };
+  }
+
+  const delivered: Array<{ empId: number; shiftId: number }> = [];
+
+  for (const scenario of options.scenarios) {
+    say(`bench: ${scenario}`);
+    if (scenario === 'connect') {
+      const before = options.pid ? rssOf(options.pid) : undefined;
+      const { ok, failed, seconds } = await connectAll();
+      await delay(1000); // let the server settle before reading its memory
+      const after = options.pid ? rssOf(options.pid) : undefined;
+      results.push({
+        scenario,
+        count: ok,
+        errors: failed,
+        seconds,
+        throughput: ok / seconds,
+        ...(before && after
+          ? {
+              rss_mib: Math.round(after / 1048576),
+              rss_per_connection_kib:
+                Math.round(((after - before) / Math.max(ok, 1) / 1024) * 10) / 10,
+            }
+          : {}),
+      });
+      continue;
+    }
+    if (scenario === 'offers') {
+      const latencies: number[] = [];
+      let errors = 0;
+      const firstShift = nextShift;
+      nextShift += options.offers;
+      const start = performance.now();
+      const arrivals: Promise<void>[] = [];
+      await pool(options.offers, options.concurrency, async (i) => {
+        const empId = empIds[i % empIds.length] as number;
+        const shiftId = firstShift + i;
+        const sent = performance.now();
+        const arrival: Arrival = { at: 0, resolve: () => {} };
+        const arrived = new Promise<void>((resolve) => {
+          arrival.resolve = resolve;
+        });
+        listeners.offers.set(`${empId}:${shiftId}`, arrival);
+        arrivals.push(
+          arrived.then(() => {
+            latencies.push(arrival.at - sent);
+            delivered.push({ empId, shiftId });
+          }),
+        );
+        const res = await post(`/test/send_offer/${empId}?shift_id=${shiftId}`);
+        if (res.status !== 200) {
+          errors++;
+          listeners.offers.delete(`${empId}:${shiftId}`);
+          arrival.resolve();
+        }
+      });
+      await Promise.race([Promise.all(arrivals), delay(WAIT_LIMIT_MS)]);
+      const seconds = (performance.now() - start) / 1000;
+      const lost = listeners.offers.size;
+      listeners.offers.clear();
+      results.push({
+        scenario,
+        count: latencies.length,
+        errors: errors + lost,
+        seconds,
+        throughput: latencies.length / seconds,
+        ...latencyStats(latencies),
+      });
+      continue;
+    }
+    if (scenario === 'answers') {
+      const latencies: number[] = [];
+      let errors = 0;
+      let assigned = 0;
+      const start = performance.now();
+      await pool(delivered.length, options.concurrency, async (i) => {
+        const { empId, shiftId } = delivered[i] as { empId: number; shiftId: number };
+        const t = performance.now();
+        const res = await post('/shift_offer/respond', {
+          emp_id: empId,
+          shift_id: shiftId,
+          response: 'accepted',
+          timestamp: new Date().toISOString().slice(0, -1),
+        });
+        latencies.push(performance.now() - t);
+        if (res.status !== 200) errors++;
+        else if ((res.json as { assigned?: boolean }).assigned === true) assigned++;
+      });
+      const seconds = (performance.now() - start) / 1000;
+      results.push({
+        scenario,
+        count: delivered.length - errors,
+        errors,
+        seconds,
+        throughput: (delivered.length - errors) / seconds,
+        assigned,
+        ...latencyStats(latencies),
+      });
+      continue;
+    }
+    if (scenario === 'broadcast') {
+      const runs = [];
+      for (let i = 0; i < 3; i++) runs.push(await broadcastOnce(options.broadcast));
+      const times = runs.map((r) => r.ms).sort((a, b) => a - b);
+      results.push({
+        scenario,
+        count: runs[1]?.arrived ?? 0,
+        errors: runs.filter((r) => r.arrived < options.broadcast).length,
+        seconds: (times[1] ?? 0) / 1000,
+        throughput: (runs[1]?.arrived ?? 0) / ((times[1] ?? 1) / 1000),
+        last_arrival_ms: Math.round((times[1] ?? 0) * 10) / 10,
+        runs_ms: times.map((t) => Math.round(t * 10) / 10),
+      });
+      continue;
+    }
+    if (scenario === 'race') {
+      const { shiftId, arrived } = await broadcastOnce(options.race);
+      const racers = empIds.slice(0, options.race);
+      let winners = 0;
+      let losersTold = 0;
+      let errors = arrived < options.race ? options.race - arrived : 0;
+      const start = performance.now();
+      await Promise.all(
+        racers.map(async (empId) => {
+          const res = await post('/shift_offer/respond', {
+            emp_id: empId,
+            shift_id: shiftId,
+            response: 'accepted',
+          });
+          if (res.status !== 200) errors++;
+          else if ((res.json as { assigned?: boolean }).assigned === true) winners++;
+          else losersTold++;
+        }),
+      );
+      const ms = performance.now() - start;
+      const pushes = listeners.results.get(shiftId);
+      results.push({
+        scenario,
+        count: racers.length,
+        errors,
+        seconds: ms / 1000,
+        throughput: racers.length / (ms / 1000),
+        winners,
+        losers_told: losersTold,
+        taken_pushes: pushes?.get('taken') ?? 0,
+        all_told_ms: Math.round(ms * 10) / 10,
+      });
+      continue;
+    }
+    if (scenario === 'reconnect') {
+      for (const ws of sockets.values()) ws.terminate();
+      await delay(500);
+      const { ok, failed, seconds } = await connectAll();
+      results.push({ scenario, count: ok, errors: failed, seconds, throughput: ok / seconds });
+    }
+  }
+
+  for (const ws of sockets.values()) ws.terminate();
+  await http.close();
+  const { progress: _p, token: _t, ...shown } = options;
+  return { options: shown, results };
+}
