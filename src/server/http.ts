@@ -1,12 +1,13 @@
-/** The Express app: the route table mounted with one validation layer and one error shape. */
+/** HTTP: the lean API router for the route table, and Express for the pages around it. */
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { type Authenticator, bearerToken, type Principal } from '../auth/policy.js';
-import { ERROR_STATUS, type ErrorCode, ShiftctlError } from '../errors.js';
-import type { ErrorBody } from '../protocol/schemas.js';
-import { parse } from '../protocol/validate.js';
+import type { Authenticator } from '../auth/policy.js';
+import { type ErrorCode, ShiftctlError } from '../errors.js';
 import type { NewJournalEntry } from '../store/types.js';
+import { createApiRouter, errorResponse } from './api-router.js';
 import type { Faults } from './faults.js';
 import type { Logger } from './log.js';
 import type { RateLimiter } from './rate-limit.js';
@@ -31,64 +32,11 @@ export interface HttpAppOptions {
   journal(entry: Omit<NewJournalEntry, 'at'>): void;
 }
 
-/** A positive integer from a path, query or body value, or null. */
-function idOf(value: unknown): number | null {
-  const n = typeof value === 'string' ? Number(value) : value;
-  return typeof n === 'number' && Number.isSafeInteger(n) && n > 0 ? n : null;
-}
-
 const swaggerDir = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
 
 function sendError(res: Response, code: ErrorCode, message: string, details?: unknown): void {
-  res.locals.errorCode = code;
-  if (ERROR_STATUS[code] === 401) {
-    const error = code === 'E_AUTH_REQUIRED' ? '' : ', error="invalid_token"';
-    res.setHeader('WWW-Authenticate', `Bearer realm="shiftctl"${error}`);
-  }
-  const retryAfter = (details as { retry_after_s?: number } | undefined)?.retry_after_s;
-  if (code === 'E_RATE_LIMITED' && retryAfter !== undefined) {
-    res.setHeader('Retry-After', String(retryAfter));
-  }
-  const body: ErrorBody = { success: false, code, message };
-  if (details !== undefined) body.details = details;
-  res.status(ERROR_STATUS[code]).json(body);
-}
-
-/** Body-parser and router errors carry a `type` or a `status`; map them to our codes. */
-function classify(err: unknown): ShiftctlError | undefined {
-  if (err instanceof ShiftctlError) return err;
-  const e = err as { type?: string; status?: number; message?: string; limit?: number };
-  switch (e.type) {
-    case 'entity.parse.failed':
-      return new ShiftctlError('E_BAD_JSON', `Request body is not valid JSON: ${e.message}`);
-    case 'entity.too.large':
-      return new ShiftctlError(
-        'E_BODY_TOO_LARGE',
-        `Request body is larger than the limit of ${e.limit} bytes.`,
-      );
-    case 'encoding.unsupported':
-    case 'charset.unsupported':
-      return new ShiftctlError('E_UNSUPPORTED_MEDIA_TYPE', String(e.message));
-  }
-  if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
-    return new ShiftctlError('E_BAD_REQUEST', 'The request could not be read.');
-  }
-  return undefined;
-}
-
-function limit(limiter: RateLimiter, key: string): void {
-  const taken = limiter.take(key);
-  if (!taken.ok) {
-    throw new ShiftctlError(
-      'E_RATE_LIMITED',
-      `Too many answers; try again in ${taken.retryAfterSeconds} s.`,
-      { retry_after_s: taken.retryAfterSeconds },
-    );
-  }
-}
-
-function toExpressPath(path: string): string {
-  return path.replace(/\{(\w+)\}/g, ':$1');
+  const { status, body, headers } = errorResponse(code, message, details);
+  res.set(headers).status(status).json(body);
 }
 
 function docsPage(): string {
@@ -108,37 +56,56 @@ function docsPage(): string {
 `;
 }
 
-export function createHttpApp(options: HttpAppOptions): express.Express {
+/** Security headers, and CORS when an origin is allowed: every answer carries them. */
+function headersFor(
+  req: IncomingMessage,
+  options: Pick<HttpAppOptions, 'corsOrigin' | 'tls'>,
+): Record<string, string> {
+  const path = (req.url ?? '').split('?', 1)[0] ?? '';
+  const headers: Record<string, string> = {
+    'X-Content-Type-Options': 'nosniff',
+    'X-Frame-Options': 'DENY',
+    'Referrer-Policy': 'no-referrer',
+    'Cross-Origin-Resource-Policy': 'same-site',
+    'Content-Security-Policy':
+      path === '/docs' || path.startsWith('/docs/')
+        ? "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"
+        : "default-src 'none'; frame-ancestors 'none'",
+  };
+  if (path.startsWith('/api/')) headers['Cache-Control'] = 'no-store';
+  if (options.tls) headers['Strict-Transport-Security'] = 'max-age=31536000';
+  if (options.corsOrigin !== undefined) {
+    headers['Access-Control-Allow-Origin'] = options.corsOrigin;
+    if (options.corsOrigin !== '*') headers.Vary = 'Origin';
+  }
+  return headers;
+}
+
+/**
+ * The request listener: table routes go to the lean API router, everything else (the index,
+ * the OpenAPI document, the docs, CORS preflights, 404s) to Express.
+ */
+export function createHttpApp(
+  options: HttpAppOptions,
+): (req: IncomingMessage, res: ServerResponse) => void {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
 
-  // Security headers on every answer; the docs page gets a policy that lets Swagger UI run.
-  app.use((req, res, next) => {
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('X-Frame-Options', 'DENY');
-    res.setHeader('Referrer-Policy', 'no-referrer');
-    res.setHeader('Cross-Origin-Resource-Policy', 'same-site');
-    res.setHeader(
-      'Content-Security-Policy',
-      req.path === '/docs' || req.path.startsWith('/docs/')
-        ? "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"
-        : "default-src 'none'; frame-ancestors 'none'",
-    );
-    if (req.path.startsWith('/api/')) res.setHeader('Cache-Control', 'no-store');
-    if (options.tls) res.setHeader('Strict-Transport-Security', 'max-age=31536000');
-    next();
+  const api = createApiRouter({
+    routes: options.routes,
+    auth: options.auth,
+    faults: options.faults,
+    log: options.log,
+    bodyLimit: options.bodyLimit,
+    answerLimits: options.answerLimits,
+    commonHeaders: (req) => headersFor(req, options),
+    journal: options.journal,
   });
 
   app.use((req, res, next) => {
-    const origin = options.corsOrigin;
-    if (origin === undefined) {
-      next();
-      return;
-    }
-    res.setHeader('Access-Control-Allow-Origin', origin);
-    if (origin !== '*') res.setHeader('Vary', 'Origin');
-    if (req.method === 'OPTIONS') {
+    res.set(headersFor(req, options));
+    if (req.method === 'OPTIONS' && options.corsOrigin !== undefined) {
       res.setHeader('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
       res.setHeader('Access-Control-Allow-Headers', 'Content-Type, Authorization');
       res.setHeader('Access-Control-Max-Age', '600');
@@ -147,86 +114,6 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
     }
     next();
   });
-
-  // Fault injection: slow answers for everything but the admin API (so it can be switched off).
-  app.use('/api', (req, _res, next) => {
-    const latency = options.faults.httpLatencyMs;
-    if (latency > 0 && !req.path.startsWith('/admin')) setTimeout(next, latency);
-    else next();
-  });
-
-  // The journal: every API request with its employee, shift and outcome.
-  app.use('/api', (req, res, next) => {
-    res.on('finish', () => {
-      const body = req.body as { emp_id?: unknown; shift_id?: unknown } | undefined;
-      const params = (res.locals.params ?? {}) as Record<string, string | undefined>;
-      const route = res.locals.route as string | undefined;
-      options.journal({
-        kind: 'request',
-        empId: idOf(params.emp_id ?? body?.emp_id),
-        shiftId: idOf(params.shift_id ?? params.id ?? body?.shift_id ?? req.query.shift_id),
-        name: `${req.method} ${route ?? req.originalUrl.split('?')[0]}`,
-        outcome: String(res.statusCode),
-        detail: res.statusCode >= 400 ? { code: res.locals.errorCode } : null,
-      });
-    });
-    next();
-  });
-
-  // Any content type is read as JSON: curl and the app both send JSON, labelled or not.
-  const json = express.json({ limit: options.bodyLimit, type: () => true, strict: false });
-
-  const methodsByPath = new Map<string, string[]>();
-  for (const r of options.routes) {
-    const path = toExpressPath(r.path);
-    methodsByPath.set(path, [...(methodsByPath.get(path) ?? []), r.method.toUpperCase()]);
-    // Who is calling is settled before the body is read.
-    const authenticate = (req: Request, res: Response, next: NextFunction): void => {
-      res.locals.params = req.params;
-      res.locals.route = r.path;
-      res.locals.principal =
-        r.access === 'public'
-          ? undefined
-          : options.auth.authenticate(bearerToken(req.headers.authorization));
-      next();
-    };
-    const handler = async (req: Request, res: Response): Promise<void> => {
-      const params = r.params ? parse(r.params, req.params, 'param') : {};
-      const query = r.query ? parse(r.query, { ...req.query }, 'query') : {};
-      let body: unknown;
-      if (r.body) {
-        if (req.body === undefined) {
-          if (!r.bodyOptional) {
-            throw new ShiftctlError('E_INVALID_BODY', 'A JSON request body is required.');
-          }
-        } else {
-          body = parse(r.body, req.body, 'body');
-        }
-      }
-      const input = { params, query, body };
-      const principal = res.locals.principal as Principal | undefined;
-      if (principal) options.auth.authorize(principal, r.access, r.subject?.(input));
-      if (r.rateLimited && options.answerLimits) {
-        limit(options.answerLimits.address, `ip:${req.socket.remoteAddress}`);
-        if (r.subject) limit(options.answerLimits.employee, `emp:${r.subject(input)}`);
-      }
-      const result = await r.handle(input);
-      res.status(r.status ?? 200).json(result);
-    };
-    if (r.body) app[r.method](path, authenticate, json, handler);
-    else app[r.method](path, authenticate, handler);
-  }
-  for (const [path, methods] of methodsByPath) {
-    const allow = [...methods, ...(methods.includes('GET') ? ['HEAD'] : []), 'OPTIONS'].join(', ');
-    app.all(path, (req, res) => {
-      res.setHeader('Allow', allow);
-      sendError(
-        res,
-        'E_METHOD_NOT_ALLOWED',
-        `${req.method} is not allowed here; use ${methods.join(' or ')}.`,
-      );
-    });
-  }
 
   app.get('/', (_req, res) => {
     res.json({
@@ -263,9 +150,13 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
       res.destroy();
       return;
     }
-    const known = classify(err);
-    if (known) {
-      sendError(res, known.code, known.message, known.details);
+    if (err instanceof ShiftctlError) {
+      sendError(res, err.code, err.message, err.details);
+      return;
+    }
+    const status = (err as { status?: number }).status;
+    if (typeof status === 'number' && status >= 400 && status < 500) {
+      sendError(res, 'E_BAD_REQUEST', 'The request could not be read.');
       return;
     }
     options.log.error('unexpected error while handling a request', {
@@ -276,5 +167,7 @@ export function createHttpApp(options: HttpAppOptions): express.Express {
     sendError(res, 'E_INTERNAL', 'The server failed to handle this request; see its log.');
   });
 
-  return app;
+  return (req, res) => {
+    if (!api(req, res)) app(req, res);
+  };
 }

@@ -1,0 +1,324 @@
+/**
+ * The hot path: every route of the table, served straight from `node:http` without Express.
+ * A send or an answer is the whole of a benchmark's work, so the per-request pipeline is one
+ * function: match, headers, authenticate, read and parse the body, validate, authorize,
+ * rate-limit, handle, write, journal. Express keeps the pages around it (index, docs, 404).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { setTimeout as delay } from 'node:timers/promises';
+import { type Authenticator, bearerToken, type Principal } from '../auth/policy.js';
+import { ERROR_STATUS, type ErrorCode, isShiftctlError, ShiftctlError } from '../errors.js';
+import type { ErrorBody } from '../protocol/schemas.js';
+import { parse } from '../protocol/validate.js';
+import type { NewJournalEntry } from '../store/types.js';
+import type { Faults } from './faults.js';
+import type { Logger } from './log.js';
+import type { RateLimiter } from './rate-limit.js';
+import type { Route } from './routes.js';
+
+export interface ApiRouterOptions {
+  routes: Route[];
+  auth: Authenticator;
+  faults: Faults;
+  log: Logger;
+  bodyLimit: number;
+  answerLimits?: { employee: RateLimiter; address: RateLimiter } | undefined;
+  /** Headers every answer carries (security headers, CORS). */
+  commonHeaders(req: IncomingMessage): Record<string, string>;
+  journal(entry: Omit<NewJournalEntry, 'at'>): void;
+}
+
+interface CompiledPath {
+  pattern: RegExp;
+  keys: string[];
+  byMethod: Map<string, Route>;
+  allow: string;
+}
+
+/** The JSON error body and the headers that go with its code. */
+export function errorResponse(
+  code: ErrorCode,
+  message: string,
+  details?: unknown,
+): { status: number; body: ErrorBody; headers: Record<string, string> } {
+  const headers: Record<string, string> = {};
+  const status = ERROR_STATUS[code];
+  if (status === 401) {
+    const error = code === 'E_AUTH_REQUIRED' ? '' : ', error="invalid_token"';
+    headers['WWW-Authenticate'] = `Bearer realm="shiftctl"${error}`;
+  }
+  const retryAfter = (details as { retry_after_s?: number } | undefined)?.retry_after_s;
+  if (code === 'E_RATE_LIMITED' && retryAfter !== undefined)
+    headers['Retry-After'] = String(retryAfter);
+  const body: ErrorBody = { success: false, code, message };
+  if (details !== undefined) body.details = details;
+  return { status, body, headers };
+}
+
+function compile(routes: Route[]): CompiledPath[] {
+  const byPath = new Map<string, CompiledPath>();
+  for (const route of routes) {
+    let compiled = byPath.get(route.path);
+    if (!compiled) {
+      const keys: string[] = [];
+      const source = route.path
+        .split(/(\{\w+\})/)
+        .map((part) => {
+          const key = /^\{(\w+)\}$/.exec(part)?.[1];
+          if (key) {
+            keys.push(key);
+            return '([^/]+)';
+          }
+          return part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+        })
+        .join('');
+      compiled = { pattern: new RegExp(`^${source}/?$`), keys, byMethod: new Map(), allow: '' };
+      byPath.set(route.path, compiled);
+    }
+    compiled.byMethod.set(route.method.toUpperCase(), route);
+  }
+  for (const c of byPath.values()) {
+    const methods = [...c.byMethod.keys()];
+    c.allow = [...methods, ...(methods.includes('GET') ? ['HEAD'] : []), 'OPTIONS'].join(', ');
+  }
+  return [...byPath.values()];
+}
+
+function queryOf(search: string): Record<string, string | string[]> {
+  const query: Record<string, string | string[]> = {};
+  for (const [key, value] of new URLSearchParams(search)) {
+    const prior = query[key];
+    query[key] =
+      prior === undefined ? value : Array.isArray(prior) ? [...prior, value] : [prior, value];
+  }
+  return query;
+}
+
+/** Reads a JSON body up to `limit` bytes; `undefined` when there is none. */
+function readBody(req: IncomingMessage, limit: number): Promise<unknown> {
+  const declared = Number(req.headers['content-length']);
+  if (declared > limit) {
+    return Promise.reject(
+      new ShiftctlError(
+        'E_BODY_TOO_LARGE',
+        `Request body is larger than the limit of ${limit} bytes.`,
+      ),
+    );
+  }
+  const encoding = req.headers['content-encoding'];
+  if (encoding && encoding !== 'identity') {
+    return Promise.reject(
+      new ShiftctlError('E_UNSUPPORTED_MEDIA_TYPE', `Unsupported content encoding "${encoding}".`),
+    );
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (chunk: Buffer) => {
+      if (failed) return;
+      size += chunk.length;
+      if (size > limit) {
+        failed = true;
+        reject(
+          new ShiftctlError(
+            'E_BODY_TOO_LARGE',
+            `Request body is larger than the limit of ${limit} bytes.`,
+          ),
+        );
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('error', (err) => {
+      if (!failed) reject(err);
+    });
+    req.on('end', () => {
+      if (failed) return;
+      if (size === 0) {
+        resolve(undefined);
+        return;
+      }
+      const text = Buffer.concat(chunks, size).toString('utf8');
+      try {
+        resolve(JSON.parse(text));
+      } catch (err) {
+        reject(
+          new ShiftctlError(
+            'E_BAD_JSON',
+            `Request body is not valid JSON: ${(err as Error).message}`,
+          ),
+        );
+      }
+    });
+  });
+}
+
+function idOf(value: unknown): number | null {
+  const n = typeof value === 'string' ? Number(value) : value;
+  return typeof n === 'number' && Number.isSafeInteger(n) && n > 0 ? n : null;
+}
+
+function take(limiter: RateLimiter, key: string): void {
+  const taken = limiter.take(key);
+  if (!taken.ok) {
+    throw new ShiftctlError(
+      'E_RATE_LIMITED',
+      `Too many answers; try again in ${taken.retryAfterSeconds} s.`,
+      {
+        retry_after_s: taken.retryAfterSeconds,
+      },
+    );
+  }
+}
+
+/**
+ * Returns a handler for requests to table routes, or `false` from it when the path is not one
+ * (the caller hands those to Express).
+ */
+export function createApiRouter(options: ApiRouterOptions) {
+  const compiled = compile(options.routes);
+
+  function write(
+    req: IncomingMessage,
+    res: ServerResponse,
+    status: number,
+    body: unknown,
+    extra: Record<string, string> = {},
+  ): void {
+    const payload = JSON.stringify(body);
+    res.writeHead(status, {
+      ...options.commonHeaders(req),
+      ...extra,
+      'Content-Type': 'application/json; charset=utf-8',
+      'Content-Length': Buffer.byteLength(payload),
+    });
+    res.end(req.method === 'HEAD' ? undefined : payload);
+  }
+
+  function fail(req: IncomingMessage, res: ServerResponse, err: unknown): string {
+    if (res.headersSent) {
+      res.destroy();
+      return 'E_INTERNAL';
+    }
+    let known = isShiftctlError(err) ? err : undefined;
+    if (!known) {
+      options.log.error('unexpected error while handling a request', {
+        method: req.method,
+        path: (req.url ?? '').split('?')[0],
+        error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+      });
+      known = new ShiftctlError(
+        'E_INTERNAL',
+        'The server failed to handle this request; see its log.',
+      );
+    }
+    const { status, body, headers } = errorResponse(known.code, known.message, known.details);
+    // A body too large is not read to the end: close the connection after the answer.
+    if (known.code === 'E_BODY_TOO_LARGE') headers.Connection = 'close';
+    write(req, res, status, body, headers);
+    return known.code;
+  }
+
+  /** Serves one request; `seen.body` keeps the raw body for the journal, even on failure. */
+  async function serve(
+    req: IncomingMessage,
+    res: ServerResponse,
+    route: Route,
+    rawParams: Record<string, string>,
+    search: string,
+    seen: { body?: unknown },
+  ): Promise<number> {
+    const latency = options.faults.httpLatencyMs;
+    if (latency > 0 && route.tag !== 'admin') await delay(latency);
+    const principal: Principal | undefined =
+      route.access === 'public'
+        ? undefined
+        : options.auth.authenticate(bearerToken(req.headers.authorization));
+    const raw = route.body ? await readBody(req, options.bodyLimit) : undefined;
+    seen.body = raw;
+    const params = route.params ? parse(route.params, rawParams, 'param') : {};
+    const query = route.query ? parse(route.query, queryOf(search), 'query') : {};
+    let body: unknown;
+    if (route.body) {
+      if (raw === undefined) {
+        if (!route.bodyOptional)
+          throw new ShiftctlError('E_INVALID_BODY', 'A JSON request body is required.');
+      } else {
+        body = parse(route.body, raw, 'body');
+      }
+    }
+    const input = { params, query, body };
+    if (principal) options.auth.authorize(principal, route.access, route.subject?.(input));
+    if (route.rateLimited && options.answerLimits) {
+      take(options.answerLimits.address, `ip:${req.socket.remoteAddress}`);
+      if (route.subject) take(options.answerLimits.employee, `emp:${route.subject(input)}`);
+    }
+    const result = await route.handle(input);
+    const status = route.status ?? 200;
+    write(req, res, status, result);
+    return status;
+  }
+
+  return function handle(req: IncomingMessage, res: ServerResponse): boolean {
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const path = q < 0 ? url : url.slice(0, q);
+    for (const c of compiled) {
+      const match = c.pattern.exec(path);
+      if (!match) continue;
+      const rawParams: Record<string, string> = {};
+      try {
+        c.keys.forEach((key, i) => {
+          rawParams[key] = decodeURIComponent(match[i + 1] ?? '');
+        });
+      } catch {
+        fail(req, res, new ShiftctlError('E_BAD_REQUEST', 'The request could not be read.'));
+        return true;
+      }
+      const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
+      const route = c.byMethod.get(method);
+      if (!route) {
+        if (req.method === 'OPTIONS') return false; // CORS preflight: Express answers it
+        const { status, body } = errorResponse(
+          'E_METHOD_NOT_ALLOWED',
+          `${req.method} is not allowed here; use ${[...c.byMethod.keys()].join(' or ')}.`,
+        );
+        write(req, res, status, body, { Allow: c.allow });
+        return true;
+      }
+      const searchText = q < 0 ? '' : url.slice(q + 1);
+      const seen: { body?: unknown } = {};
+      serve(req, res, route, rawParams, searchText, seen).then(
+        (status) => journal(req, route, rawParams, searchText, seen.body, status),
+        (err: unknown) => {
+          const code = fail(req, res, err);
+          journal(req, route, rawParams, searchText, seen.body, res.statusCode, code);
+        },
+      );
+      return true;
+    }
+    return false;
+  };
+
+  function journal(
+    req: IncomingMessage,
+    route: Route,
+    params: Record<string, string>,
+    searchText: string,
+    body: unknown,
+    status: number,
+    code?: string,
+  ): void {
+    const b = body as { emp_id?: unknown; shift_id?: unknown } | undefined;
+    const query = new URLSearchParams(searchText);
+    options.journal({
+      kind: 'request',
+      empId: idOf(params.emp_id ?? b?.emp_id),
+      shiftId: idOf(params.shift_id ?? params.id ?? b?.shift_id ?? query.get('shift_id')),
+      name: `${req.method} ${route.path}`,
+      outcome: String(status),
+      detail: code ? { code } : null,
+    });
+  }
+}
