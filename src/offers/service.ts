@@ -227,7 +227,9 @@ export function createOfferService(deps: OfferServiceDeps) {
     }
     const open = offers.filter((o) => o.response === null && o.outcome === 'open');
     const devices = await push(shift, open);
-    await armDeadline();
+    // Only a new deadline can need the timer earlier; closing offers never does (a timer
+    // that fires for an offer already closed finds nothing and re-arms for the next one).
+    if (open.some((o) => o.expiresAt !== null)) await armDeadline();
     return offers.map((o): OfferOutcome => {
       const reached = devices.get(o.empId);
       const status: OfferDeliveryStatus =
@@ -277,7 +279,6 @@ export function createOfferService(deps: OfferServiceDeps) {
       events.event({ event: 'taken', shift_id: shiftId, notified: closed.length });
       await notify(closed, shiftId, 'taken');
     }
-    await armDeadline();
   }
 
   function refuseClosedOffer(offer: OfferRecord): void {
@@ -402,7 +403,6 @@ export function createOfferService(deps: OfferServiceDeps) {
           events.event({ event: 'answer', shift_id: shiftId, emp_id: empId, response });
           const outcome: Outcome = existing.outcome === 'open' ? 'rejected' : existing.outcome;
           await advance(shiftId);
-          await armDeadline();
           return respondBody(req, { response, outcome }, at);
         }
         const claim = await store.claim(shiftId, empId, at, shift.approval);
@@ -417,8 +417,6 @@ export function createOfferService(deps: OfferServiceDeps) {
         if (claim.outcome === 'assigned') {
           await announceAssignment(shiftId, empId, claim.closed);
           if (!claim.shiftFilled) await advance(shiftId);
-        } else if (claim.outcome === 'requested') {
-          await armDeadline();
         }
         return respondBody(req, { response, outcome: claim.outcome }, at);
       }
@@ -475,7 +473,6 @@ export function createOfferService(deps: OfferServiceDeps) {
       }
       events.event({ event: 'withdrawn', shift_id: shiftId, notified: holders.length });
       await notify(holders, shiftId, 'withdrawn');
-      await armDeadline();
       return this.shiftDetail(shiftId);
     },
 

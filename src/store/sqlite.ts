@@ -539,13 +539,33 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     );
   });
 
-  // Delivery marks and journal lines are bookkeeping, not acknowledgements: batch them into
-  // one transaction per turn of the event loop instead of a write per message on the hot path.
+  // Group commit. Every write of a turn of the event loop runs in one transaction (each in a
+  // savepoint of its own, so one failing write does not undo the others), and its promise
+  // resolves only after that transaction has committed: nothing is acknowledged before it is
+  // in the WAL, and a busy server pays one commit per tick instead of one per request.
+  // Delivery marks and journal lines ride along; they are bookkeeping, not acknowledgements.
+  interface Op {
+    run: () => unknown;
+    resolve: (value: unknown) => void;
+    reject: (error: unknown) => void;
+    result?: unknown;
+    error?: unknown;
+    failed?: boolean;
+  }
+  let ops: Op[] = [];
   let deliveredQueue: Array<[number, number, number]> = [];
   let journalQueue: NewJournalEntry[] = [];
   let flushScheduled = false;
   const flushBatch = db.transaction(
-    (delivered: Array<[number, number, number]>, journal: NewJournalEntry[]) => {
+    (batch: Op[], delivered: Array<[number, number, number]>, journal: NewJournalEntry[]) => {
+      for (const op of batch) {
+        try {
+          op.result = db.transaction(op.run)();
+        } catch (err) {
+          op.failed = true;
+          op.error = err;
+        }
+      }
       for (const [shiftId, empId, at] of delivered) stmt.markDelivered.run(at, shiftId, empId);
       for (const e of journal) {
         stmt.insertJournal.run({
@@ -562,11 +582,24 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   );
   const flush = (): void => {
     flushScheduled = false;
+    const batch = ops;
     const delivered = deliveredQueue;
     const journal = journalQueue;
+    ops = [];
     deliveredQueue = [];
     journalQueue = [];
-    if ((delivered.length > 0 || journal.length > 0) && db.open) flushBatch(delivered, journal);
+    if (batch.length === 0 && delivered.length === 0 && journal.length === 0) return;
+    try {
+      if (!db.open) throw new ShiftctlError('E_DATABASE', 'The database is closed.');
+      flushBatch(batch, delivered, journal);
+    } catch (err) {
+      for (const op of batch) op.reject(err);
+      return;
+    }
+    for (const op of batch) {
+      if (op.failed) op.reject(op.error);
+      else op.resolve(op.result);
+    }
   };
   const scheduleFlush = (): void => {
     if (!flushScheduled) {
@@ -574,6 +607,40 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       setImmediate(flush);
     }
   };
+  /** Queues a write for the next group commit; resolves once it is committed. */
+  const write = <T>(run: () => T): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      ops.push({ run, resolve: resolve as (value: unknown) => void, reject });
+      scheduleFlush();
+    });
+
+  function insertShift(shift: NewShift, at: number): ShiftRecord {
+    const row = stmt.insertShift.get({
+      id: shift.id ?? null,
+      ...detailsOf(shift),
+      slots: shift.slots ?? 1,
+      mode: shift.mode ?? 'broadcast',
+      approval: shift.approval ? 1 : 0,
+      step_ttl_s: shift.stepTtlS ?? null,
+      created_at: at,
+    }) as ShiftRow | undefined;
+    if (!row) throw new ShiftctlError('E_SHIFT_EXISTS', `Shift ${shift.id} already exists.`);
+    return toShift(row);
+  }
+
+  function updateShiftDetails(id: number, details: Partial<ShiftDetails>): ShiftRecord | undefined {
+    const fields = Object.entries(details).filter(([, v]) => v !== undefined);
+    if (fields.length > 0) {
+      // Column names come from the validated schema's keys, never from the client.
+      const set = fields.map(([k]) => `${k} = @${k}`).join(', ');
+      db.prepare(`UPDATE shifts SET ${set} WHERE id = @id`).run({
+        ...Object.fromEntries(fields),
+        id,
+      });
+    }
+    const row = stmt.getShift.get(id) as ShiftRow | undefined;
+    return row && toShift(row);
+  }
 
   function listShifts(status: ShiftStatus | null, id: number | null): ShiftSummary[] {
     const rows = stmt.listShifts.all({ status, id }) as Array<
@@ -607,34 +674,14 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     async isEmpty() {
       return stmt.anyShift.get() === undefined;
     },
-    async upsertEmployees(employees) {
-      upsertEmployees(employees);
+    upsertEmployees(employees) {
+      return write(() => upsertEmployees(employees));
     },
-    async createShift(shift: NewShift, at: number) {
-      const row = stmt.insertShift.get({
-        id: shift.id ?? null,
-        ...detailsOf(shift),
-        slots: shift.slots ?? 1,
-        mode: shift.mode ?? 'broadcast',
-        approval: shift.approval ? 1 : 0,
-        step_ttl_s: shift.stepTtlS ?? null,
-        created_at: at,
-      }) as ShiftRow | undefined;
-      if (!row) throw new ShiftctlError('E_SHIFT_EXISTS', `Shift ${shift.id} already exists.`);
-      return toShift(row);
+    createShift(shift: NewShift, at: number) {
+      return write(() => insertShift(shift, at));
     },
     async updateShiftDetails(id: number, details: Partial<ShiftDetails>) {
-      const fields = Object.entries(details).filter(([, v]) => v !== undefined);
-      if (fields.length > 0) {
-        // Column names come from the validated schema's keys, never from the client.
-        const set = fields.map(([k]) => `${k} = @${k}`).join(', ');
-        db.prepare(`UPDATE shifts SET ${set} WHERE id = @id`).run({
-          ...Object.fromEntries(fields),
-          id,
-        });
-      }
-      const row = stmt.getShift.get(id) as ShiftRow | undefined;
-      return row && toShift(row);
+      return write(() => updateShiftDetails(id, details));
     },
     async getShift(id) {
       const row = stmt.getShift.get(id) as ShiftRow | undefined;
@@ -643,8 +690,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     async listShifts(filter) {
       return listShifts(filter.status ?? null, filter.id ?? null);
     },
-    async addOffers(shiftId, empIds, at, options) {
-      return addOffers(shiftId, empIds, at, options);
+    addOffers(shiftId, empIds, at, options) {
+      return write(() => addOffers(shiftId, empIds, at, options));
     },
     async getOffer(shiftId, empId) {
       const row = stmt.getOffer.get(shiftId, empId) as OfferRow | undefined;
@@ -659,26 +706,26 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     async history(empId, limit) {
       return (stmt.history.all(empId, limit) as JoinedRow[]).map(toOffered);
     },
-    async reject(shiftId, empId, at) {
-      return stmt.reject.run({ shift_id: shiftId, emp_id: empId, at }).changes === 1;
+    reject(shiftId, empId, at) {
+      return write(() => stmt.reject.run({ shift_id: shiftId, emp_id: empId, at }).changes === 1);
     },
-    async claim(shiftId, empId, at, approval) {
-      return claim(shiftId, empId, at, approval);
+    claim(shiftId, empId, at, approval) {
+      return write(() => claim(shiftId, empId, at, approval));
     },
-    async approve(shiftId, empId, at) {
-      return approve(shiftId, empId, at);
+    approve(shiftId, empId, at) {
+      return write(() => approve(shiftId, empId, at));
     },
-    async expireDue(now) {
-      return expireDue(now);
+    expireDue(now) {
+      return write(() => expireDue(now));
     },
     async nextDeadline() {
       return (stmt.nextDeadline.get() as number | null) ?? undefined;
     },
-    async advanceCascade(shiftId, at, fallbackTtlS) {
-      return advanceCascade(shiftId, at, fallbackTtlS);
+    advanceCascade(shiftId, at, fallbackTtlS) {
+      return write(() => advanceCascade(shiftId, at, fallbackTtlS));
     },
-    async withdraw(shiftId, at) {
-      return withdraw(shiftId, at);
+    withdraw(shiftId, at) {
+      return write(() => withdraw(shiftId, at));
     },
     markDelivered(shiftId, empIds, at) {
       for (const empId of empIds) deliveredQueue.push([shiftId, empId, at]);
@@ -739,7 +786,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
     async reset(at) {
       flush();
-      reset(at);
+      await write(() => reset(at));
     },
     async close() {
       if (!db.open) return;
