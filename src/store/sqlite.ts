@@ -408,7 +408,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       FROM ids LEFT JOIN employees e ON e.id = ids.emp_id ORDER BY ids.emp_id`),
     insertJournal: db.prepare(`
       INSERT INTO journal (at, kind, emp_id, shift_id, name, outcome, detail)
-      VALUES (@at, @kind, @emp_id, @shift_id, @name, @outcome, @detail)`),
+      VALUES (?, ?, ?, ?, ?, ?, ?)`),
     // Newest entries (read back oldest first), or, when following, the next ones after an id.
     readJournal: db.prepare(`
       SELECT * FROM (
@@ -525,24 +525,17 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     }
     // Journal ids keep growing across a reset (a follower asks for ids after the last it saw):
     // a marker keeps the highest id in the table.
-    stmt.insertJournal.run({
-      at,
-      kind: 'request',
-      emp_id: null,
-      shift_id: null,
-      name: 'reset: journal cleared',
-      outcome: 'cleared',
-      detail: null,
-    });
+    stmt.insertJournal.run(at, 'request', null, null, 'reset: journal cleared', 'cleared', null);
     db.prepare('UPDATE journal SET id = ? WHERE id = (SELECT MAX(id) FROM journal)').run(
       lastId + 1,
     );
   });
 
-  // Group commit. Every write of a turn of the event loop runs in one transaction (each in a
-  // savepoint of its own, so one failing write does not undo the others), and its promise
-  // resolves only after that transaction has committed: nothing is acknowledged before it is
-  // in the WAL, and a busy server pays one commit per tick instead of one per request.
+  // Group commit. Every write of a turn of the event loop runs in one transaction, and its
+  // promise resolves only after that transaction has committed: nothing is acknowledged before
+  // it is in the WAL, and a busy server pays one commit per tick instead of one per request.
+  // A failing write does not undo the others: each is one statement (atomic on its own) or a
+  // db.transaction, which nests as a savepoint.
   // Delivery marks and journal lines ride along; they are bookkeeping, not acknowledgements.
   interface Op {
     run: () => unknown;
@@ -560,7 +553,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     (batch: Op[], delivered: Array<[number, number, number]>, journal: NewJournalEntry[]) => {
       for (const op of batch) {
         try {
-          op.result = db.transaction(op.run)();
+          op.result = op.run();
         } catch (err) {
           op.failed = true;
           op.error = err;
@@ -568,15 +561,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       }
       for (const [shiftId, empId, at] of delivered) stmt.markDelivered.run(at, shiftId, empId);
       for (const e of journal) {
-        stmt.insertJournal.run({
-          at: e.at,
-          kind: e.kind,
-          emp_id: e.empId,
-          shift_id: e.shiftId,
-          name: e.name,
-          outcome: e.outcome,
-          detail: e.detail === undefined ? null : JSON.stringify(e.detail),
-        });
+        const detail = e.detail === undefined || e.detail === null ? null : JSON.stringify(e.detail);
+        stmt.insertJournal.run(e.at, e.kind, e.empId, e.shiftId, e.name, e.outcome, detail);
       }
     },
   );
