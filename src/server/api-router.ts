@@ -23,8 +23,8 @@ export interface ApiRouterOptions {
   log: Logger;
   bodyLimit: number;
   answerLimits?: { employee: RateLimiter; address: RateLimiter } | undefined;
-  /** Headers every answer carries (security headers, CORS). */
-  commonHeaders(req: IncomingMessage): Record<string, string>;
+  /** Headers every API answer carries (security headers, CORS); the same for every request. */
+  commonHeaders: Record<string, string>;
   journal(entry: Omit<NewJournalEntry, 'at'>): void;
 }
 
@@ -188,7 +188,7 @@ export function createApiRouter(options: ApiRouterOptions) {
   ): void {
     const payload = JSON.stringify(body);
     res.writeHead(status, {
-      ...options.commonHeaders(req),
+      ...options.commonHeaders,
       ...extra,
       'Content-Type': 'application/json; charset=utf-8',
       'Content-Length': Buffer.byteLength(payload),
@@ -311,11 +311,11 @@ export function createApiRouter(options: ApiRouterOptions) {
     code?: string,
   ): void {
     const b = body as { emp_id?: unknown; shift_id?: unknown } | undefined;
-    const query = new URLSearchParams(searchText);
+    const shiftInQuery = searchText ? new URLSearchParams(searchText).get('shift_id') : null;
     options.journal({
       kind: 'request',
       empId: idOf(params.emp_id ?? b?.emp_id),
-      shiftId: idOf(params.shift_id ?? params.id ?? b?.shift_id ?? query.get('shift_id')),
+      shiftId: idOf(params.shift_id ?? params.id ?? b?.shift_id ?? shiftInQuery),
       name: `${req.method} ${route.path}`,
       outcome: String(status),
       detail: code ? { code } : null,

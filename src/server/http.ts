@@ -99,7 +99,8 @@ export function createHttpApp(
     log: options.log,
     bodyLimit: options.bodyLimit,
     answerLimits: options.answerLimits,
-    commonHeaders: (req) => headersFor(req, options),
+    // Table routes (the API and /healthz) share one set of headers, computed once.
+    commonHeaders: headersFor({ url: '/api/' } as IncomingMessage, options),
     journal: options.journal,
   });
 

@@ -561,7 +561,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       }
       for (const [shiftId, empId, at] of delivered) stmt.markDelivered.run(at, shiftId, empId);
       for (const e of journal) {
-        const detail = e.detail === undefined || e.detail === null ? null : JSON.stringify(e.detail);
+        const detail =
+          e.detail === undefined || e.detail === null ? null : JSON.stringify(e.detail);
         stmt.insertJournal.run(e.at, e.kind, e.empId, e.shiftId, e.name, e.outcome, detail);
       }
     },
