@@ -1,5 +1,7 @@
 /** Authentication, permissions, TLS and limits, through a real server and real clients. */
+import { once } from 'node:events';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { signToken } from '../src/auth/token.js';
@@ -363,5 +365,25 @@ describe('hygiene', () => {
     const withOrigin = await secured({ corsOrigin: 'https://app.example.com' });
     const cors = await call(withOrigin, 'GET', '/healthz');
     expect(cors.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+  });
+});
+
+describe('timeouts', () => {
+  it('cuts off a client that never finishes its request headers (a slow-loris handshake)', async () => {
+    const s = await startServer({ headersTimeoutMs: 300 });
+    servers.push(s);
+    const { port } = new URL(s.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write('GET /ws/5 HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n');
+    let answer = '';
+    socket.on('data', (d) => {
+      answer += d;
+    });
+    const started = Date.now();
+    await once(socket, 'close');
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect((await call(s, 'GET', '/healthz')).status).toBe(200);
   });
 });

@@ -32,7 +32,8 @@ const OUT = process.env.BENCH_OUT ?? join(ROOT, 'BENCHMARKS.md');
 
 interface Target {
   name: string;
-  command: string[];
+  /** The command line that starts it on a port. */
+  command(port: number): string[];
   scenarios: ScenarioName[];
 }
 
@@ -76,8 +77,12 @@ function fastapiPython(): string | undefined {
   return undefined;
 }
 
-async function measure(target: Target, port: number, firstShiftId: number) {
-  const child = spawn(target.command[0] as string, [...target.command.slice(1)], {
+async function measure(target: Target, firstShiftId: number) {
+  // Chosen just before the start: the thousands of client ports of the run before may have
+  // taken one chosen earlier.
+  const port = await freePort();
+  const [command, ...commandArgs] = target.command(port);
+  const child = spawn(command as string, commandArgs, {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -141,47 +146,39 @@ async function main(): Promise<void> {
   const names: string[] = [];
   const reports: Array<{ main: BenchReport; hold: BenchReport } | undefined> = [];
   const all: ScenarioName[] = ['connect', 'offers', 'answers', 'broadcast', 'race', 'reconnect'];
-  const targets: Array<Target & { port: number }> = [];
+  const targets: Target[] = [];
   const floorPath = join(ANCHORS, 'raw-floor.mjs');
   if (existsSync(floorPath)) {
-    const port = await freePort();
     targets.push({
       name: 'floor',
-      port,
-      command: [process.execPath, floorPath, String(port)],
+      command: (port) => [process.execPath, floorPath, String(port)],
       scenarios: all,
     });
   } else {
     process.stderr.write(`no floor server at ${floorPath}; ratios are left out\n`);
   }
-  {
-    const port = await freePort();
-    targets.push({
-      name: 'shiftctl',
-      port,
-      command: [
-        process.execPath,
-        join(ROOT, 'bin', 'shiftctl.js'),
-        'serve',
-        '--port',
-        String(port),
-        '--db',
-        join(dir, 'bench.db'),
-        '--no-fixtures',
-        '--quiet',
-        '--no-rate-limit',
-      ],
-      scenarios: all,
-    });
-  }
+  targets.push({
+    name: 'shiftctl',
+    command: (port) => [
+      process.execPath,
+      join(ROOT, 'bin', 'shiftctl.js'),
+      'serve',
+      '--port',
+      String(port),
+      '--db',
+      join(dir, 'bench.db'),
+      '--no-fixtures',
+      '--quiet',
+      '--no-rate-limit',
+    ],
+    scenarios: all,
+  });
   const python = fastapiPython();
   const anchor = join(ANCHORS, 'fastapi-anchor.py');
   if (python && existsSync(anchor)) {
-    const port = await freePort();
     targets.push({
       name: 'fastapi',
-      port,
-      command: [python, anchor, String(port)],
+      command: (port) => [python, anchor, String(port)],
       scenarios: ['connect', 'offers', 'answers', 'reconnect'],
     });
   } else {
@@ -195,7 +192,7 @@ async function main(): Promise<void> {
     process.stderr.write(`bench: ${target.name}\n`);
     names.push(target.name);
     try {
-      reports.push(await measure(target, target.port, shift));
+      reports.push(await measure(target, shift));
     } catch (err) {
       process.stderr.write(`  ${target.name} failed: ${(err as Error).message}\n`);
       reports.push(undefined);

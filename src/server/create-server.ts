@@ -60,6 +60,8 @@ export interface ServerOptions {
   maxConnections?: number;
   /** Open WebSocket connections allowed per employee. Default 10. */
   maxConnectionsPerEmployee?: number;
+  /** How long a client may take to send its request headers (and a WebSocket handshake). Default 10 s. */
+  headersTimeoutMs?: number;
   /** Largest HTTP body, bytes. Default 16 KiB. */
   maxBodyBytes?: number;
   /** Largest WebSocket frame from a client, bytes. Default 4 KiB. */
@@ -142,7 +144,14 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
     });
     const auth = createAuthenticator(options.secret, clock.now);
     // Slow or stalled handshakes and requests are cut off rather than held open.
-    const timeouts = { headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000 };
+    const headersTimeout = options.headersTimeoutMs ?? 10_000;
+    const timeouts = {
+      headersTimeout,
+      requestTimeout: Math.max(30_000, headersTimeout),
+      keepAliveTimeout: 5_000,
+      // How often stalled connections are looked for: a fraction of the header timeout.
+      connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(headersTimeout / 4))),
+    };
     const server: Server = options.tls
       ? createHttpsServer({ ...options.tls, ...timeouts })
       : createHttpServer(timeouts);
@@ -190,9 +199,19 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
       bodyLimit: options.maxBodyBytes ?? 16 * 1024,
     });
     server.on('request', app);
-    server.on('clientError', (_err, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-      else socket.destroy();
+    // Requests Node's parser refuses (or that stall) get a plain status and a closed socket.
+    server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      if (!socket.writable) {
+        socket.destroy();
+        return;
+      }
+      const status =
+        err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? '408 Request Timeout'
+          : err.code === 'HPE_HEADER_OVERFLOW'
+            ? '431 Request Header Fields Too Large'
+            : '400 Bad Request';
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
     });
 
     try {
