@@ -22,7 +22,7 @@ import type {
   ShiftStatus,
   ShiftView,
 } from '../protocol/schemas.js';
-import type { NewJournalEntry, NewShift, OfferRecord, ShiftRecord, Store } from '../store/types.js';
+import type { JournalInput, NewShift, OfferRecord, ShiftRecord, Store } from '../store/types.js';
 import type { Clock, EventSink, Fanout } from './ports.js';
 import { isoTime, toHistoryItem, toOfferMessage, toOfferState, toShiftView } from './views.js';
 
@@ -547,7 +547,7 @@ export function createOfferService(deps: OfferServiceDeps) {
     },
 
     /** Appends to the journal (batched by the store, never awaited). */
-    record(entry: NewJournalEntry): void {
+    record(entry: JournalInput): void {
       store.journal(entry);
     },
 

@@ -124,15 +124,16 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
       maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
       faults,
       onSlowConsumer: (empId) => log.warn('dropping a slow consumer', { emp_id: empId }),
-      onPush: (empId, message, outcome, devices) =>
+      onPush: (empIds, message, outcome) =>
         service.record({
           at: clock.now(),
           kind: 'push',
-          empId,
+          empId: null,
+          empIds,
           shiftId: 'shift_id' in message ? message.shift_id : null,
           name: message.type,
           outcome,
-          detail: 'status' in message ? { devices, status: message.status } : { devices },
+          detail: 'status' in message ? { status: message.status } : null,
         }),
     });
     const service = createOfferService({

@@ -31,7 +31,8 @@ export interface HubOptions {
   maxBufferedBytes: number;
   faults: Faults;
   onSlowConsumer?: (empId: number) => void;
-  onPush?: (empId: number, message: ServerMessage, outcome: PushOutcome, devices: number) => void;
+  /** Called once per publish and outcome, with every employee it applies to. */
+  onPush?: (empIds: number[], message: ServerMessage, outcome: PushOutcome) => void;
 }
 
 export function createLocalHub(options: HubOptions): LocalHub {
@@ -89,22 +90,28 @@ export function createLocalHub(options: HubOptions): LocalHub {
     },
     async publish(empIds, message) {
       let frame: string | undefined;
-      return empIds.map((empId) => {
+      const byOutcome: Record<PushOutcome, number[]> = { sent: [], no_device: [], dropped: [] };
+      const reached = empIds.map((empId) => {
         const peers = byEmployee.get(empId);
         if (!peers) {
-          options.onPush?.(empId, message, 'no_device', 0);
+          byOutcome.no_device.push(empId);
           return 0;
         }
         // A dropped push is lost on the way: the server believes it sent it.
         if (faults.shouldDrop()) {
-          options.onPush?.(empId, message, 'dropped', peers.size);
+          byOutcome.dropped.push(empId);
           return peers.size;
         }
         frame ??= JSON.stringify(message);
-        const reached = sendTo(empId, peers, frame);
-        options.onPush?.(empId, message, 'sent', reached);
-        return reached;
+        byOutcome.sent.push(empId);
+        return sendTo(empId, peers, frame);
       });
+      if (options.onPush) {
+        for (const outcome of ['sent', 'no_device', 'dropped'] as const) {
+          if (byOutcome[outcome].length > 0) options.onPush(byOutcome[outcome], message, outcome);
+        }
+      }
+      return reached;
     },
     async presence() {
       return new Map([...byEmployee].map(([empId, peers]) => [empId, peers.size]));

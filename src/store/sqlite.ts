@@ -21,7 +21,7 @@ import type {
   Closed,
   Employee,
   EmployeeSummary,
-  NewJournalEntry,
+  JournalInput,
   NewShift,
   OfferedShift,
   OfferRecord,
@@ -304,8 +304,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     getShift: db.prepare(`SELECT ${SHIFT_COLUMNS} FROM shifts s WHERE s.id = ?`),
     insertOffer: db.prepare(`
       INSERT INTO offers (shift_id, emp_id, position, sent_at, expires_at, outcome)
-      VALUES (@shift_id, @emp_id, @position, @sent_at, @expires_at, @outcome)
-      ON CONFLICT DO NOTHING`),
+      VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT DO NOTHING
+      RETURNING ${OFFER_FIELDS.join(', ')}`),
     lastPosition: db
       .prepare('SELECT COALESCE(MAX(position), 0) FROM offers WHERE shift_id = ?')
       .pluck(),
@@ -379,9 +380,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       UPDATE offers SET outcome = 'withdrawn', closed_at = ?
       WHERE shift_id = ? AND outcome IN ('open', 'requested') RETURNING emp_id`)
       .pluck(),
-    markDelivered: db.prepare(
-      'UPDATE offers SET delivered_at = ? WHERE shift_id = ? AND emp_id = ? AND delivered_at IS NULL',
-    ),
+    markDelivered: db.prepare(`
+      UPDATE offers SET delivered_at = ?
+      WHERE shift_id = ? AND delivered_at IS NULL AND emp_id IN (SELECT value FROM json_each(?))`),
     pendingCounts: db.prepare(`
       SELECT o.emp_id AS emp_id, COUNT(*) AS n FROM offers o JOIN shifts s ON s.id = o.shift_id
       WHERE o.outcome = 'open' AND s.status = 'open' GROUP BY o.emp_id`),
@@ -409,6 +410,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     insertJournal: db.prepare(`
       INSERT INTO journal (at, kind, emp_id, shift_id, name, outcome, detail)
       VALUES (?, ?, ?, ?, ?, ?, ?)`),
+    // One statement for a push to many employees: a row each, in the order given.
+    insertJournalMany: db.prepare(`
+      INSERT INTO journal (at, kind, emp_id, shift_id, name, outcome, detail)
+      SELECT ?, ?, value, ?, ?, ?, ? FROM json_each(?) ORDER BY key`),
     // Newest entries (read back oldest first), or, when following, the next ones after an id.
     readJournal: db.prepare(`
       SELECT * FROM (
@@ -426,20 +431,22 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       at: number,
       options: { expiresAt?: number | null | undefined; queued?: boolean },
     ) => {
-      let position = options.queued ? (stmt.lastPosition.get(shiftId) as number) : 0;
-      for (const empId of empIds) {
-        const queued = options.queued === true;
-        const inserted = stmt.insertOffer.run({
-          shift_id: shiftId,
-          emp_id: empId,
-          position: queued ? position + 1 : null,
-          sent_at: queued ? null : at,
-          expires_at: queued ? null : (options.expiresAt ?? null),
-          outcome: queued ? 'queued' : 'open',
-        });
-        if (inserted.changes === 1 && queued) position++;
-      }
-      return empIds.map((empId) => toOffer(stmt.getOffer.get(shiftId, empId) as OfferRow));
+      const queued = options.queued === true;
+      let position = queued ? (stmt.lastPosition.get(shiftId) as number) : 0;
+      const expiresAt = queued ? null : (options.expiresAt ?? null);
+      return empIds.map((empId) => {
+        // A new offer comes back from the insert; one the employee already holds is read.
+        const inserted = stmt.insertOffer.get(
+          shiftId,
+          empId,
+          queued ? position + 1 : null,
+          queued ? null : at,
+          expiresAt,
+          queued ? 'queued' : 'open',
+        ) as OfferRow | undefined;
+        if (inserted && queued) position++;
+        return toOffer(inserted ?? (stmt.getOffer.get(shiftId, empId) as OfferRow));
+      });
     },
   );
 
@@ -546,11 +553,12 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     failed?: boolean;
   }
   let ops: Op[] = [];
-  let deliveredQueue: Array<[number, number, number]> = [];
-  let journalQueue: NewJournalEntry[] = [];
+  /** Delivery marks, one entry per push: [shift, time, employees as a JSON array]. */
+  let deliveredQueue: Array<[number, number, string]> = [];
+  let journalQueue: JournalInput[] = [];
   let flushScheduled = false;
   const flushBatch = db.transaction(
-    (batch: Op[], delivered: Array<[number, number, number]>, journal: NewJournalEntry[]) => {
+    (batch: Op[], delivered: Array<[number, number, string]>, journal: JournalInput[]) => {
       for (const op of batch) {
         try {
           op.result = op.run();
@@ -559,11 +567,16 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
           op.error = err;
         }
       }
-      for (const [shiftId, empId, at] of delivered) stmt.markDelivered.run(at, shiftId, empId);
+      for (const [shiftId, at, empIds] of delivered) stmt.markDelivered.run(at, shiftId, empIds);
       for (const e of journal) {
         const detail =
           e.detail === undefined || e.detail === null ? null : JSON.stringify(e.detail);
-        stmt.insertJournal.run(e.at, e.kind, e.empId, e.shiftId, e.name, e.outcome, detail);
+        if (e.empIds) {
+          const empIds = JSON.stringify(e.empIds);
+          stmt.insertJournalMany.run(e.at, e.kind, e.shiftId, e.name, e.outcome, detail, empIds);
+        } else {
+          stmt.insertJournal.run(e.at, e.kind, e.empId, e.shiftId, e.name, e.outcome, detail);
+        }
       }
     },
   );
@@ -715,7 +728,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return write(() => withdraw(shiftId, at));
     },
     markDelivered(shiftId, empIds, at) {
-      for (const empId of empIds) deliveredQueue.push([shiftId, empId, at]);
+      if (empIds.length === 0) return;
+      deliveredQueue.push([shiftId, at, JSON.stringify(empIds)]);
       scheduleFlush();
     },
     async pendingCounts() {

@@ -117,6 +117,9 @@ export interface JournalEntry {
 
 export type NewJournalEntry = Omit<JournalEntry, 'id'>;
 
+/** A journal line; with `empIds`, the same line once for each of these employees. */
+export type JournalInput = NewJournalEntry & { empIds?: readonly number[] };
+
 export interface JournalFilter {
   empId?: number | undefined;
   shiftId?: number | undefined;
@@ -182,7 +185,7 @@ export interface Store {
   pendingCounts(): Promise<Map<number, number>>;
   employees(): Promise<EmployeeSummary[]>;
   /** Appends to the journal. Batched, never awaited. */
-  journal(entry: NewJournalEntry): void;
+  journal(entry: JournalInput): void;
   readJournal(filter: JournalFilter): Promise<JournalEntry[]>;
   /** Deletes every shift, offer, assignment, employee and journal entry (journal ids keep growing). */
   reset(at: number): Promise<void>;
