@@ -37,7 +37,7 @@ export interface SqliteStoreOptions {
   durability?: 'normal' | 'full';
 }
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 const MIGRATIONS: Record<number, string> = {
   1: `
@@ -146,6 +146,14 @@ const MIGRATIONS: Record<number, string> = {
     );
     CREATE INDEX journal_by_employee ON journal (emp_id, id);
     CREATE INDEX journal_by_shift ON journal (shift_id, id);
+  `,
+  // Fewer index writes per offer: the primary key already leads with shift_id, and only offers
+  // with a deadline need to be in the deadline index.
+  3: `
+    DROP INDEX offers_by_shift;
+    DROP INDEX offers_by_deadline;
+    CREATE INDEX offers_by_deadline ON offers (expires_at)
+      WHERE outcome = 'open' AND expires_at IS NOT NULL;
   `,
 };
 
@@ -360,7 +368,11 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     expireDue: db.prepare(`
       UPDATE offers SET outcome = 'expired', closed_at = expires_at
       WHERE outcome = 'open' AND expires_at <= ? RETURNING shift_id, emp_id`),
-    nextDeadline: db.prepare(`SELECT MIN(expires_at) FROM offers WHERE outcome = 'open'`).pluck(),
+    nextDeadline: db
+      .prepare(
+        `SELECT MIN(expires_at) FROM offers WHERE outcome = 'open' AND expires_at IS NOT NULL`,
+      )
+      .pluck(),
     holdersNow: db
       .prepare(
         `SELECT COUNT(*) FROM offers WHERE shift_id = ? AND outcome IN ('open', 'requested')`,
