@@ -3,11 +3,9 @@
  * this mode at these times, inject this fault) that `serve --scenario FILE` plays on the
  * server's clock. Validated like any other input.
  */
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { ShiftctlError } from './errors.js';
+import { readJsonFile, validateFile } from './json-file.js';
 import { CreateShiftRequest, FaultSettingsRequest, Id, TtlSeconds } from './protocol/schemas.js';
-import { describeIssues } from './protocol/validate.js';
 
 const UNIT_S: Record<string, number> = { s: 1, m: 60, h: 3600 };
 
@@ -53,34 +51,9 @@ export const ScenarioFile = z
 export type Scenario = z.output<typeof ScenarioFile>;
 
 export function parseScenario(input: unknown, source: string): Scenario {
-  const result = ScenarioFile.safeParse(input);
-  if (result.success) return result.data;
-  const lines = describeIssues(result.error)
-    .slice(0, 20)
-    .map((i) => `  ${i.path || '(top level)'}: ${i.message}`);
-  throw new ShiftctlError('E_FIXTURES', `Invalid scenario in ${source}:\n${lines.join('\n')}`);
+  return validateFile(ScenarioFile, input, source, 'scenario');
 }
 
-export async function readScenario(path: string): Promise<Scenario> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new ShiftctlError(
-      'E_FIXTURES',
-      code === 'ENOENT'
-        ? `Scenario file not found: ${path}`
-        : `Cannot read ${path}: ${(err as Error).message}`,
-    );
-  }
-  try {
-    return parseScenario(JSON.parse(text), path);
-  } catch (err) {
-    if (err instanceof ShiftctlError) throw err;
-    throw new ShiftctlError(
-      'E_FIXTURES',
-      `Scenario file ${path} is not valid JSON: ${(err as Error).message}`,
-    );
-  }
+export function readScenario(path: string): Promise<Scenario> {
+  return readJsonFile(path, ScenarioFile, 'scenario');
 }

@@ -2,10 +2,10 @@
  * `shiftctl send-offer <emp_id...>`: the seed's curl line as a command. It only ever calls the
  * seed's test endpoint, once per employee, so it also works against the seed's Python server.
  */
-import { readFile } from 'node:fs/promises';
 import { type Command, InvalidArgumentError } from 'commander';
 import { z } from 'zod';
 import { ApiError, ShiftctlError } from '../errors.js';
+import { readJsonFile } from '../json-file.js';
 import { Id, SendOfferBody } from '../protocol/schemas.js';
 import { describeIssues } from '../protocol/validate.js';
 import { type ClientFlags, clientFrom, withClientOptions } from './client-options.js';
@@ -107,34 +107,8 @@ Examples:
     });
 }
 
-async function readOfferFile(path: string): Promise<z.output<typeof OfferFile>> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new ShiftctlError(
-      'E_USAGE',
-      code === 'ENOENT'
-        ? `Offer file not found: ${path}`
-        : `Cannot read offer file ${path}: ${(err as Error).message}`,
-    );
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new ShiftctlError(
-      'E_USAGE',
-      `Offer file ${path} is not valid JSON: ${(err as Error).message}`,
-    );
-  }
-  const result = OfferFile.safeParse(json);
-  if (result.success) return result.data;
-  const lines = describeIssues(result.error).map(
-    (i) => `  ${i.path || '(top level)'}: ${i.message}`,
-  );
-  throw new ShiftctlError('E_USAGE', `Invalid offer in ${path}:\n${lines.join('\n')}`);
+function readOfferFile(path: string): Promise<z.output<typeof OfferFile>> {
+  return readJsonFile(path, OfferFile, 'offer', 'E_USAGE');
 }
 
 /** The shift id and the body fields: the file's, then the options' on top. */
