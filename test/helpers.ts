@@ -1,5 +1,6 @@
 /** Real parts for tests: a real server on port 0, real `ws` clients, real HTTP. */
 import { once } from 'node:events';
+import { request } from 'node:http';
 import { WebSocket } from 'ws';
 import type { Clock } from '../src/offers/ports.js';
 import { createServer, type ServerOptions, type ShiftServer } from '../src/server/create-server.js';
@@ -208,4 +209,35 @@ export async function waitForDevices(server: ShiftServer, empId: number, devices
     if (Date.now() > deadline) throw new Error(`employee ${empId} never had ${devices} devices`);
     await new Promise((r) => setImmediate(r));
   }
+}
+
+/** Tries a WebSocket upgrade and reports the HTTP status it was refused with (or 101). */
+export function upgrade(s: { url: string }, path: string): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(s.url);
+    const req = request({
+      host: url.hostname,
+      port: url.port,
+      path,
+      headers: {
+        connection: 'Upgrade',
+        upgrade: 'websocket',
+        'sec-websocket-version': '13',
+        'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+      },
+    });
+    req.on('response', (res) => {
+      let text = '';
+      res.on('data', (d) => {
+        text += d;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+    });
+    req.on('upgrade', (_res, socket) => {
+      socket.destroy();
+      resolve({ status: 101, body: null });
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }

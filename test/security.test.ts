@@ -1,6 +1,5 @@
 /** Authentication, permissions, TLS and limits, through a real server and real clients. */
 import { once } from 'node:events';
-import { request } from 'node:http';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
@@ -8,7 +7,7 @@ import { signToken } from '../src/auth/token.js';
 import type { ServerOptions, ShiftServer } from '../src/server/create-server.js';
 import { selfSignedCertificate } from '../src/server/self-signed.js';
 import { Cli, run, serveJson } from './cli-harness.js';
-import { http, manualClock, startServer, TestClient } from './helpers.js';
+import { http, manualClock, startServer, TestClient, upgrade } from './helpers.js';
 
 const SECRET = 'test-secret-please-change';
 let servers: ShiftServer[] = [];
@@ -33,37 +32,6 @@ const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}`
 
 function call(s: ShiftServer, method: string, path: string, token?: string, body?: unknown) {
   return http(s, method, path, body, token ? bearer(token) : {});
-}
-
-/** Tries a WebSocket upgrade and reports the HTTP status it was refused with (or 101). */
-function upgrade(s: ShiftServer, path: string): Promise<{ status: number; body: any }> {
-  return new Promise((resolve, reject) => {
-    const url = new URL(s.url);
-    const req = request({
-      host: url.hostname,
-      port: url.port,
-      path,
-      headers: {
-        connection: 'Upgrade',
-        upgrade: 'websocket',
-        'sec-websocket-version': '13',
-        'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
-      },
-    });
-    req.on('response', (res) => {
-      let text = '';
-      res.on('data', (d) => {
-        text += d;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
-    });
-    req.on('upgrade', (_res, socket) => {
-      socket.destroy();
-      resolve({ status: 101, body: null });
-    });
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 const ALG_NONE = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(

@@ -1,9 +1,8 @@
 /** The WebSocket side: replay on connect, several devices, heartbeats, bad frames, bad upgrades. */
-import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { ShiftServer } from '../src/server/create-server.js';
-import { connect, get, post, startServer, TestClient } from './helpers.js';
+import { connect, get, post, startServer, TestClient, upgrade } from './helpers.js';
 
 let server: ShiftServer;
 const clients: TestClient[] = [];
@@ -164,33 +163,6 @@ describe('frames from clients', () => {
 });
 
 describe('upgrades', () => {
-  function upgrade(path: string): Promise<{ status: number; body: any }> {
-    return new Promise((resolve, reject) => {
-      const url = new URL(server.url);
-      const req = request({
-        host: url.hostname,
-        port: url.port,
-        path,
-        headers: {
-          connection: 'Upgrade',
-          upgrade: 'websocket',
-          'sec-websocket-version': '13',
-          'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
-        },
-      });
-      req.on('response', (res) => {
-        let text = '';
-        res.on('data', (d) => {
-          text += d;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
-      });
-      req.on('upgrade', () => reject(new Error('upgrade unexpectedly accepted')));
-      req.on('error', reject);
-      req.end();
-    });
-  }
-
   it.each([
     ['/ws/abc', 400, 'E_INVALID_PARAM'],
     ['/ws/0', 400, 'E_INVALID_PARAM'],
@@ -199,7 +171,7 @@ describe('upgrades', () => {
     ['/socket', 404, 'E_NOT_FOUND'],
   ])('refuses %s with HTTP %i before the WebSocket opens', async (path, status, code) => {
     server = await startServer();
-    const res = await upgrade(path);
+    const res = await upgrade(server, path);
     expect(res.status).toBe(status);
     expect(res.body).toMatchObject({ success: false, code });
   });
