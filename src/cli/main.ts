@@ -4,6 +4,7 @@ import { EXIT, isShiftctlError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { registerAdmin } from './admin.js';
 import { registerBench } from './bench.js';
+import { registerDocs } from './docs.js';
 import { registerHistory } from './history.js';
 import { registerListen } from './listen.js';
 import { registerPending } from './pending.js';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerAdmin(program);
   registerToken(program);
   registerBench(program);
+  registerDocs(program);
   return program;
 }
 

@@ -14,11 +14,11 @@ import type { Scenario } from '../scenario.js';
 import { createSqliteStore } from '../store/sqlite.js';
 import type { Store } from '../store/types.js';
 import { VERSION } from '../version.js';
+import { contractDocuments } from './docs.js';
 import { createFaults, type FaultSettingsInput } from './faults.js';
 import { createHttpApp } from './http.js';
 import { createLocalHub } from './hub.js';
 import { type Logger, silentLogger } from './log.js';
-import { buildOpenApi } from './openapi.js';
 import { createRateLimiter, type RateLimit } from './rate-limit.js';
 import { buildRoutes } from './routes.js';
 import { playScenario } from './scenario-player.js';
@@ -187,7 +187,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
       routes,
       faults,
       journal: (entry) => service.record({ ...entry, at: clock.now() }),
-      openapi: buildOpenApi(routes, { version: VERSION }),
+      ...contractDocuments(),
       version: VERSION,
       log,
       corsOrigin: options.corsOrigin ?? (options.secret ? undefined : '*'),

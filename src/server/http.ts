@@ -16,6 +16,7 @@ import type { Route } from './routes.js';
 export interface HttpAppOptions {
   routes: Route[];
   openapi: Record<string, unknown>;
+  asyncapi: Record<string, unknown>;
   version: string;
   log: Logger;
   /** `Access-Control-Allow-Origin`; no CORS headers at all when undefined. */
@@ -123,6 +124,7 @@ export function createHttpApp(
       websocket: '/ws/{emp_id}',
       docs: '/docs',
       openapi: '/openapi.json',
+      asyncapi: '/asyncapi.json',
       endpoints: options.routes.map((r) => ({
         method: r.method.toUpperCase(),
         path: r.path,
@@ -132,6 +134,9 @@ export function createHttpApp(
   });
   app.get('/openapi.json', (_req, res) => {
     res.json(options.openapi);
+  });
+  app.get('/asyncapi.json', (_req, res) => {
+    res.json(options.asyncapi);
   });
   app.get('/docs', (_req, res) => {
     res.type('html').send(docsPage());

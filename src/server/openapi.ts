@@ -8,7 +8,7 @@ const REF_PREFIX = '#/components/schemas/';
 
 type JsonSchema = Record<string, unknown>;
 
-function componentSchemas(): Record<string, JsonSchema> {
+export function componentSchemas(): Record<string, JsonSchema> {
   const { schemas } = z.toJSONSchema(registry, {
     target: 'draft-2020-12',
     io: 'output',
