@@ -8,6 +8,7 @@
 import { ShiftctlError } from '../errors.js';
 import type {
   ConnectionsResponse,
+  CreateShiftRequest,
   Delivery,
   EmployeeView,
   HistoryItem,
@@ -355,6 +356,18 @@ export function createOfferService(deps: OfferServiceDeps) {
       const offers =
         offerTo.length > 0 ? await offer(shift, offerTo, { ttlSeconds, expiresAt }) : [];
       return { shift: await this.shift(shift.id), offers: offers.map(deliveryOf) };
+    },
+
+    /** `POST /api/admin/shifts` (and a scenario's `create_shift`): the wire body, as it comes. */
+    createShiftRequest(body: CreateShiftRequest) {
+      const {
+        offer_to: offerTo,
+        step_ttl_seconds: stepTtlS,
+        ttl_seconds: ttlSeconds,
+        expires_at: expiresAt,
+        ...shift
+      } = body;
+      return this.createShift({ ...shift, stepTtlS, ttlSeconds, expiresAt }, offerTo);
     },
 
     async offerShift(shiftId: number, empIds: readonly number[], expiry: ExpiryInput = {}) {

@@ -226,16 +226,7 @@ export function buildRoutes(service: OfferService, context: RouteContext): Route
       response: OfferResultResponse,
       status: 201,
       errors: ['E_BAD_JSON', 'E_INVALID_BODY', 'E_SHIFT_EXISTS'],
-      handle: ({ body }) => {
-        const {
-          offer_to: offerTo,
-          step_ttl_seconds: stepTtlS,
-          ttl_seconds: ttlSeconds,
-          expires_at: expiresAt,
-          ...shift
-        } = body;
-        return service.createShift({ ...shift, stepTtlS, ttlSeconds, expiresAt }, offerTo);
-      },
+      handle: ({ body }) => service.createShiftRequest(body),
     }),
     route({
       method: 'get',

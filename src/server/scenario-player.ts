@@ -16,17 +16,7 @@ export interface ScenarioDeps {
 
 async function play(step: ScenarioStep, deps: ScenarioDeps): Promise<string> {
   if ('create_shift' in step) {
-    const {
-      offer_to: offerTo,
-      step_ttl_seconds: stepTtlS,
-      ttl_seconds: ttlSeconds,
-      expires_at: expiresAt,
-      ...shift
-    } = step.create_shift;
-    const created = await deps.service.createShift(
-      { ...shift, stepTtlS, ttlSeconds, expiresAt },
-      offerTo,
-    );
+    const created = await deps.service.createShiftRequest(step.create_shift);
     return `created shift ${created.shift.id}`;
   }
   if ('offer' in step) {
