@@ -3,8 +3,9 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Command } from 'commander';
 import type { JournalEntry, ShiftDetailView } from '../protocol/schemas.js';
 import { type ClientFlags, clientFrom, withClientOptions } from './client-options.js';
+import { type FaultFlags, faultSettings, withFaultOptions } from './fault-options.js';
 import { chalkFor, type Stream } from './output.js';
-import { durationMs, durationSeconds, fraction, integerIn, oneOf } from './parse.js';
+import { durationSeconds, integerIn, oneOf } from './parse.js';
 
 const id = integerIn(1, Number.MAX_SAFE_INTEGER);
 const out: Stream = process.stdout;
@@ -59,25 +60,17 @@ export function registerAdmin(program: Command): void {
       else out.write(`Cut ${result.disconnected} connection(s) of employee ${empId}.\n`);
     });
 
-  interface FaultFlags extends ClientFlags {
-    latency?: number;
-    httpLatency?: number;
-    dropRate?: number;
+  interface FaultCommandFlags extends ClientFlags, FaultFlags {
     refuse?: number;
     off?: boolean;
   }
-  withClientOptions(
-    program
-      .command('fault')
-      .description('show or inject faults: push latency, HTTP latency, dropped pushes, refusals'),
+  withFaultOptions(
+    withClientOptions(
+      program
+        .command('fault')
+        .description('show or inject faults: push latency, HTTP latency, dropped pushes, refusals'),
+    ),
   )
-    .option('--latency <duration>', 'delay every push, e.g. 200ms', durationMs(60_000))
-    .option(
-      '--http-latency <duration>',
-      'delay every HTTP answer but the admin API',
-      durationMs(60_000),
-    )
-    .option('--drop-rate <fraction>', 'lose this fraction of pushes, e.g. 0.1', fraction)
     .option(
       '--refuse <duration>',
       'refuse new connections for this long, e.g. 30s',
@@ -88,15 +81,10 @@ export function registerAdmin(program: Command): void {
       'after',
       '\nExamples:\n  $ shiftctl fault --latency 200ms --drop-rate 0.1\n  $ shiftctl fault --refuse 30s\n  $ shiftctl fault --off',
     )
-    .action(async (flags: FaultFlags) => {
+    .action(async (flags: FaultCommandFlags) => {
       const settings = flags.off
         ? { push_latency_ms: 0, http_latency_ms: 0, drop_rate: 0, refuse_connections_seconds: 0 }
-        : {
-            push_latency_ms: flags.latency,
-            http_latency_ms: flags.httpLatency,
-            drop_rate: flags.dropRate,
-            refuse_connections_seconds: flags.refuse,
-          };
+        : { ...faultSettings(flags), refuse_connections_seconds: flags.refuse };
       const changes = Object.values(settings).some((v) => v !== undefined);
       const api = clientFrom(flags).api;
       const view = await api.faults(changes ? settings : undefined);

@@ -10,10 +10,11 @@ import { createServer, type ShiftServer } from '../server/create-server.js';
 import { createLogger, type LogFormat } from '../server/log.js';
 import { selfSignedCertificate } from '../server/self-signed.js';
 import { VERSION } from '../version.js';
+import { type FaultFlags, faultSettings, withFaultOptions } from './fault-options.js';
 import { chalkFor, type Stream, wantsColor } from './output.js';
-import { durationMs, durationSeconds, fraction, integerIn, oneOf } from './parse.js';
+import { durationSeconds, integerIn, oneOf } from './parse.js';
 
-interface ServeFlags {
+interface ServeFlags extends FaultFlags {
   port: number;
   host: string;
   db: string;
@@ -24,9 +25,6 @@ interface ServeFlags {
   logFormat: LogFormat;
   quiet?: boolean;
   offerTtl?: number;
-  latency?: number;
-  httpLatency?: number;
-  dropRate?: number;
   scenario?: string;
   secret?: string;
   insecure?: boolean;
@@ -127,13 +125,6 @@ export function registerServe(program: Command): void {
       'deadline for offers made without one, e.g. 15m (default: none)',
       durationSeconds(30 * 86_400),
     )
-    .option('--latency <duration>', 'fault: delay every push, e.g. 200ms', durationMs(60_000))
-    .option(
-      '--http-latency <duration>',
-      'fault: delay HTTP answers (not the admin API)',
-      durationMs(60_000),
-    )
-    .option('--drop-rate <fraction>', 'fault: lose this fraction of pushes, e.g. 0.1', fraction)
     .option(
       '--scenario <file>',
       'play a scripted session, e.g. fixtures/scenarios/flaky-network.json',
@@ -156,6 +147,7 @@ Examples:
       await serve(flags);
     });
   const serveCommand = program.commands.find((c) => c.name() === 'serve');
+  if (serveCommand) withFaultOptions(serveCommand, 'fault: ');
   for (const [flag, env] of [
     ['port', 'SHIFTCTL_PORT'],
     ['host', 'SHIFTCTL_HOST'],
@@ -208,11 +200,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     heartbeatSeconds: flags.heartbeat,
     corsOrigin: flags.corsOrigin,
     offerTtlSeconds: flags.offerTtl,
-    faults: {
-      push_latency_ms: flags.latency,
-      http_latency_ms: flags.httpLatency,
-      drop_rate: flags.dropRate,
-    },
+    faults: faultSettings(flags),
     log,
   });
 
@@ -237,11 +225,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     out.write(banner(server, flags, fixtures, lan, out));
   }
   if (flags.latency || flags.httpLatency || flags.dropRate) {
-    log.warn('faults are on', {
-      push_latency_ms: flags.latency,
-      http_latency_ms: flags.httpLatency,
-      drop_rate: flags.dropRate,
-    });
+    log.warn('faults are on', faultSettings(flags));
   }
   if (!flags.secret) {
     log.warn(
