@@ -1,11 +1,11 @@
 /** Authentication, permissions, TLS and limits, through a real server and real clients. */
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { signToken } from '../src/auth/token.js';
 import type { ServerOptions, ShiftServer } from '../src/server/create-server.js';
-import { selfSignedCertificate } from '../src/server/self-signed.js';
 import { Cli, run, serveJson } from './cli-harness.js';
 import { http, manualClock, startServer, TestClient, upgrade } from './helpers.js';
 
@@ -203,29 +203,26 @@ describe('the CLI with tokens', () => {
 
 describe('TLS', () => {
   it('serves https and wss with a self-signed certificate that listen --ca trusts', async () => {
-    const cert = await selfSignedCertificate('127.0.0.1');
-    const s = await startServer({ tls: { cert: cert.cert, key: cert.key } });
-    servers.push(s);
-    expect(s.url).toMatch(/^https:\/\//);
-    const offered = await run(
-      'send-offer',
-      '7',
-      '--shift',
-      '8',
-      '--url',
-      s.url,
-      '--ca',
-      cert.caFile,
-    );
+    const served = await serveJson('--tls-self-signed', '--no-fixtures');
+    const listening = JSON.parse(
+      await served.cli.line((l) => l.includes('"event":"listening"'), 'listening'),
+    ) as { url: string; ws_url: string; ca_file: string };
+    expect(listening.url).toMatch(/^https:\/\//);
+    expect(listening.ws_url).toMatch(/^wss:\/\//);
+    const ca = listening.ca_file;
+    expect(existsSync(ca)).toBe(true);
+    const offered = await run('send-offer', '7', '--shift', '8', '--url', served.url, '--ca', ca);
     expect(offered.code).toBe(0);
-    const listener = new Cli(['listen', '7', '--url', s.url, '--ca', cert.caFile, '--once']);
+    const listener = new Cli(['listen', '7', '--url', served.url, '--ca', ca, '--once']);
     const exit = await listener.done;
     expect(exit.code).toBe(0);
     expect(exit.stdout).toContain('Shift 8');
-    const untrusted = await run('pending', '7', '--url', s.url);
+    const untrusted = await run('pending', '7', '--url', served.url);
     expect(untrusted.code).toBe(3);
-    const res = await fetch(`${s.url}/healthz`).catch((e: Error) => e);
+    const res = await fetch(`${served.url}/healthz`).catch((e: Error) => e);
     expect(res).toBeInstanceOf(Error); // Node's fetch does not trust it either
+    expect((await served.cli.stop()).code).toBe(0);
+    expect(existsSync(ca)).toBe(false); // the certificate was for this run only
   });
 });
 

@@ -1,7 +1,9 @@
 /** `shiftctl serve`: flags in, `createServer` call, banner out, clean shutdown on signals. */
 
+import { rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
+import { dirname } from 'node:path';
 import { type Command, Option } from 'commander';
 import { ShiftctlError } from '../errors.js';
 import { DEMO_FIXTURES_PATH, type FixtureData, readFixtures } from '../fixtures.js';
@@ -214,6 +216,7 @@ async function serve(flags: ServeFlags): Promise<void> {
       ws_url: server.wsUrl,
       api_url: server.apiUrl,
       docs_url: `${server.url}/docs`,
+      ...(tls?.caFile ? { ca_file: tls.caFile } : {}),
       db: flags.db,
       fixtures_loaded: server.fixturesLoaded,
       lan: lan.map((ip) => ({
@@ -234,6 +237,9 @@ async function serve(flags: ServeFlags): Promise<void> {
   }
   if (tls?.caFile) {
     log.warn(`self-signed certificate for testing: clients need --ca ${tls.caFile}`);
+    // The certificate is made for this run only: its file goes when the server does.
+    const dir = dirname(tls.caFile);
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   }
 
   let stopping = false;
