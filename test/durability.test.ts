@@ -2,9 +2,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEMO_FIXTURES_PATH, readFixtures } from '../src/fixtures.js';
 import { createServer, type ShiftServer } from '../src/server/create-server.js';
+import { createSqliteStore } from '../src/store/sqlite.js';
 import { serveJson } from './cli-harness.js';
 import { get, post, respond } from './helpers.js';
 
@@ -126,5 +128,61 @@ describe('a server killed with SIGKILL right after it answered', () => {
     expect((await get(second, '/api/shift_offer/10/available')).body).toMatchObject({
       available: true,
     });
+  });
+});
+
+describe('a database written by an older shiftctl', () => {
+  it('is upgraded in place on open, keeping its assignments and journal', async () => {
+    const store = createSqliteStore({ path: db });
+    await store.createShift(
+      { id: 7, date: '2026-01-20', start_time: '09:00', end_time: '17:00' },
+      1,
+    );
+    await store.addOffers(7, [1, 2], 2, {});
+    expect(await store.claim(7, 1, 3)).toMatchObject({ outcome: 'assigned', closed: [2] });
+    store.journal({
+      at: 4,
+      kind: 'request',
+      empId: 1,
+      shiftId: 7,
+      name: 'x',
+      outcome: '200',
+      detail: null,
+    });
+    await store.close();
+    // Put back what schema 3 had: the assignments table (with its row) and the journal indexes.
+    const raw = new Database(db);
+    raw.exec(`
+      CREATE TABLE assignments (shift_id INTEGER NOT NULL REFERENCES shifts (id),
+        emp_id INTEGER NOT NULL, assigned_at INTEGER NOT NULL, PRIMARY KEY (shift_id, emp_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX assignments_by_employee ON assignments (emp_id);
+      INSERT INTO assignments VALUES (7, 1, 3);
+      CREATE INDEX journal_by_employee ON journal (emp_id, id);
+      CREATE INDEX journal_by_shift ON journal (shift_id, id);
+      PRAGMA user_version = 3;`);
+    raw.close();
+
+    const upgraded = createSqliteStore({ path: db });
+    const [summary] = await upgraded.listShifts({ id: 7 });
+    expect(summary?.assignedTo).toEqual([1]);
+    expect(summary?.shift.status).toBe('assigned');
+    expect((await upgraded.employees()).find((e) => e.empId === 1)?.assigned).toEqual([7]);
+    expect(await upgraded.readJournal({ empId: 1, limit: 10 })).toEqual([
+      expect.objectContaining({ shiftId: 7, name: 'x', outcome: '200' }),
+    ]);
+    await upgraded.close();
+    const check = new Database(db, { readonly: true });
+    expect(check.pragma('user_version', { simple: true })).toBe(4);
+    const tables = check.prepare("SELECT name FROM sqlite_master WHERE name = 'assignments'").all();
+    expect(tables).toEqual([]);
+    check.close();
+  });
+
+  it('refuses a database from a newer shiftctl with a clear error', () => {
+    const raw = new Database(db);
+    raw.pragma('user_version = 99');
+    raw.close();
+    expect(() => createSqliteStore({ path: db })).toThrow(/newer shiftctl \(schema 99/);
   });
 });

@@ -410,7 +410,6 @@ export function createOfferService(deps: OfferServiceDeps) {
           continue;
         }
         refuseClosedOffer(existing);
-        const shift = await requireShift(shiftId);
         if (response === 'rejected') {
           if (!(await store.reject(shiftId, empId, at))) continue; // a concurrent answer won
           events.event({ event: 'answer', shift_id: shiftId, emp_id: empId, response });
@@ -418,7 +417,7 @@ export function createOfferService(deps: OfferServiceDeps) {
           await advance(shiftId);
           return respondBody(req, { response, outcome }, at);
         }
-        const claim = await store.claim(shiftId, empId, at, shift.approval);
+        const claim = await store.claim(shiftId, empId, at);
         if (!claim.recorded) continue;
         events.event({
           event: 'answer',

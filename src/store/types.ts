@@ -159,10 +159,10 @@ export interface Store {
   /** Records a rejection unless the offer was already answered; false when it was. */
   reject(shiftId: number, empId: number, at: number): Promise<boolean>;
   /**
-   * Records an acceptance. With `approval`, an open offer becomes `requested`; otherwise it
-   * takes a slot of the shift, atomically, if one is left.
+   * Records an acceptance. When the shift needs approval, an open offer becomes `requested`;
+   * otherwise it takes a slot of the shift, atomically, if one is left.
    */
-  claim(shiftId: number, empId: number, at: number, approval: boolean): Promise<ClaimResult>;
+  claim(shiftId: number, empId: number, at: number): Promise<ClaimResult>;
   /** Turns a `requested` offer into an assignment if a slot is left; undefined when not requested. */
   approve(shiftId: number, empId: number, at: number): Promise<ClaimResult | undefined>;
   /** Closes open offers whose deadline has passed; returns them by shift. */
