@@ -150,7 +150,7 @@ describe('a database written by an older shiftctl', () => {
       detail: null,
     });
     await store.close();
-    // Put back what schema 3 had: the assignments table (with its row) and the journal indexes.
+    // Put back what schema 3 had: the assignments table (with its row) and the old indexes.
     const raw = new Database(db);
     raw.exec(`
       CREATE TABLE assignments (shift_id INTEGER NOT NULL REFERENCES shifts (id),
@@ -160,6 +160,9 @@ describe('a database written by an older shiftctl', () => {
       INSERT INTO assignments VALUES (7, 1, 3);
       CREATE INDEX journal_by_employee ON journal (emp_id, id);
       CREATE INDEX journal_by_shift ON journal (shift_id, id);
+      CREATE INDEX shifts_status ON shifts (status);
+      DROP INDEX offers_by_employee;
+      CREATE INDEX offers_by_employee ON offers (emp_id, outcome, sent_at);
       PRAGMA user_version = 3;`);
     raw.close();
 
