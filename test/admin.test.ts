@@ -80,6 +80,23 @@ describe('offering, listing and holders', () => {
     expect(more.body.shift.offers).toMatchObject({ total: 3, open: 2, accepted: 0, rejected: 1 });
   });
 
+  it('offers a shift to many employees at once, some of whom already hold or answered it', async () => {
+    await post(server, '/api/admin/shifts', { ...SHIFT, id: 72, offer_to: [1, 2] });
+    await respond(server, 1, 72, 'rejected');
+    const many = Array.from({ length: 20 }, (_, i) => i + 1);
+    const more = await post(server, '/api/admin/shifts/72/offers', { emp_ids: many });
+    expect(more.status).toBe(200);
+    expect(more.body.offers).toEqual([
+      { emp_id: 1, status: 'answered' },
+      ...many.slice(1).map((emp_id) => ({ emp_id, status: 'pending' })),
+    ]);
+    expect(more.body.shift.offers).toMatchObject({ total: 20, open: 19, rejected: 1 });
+    for (const empId of [2, 20]) {
+      const pending = await get(server, `/api/shift_offers/pending/${empId}`);
+      expect(pending.body).toEqual([expect.objectContaining({ shift_id: 72 })]);
+    }
+  });
+
   it('refuses to offer an assigned shift', async () => {
     await post(server, '/api/admin/shifts', { ...SHIFT, id: 71, offer_to: [1] });
     await respond(server, 1, 71, 'accepted');

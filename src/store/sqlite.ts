@@ -328,6 +328,13 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       VALUES (?, ?, ?, ?, ?, ?)
       ON CONFLICT DO NOTHING
       RETURNING ${OFFER_FIELDS.join(', ')}`),
+    // Many employees at once (a broadcast): one statement; those who already hold the offer
+    // are not returned and are read one by one.
+    insertOffers: db.prepare(`
+      INSERT INTO offers (shift_id, emp_id, position, sent_at, expires_at, outcome)
+      SELECT ?, value, NULL, ?, ?, 'open' FROM json_each(?) WHERE true
+      ON CONFLICT DO NOTHING
+      RETURNING ${OFFER_FIELDS.join(', ')}`),
     lastPosition: db
       .prepare('SELECT COALESCE(MAX(position), 0) FROM offers WHERE shift_id = ?')
       .pluck(),
@@ -463,6 +470,16 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       options: { expiresAt?: number | null | undefined; queued?: boolean },
     ) => {
       const queued = options.queued === true;
+      if (!queued && empIds.length > 8) {
+        const expiresAt = options.expiresAt ?? null;
+        const inserted = new Map<number, OfferRow>();
+        for (const row of stmt.insertOffers.all(shiftId, at, expiresAt, JSON.stringify(empIds))) {
+          inserted.set((row as OfferRow).emp_id, row as OfferRow);
+        }
+        return empIds.map((empId) =>
+          toOffer(inserted.get(empId) ?? (stmt.getOffer.get(shiftId, empId) as OfferRow)),
+        );
+      }
       let position = queued ? (stmt.lastPosition.get(shiftId) as number) : 0;
       const expiresAt = queued ? null : (options.expiresAt ?? null);
       return empIds.map((empId) => {
