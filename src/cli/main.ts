@@ -13,6 +13,7 @@ import { registerSendOffer } from './send-offer.js';
 import { registerServe } from './serve.js';
 import { registerStatus } from './status.js';
 import { registerToken } from './token.js';
+import { registerVerify } from './verify.js';
 
 export function buildProgram(): Command {
   const program = new Command('shiftctl')
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerToken(program);
   registerBench(program);
   registerDocs(program);
+  registerVerify(program);
   return program;
 }
 

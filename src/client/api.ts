@@ -60,6 +60,14 @@ function reasonOf(err: unknown): string {
   return cause?.message ?? (err as Error).message;
 }
 
+export interface RawResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+  /** The body parsed as JSON; undefined when it is not JSON. */
+  json: unknown;
+}
+
 export type ApiClient = ReturnType<typeof createApiClient>;
 
 export function createApiClient(options: ApiClientOptions) {
@@ -69,19 +77,28 @@ export function createApiClient(options: ApiClientOptions) {
   const dispatcher = options.ca ? new Agent({ connect: { ca: options.ca } }) : undefined;
   if (options.token) headers.authorization = `Bearer ${options.token}`;
 
-  async function call<S extends z.ZodType>(
-    method: 'GET' | 'POST',
+  /**
+   * One HTTP exchange as it happened: status, headers and body (parsed when it is JSON). Only a
+   * server that cannot be reached is an error here; `verify` judges the rest itself.
+   */
+  async function raw(
+    method: string,
     path: string,
-    schema: S,
     body?: unknown,
-  ): Promise<z.output<S>> {
+    extra: { text?: string; headers?: Record<string, string> } = {},
+  ): Promise<RawResponse> {
     const url = `${base}${path}`;
+    const text = extra.text ?? (body === undefined ? undefined : JSON.stringify(body));
     let res: Response;
     try {
       res = await fetch(url, {
         method,
-        headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
+        headers: {
+          ...headers,
+          ...(text === undefined ? {} : { 'content-type': 'application/json' }),
+          ...extra.headers,
+        },
+        body: text,
         signal: AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS),
         ...(dispatcher ? { dispatcher } : {}),
       } as RequestInit);
@@ -91,14 +108,24 @@ export function createApiClient(options: ApiClientOptions) {
         `Cannot reach the server at ${base} (${reasonOf(err)}). Is it running? Set the address with --url.`,
       );
     }
-    const text = await res.text();
+    const answer = await res.text();
     let json: unknown;
     try {
-      json = text ? JSON.parse(text) : undefined;
+      json = answer ? JSON.parse(answer) : undefined;
     } catch {
       json = undefined;
     }
-    if (res.status !== 200 && res.status !== 201) {
+    return { status: res.status, headers: res.headers, text: answer, json };
+  }
+
+  async function call<S extends z.ZodType>(
+    method: 'GET' | 'POST',
+    path: string,
+    schema: S,
+    body?: unknown,
+  ): Promise<z.output<S>> {
+    const { status, text, json } = await raw(method, path, body);
+    if (status !== 200 && status !== 201) {
       const error = json as { code?: unknown; message?: unknown; detail?: unknown } | undefined;
       const code = typeof error?.code === 'string' ? error.code : undefined;
       const said =
@@ -106,8 +133,8 @@ export function createApiClient(options: ApiClientOptions) {
           ? error.message
           : typeof error?.detail === 'string'
             ? error.detail
-            : text.slice(0, 200) || res.statusText;
-      throw new ApiError(res.status, code, said, `${method} ${path}`);
+            : text.slice(0, 200) || `HTTP ${status}`;
+      throw new ApiError(status, code, said, `${method} ${path}`);
     }
     const parsed = schema.safeParse(json);
     if (!parsed.success) {
@@ -121,6 +148,7 @@ export function createApiClient(options: ApiClientOptions) {
 
   return {
     apiUrl: base,
+    raw,
     pending: (empId: number) => call('GET', `/shift_offers/pending/${empId}`, PendingResponse),
     history: (empId: number, limit?: number) =>
       call(

@@ -27,8 +27,8 @@ export interface ConnectionOptions {
   /** Multiplies every reconnect delay; tests use a small one. Default 1. */
   timeScale?: number;
   onState(state: ConnectionState): void;
-  /** Every message but `ping`, parsed. `raw` is the frame as received. */
-  onMessage(message: unknown, raw: string): void;
+  /** Every message but `ping`, parsed. `raw` is the frame as received; `binary` its kind. */
+  onMessage(message: unknown, raw: string, binary: boolean): void;
 }
 
 export interface Connection {
@@ -37,6 +37,13 @@ export interface Connection {
   close(): void;
   /** Sends a JSON message; false when not connected. */
   send(message: unknown): boolean;
+  /** Sends a frame as it is (text for a string); false when not connected. */
+  sendFrame(frame: string | Buffer): boolean;
+  /**
+   * Sends a WebSocket ping frame; resolves with the round trip in ms when its pong arrives, or
+   * undefined when none arrives in time (or there is no connection).
+   */
+  ping(timeoutMs: number): Promise<number | undefined>;
 }
 
 const PONG = JSON.stringify({ type: 'pong' });
@@ -75,7 +82,7 @@ export function createConnection(options: ConnectionOptions): Connection {
       options.onState({ state: 'connected', url: shownUrl, reconnected: everConnected });
       everConnected = true;
     });
-    socket.on('message', (data) => {
+    socket.on('message', (data, binary) => {
       const raw = data.toString();
       let message: unknown;
       try {
@@ -87,7 +94,7 @@ export function createConnection(options: ConnectionOptions): Connection {
         socket.send(PONG);
         return;
       }
-      options.onMessage(message, raw);
+      options.onMessage(message, raw, binary);
     });
     socket.on('unexpected-response', (_req, res) => {
       const status = res.statusCode ?? 0;
@@ -167,6 +174,34 @@ export function createConnection(options: ConnectionOptions): Connection {
       if (ws?.readyState !== WebSocket.OPEN) return false;
       ws.send(JSON.stringify(message));
       return true;
+    },
+    sendFrame(frame) {
+      if (ws?.readyState !== WebSocket.OPEN) return false;
+      ws.send(frame, { binary: typeof frame !== 'string' });
+      return true;
+    },
+    ping(timeoutMs) {
+      const socket = ws;
+      if (socket?.readyState !== WebSocket.OPEN) return Promise.resolve(undefined);
+      const payload = Buffer.from(`shiftctl-${Math.random().toString(36).slice(2)}`);
+      const start = performance.now();
+      return new Promise((resolve) => {
+        let timer: NodeJS.Timeout | undefined;
+        const done = (ms: number | undefined) => {
+          clearTimeout(timer);
+          socket.off('pong', onPong);
+          socket.off('close', onClose);
+          resolve(ms);
+        };
+        const onPong = (data: Buffer) => {
+          if (data.equals(payload)) done(performance.now() - start);
+        };
+        const onClose = () => done(undefined);
+        timer = setTimeout(() => done(undefined), timeoutMs);
+        socket.on('pong', onPong);
+        socket.on('close', onClose);
+        socket.ping(payload);
+      });
     },
   };
 }

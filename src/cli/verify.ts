@@ -1,0 +1,164 @@
+/** `shiftctl verify`: check any backend against the shift-offer contract (PROTOCOL.md). */
+import { writeFile } from 'node:fs/promises';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { EXIT, ShiftctlError } from '../errors.js';
+import { CHECKS, type Level } from '../verify/checks.js';
+import type { VerifyOptions } from '../verify/context.js';
+import {
+  formatResult,
+  formatSummary,
+  jsonResult,
+  junitReport,
+  summarise,
+} from '../verify/report.js';
+import { checksFor, runChecks } from '../verify/run.js';
+import { type ClientFlags, clientFrom, withClientOptions } from './client-options.js';
+import { chalkFor } from './output.js';
+import { durationMs, integerIn, oneOf } from './parse.js';
+
+interface VerifyFlags extends ClientFlags {
+  level: Level;
+  sendCmd?: string;
+  adminToken?: string;
+  junit?: string;
+  timeout: number;
+  only?: string[];
+  list?: boolean;
+  firstEmp?: number;
+  firstShift?: number;
+}
+
+const ID_MAX = 2_000_000_000;
+
+function checkIds(value: string): string[] {
+  const ids = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const unknown = ids.filter((id) => !CHECKS.some((c) => c.id === id));
+  if (unknown.length > 0 || ids.length === 0) {
+    throw new InvalidArgumentError(
+      `unknown check ${unknown.join(', ')}; the checks are ${CHECKS.map((c) => c.id).join(', ')}.`,
+    );
+  }
+  return ids;
+}
+
+export function registerVerify(program: Command): void {
+  withClientOptions(
+    program
+      .command('verify')
+      .description('check a backend against the shift-offer contract the app relies on'),
+  )
+    .addOption(
+      new Option('--level <level>', '"must": only what the app needs; "should": also the rest')
+        .argParser(oneOf(['must', 'should'] as const))
+        .default('should'),
+    )
+    .option(
+      '--send-cmd <command>',
+      'create each offer by running this shell command (with SHIFTCTL_EMP_ID and SHIFTCTL_SHIFT_ID set) instead of the test endpoint',
+    )
+    .addOption(
+      new Option('--admin-token <token>', 'operator token, for the reconnect check').env(
+        'SHIFTCTL_ADMIN_TOKEN',
+      ),
+    )
+    .option('--junit <file>', 'also write a JUnit XML report to this file (for CI)')
+    .option(
+      '--timeout <duration>',
+      'longest wait for any one thing, e.g. 5s or 500ms',
+      durationMs(120_000),
+      5000,
+    )
+    .option('--only <ids>', 'run only these checks (comma-separated ids)', checkIds)
+    .option('--list', 'list the checks and exit')
+    .option('--first-emp <id>', 'first employee id to use (default: random)', integerIn(1, ID_MAX))
+    .option('--first-shift <id>', 'first shift id to use (default: random)', integerIn(1, ID_MAX))
+    .addHelpText(
+      'after',
+      `
+Each check is a small scenario through the same WebSocket and HTTP clients as "listen".
+Offers are created with the seed's test endpoint (POST {apiUrl}/test/send_offer/{emp_id}),
+or by --send-cmd. Checks a backend cannot support are skipped with the reason, not failed.
+Every check uses fresh employee and shift ids, so a staging server's data is left alone.
+
+Exit codes: 0 no check failed, 1 a check failed, 2 usage, 3 server unreachable.
+
+Examples:
+  $ shiftctl verify --url http://localhost:8000
+  $ shiftctl verify --url https://staging.example.org --token "$TOKEN" --level must --junit verify.xml
+  $ shiftctl verify --url http://localhost:8000 --send-cmd './make-offer.sh "$SHIFTCTL_EMP_ID" "$SHIFTCTL_SHIFT_ID"'
+  $ shiftctl verify --list`,
+    )
+    .action(async (flags: VerifyFlags) => {
+      process.exitCode = await verify(flags);
+    });
+}
+
+/** A random starting id, so runs against the same server never share employees or shifts. */
+const randomId = () => 100_000_000 + Math.floor(Math.random() * 900_000_000);
+
+async function verify(flags: VerifyFlags): Promise<number> {
+  const out = process.stdout;
+  const c = chalkFor(out);
+  if (flags.list) {
+    for (const check of checksFor(flags.level)) {
+      if (flags.json) {
+        out.write(
+          `${JSON.stringify({ check: check.id, level: check.level, title: check.title, protocol: { file: 'PROTOCOL.md', line: check.clause.line } })}\n`,
+        );
+      } else {
+        out.write(
+          `${check.level.padEnd(6)} ${check.id.padEnd(26)} PROTOCOL.md:${String(check.clause.line).padEnd(3)} ${check.title}\n`,
+        );
+      }
+    }
+    return EXIT.OK;
+  }
+  const client = clientFrom(flags);
+  const options: VerifyOptions = {
+    api: client.api,
+    wsUrl: client.endpoints.wsUrl,
+    token: client.token,
+    headers: client.headers,
+    ca: client.ca,
+    timeoutMs: flags.timeout,
+    firstEmpId: flags.firstEmp ?? randomId(),
+    firstShiftId: flags.firstShift ?? randomId(),
+    sendCmd: flags.sendCmd,
+    adminToken: flags.adminToken,
+  };
+  // Unreachable is one clear error, not a page of failed checks.
+  await client.api.raw('GET', `/shift_offers/pending/${options.firstEmpId}`);
+  if (!flags.json) {
+    out.write(
+      `${c.bold('shiftctl verify')}  ${client.endpoints.wsUrl}  ${client.endpoints.apiUrl}  (level ${flags.level})\n\n`,
+    );
+  }
+  const start = performance.now();
+  const results = await runChecks(options, {
+    level: flags.level,
+    only: flags.only,
+    onResult(result) {
+      out.write(flags.json ? `${JSON.stringify(jsonResult(result))}\n` : formatResult(result, c));
+    },
+  });
+  const summary = summarise(results, Math.round(performance.now() - start));
+  if (flags.json) {
+    out.write(`${JSON.stringify({ summary: { ...summary, level: flags.level } })}\n`);
+  } else {
+    out.write(formatSummary(summary, flags.level, c));
+  }
+  if (flags.junit) {
+    try {
+      await writeFile(flags.junit, junitReport(results, summary, client.endpoints.apiUrl));
+    } catch (err) {
+      throw new ShiftctlError(
+        'E_USAGE',
+        `Cannot write the JUnit report to ${flags.junit}: ${(err as Error).message}`,
+      );
+    }
+  }
+  return summary.failed > 0 ? EXIT.FAILURE : EXIT.OK;
+}

@@ -1,0 +1,84 @@
+/** Runs the checks one after the other, each in a fresh context, and says how each went. */
+import { isShiftctlError } from '../errors.js';
+import { CHECKS, type Check, type Level } from './checks.js';
+import type { Clause } from './clauses.js';
+import {
+  CheckFailed,
+  CheckSkipped,
+  contextFactory,
+  Timeout,
+  type VerifyOptions,
+  within,
+} from './context.js';
+
+export interface CheckResult {
+  id: string;
+  title: string;
+  level: Level;
+  status: 'pass' | 'fail' | 'skip';
+  ms: number;
+  /** What went wrong, or why the check was skipped. */
+  message?: string;
+  expected?: string;
+  actual?: string;
+  /** The line of PROTOCOL.md broken (or enforced, when it passed). */
+  clause: Clause;
+}
+
+export interface RunOptions {
+  level: Level;
+  /** Only these check ids (all of the level when empty). */
+  only?: readonly string[];
+  onResult?: (result: CheckResult) => void;
+}
+
+/** The checks a level includes: `must` alone, or `should` with them. */
+export function checksFor(level: Level, only: readonly string[] = []): Check[] {
+  return CHECKS.filter(
+    (c) => (level === 'should' || c.level === 'must') && (only.length === 0 || only.includes(c.id)),
+  );
+}
+
+export async function runChecks(options: VerifyOptions, run: RunOptions): Promise<CheckResult[]> {
+  const fresh = contextFactory(options);
+  const results: CheckResult[] = [];
+  for (const check of checksFor(run.level, run.only)) {
+    const ctx = fresh();
+    const start = performance.now();
+    const base = { id: check.id, title: check.title, level: check.level, clause: check.clause };
+    let result: CheckResult;
+    try {
+      // A check waits on several things; the whole of it gets a few timeouts' worth.
+      await within(check.run(ctx), `check ${check.id} to finish`, options.timeoutMs * 6);
+      result = { ...base, status: 'pass', ms: 0 };
+    } catch (err) {
+      result = { ...base, ...outcomeOf(err), ms: 0 };
+      if (err instanceof CheckFailed && err.clause) result.clause = err.clause;
+    } finally {
+      ctx.dispose();
+    }
+    result.ms = Math.round(performance.now() - start);
+    results.push(result);
+    run.onResult?.(result);
+  }
+  return results;
+}
+
+function outcomeOf(err: unknown): Pick<CheckResult, 'status' | 'message' | 'expected' | 'actual'> {
+  if (err instanceof CheckSkipped) return { status: 'skip', message: err.message };
+  if (err instanceof CheckFailed) {
+    return { status: 'fail', message: err.message, expected: err.expected, actual: err.actual };
+  }
+  if (err instanceof Timeout) {
+    return {
+      status: 'fail',
+      message: `timed out waiting for ${err.what}`,
+      actual: `nothing within ${err.ms} ms`,
+    };
+  }
+  if (isShiftctlError(err)) return { status: 'fail', message: err.message };
+  return {
+    status: 'fail',
+    message: `the check itself failed: ${(err as Error).message ?? String(err)}`,
+  };
+}

@@ -1,0 +1,255 @@
+/**
+ * `shiftctl verify`, the real binary, against shiftctl's own server, against a small correct
+ * server written from PROTOCOL.md alone, and against that server with deliberate defects: it
+ * must pass the correct ones and fail exactly the checks each defect breaks.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ShiftServer } from '../src/server/create-server.js';
+import { CHECKS } from '../src/verify/checks.js';
+import { CLAUSE } from '../src/verify/clauses.js';
+import { type Exit, ROOT, run } from './cli-harness.js';
+import { type ContractServer, type Defect, startContractServer } from './contract-server.js';
+import { startServer } from './helpers.js';
+
+let servers: Array<ShiftServer | ContractServer> = [];
+afterEach(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+  servers = [];
+});
+
+interface Line {
+  check?: string;
+  status?: 'pass' | 'fail' | 'skip';
+  level?: string;
+  message?: string;
+  expected?: string;
+  actual?: string;
+  protocol?: { file: string; line: number; text: string };
+  summary?: { passed: number; failed: number; skipped: number; level: string };
+}
+
+const parse = (exit: Exit): Line[] =>
+  exit.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Line);
+
+const withStatus = (lines: Line[], status: Line['status']) =>
+  lines
+    .filter((l) => l.status === status)
+    .map((l) => l.check)
+    .sort();
+
+async function contractServer(defects: Defect[] = []): Promise<string> {
+  const s = await startContractServer(defects);
+  servers.push(s);
+  return s.url;
+}
+
+async function verify(url: string, ...args: string[]): Promise<Exit> {
+  return run('verify', '--url', url, '--json', '--timeout', '1s', ...args);
+}
+
+describe('verify against correct servers', () => {
+  it('passes every check against shiftctl serve', async () => {
+    const s = await startServer();
+    servers.push(s);
+    const exit = await verify(s.url);
+    const lines = parse(exit);
+    expect(exit.stderr).toBe('');
+    expect(withStatus(lines, 'pass')).toEqual(CHECKS.map((c) => c.id).sort());
+    expect(lines.at(-1)?.summary).toMatchObject({ passed: CHECKS.length, failed: 0, skipped: 0 });
+    expect(exit.code).toBe(0);
+  });
+
+  it('passes every check against a server written from PROTOCOL.md alone', async () => {
+    const exit = await verify(await contractServer());
+    expect(withStatus(parse(exit), 'fail')).toEqual([]);
+    expect(withStatus(parse(exit), 'skip')).toEqual([]);
+    expect(exit.code).toBe(0);
+  });
+});
+
+describe('verify against deliberately broken servers', () => {
+  const cases: Array<{ defect: Defect; fails: string[] }> = [
+    { defect: 'wrong-types', fails: ['offer-push', 'pending-offline', 'resend-on-connect'] },
+    {
+      defect: 'pending-object',
+      fails: [
+        'pending-empty',
+        'pending-offline',
+        'pending-unanswered',
+        'reconnect-recovers',
+        'respond-accept',
+        'respond-reject',
+      ],
+    },
+    { defect: 'no-fcfs', fails: ['available', 'first-come-first-served', 'losers-told'] },
+    { defect: 'no-ping', fails: ['ws-ping'] },
+  ];
+  for (const { defect, fails } of cases) {
+    it(`with ${defect}, fails exactly ${fails.join(', ')}`, async () => {
+      const exit = await verify(await contractServer([defect]));
+      const lines = parse(exit);
+      expect(withStatus(lines, 'fail')).toEqual(fails);
+      for (const failed of lines.filter((l) => l.status === 'fail')) {
+        expect(failed.message).toBeTruthy();
+        expect(failed.protocol?.line).toBeGreaterThan(0);
+      }
+      expect(exit.code).toBe(1);
+    });
+  }
+
+  it('says what was expected, what arrived and which line of PROTOCOL.md is broken', async () => {
+    const url = await contractServer(['wrong-types', 'no-fcfs']);
+    const exit = await run('verify', '--url', url, '--timeout', '1s');
+    expect(exit.code).toBe(1);
+    expect(exit.stdout).not.toContain('\u001b['); // not a terminal: no colour
+    expect(exit.stdout).toMatch(
+      /✗ must {3}first-come-first-served .*\n +10 of 10 employees who accepted shift \d+ at once were told they got it\n +expected: exactly one answer with "assigned": true\n +arrived: +10 answers with "assigned": true \(employees [\d, ]+\)\n +breaks: +PROTOCOL.md:57 +Exactly one employee may ever win a shift/,
+    );
+    expect(exit.stdout).toMatch(
+      /the pushed offer is not a shift_offer the app can parse \(shift_id: must be a number; date: must be a string\)/,
+    );
+    expect(exit.stdout).toMatch(/\d+ passed, 6 failed, 0 skipped \(level should\)/);
+  });
+
+  it('with --level must, runs only what the app needs', async () => {
+    const exit = await verify(await contractServer(['no-fcfs']), '--level', 'must');
+    const lines = parse(exit);
+    const must = CHECKS.filter((c) => c.level === 'must').map((c) => c.id);
+    expect(lines.filter((l) => l.check).map((l) => l.check)).toEqual(must);
+    expect(withStatus(lines, 'fail')).toEqual(['available', 'first-come-first-served']);
+    expect(lines.at(-1)?.summary?.level).toBe('must');
+  });
+
+  it('writes a JUnit report for CI', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shiftctl-verify-'));
+    try {
+      const file = join(dir, 'verify.xml');
+      const exit = await verify(await contractServer(['no-ping']), '--junit', file);
+      expect(exit.code).toBe(1);
+      const xml = readFileSync(file, 'utf8');
+      expect(xml).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>/);
+      expect(xml).toContain(
+        `<testsuites name="shiftctl verify" tests="${CHECKS.length}" failures="1" skipped="0"`,
+      );
+      expect(xml).toMatch(
+        /<testcase classname="shiftctl.verify.must" name="ws-ping: WebSocket ping frames are answered" time="[\d.]+">\s*<failure message="a WebSocket ping frame got no pong" type="contract">expected: a pong frame within 1000 ms/,
+      );
+      expect(xml).toContain('breaks:   PROTOCOL.md:33');
+      expect(xml.match(/<testcase /g)).toHaveLength(CHECKS.length);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('how verify drives a backend', () => {
+  it('creates offers with --send-cmd, and skips the test endpoint check with the reason', async () => {
+    const url = await contractServer();
+    // The command gets the ids in its environment; here it calls the server the way a team's script would.
+    const script = `fetch(process.env.SHIFTCTL_API_URL + '/test/send_offer/' + process.env.SHIFTCTL_EMP_ID + '?shift_id=' + process.env.SHIFTCTL_SHIFT_ID, { method: 'POST' }).then((r) => process.exit(r.ok ? 0 : 1))`;
+    const exit = await verify(
+      url,
+      '--only',
+      'offer-push,pending-offline,history,test-endpoint',
+      '--send-cmd',
+      `"${process.execPath}" -e "${script}"`,
+    );
+    const lines = parse(exit);
+    expect(withStatus(lines, 'fail')).toEqual([]);
+    const skipped = lines.filter((l) => l.status === 'skip');
+    expect(skipped).toEqual([
+      expect.objectContaining({
+        check: 'test-endpoint',
+        message: 'offers are made with --send-cmd, not the test endpoint',
+      }),
+    ]);
+    expect(exit.code).toBe(0);
+  });
+
+  it("fails the checks that need offers with the command's own error when --send-cmd fails", async () => {
+    const exit = await verify(
+      await contractServer(),
+      '--only',
+      'offer-push',
+      '--send-cmd',
+      'echo no such backend >&2; exit 7',
+    );
+    const [line] = parse(exit);
+    expect(line).toMatchObject({
+      check: 'offer-push',
+      status: 'fail',
+      expected: 'the command to exit with 0',
+      actual: 'exit code 7: no such backend',
+    });
+    expect(exit.code).toBe(1);
+  });
+
+  it('skips, not fails, what needs offers when the backend has no test endpoint', async () => {
+    const s = await startServer();
+    servers.push(s);
+    // Point the API somewhere without the test endpoint: the WebSocket still works.
+    const exit = await run(
+      'verify',
+      '--ws-url',
+      s.wsUrl,
+      '--api-url',
+      `${s.url}/nowhere`,
+      '--json',
+      '--only',
+      'ws-connect,offer-push',
+    );
+    const lines = parse(exit);
+    expect(lines[0]).toMatchObject({ check: 'ws-connect', status: 'pass' });
+    expect(lines[1]).toMatchObject({ check: 'offer-push', status: 'skip' });
+    expect(lines[1]?.message).toMatch(
+      /offers cannot be created: POST .*\/nowhere\/test\/send_offer\/\d+\?shift_id=\d+ answered 404; give --send-cmd/,
+    );
+    expect(exit.code).toBe(0);
+  });
+
+  it('exits 3 with one clear line when the server cannot be reached', async () => {
+    const s = await startServer();
+    const url = s.url;
+    await s.close(); // nothing listens there any more
+    const exit = await run('verify', '--url', url, '--timeout', '1s');
+    expect(exit.code).toBe(3);
+    expect(exit.stdout).toBe('');
+    expect(exit.stderr).toBe(
+      `shiftctl: Cannot reach the server at ${url}/api (connection refused). Is it running? Set the address with --url.\n`,
+    );
+  });
+
+  it('refuses an unknown check id with the list of checks', async () => {
+    const exit = await run('verify', '--only', 'nope');
+    expect(exit.code).toBe(2);
+    expect(exit.stderr).toContain('unknown check nope; the checks are ws-connect, ws-ping');
+  });
+
+  it('lists its checks with the line of PROTOCOL.md each enforces', async () => {
+    const exit = await run('verify', '--list');
+    expect(exit.code).toBe(0);
+    expect(exit.stdout.trim().split('\n')).toHaveLength(CHECKS.length);
+    expect(exit.stdout).toMatch(/^must {3}first-come-first-served {4}PROTOCOL.md:57 /m);
+  });
+});
+
+describe('the clauses verify cites', () => {
+  it('are the lines of PROTOCOL.md they quote', () => {
+    const protocol = join(ROOT, '..', 'shared', 'PROTOCOL.md');
+    expect(existsSync(protocol)).toBe(true);
+    const lines = readFileSync(protocol, 'utf8').split('\n');
+    const squash = (s: string) => s.replace(/\s+/g, ' ').trim();
+    const cited = [...Object.entries(CLAUSE), ...CHECKS.map((c) => [c.id, c.clause] as const)];
+    for (const [name, clause] of cited) {
+      // A quote may run onto the next lines of the file.
+      const text = squash(lines.slice(clause.line - 1, clause.line + 2).join(' '));
+      expect(text, `${name} cites line ${clause.line}`).toContain(squash(clause.text));
+    }
+  });
+});
