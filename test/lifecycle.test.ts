@@ -391,6 +391,23 @@ describe('edges of the lifecycle', () => {
     expect(await c.result(85)).toMatchObject({ status: 'expired' });
   });
 
+  it('answers an offer lost to another employee as taken, even after its deadline', async () => {
+    const clock = manualClock();
+    const s = await server({ clock });
+    await post(s, '/api/test/send_offer/1?shift_id=86&ttl_seconds=60');
+    await post(s, '/api/test/send_offer/2?shift_id=86&ttl_seconds=60');
+    expect((await respond(s, 1, 86, 'accepted')).body.assigned).toBe(true);
+    clock.jump(120_000); // employee 2 answers late: the shift was taken before the deadline
+    for (const response of ['accepted', 'rejected'] as const) {
+      const late = await respond(s, 2, 86, response);
+      expect(late.status).toBe(200);
+      expect(late.body).toMatchObject({ assigned: false, outcome: 'taken' });
+      if (response === 'accepted') break; // the first answer is final
+    }
+    const again = await respond(s, 2, 86, 'rejected');
+    expect(again.status).toBe(409);
+  });
+
   it('keeps journal ids growing across a reset, so a follower misses nothing', async () => {
     const s = await server();
     await post(s, '/api/test/send_offer/1?shift_id=86');

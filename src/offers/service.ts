@@ -14,7 +14,6 @@ import type {
   HistoryItem,
   JournalEntry as JournalEntryView,
   OfferResultStatus,
-  Outcome,
   RespondRequest,
   RespondResponse,
   ShiftDetails,
@@ -377,10 +376,41 @@ export function createOfferService(deps: OfferServiceDeps) {
       return { shift: await this.shift(shiftId), offers: offers.map(deliveryOf) };
     },
 
-    /** Records an answer. First come, first served: exactly `slots` accepters ever win. */
+    /**
+     * Records an answer. First come, first served: exactly `slots` accepters ever win. The store
+     * records it atomically when the offer can be answered; only when it could not is the offer
+     * read, to say why (never offered, answered before, closed, or past its deadline).
+     */
     async respond(req: RespondRequest): Promise<RespondResponse> {
       const { emp_id: empId, shift_id: shiftId, response } = req;
-      for (;;) {
+      // Each pass records the answer or learns something that ends the next one; a concurrent
+      // answer can cost one more pass, never more.
+      for (let pass = 0; pass < 4; pass++) {
+        const at = clock.now();
+        if (response === 'rejected') {
+          const outcome = await store.reject(shiftId, empId, at);
+          if (outcome) {
+            events.event({ event: 'answer', shift_id: shiftId, emp_id: empId, response });
+            await advance(shiftId);
+            return respondBody(req, { response, outcome }, at);
+          }
+        } else {
+          const claim = await store.claim(shiftId, empId, at);
+          if (claim.recorded) {
+            events.event({
+              event: 'answer',
+              shift_id: shiftId,
+              emp_id: empId,
+              response,
+              outcome: claim.outcome,
+            });
+            if (claim.outcome === 'assigned') {
+              await announceAssignment(shiftId, empId, claim.closed);
+              if (!claim.shiftFilled) await advance(shiftId);
+            }
+            return respondBody(req, { response, outcome: claim.outcome }, at);
+          }
+        }
         const existing = await store.getOffer(shiftId, empId);
         if (!existing || existing.sentAt === null) {
           throw new ShiftctlError(
@@ -399,39 +429,21 @@ export function createOfferService(deps: OfferServiceDeps) {
           // A retry (say, after a timeout on the phone): the outcome as it stands.
           return respondBody(req, existing, existing.answeredAt ?? clock.now());
         }
-        const at = clock.now();
         if (
           existing.outcome === 'open' &&
           existing.expiresAt !== null &&
           existing.expiresAt <= at
         ) {
-          // The deadline passed but its timer has not fired yet: close it now.
+          // The deadline passed but its timer has not fired yet: close it now, and say so.
           await expireDue();
           continue;
         }
         refuseClosedOffer(existing);
-        if (response === 'rejected') {
-          if (!(await store.reject(shiftId, empId, at))) continue; // a concurrent answer won
-          events.event({ event: 'answer', shift_id: shiftId, emp_id: empId, response });
-          const outcome: Outcome = existing.outcome === 'open' ? 'rejected' : existing.outcome;
-          await advance(shiftId);
-          return respondBody(req, { response, outcome }, at);
-        }
-        const claim = await store.claim(shiftId, empId, at);
-        if (!claim.recorded) continue;
-        events.event({
-          event: 'answer',
-          shift_id: shiftId,
-          emp_id: empId,
-          response,
-          outcome: claim.outcome,
-        });
-        if (claim.outcome === 'assigned') {
-          await announceAssignment(shiftId, empId, claim.closed);
-          if (!claim.shiftFilled) await advance(shiftId);
-        }
-        return respondBody(req, { response, outcome: claim.outcome }, at);
       }
+      throw new ShiftctlError(
+        'E_INTERNAL',
+        `The answer of employee ${empId} to shift ${shiftId} could not be recorded; try again.`,
+      );
     },
 
     /** Approval mode: the operator gives the shift to one employee who asked for it. */

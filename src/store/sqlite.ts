@@ -352,18 +352,22 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       SELECT ${JOINED_COLUMNS} FROM offers o JOIN shifts s ON s.id = o.shift_id
       WHERE o.emp_id = ? AND o.sent_at IS NOT NULL
       ORDER BY o.sent_at DESC, o.shift_id DESC LIMIT ?`),
+    // An answer is recorded once, on an offer that was sent and not closed by its deadline or a
+    // withdrawal; an open offer past its deadline counts as expired even before its timer runs.
+    // (An offer closed because the shift went to others is still answered: it was taken.)
     reject: db.prepare(`
       UPDATE offers SET response = 'rejected', answered_at = @at,
         outcome = CASE WHEN outcome = 'open' THEN 'rejected' ELSE outcome END,
         closed_at = COALESCE(closed_at, @at)
       WHERE shift_id = @shift_id AND emp_id = @emp_id AND response IS NULL AND sent_at IS NOT NULL
         AND outcome NOT IN ('queued', 'expired', 'withdrawn')
-        AND (expires_at IS NULL OR expires_at > @at)`),
+        AND (outcome <> 'open' OR expires_at IS NULL OR expires_at > @at)
+      RETURNING outcome`),
     recordAccept: db.prepare(`
       UPDATE offers SET response = 'accepted', answered_at = @at
       WHERE shift_id = @shift_id AND emp_id = @emp_id AND response IS NULL AND sent_at IS NOT NULL
         AND outcome NOT IN ('queued', 'expired', 'withdrawn')
-        AND (expires_at IS NULL OR expires_at > @at)
+        AND (outcome <> 'open' OR expires_at IS NULL OR expires_at > @at)
       RETURNING outcome, (SELECT approval FROM shifts WHERE id = @shift_id) AS approval`),
     takeSlot: db.prepare(`
       UPDATE shifts SET filled = filled + 1,
@@ -753,7 +757,14 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return (stmt.history.all(empId, limit) as JoinedRow[]).map(toOffered);
     },
     reject(shiftId, empId, at) {
-      return write(() => stmt.reject.run({ shift_id: shiftId, emp_id: empId, at }).changes === 1);
+      return write(
+        () =>
+          (
+            stmt.reject.get({ shift_id: shiftId, emp_id: empId, at }) as
+              | { outcome: Outcome }
+              | undefined
+          )?.outcome,
+      );
     },
     claim(shiftId, empId, at) {
       return write(() => claim(shiftId, empId, at));

@@ -156,8 +156,12 @@ export interface Store {
   /** Unanswered open offers of still-open shifts, oldest first. */
   openOffersFor(empId: number): Promise<OfferedShift[]>;
   history(empId: number, limit: number): Promise<OfferedShift[]>;
-  /** Records a rejection unless the offer was already answered; false when it was. */
-  reject(shiftId: number, empId: number, at: number): Promise<boolean>;
+  /**
+   * Records a rejection of an offer that was sent, is unanswered and not closed by its deadline
+   * or a withdrawal; resolves to the offer's outcome after it, or undefined when nothing was
+   * recorded.
+   */
+  reject(shiftId: number, empId: number, at: number): Promise<Outcome | undefined>;
   /**
    * Records an acceptance. When the shift needs approval, an open offer becomes `requested`;
    * otherwise it takes a slot of the shift, atomically, if one is left.
