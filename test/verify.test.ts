@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { signToken } from '../src/auth/token.js';
 import type { ShiftServer } from '../src/server/create-server.js';
 import { CHECKS } from '../src/verify/checks.js';
 import { CLAUSE } from '../src/verify/clauses.js';
@@ -223,6 +224,22 @@ describe('how verify drives a backend', () => {
     expect(exit.stderr).toBe(
       `shiftctl: Cannot reach the server at ${url}/api (connection refused). Is it running? Set the address with --url.\n`,
     );
+  });
+
+  it('runs against a server with authentication when given a token for any employee', async () => {
+    const secret = 'verify-test-secret';
+    const s = await startServer({ secret });
+    servers.push(s);
+    const refused = await run('verify', '--url', s.url);
+    expect(refused.code).toBe(4);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toMatch(
+      /^shiftctl: The server refused verify's requests \(HTTP 401: .*\)\. Give --token, one that may act for any employee/,
+    );
+    const token = signToken({ role: 'admin' }, secret, 600);
+    const exit = await verify(s.url, '--token', token, '--level', 'must');
+    expect(withStatus(parse(exit), 'fail')).toEqual([]);
+    expect(exit.code).toBe(0);
   });
 
   it('refuses an unknown check id with the list of checks', async () => {

@@ -83,7 +83,8 @@ Offers are created with the seed's test endpoint (POST {apiUrl}/test/send_offer/
 or by --send-cmd. Checks a backend cannot support are skipped with the reason, not failed.
 Every check uses fresh employee and shift ids, so a staging server's data is left alone.
 
-Exit codes: 0 no check failed, 1 a check failed, 2 usage, 3 server unreachable.
+Exit codes: 0 no check failed, 1 a check failed, 2 usage, 3 server unreachable,
+4 refused (a token is needed).
 
 Examples:
   $ shiftctl verify --url http://localhost:8000
@@ -129,8 +130,15 @@ async function verify(flags: VerifyFlags): Promise<number> {
     sendCmd: flags.sendCmd,
     adminToken: flags.adminToken,
   };
-  // Unreachable is one clear error, not a page of failed checks.
-  await client.api.raw('GET', `/shift_offers/pending/${options.firstEmpId}`);
+  // Unreachable or refused is one clear error, not a page of failed checks.
+  const probe = await client.api.raw('GET', `/shift_offers/pending/${options.firstEmpId}`);
+  if (probe.status === 401 || probe.status === 403) {
+    const said = (probe.json as { message?: unknown } | undefined)?.message;
+    throw new ShiftctlError(
+      'E_REFUSED',
+      `The server refused verify's requests (HTTP ${probe.status}${typeof said === 'string' ? `: ${said}` : ''}). Give --token, one that may act for any employee (with shiftctl serve: shiftctl token --admin).`,
+    );
+  }
   if (!flags.json) {
     out.write(
       `${c.bold('shiftctl verify')}  ${client.endpoints.wsUrl}  ${client.endpoints.apiUrl}  (level ${flags.level})\n\n`,
