@@ -209,7 +209,10 @@ describe('how verify drives a backend', () => {
     expect(lines[0]).toMatchObject({ check: 'ws-connect', status: 'pass' });
     expect(lines[1]).toMatchObject({ check: 'offer-push', status: 'skip' });
     expect(lines[1]?.message).toMatch(
-      /offers cannot be created: POST .*\/nowhere\/test\/send_offer\/\d+\?shift_id=\d+ answered 404; give --send-cmd/,
+      /^offers cannot be created: POST .*\/nowhere\/test\/send_offer\/\d+\?shift_id=\d+ answered 404 \(.*\); give --send-cmd/,
+    );
+    expect(exit.stderr).toContain(
+      'shiftctl: warning: 1 "must" check was skipped (offer-push): what the app needs was not all tested.',
     );
     expect(exit.code).toBe(0);
   });
@@ -242,10 +245,25 @@ describe('how verify drives a backend', () => {
     expect(exit.code).toBe(0);
   });
 
+  it('stops a --send-cmd that hangs, and says so', async () => {
+    const url = await contractServer();
+    const exit = await verify(url, '--only', 'offer-push', '--send-cmd', 'sleep 30');
+    expect(parse(exit)[0]).toMatchObject({
+      check: 'offer-push',
+      status: 'fail',
+      message: expect.stringMatching(/^--send-cmd did not finish for employee \d+, shift \d+$/),
+      expected: 'the command to exit within 1000 ms',
+    });
+    expect(exit.code).toBe(1);
+  });
+
   it('refuses an unknown check id with the list of checks', async () => {
     const exit = await run('verify', '--only', 'nope');
     expect(exit.code).toBe(2);
     expect(exit.stderr).toContain('unknown check nope; the checks are ws-connect, ws-ping');
+    const none = await run('verify', '--only', 'losers-told', '--level', 'must');
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('--only losers-told selects no check at --level must');
   });
 
   it('lists its checks with the line of PROTOCOL.md each enforces', async () => {

@@ -59,7 +59,7 @@ function readCa(file: string | undefined): string | undefined {
   }
 }
 
-export function clientFrom(flags: ClientFlags): ClientContext {
+export function clientFrom(flags: ClientFlags, timeoutMs?: number): ClientContext {
   const endpoints = resolveEndpoints(flags);
   const headers = parseHeaders(flags.header);
   const ca = readCa(flags.ca);
@@ -68,6 +68,12 @@ export function clientFrom(flags: ClientFlags): ClientContext {
     headers,
     token: flags.token,
     ca,
-    api: createApiClient({ apiUrl: endpoints.apiUrl, token: flags.token, headers, ca }),
+    api: createApiClient({
+      apiUrl: endpoints.apiUrl,
+      token: flags.token,
+      headers,
+      ca,
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    }),
   };
 }

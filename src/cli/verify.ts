@@ -117,7 +117,15 @@ async function verify(flags: VerifyFlags): Promise<number> {
     }
     return EXIT.OK;
   }
-  const client = clientFrom(flags);
+  const selected = checksFor(flags.level, flags.only);
+  if (selected.length === 0) {
+    throw new ShiftctlError(
+      'E_USAGE',
+      `--only ${flags.only?.join(',')} selects no check at --level ${flags.level}; use --level should.`,
+    );
+  }
+  // HTTP calls wait as long as anything else may (at least the usual 10 s).
+  const client = clientFrom(flags, Math.max(flags.timeout, 10_000));
   const options: VerifyOptions = {
     api: client.api,
     wsUrl: client.endpoints.wsUrl,
@@ -157,6 +165,12 @@ async function verify(flags: VerifyFlags): Promise<number> {
     out.write(`${JSON.stringify({ summary: { ...summary, level: flags.level } })}\n`);
   } else {
     out.write(formatSummary(summary, flags.level, c));
+  }
+  const skippedMust = results.filter((r) => r.status === 'skip' && r.level === 'must');
+  if (skippedMust.length > 0) {
+    process.stderr.write(
+      `shiftctl: warning: ${skippedMust.length} "must" check${skippedMust.length > 1 ? 's were' : ' was'} skipped (${skippedMust.map((r) => r.id).join(', ')}): what the app needs was not all tested.\n`,
+    );
   }
   if (flags.junit) {
     try {

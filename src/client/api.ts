@@ -72,7 +72,10 @@ export type ApiClient = ReturnType<typeof createApiClient>;
 
 export function createApiClient(options: ApiClientOptions) {
   const base = options.apiUrl.replace(/\/+$/, '');
-  const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
+  // Header names are case-insensitive: one spelling each, so -H and --token never both send one.
+  const lower = (h: Record<string, string> = {}) =>
+    Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toLowerCase(), v]));
+  const headers: Record<string, string> = { accept: 'application/json', ...lower(options.headers) };
   // Node's fetch takes an undici dispatcher; one with the extra CA trusts a self-signed server.
   const dispatcher = options.ca ? new Agent({ connect: { ca: options.ca } }) : undefined;
   if (options.token) headers.authorization = `Bearer ${options.token}`;
@@ -96,7 +99,7 @@ export function createApiClient(options: ApiClientOptions) {
         headers: {
           ...headers,
           ...(text === undefined ? {} : { 'content-type': 'application/json' }),
-          ...extra.headers,
+          ...lower(extra.headers),
         },
         body: text,
         signal: AbortSignal.timeout(options.timeoutMs ?? DEFAULT_TIMEOUT_MS),

@@ -447,8 +447,9 @@ export const CHECKS: Check[] = [
           shown(before),
         );
       }
-      await answer(ctx, empId, shiftId, 'accepted');
+      expectAnswerBody(await answer(ctx, empId, shiftId, 'accepted'), 'the accept');
       const after = await ctx.api.raw('GET', path);
+      expectOk(after, `GET ${path} after the shift was assigned`, CLAUSE.available);
       if ((after.json as { available?: unknown } | undefined)?.available !== false) {
         throw new CheckFailed(
           'an assigned shift is still reported available',
@@ -557,6 +558,7 @@ export const CHECKS: Check[] = [
     clause: CLAUSE.ids,
     async run(ctx) {
       const empId = ctx.employee();
+      const shiftId = ctx.shift(); // fresh: never a real shift on a shared server
       const cases: Array<{ what: string; path: string; method: string; text?: string }> = [
         {
           what: 'a body that is not JSON',
@@ -568,19 +570,19 @@ export const CHECKS: Check[] = [
           what: 'a body without response',
           method: 'POST',
           path: '/shift_offer/respond',
-          text: JSON.stringify({ emp_id: empId, shift_id: 1 }),
+          text: JSON.stringify({ emp_id: empId, shift_id: shiftId }),
         },
         {
           what: 'response "maybe"',
           method: 'POST',
           path: '/shift_offer/respond',
-          text: JSON.stringify({ emp_id: empId, shift_id: 1, response: 'maybe' }),
+          text: JSON.stringify({ emp_id: empId, shift_id: shiftId, response: 'maybe' }),
         },
         {
           what: 'emp_id as a string',
           method: 'POST',
           path: '/shift_offer/respond',
-          text: JSON.stringify({ emp_id: 'abc', shift_id: 1, response: 'accepted' }),
+          text: JSON.stringify({ emp_id: 'abc', shift_id: shiftId, response: 'accepted' }),
         },
         {
           what: 'a negative shift_id',
@@ -636,7 +638,11 @@ export const CHECKS: Check[] = [
           `closing a socket needs an operator: POST /admin/kick/{emp_id} answered ${kick.status}; give --admin-token`,
         );
       }
-      expectOk(kick, `POST /admin/kick/${empId}`);
+      if (!isOk(kick)) {
+        throw new CheckSkipped(
+          `the server did not close the socket on request: POST /admin/kick/{emp_id} answered ${kick.status}`,
+        );
+      }
       await socket.state('disconnected', `the server to close employee ${empId}'s socket`);
       const shiftId = ctx.shift();
       await ctx.offer(empId, shiftId);

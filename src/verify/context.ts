@@ -119,6 +119,7 @@ function commandTrigger(command: string, options: VerifyOptions): Trigger {
       return new Promise((resolve, reject) => {
         const child = spawn(command, {
           shell: true,
+          detached: true,
           stdio: ['ignore', 'ignore', 'pipe'],
           env: {
             ...process.env,
@@ -129,13 +130,30 @@ function commandTrigger(command: string, options: VerifyOptions): Trigger {
           },
         });
         let stderr = '';
+        // A command that hangs is stopped (with everything it started) after the timeout.
+        const timer = setTimeout(() => {
+          try {
+            if (child.pid) process.kill(-child.pid, 'SIGKILL');
+          } catch {
+            // already gone
+          }
+          reject(
+            new CheckFailed(
+              `--send-cmd did not finish for employee ${empId}, shift ${shiftId}`,
+              `the command to exit within ${options.timeoutMs} ms`,
+              'still running; stopped',
+            ),
+          );
+        }, options.timeoutMs);
         child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
           if (stderr.length < 2000) stderr += chunk;
         });
-        child.once('error', (err) =>
-          reject(new CheckSkipped(`--send-cmd could not be started: ${err.message}`)),
-        );
+        child.once('error', (err) => {
+          clearTimeout(timer);
+          reject(new CheckSkipped(`--send-cmd could not be started: ${err.message}`));
+        });
         child.once('close', (code) => {
+          clearTimeout(timer);
           if (code === 0) return resolve(undefined);
           reject(
             new CheckFailed(
@@ -159,7 +177,7 @@ function testEndpointTrigger(api: ApiClient): Trigger {
       const res = await api.raw('POST', path);
       if (res.status === 404 || res.status === 405) {
         throw new CheckSkipped(
-          `offers cannot be created: POST ${api.apiUrl}${path} answered ${res.status}; give --send-cmd to create them another way`,
+          `offers cannot be created: POST ${api.apiUrl}${path} answered ${res.status} (${res.text.slice(0, 120) || 'no body'}); give --send-cmd to create them another way`,
         );
       }
       if (res.status !== 200 && res.status !== 201) {
@@ -188,6 +206,7 @@ export function contextFactory(options: VerifyOptions): () => VerifyContext {
   let nextShift = options.firstShiftId;
   return () => {
     const opened: VerifySocket[] = [];
+    let disposed = false;
     const wait = <T>(promise: Promise<T>, what: string, ms = options.timeoutMs) =>
       within(promise, what, ms);
     return {
@@ -197,9 +216,12 @@ export function contextFactory(options: VerifyOptions): () => VerifyContext {
       employee: () => nextEmp++,
       shift: () => nextShift++,
       async offer(empId, shiftId) {
+        // A check that timed out must not go on acting on the server.
+        if (disposed) throw new CheckSkipped('the check ran out of time');
         await trigger.offer(empId, shiftId);
       },
       async connect(empId, connectOptions = {}) {
+        if (disposed) throw new CheckSkipped('the check ran out of time');
         const socket = openSocket(empId, options, wait, connectOptions.reconnect === true);
         opened.push(socket);
         await socket.state('connected', `the WebSocket of employee ${empId} to open`);
@@ -207,6 +229,7 @@ export function contextFactory(options: VerifyOptions): () => VerifyContext {
       },
       within: wait,
       dispose() {
+        disposed = true;
         for (const s of opened) s.close();
       },
     };
