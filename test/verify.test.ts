@@ -276,7 +276,9 @@ describe('how verify drives a backend', () => {
 
 describe('the clauses verify cites', () => {
   it('are the lines of PROTOCOL.md they quote', () => {
-    const protocol = join(ROOT, '..', 'shared', 'PROTOCOL.md');
+    // ../shared sits beside the clone (in CI too); SHIFTCTL_SHARED_DIR points elsewhere.
+    const shared = process.env.SHIFTCTL_SHARED_DIR ?? join(ROOT, '..', 'shared');
+    const protocol = join(shared, 'PROTOCOL.md');
     expect(existsSync(protocol)).toBe(true);
     const lines = readFileSync(protocol, 'utf8').split('\n');
     const squash = (s: string) => s.replace(/\s+/g, ' ').trim();

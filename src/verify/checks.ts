@@ -162,6 +162,14 @@ function expectAnswerBody(res: RawResponse, what: string): z.infer<typeof Answer
   return parsed.data;
 }
 
+/** Offers a fresh shift to a fresh employee who is not connected. */
+async function offlineOffer(ctx: VerifyContext) {
+  const empId = ctx.employee();
+  const shiftId = ctx.shift();
+  await ctx.offer(empId, shiftId);
+  return { empId, shiftId };
+}
+
 /** Offers a fresh shift to a fresh, connected employee and waits for it to arrive. */
 async function deliveredOffer(ctx: VerifyContext) {
   const empId = ctx.employee();
@@ -170,6 +178,38 @@ async function deliveredOffer(ctx: VerifyContext) {
   await ctx.offer(empId, shiftId);
   const frame = await waitForOffer(ctx, socket, shiftId);
   return { empId, shiftId, socket, frame };
+}
+
+/**
+ * Answers a fresh offer nobody else holds: an accept must win it, a rejection must not; either
+ * way it leaves pending.
+ */
+async function answerLeavesPending(ctx: VerifyContext, response: 'accepted' | 'rejected') {
+  const { empId, shiftId } = await deliveredOffer(ctx);
+  const body = expectAnswerBody(
+    await answer(ctx, empId, shiftId, response),
+    `POST /shift_offer/respond (${response})`,
+  );
+  const accepted = response === 'accepted';
+  if (body.assigned !== accepted) {
+    throw new CheckFailed(
+      accepted
+        ? 'the only employee holding the shift accepted it and was not assigned'
+        : 'a rejection came back as an assignment',
+      `"assigned": ${accepted}`,
+      show(body),
+      accepted ? CLAUSE.fcfs : CLAUSE.answerBody,
+    );
+  }
+  const offers = await pendingOf(ctx, empId);
+  if (listed(offers, shiftId)) {
+    throw new CheckFailed(
+      `shift ${shiftId} is still pending after it was ${response}`,
+      `no shift ${shiftId} in pending`,
+      show(offers),
+      CLAUSE.pending,
+    );
+  }
 }
 
 export const CHECKS: Check[] = [
@@ -249,9 +289,7 @@ export const CHECKS: Check[] = [
     level: 'must',
     clause: CLAUSE.pending,
     async run(ctx) {
-      const empId = ctx.employee();
-      const shiftId = ctx.shift();
-      await ctx.offer(empId, shiftId);
+      const { empId, shiftId } = await offlineOffer(ctx);
       const offers = await pendingOf(ctx, empId);
       const offer = listed(offers, shiftId);
       if (!offer) {
@@ -306,60 +344,14 @@ export const CHECKS: Check[] = [
     title: 'accepting an offer nobody else holds assigns it, and it leaves pending',
     level: 'must',
     clause: CLAUSE.answerBody,
-    async run(ctx) {
-      const { empId, shiftId } = await deliveredOffer(ctx);
-      const body = expectAnswerBody(
-        await answer(ctx, empId, shiftId, 'accepted'),
-        'POST /shift_offer/respond (accepted)',
-      );
-      if (!body.assigned) {
-        throw new CheckFailed(
-          'the only employee holding the shift accepted it and was not assigned',
-          '"assigned": true',
-          show(body),
-          CLAUSE.fcfs,
-        );
-      }
-      const offers = await pendingOf(ctx, empId);
-      if (listed(offers, shiftId)) {
-        throw new CheckFailed(
-          `shift ${shiftId} is still pending after it was accepted`,
-          `no shift ${shiftId} in pending`,
-          show(offers),
-          CLAUSE.pending,
-        );
-      }
-    },
+    run: (ctx) => answerLeavesPending(ctx, 'accepted'),
   },
   {
     id: 'respond-reject',
     title: 'rejecting an offer is recorded (not assigned) and it leaves pending',
     level: 'must',
     clause: CLAUSE.respondStatus,
-    async run(ctx) {
-      const { empId, shiftId } = await deliveredOffer(ctx);
-      const body = expectAnswerBody(
-        await answer(ctx, empId, shiftId, 'rejected'),
-        'POST /shift_offer/respond (rejected)',
-      );
-      if (body.assigned) {
-        throw new CheckFailed(
-          'a rejection came back as an assignment',
-          '"assigned": false',
-          show(body),
-          CLAUSE.answerBody,
-        );
-      }
-      const offers = await pendingOf(ctx, empId);
-      if (listed(offers, shiftId)) {
-        throw new CheckFailed(
-          `shift ${shiftId} is still pending after it was rejected`,
-          `no shift ${shiftId} in pending`,
-          show(offers),
-          CLAUSE.pending,
-        );
-      }
-    },
+    run: (ctx) => answerLeavesPending(ctx, 'rejected'),
   },
   {
     id: 'first-come-first-served',
@@ -465,9 +457,7 @@ export const CHECKS: Check[] = [
     level: 'should',
     clause: CLAUSE.resend,
     async run(ctx) {
-      const empId = ctx.employee();
-      const shiftId = ctx.shift();
-      await ctx.offer(empId, shiftId);
+      const { empId, shiftId } = await offlineOffer(ctx);
       const socket = await ctx.connect(empId);
       const frame = await socket.maybe(offerFor(shiftId));
       if (!frame) {
