@@ -378,15 +378,11 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     setOutcome: db.prepare(
       'UPDATE offers SET outcome = ?, closed_at = ? WHERE shift_id = ? AND emp_id = ?',
     ),
-    // The shift is full: the others lose it. Those who held an offer (sent) are returned to be
-    // told; those still queued behind a cascade never knew of it.
-    closeOthers: db.prepare(`
-      UPDATE offers SET outcome = 'taken', closed_at = ?
+    // The shift is full or withdrawn: every offer still open, requested or queued closes.
+    closeRest: db.prepare(`
+      UPDATE offers SET outcome = ?, closed_at = ?
       WHERE shift_id = ? AND outcome IN ('open', 'requested', 'queued')
       RETURNING emp_id, sent_at IS NOT NULL AS held`),
-    dropQueued: db.prepare(
-      `UPDATE offers SET outcome = ?, closed_at = ? WHERE shift_id = ? AND outcome = 'queued'`,
-    ),
     expireDue: db.prepare(`
       UPDATE offers SET outcome = 'expired', closed_at = expires_at
       WHERE outcome = 'open' AND expires_at <= ? RETURNING shift_id, emp_id`),
@@ -409,11 +405,6 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     closeShift: db.prepare(
       `UPDATE shifts SET status = ?, closed_at = ? WHERE id = ? AND status = 'open'`,
     ),
-    withdrawOffers: db
-      .prepare(`
-      UPDATE offers SET outcome = 'withdrawn', closed_at = ?
-      WHERE shift_id = ? AND outcome IN ('open', 'requested') RETURNING emp_id`)
-      .pluck(),
     markDelivered: db.prepare(`
       UPDATE offers SET delivered_at = ?
       WHERE shift_id = ? AND delivered_at IS NULL AND emp_id IN (SELECT value FROM json_each(?))`),
@@ -502,6 +493,15 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
   );
 
+  /**
+   * Closes every offer of the shift still open, requested or queued; returns those who held one
+   * (it was sent) to be told. Those queued behind a cascade never knew of it.
+   */
+  function closeRest(shiftId: number, outcome: 'taken' | 'withdrawn', at: number): number[] {
+    const rows = stmt.closeRest.all(outcome, at, shiftId) as Array<{ emp_id: number; held: 0 | 1 }>;
+    return rows.filter((r) => r.held === 1).map((r) => r.emp_id);
+  }
+
   /** Gives this employee a slot if one is left; closes the others when the shift fills. */
   function takeSlot(shiftId: number, empId: number, at: number): ClaimResult {
     const slot = stmt.takeSlot.get({ id: shiftId, at }) as { status: ShiftStatus } | undefined;
@@ -511,12 +511,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     }
     stmt.setOutcome.run('assigned', at, shiftId, empId);
     const shiftFilled = slot.status === 'assigned';
-    const closed: number[] = [];
-    if (shiftFilled) {
-      for (const r of stmt.closeOthers.all(at, shiftId) as Array<{ emp_id: number; held: 0 | 1 }>) {
-        if (r.held === 1) closed.push(r.emp_id);
-      }
-    }
+    const closed = shiftFilled ? closeRest(shiftId, 'taken', at) : [];
     return { recorded: true, outcome: 'assigned', shiftFilled, closed };
   }
 
@@ -566,9 +561,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
 
   const withdraw = db.transaction((shiftId: number, at: number) => {
     if (stmt.closeShift.run('withdrawn', at, shiftId).changes !== 1) return undefined;
-    const holders = stmt.withdrawOffers.all(at, shiftId) as number[];
-    stmt.dropQueued.run('withdrawn', at, shiftId);
-    return holders;
+    return closeRest(shiftId, 'withdrawn', at);
   });
 
   const upsertEmployees = db.transaction((employees: Employee[]) => {
