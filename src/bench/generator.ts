@@ -91,6 +91,32 @@ export function rssOf(pid: number): number | undefined {
   }
 }
 
+/** CPU time a process has used so far (user + system), in milliseconds (Linux). */
+export function cpuMsOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): utime and stime are 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[11]) + Number(fields[12]);
+    return Number.isFinite(ticks) ? ticks * 10 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Waits for `work`, or `ms` at most, and leaves no timer behind to hold the process open. */
+async function within(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  try {
+    await Promise.race([work, limit]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Runs `task` for items 0..count-1 with at most `limit` at once. */
 async function pool(count: number, limit: number, task: (i: number) => Promise<void>) {
   let next = 0;
@@ -227,7 +253,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     const start = performance.now();
     const res = await post(`/test/broadcast/${options.firstEmpId}/${last}?shift_id=${shiftId}`);
     if (res.status !== 200) throw new Error(`broadcast answered ${res.status}`);
-    await Promise.race([done, delay(WAIT_LIMIT_MS)]);
+    await within(done, WAIT_LIMIT_MS);
     const b = listeners.broadcasts.get(shiftId);
     listeners.broadcasts.delete(shiftId);
     return { ms: (b?.last ?? start) - start, arrived: b?.count ?? 0, shiftId };
@@ -237,6 +263,21 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
 
   for (const scenario of options.scenarios) {
     say(`bench: ${scenario}`);
+    const cpuBefore = options.pid ? cpuMsOf(options.pid) : undefined;
+    const before = results.length;
+    await runScenario(scenario);
+    const cpuAfter = options.pid ? cpuMsOf(options.pid) : undefined;
+    const result = results[before];
+    if (result && cpuBefore !== undefined && cpuAfter !== undefined) {
+      // The server's CPU per operation: steadier than throughput on a busy machine.
+      result.server_cpu_ms = cpuAfter - cpuBefore;
+      if (result.count > 0) {
+        result.server_cpu_us_per_op = Math.round(((cpuAfter - cpuBefore) * 1000) / result.count);
+      }
+    }
+  }
+
+  async function runScenario(scenario: ScenarioName): Promise<void> {
     if (scenario === 'connect') {
       const before = options.pid ? rssOf(options.pid) : undefined;
       const { ok, failed, seconds } = await connectAll();
@@ -256,7 +297,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
             }
           : {}),
       });
-      continue;
+      return;
     }
     if (scenario === 'offers') {
       const latencies: number[] = [];
@@ -287,7 +328,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
           arrival.resolve();
         }
       });
-      await Promise.race([Promise.all(arrivals), delay(WAIT_LIMIT_MS)]);
+      await within(Promise.all(arrivals), WAIT_LIMIT_MS);
       const seconds = (performance.now() - start) / 1000;
       const lost = listeners.offers.size;
       listeners.offers.clear();
@@ -299,7 +340,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         throughput: latencies.length / seconds,
         ...latencyStats(latencies),
       });
-      continue;
+      return;
     }
     if (scenario === 'answers') {
       const latencies: number[] = [];
@@ -329,7 +370,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         assigned,
         ...latencyStats(latencies),
       });
-      continue;
+      return;
     }
     if (scenario === 'broadcast') {
       const runs = [];
@@ -344,7 +385,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         last_arrival_ms: Math.round((times[1] ?? 0) * 10) / 10,
         runs_ms: times.map((t) => Math.round(t * 10) / 10),
       });
-      continue;
+      return;
     }
     if (scenario === 'race') {
       const { shiftId, arrived } = await broadcastOnce(options.race);
@@ -378,7 +419,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
         taken_pushes: pushes?.get('taken') ?? 0,
         all_told_ms: Math.round(ms * 10) / 10,
       });
-      continue;
+      return;
     }
     if (scenario === 'reconnect') {
       for (const ws of sockets.values()) ws.terminate();
