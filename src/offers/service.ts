@@ -88,17 +88,9 @@ export function createOfferService(deps: OfferServiceDeps) {
     shiftId: number,
     fields: Partial<ShiftDetails>,
   ): Promise<{ shift: ShiftRecord; created: boolean }> {
-    const known = await store.getShift(shiftId);
-    if (known) return { shift: known, created: false };
-    try {
-      const shift = await store.createShift({ ...TEST_OFFER, ...fields, id: shiftId }, clock.now());
-      events.event({ event: 'shift_created', shift_id: shift.id });
-      return { shift, created: true };
-    } catch (err) {
-      // Two first offers of the same new shift at once: the loser uses the winner's shift.
-      if (!(err instanceof ShiftctlError && err.code === 'E_SHIFT_EXISTS')) throw err;
-      return { shift: await requireShift(shiftId), created: false };
-    }
+    const ensured = await store.ensureShift({ ...TEST_OFFER, ...fields, id: shiftId }, clock.now());
+    if (ensured.created) events.event({ event: 'shift_created', shift_id: shiftId });
+    return ensured;
   }
 
   function refuseUnlessOpen(shift: ShiftRecord): void {

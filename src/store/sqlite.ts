@@ -315,26 +315,24 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     upsertEmployee: db.prepare(
       'INSERT INTO employees (id, name, role) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = COALESCE(excluded.name, name), role = COALESCE(excluded.role, role)',
     ),
+    // Hot writes use positional parameters and no RETURNING: here RETURNING costs more than
+    // the insert itself, and reading a row back costs more than building it from what was
+    // written (measured in BENCHMARKS.md).
     insertShift: db.prepare(`
       INSERT INTO shifts (id, date, start_time, end_time, location_name, client_name, service_type,
         description, slots, mode, approval, step_ttl_s, created_at)
-      VALUES (@id, @date, @start_time, @end_time, @location_name, @client_name, @service_type,
-        @description, @slots, @mode, @approval, @step_ttl_s, @created_at)
-      ON CONFLICT (id) DO NOTHING
-      RETURNING *`),
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (id) DO NOTHING`),
     getShift: db.prepare(`SELECT ${SHIFT_COLUMNS} FROM shifts s WHERE s.id = ?`),
     insertOffer: db.prepare(`
       INSERT INTO offers (shift_id, emp_id, position, sent_at, expires_at, outcome)
       VALUES (?, ?, ?, ?, ?, ?)
-      ON CONFLICT DO NOTHING
-      RETURNING ${OFFER_FIELDS.join(', ')}`),
-    // Many employees at once (a broadcast): one statement; those who already hold the offer
-    // are not returned and are read one by one.
+      ON CONFLICT DO NOTHING`),
+    // Many employees at once (a broadcast): one statement.
     insertOffers: db.prepare(`
       INSERT INTO offers (shift_id, emp_id, position, sent_at, expires_at, outcome)
       SELECT ?, value, NULL, ?, ?, 'open' FROM json_each(?) WHERE true
-      ON CONFLICT DO NOTHING
-      RETURNING ${OFFER_FIELDS.join(', ')}`),
+      ON CONFLICT DO NOTHING`),
     lastPosition: db
       .prepare('SELECT COALESCE(MAX(position), 0) FROM offers WHERE shift_id = ?')
       .pluck(),
@@ -355,6 +353,11 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     // An answer is recorded once, on an offer that was sent and not closed by its deadline or a
     // withdrawal; an open offer past its deadline counts as expired even before its timer runs.
     // (An offer closed because the shift went to others is still answered: it was taken.)
+    // The usual rejection: an open offer within its deadline.
+    rejectOpen: db.prepare(`
+      UPDATE offers SET response = 'rejected', answered_at = ?, outcome = 'rejected', closed_at = ?
+      WHERE shift_id = ? AND emp_id = ? AND response IS NULL AND sent_at IS NOT NULL
+        AND outcome = 'open' AND (expires_at IS NULL OR expires_at > ?)`),
     reject: db.prepare(`
       UPDATE offers SET response = 'rejected', answered_at = @at,
         outcome = CASE WHEN outcome = 'open' THEN 'rejected' ELSE outcome END,
@@ -363,6 +366,20 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         AND outcome NOT IN ('queued', 'expired', 'withdrawn')
         AND (outcome <> 'open' OR expires_at IS NULL OR expires_at > @at)
       RETURNING outcome`),
+    // The usual acceptance, in two writes: an open offer within its deadline, of an open shift
+    // with a slot left and no approval step, takes the slot; then the offer records it.
+    takeSlotFor: db.prepare(`
+      UPDATE shifts SET filled = filled + 1,
+        status = CASE WHEN filled + 1 >= slots THEN 'assigned' ELSE status END,
+        closed_at = CASE WHEN filled + 1 >= slots THEN ? ELSE closed_at END
+      WHERE id = ? AND status = 'open' AND filled < slots AND approval = 0
+        AND EXISTS (SELECT 1 FROM offers o WHERE o.shift_id = ? AND o.emp_id = ?
+          AND o.response IS NULL AND o.sent_at IS NOT NULL AND o.outcome = 'open'
+          AND (o.expires_at IS NULL OR o.expires_at > ?))`),
+    acceptWon: db.prepare(`
+      UPDATE offers SET response = 'accepted', answered_at = ?, outcome = 'assigned', closed_at = ?
+      WHERE shift_id = ? AND emp_id = ?`),
+    shiftFull: db.prepare(`SELECT status = 'assigned' FROM shifts WHERE id = ?`).pluck(),
     recordAccept: db.prepare(`
       UPDATE offers SET response = 'accepted', answered_at = @at
       WHERE shift_id = @shift_id AND emp_id = @emp_id AND response IS NULL AND sent_at IS NOT NULL
@@ -379,10 +396,15 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       'UPDATE offers SET outcome = ?, closed_at = ? WHERE shift_id = ? AND emp_id = ?',
     ),
     // The shift is full or withdrawn: every offer still open, requested or queued closes.
+    // Read first (a full shift usually has none left) and written only when there are some.
+    restOpen: db
+      .prepare(`
+        SELECT emp_id, sent_at IS NOT NULL FROM offers
+        WHERE shift_id = ? AND outcome IN ('open', 'requested', 'queued')`)
+      .raw(),
     closeRest: db.prepare(`
       UPDATE offers SET outcome = ?, closed_at = ?
-      WHERE shift_id = ? AND outcome IN ('open', 'requested', 'queued')
-      RETURNING emp_id, sent_at IS NOT NULL AS held`),
+      WHERE shift_id = ? AND outcome IN ('open', 'requested', 'queued')`),
     expireDue: db.prepare(`
       UPDATE offers SET outcome = 'expired', closed_at = expires_at
       WHERE outcome = 'open' AND expires_at <= ? RETURNING shift_id, emp_id`),
@@ -406,6 +428,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       `UPDATE shifts SET status = ?, closed_at = ? WHERE id = ? AND status = 'open'`,
     ),
     markDelivered: db.prepare(`
+      UPDATE offers SET delivered_at = ?
+      WHERE shift_id = ? AND emp_id = ? AND delivered_at IS NULL`),
+    markDeliveredMany: db.prepare(`
       UPDATE offers SET delivered_at = ?
       WHERE shift_id = ? AND delivered_at IS NULL AND emp_id IN (SELECT value FROM json_each(?))`),
     pendingCounts: db.prepare(`
@@ -457,49 +482,83 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       ORDER BY id LIMIT @limit`),
   };
 
-  const addOffers = db.transaction(
-    (
-      shiftId: number,
-      empIds: readonly number[],
-      at: number,
-      options: { expiresAt?: number | null | undefined; queued?: boolean },
-    ) => {
-      const queued = options.queued === true;
-      if (!queued && empIds.length > 8) {
-        const expiresAt = options.expiresAt ?? null;
-        const inserted = new Map<number, OfferRow>();
-        for (const row of stmt.insertOffers.all(shiftId, at, expiresAt, JSON.stringify(empIds))) {
-          inserted.set((row as OfferRow).emp_id, row as OfferRow);
-        }
-        return empIds.map((empId) =>
-          toOffer(inserted.get(empId) ?? (stmt.getOffer.get(shiftId, empId) as OfferRow)),
-        );
-      }
-      let position = queued ? (stmt.lastPosition.get(shiftId) as number) : 0;
-      const expiresAt = queued ? null : (options.expiresAt ?? null);
+  /** An offer row as it was just inserted, without reading it back. */
+  function newOffer(
+    shiftId: number,
+    empId: number,
+    position: number | null,
+    sentAt: number | null,
+    expiresAt: number | null,
+    outcome: Outcome,
+  ): OfferRecord {
+    return {
+      shiftId,
+      empId,
+      position,
+      sentAt,
+      expiresAt,
+      deliveredAt: null,
+      answeredAt: null,
+      response: null,
+      outcome,
+    };
+  }
+
+  function readOffer(shiftId: number, empId: number): OfferRecord {
+    return toOffer(stmt.getOffer.get(shiftId, empId) as OfferRow);
+  }
+
+  function addOffers(
+    shiftId: number,
+    empIds: readonly number[],
+    at: number,
+    options: { expiresAt?: number | null | undefined; queued?: boolean },
+  ): OfferRecord[] {
+    if (options.queued === true) {
+      let position = stmt.lastPosition.get(shiftId) as number;
       return empIds.map((empId) => {
-        // A new offer comes back from the insert; one the employee already holds is read.
-        const inserted = stmt.insertOffer.get(
-          shiftId,
-          empId,
-          queued ? position + 1 : null,
-          queued ? null : at,
-          expiresAt,
-          queued ? 'queued' : 'open',
-        ) as OfferRow | undefined;
-        if (inserted && queued) position++;
-        return toOffer(inserted ?? (stmt.getOffer.get(shiftId, empId) as OfferRow));
+        if (stmt.insertOffer.run(shiftId, empId, position + 1, null, null, 'queued').changes) {
+          position++;
+          return newOffer(shiftId, empId, position, null, null, 'queued');
+        }
+        return readOffer(shiftId, empId);
       });
-    },
-  );
+    }
+    const expiresAt = options.expiresAt ?? null;
+    if (empIds.length > 8) {
+      const { changes } = stmt.insertOffers.run(shiftId, at, expiresAt, JSON.stringify(empIds));
+      if (changes === empIds.length) {
+        return empIds.map((empId) => newOffer(shiftId, empId, null, at, expiresAt, 'open'));
+      }
+      // Some already held an offer of this shift: theirs stays as it is.
+      const now = new Map(
+        (stmt.offersForShift.all(shiftId) as OfferRow[]).map((r) => [r.emp_id, toOffer(r)]),
+      );
+      return empIds.map((empId) => now.get(empId) ?? readOffer(shiftId, empId));
+    }
+    return empIds.map((empId) =>
+      stmt.insertOffer.run(shiftId, empId, null, at, expiresAt, 'open').changes
+        ? newOffer(shiftId, empId, null, at, expiresAt, 'open')
+        : readOffer(shiftId, empId),
+    );
+  }
 
   /**
    * Closes every offer of the shift still open, requested or queued; returns those who held one
    * (it was sent) to be told. Those queued behind a cascade never knew of it.
    */
   function closeRest(shiftId: number, outcome: 'taken' | 'withdrawn', at: number): number[] {
-    const rows = stmt.closeRest.all(outcome, at, shiftId) as Array<{ emp_id: number; held: 0 | 1 }>;
-    return rows.filter((r) => r.held === 1).map((r) => r.emp_id);
+    const rows = stmt.restOpen.all(shiftId) as Array<[number, 0 | 1]>;
+    if (rows.length === 0) return [];
+    stmt.closeRest.run(outcome, at, shiftId);
+    return rows.filter(([, held]) => held === 1).map(([empId]) => empId);
+  }
+
+  /** An assignment was recorded: when it filled the shift, the other offers close. */
+  function assigned(shiftId: number, at: number): ClaimResult {
+    const shiftFilled = stmt.shiftFull.get(shiftId) === 1;
+    const closed = shiftFilled ? closeRest(shiftId, 'taken', at) : [];
+    return { recorded: true, outcome: 'assigned', shiftFilled, closed };
   }
 
   /** Gives this employee a slot if one is left; closes the others when the shift fills. */
@@ -510,12 +569,15 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return { recorded: true, outcome: 'taken', shiftFilled: true, closed: [] };
     }
     stmt.setOutcome.run('assigned', at, shiftId, empId);
-    const shiftFilled = slot.status === 'assigned';
-    const closed = shiftFilled ? closeRest(shiftId, 'taken', at) : [];
-    return { recorded: true, outcome: 'assigned', shiftFilled, closed };
+    return assigned(shiftId, at);
   }
 
-  const claim = db.transaction((shiftId: number, empId: number, at: number): ClaimResult => {
+  function claim(shiftId: number, empId: number, at: number): ClaimResult {
+    // The usual case first: an open offer wins a free slot of a shift without approval.
+    if (stmt.takeSlotFor.run(at, shiftId, shiftId, empId, at).changes === 1) {
+      stmt.acceptWon.run(at, at, shiftId, empId);
+      return assigned(shiftId, at);
+    }
     const recorded = stmt.recordAccept.get({ shift_id: shiftId, emp_id: empId, at }) as
       | { outcome: Outcome; approval: 0 | 1 }
       | undefined;
@@ -529,22 +591,34 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return { recorded: true, outcome: 'requested', shiftFilled: false, closed: [] };
     }
     return takeSlot(shiftId, empId, at);
-  });
+  }
 
-  const approve = db.transaction((shiftId: number, empId: number, at: number) => {
+  function reject(shiftId: number, empId: number, at: number): Outcome | undefined {
+    if (stmt.rejectOpen.run(at, at, shiftId, empId, at).changes === 1) return 'rejected';
+    const row = stmt.reject.get({ shift_id: shiftId, emp_id: empId, at }) as
+      | { outcome: Outcome }
+      | undefined;
+    return row?.outcome;
+  }
+
+  function approve(shiftId: number, empId: number, at: number): ClaimResult | undefined {
     const offer = stmt.getOffer.get(shiftId, empId) as OfferRow | undefined;
     if (offer?.outcome !== 'requested') return undefined;
     return takeSlot(shiftId, empId, at);
-  });
+  }
 
-  const expireDue = db.transaction((now: number): Closed[] => {
+  function expireDue(now: number): Closed[] {
     const rows = stmt.expireDue.all(now) as Array<{ shift_id: number; emp_id: number }>;
     const byShift = new Map<number, number[]>();
     for (const r of rows) byShift.set(r.shift_id, [...(byShift.get(r.shift_id) ?? []), r.emp_id]);
     return [...byShift].map(([shiftId, empIds]) => ({ shiftId, empIds }));
-  });
+  }
 
-  const advanceCascade = db.transaction((shiftId: number, at: number, fallbackTtlS?: number) => {
+  function advanceCascade(
+    shiftId: number,
+    at: number,
+    fallbackTtlS?: number,
+  ): OfferRecord | undefined {
     const shift = stmt.getShift.get(shiftId) as ShiftRow | undefined;
     if (shift?.status !== 'open' || shift.mode !== 'cascade') return undefined;
     if ((stmt.holdersNow.get(shiftId) as number) > 0) return undefined;
@@ -556,19 +630,19 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     const ttl = shift.step_ttl_s ?? fallbackTtlS;
     const expiresAt = ttl === undefined ? null : at + ttl * 1000;
     stmt.openStep.run({ shift_id: shiftId, emp_id: next.emp_id, at, expires_at: expiresAt });
-    return toOffer(stmt.getOffer.get(shiftId, next.emp_id) as OfferRow);
-  });
+    return readOffer(shiftId, next.emp_id);
+  }
 
-  const withdraw = db.transaction((shiftId: number, at: number) => {
+  function withdraw(shiftId: number, at: number): number[] | undefined {
     if (stmt.closeShift.run('withdrawn', at, shiftId).changes !== 1) return undefined;
     return closeRest(shiftId, 'withdrawn', at);
-  });
+  }
 
-  const upsertEmployees = db.transaction((employees: Employee[]) => {
+  function upsertEmployees(employees: Employee[]): void {
     for (const e of employees) stmt.upsertEmployee.run(e.id, e.name ?? null, e.role ?? null);
-  });
+  }
 
-  const reset = db.transaction((at: number) => {
+  function reset(at: number): void {
     const lastId = db.prepare('SELECT COALESCE(MAX(id), 0) FROM journal').pluck().get() as number;
     for (const table of ['journal', 'offers', 'shifts', 'employees']) {
       db.prepare(`DELETE FROM ${table}`).run();
@@ -579,13 +653,13 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     db.prepare('UPDATE journal SET id = ? WHERE id = (SELECT MAX(id) FROM journal)').run(
       lastId + 1,
     );
-  });
+  }
 
   // Group commit. Every write of a turn of the event loop runs in one transaction, and its
   // promise resolves only after that transaction has committed: nothing is acknowledged before
   // it is in the WAL, and a busy server pays one commit per tick instead of one per request.
-  // A failing write does not undo the others: each is one statement (atomic on its own) or a
-  // db.transaction, which nests as a savepoint.
+  // A write that fails does not undo the others: the batch is rolled back and run again with
+  // each write in a savepoint of its own (the slow path, taken only when a write throws).
   // Delivery marks and journal lines ride along; they are bookkeeping, not acknowledgements.
   interface Op {
     run: () => unknown;
@@ -595,32 +669,63 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     error?: unknown;
     failed?: boolean;
   }
+  /** Thrown inside a batch to roll it back when one of its writes failed. */
+  const RETRY_ONE_BY_ONE = Symbol('retry one by one');
   let ops: Op[] = [];
-  /** Delivery marks, one entry per push: [shift, time, employees as a JSON array]. */
-  let deliveredQueue: Array<[number, number, string]> = [];
+  /** Delivery marks, one entry per push: [shift, time, employees]. */
+  let deliveredQueue: Array<[number, number, readonly number[]]> = [];
   let journalQueue: JournalInput[] = [];
   let flushScheduled = false;
-  const flushBatch = db.transaction(
-    (batch: Op[], delivered: Array<[number, number, string]>, journal: JournalInput[]) => {
+  function bookkeeping(
+    delivered: Array<[number, number, readonly number[]]>,
+    journal: JournalInput[],
+  ): void {
+    for (const [shiftId, at, empIds] of delivered) {
+      if (empIds.length === 1) stmt.markDelivered.run(at, shiftId, empIds[0]);
+      else stmt.markDeliveredMany.run(at, shiftId, JSON.stringify(empIds));
+    }
+    for (const e of journal) {
+      const detail = e.detail === undefined || e.detail === null ? null : JSON.stringify(e.detail);
+      if (e.empIds) {
+        const empIds = JSON.stringify(e.empIds);
+        stmt.insertJournalMany.run(e.at, e.kind, e.shiftId, e.name, e.outcome, detail, empIds);
+      } else {
+        stmt.insertJournal.run(e.at, e.kind, e.empId, e.shiftId, e.name, e.outcome, detail);
+      }
+    }
+  }
+  const runBatch = db.transaction(
+    (
+      batch: Op[],
+      delivered: Array<[number, number, readonly number[]]>,
+      journal: JournalInput[],
+    ) => {
       for (const op of batch) {
         try {
           op.result = op.run();
+        } catch {
+          throw RETRY_ONE_BY_ONE;
+        }
+      }
+      bookkeeping(delivered, journal);
+    },
+  );
+  const inSavepoint = db.transaction((run: () => unknown) => run());
+  const runBatchOneByOne = db.transaction(
+    (
+      batch: Op[],
+      delivered: Array<[number, number, readonly number[]]>,
+      journal: JournalInput[],
+    ) => {
+      for (const op of batch) {
+        try {
+          op.result = inSavepoint(op.run);
         } catch (err) {
           op.failed = true;
           op.error = err;
         }
       }
-      for (const [shiftId, at, empIds] of delivered) stmt.markDelivered.run(at, shiftId, empIds);
-      for (const e of journal) {
-        const detail =
-          e.detail === undefined || e.detail === null ? null : JSON.stringify(e.detail);
-        if (e.empIds) {
-          const empIds = JSON.stringify(e.empIds);
-          stmt.insertJournalMany.run(e.at, e.kind, e.shiftId, e.name, e.outcome, detail, empIds);
-        } else {
-          stmt.insertJournal.run(e.at, e.kind, e.empId, e.shiftId, e.name, e.outcome, detail);
-        }
-      }
+      bookkeeping(delivered, journal);
     },
   );
   const flush = (): void => {
@@ -634,7 +739,12 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     if (batch.length === 0 && delivered.length === 0 && journal.length === 0) return;
     try {
       if (!db.open) throw new ShiftctlError('E_DATABASE', 'The database is closed.');
-      flushBatch(batch, delivered, journal);
+      try {
+        runBatch(batch, delivered, journal);
+      } catch (err) {
+        if (err !== RETRY_ONE_BY_ONE) throw err;
+        runBatchOneByOne(batch, delivered, journal);
+      }
     } catch (err) {
       for (const op of batch) op.reject(err);
       return;
@@ -657,18 +767,57 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       scheduleFlush();
     });
 
-  function insertShift(shift: NewShift, at: number): ShiftRecord {
-    const row = stmt.insertShift.get({
-      id: shift.id ?? null,
-      ...detailsOf(shift),
-      slots: shift.slots ?? 1,
-      mode: shift.mode ?? 'broadcast',
-      approval: shift.approval ? 1 : 0,
-      step_ttl_s: shift.stepTtlS ?? null,
-      created_at: at,
-    }) as ShiftRow | undefined;
-    if (!row) throw new ShiftctlError('E_SHIFT_EXISTS', `Shift ${shift.id} already exists.`);
-    return toShift(row);
+  /** Inserts a shift unless its id is taken; the new shift, or undefined when it was. */
+  function insertShift(shift: NewShift, at: number): ShiftRecord | undefined {
+    const details = detailsOf(shift);
+    const slots = shift.slots ?? 1;
+    const mode = shift.mode ?? 'broadcast';
+    const approval = shift.approval === true;
+    const stepTtlS = shift.stepTtlS ?? null;
+    const { changes, lastInsertRowid } = stmt.insertShift.run(
+      shift.id ?? null,
+      details.date,
+      details.start_time,
+      details.end_time,
+      details.location_name,
+      details.client_name,
+      details.service_type,
+      details.description,
+      slots,
+      mode,
+      approval ? 1 : 0,
+      stepTtlS,
+      at,
+    );
+    if (changes !== 1) return undefined;
+    return {
+      id: shift.id ?? Number(lastInsertRowid),
+      ...details,
+      slots,
+      filled: 0,
+      status: 'open',
+      mode,
+      approval,
+      stepTtlS,
+      createdAt: at,
+      closedAt: null,
+    };
+  }
+
+  function createShift(shift: NewShift, at: number): ShiftRecord {
+    const created = insertShift(shift, at);
+    if (!created) throw new ShiftctlError('E_SHIFT_EXISTS', `Shift ${shift.id} already exists.`);
+    return created;
+  }
+
+  function ensureShift(
+    shift: NewShift & { id: number },
+    at: number,
+  ): { shift: ShiftRecord; created: boolean } {
+    const created = insertShift(shift, at);
+    if (created) return { shift: created, created: true };
+    const row = stmt.getShift.get(shift.id) as ShiftRow;
+    return { shift: toShift(row), created: false };
   }
 
   function updateShiftDetails(id: number, details: Partial<ShiftDetails>): ShiftRecord | undefined {
@@ -721,7 +870,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return write(() => upsertEmployees(employees));
     },
     createShift(shift: NewShift, at: number) {
-      return write(() => insertShift(shift, at));
+      return write(() => createShift(shift, at));
+    },
+    ensureShift(shift: NewShift & { id: number }, at: number) {
+      return write(() => ensureShift(shift, at));
     },
     async updateShiftDetails(id: number, details: Partial<ShiftDetails>) {
       return write(() => updateShiftDetails(id, details));
@@ -750,14 +902,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return (stmt.history.all(empId, limit) as JoinedRow[]).map(toOffered);
     },
     reject(shiftId, empId, at) {
-      return write(
-        () =>
-          (
-            stmt.reject.get({ shift_id: shiftId, emp_id: empId, at }) as
-              | { outcome: Outcome }
-              | undefined
-          )?.outcome,
-      );
+      return write(() => reject(shiftId, empId, at));
     },
     claim(shiftId, empId, at) {
       return write(() => claim(shiftId, empId, at));
@@ -779,7 +924,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     },
     markDelivered(shiftId, empIds, at) {
       if (empIds.length === 0) return;
-      deliveredQueue.push([shiftId, at, JSON.stringify(empIds)]);
+      deliveredQueue.push([shiftId, at, empIds]);
       scheduleFlush();
     },
     async pendingCounts() {

@@ -135,6 +135,11 @@ export interface Store {
   upsertEmployees(employees: Employee[]): Promise<void>;
   /** Creates a shift; throws E_SHIFT_EXISTS when the id is taken. */
   createShift(shift: NewShift, at: number): Promise<ShiftRecord>;
+  /** Creates the shift unless its id exists; resolves to the shift as it is now. */
+  ensureShift(
+    shift: NewShift & { id: number },
+    at: number,
+  ): Promise<{ shift: ShiftRecord; created: boolean }>;
   updateShiftDetails(id: number, details: Partial<ShiftDetails>): Promise<ShiftRecord | undefined>;
   getShift(id: number): Promise<ShiftRecord | undefined>;
   listShifts(filter: {

@@ -1,0 +1,68 @@
+/** The SQLite store's group commit: writes of one tick share a transaction, failures stay their own. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { createSqliteStore } from '../src/store/sqlite.js';
+import type { Store } from '../src/store/types.js';
+
+const SHIFT = { date: '2026-01-20', start_time: '09:00', end_time: '17:00' };
+
+describe('writes queued in the same turn of the event loop', () => {
+  let store: Store;
+  afterEach(async () => {
+    await store.close();
+  });
+
+  it('commit together, and one that fails is refused alone, leaving nothing of itself', async () => {
+    store = createSqliteStore({ path: ':memory:' });
+    await store.createShift({ ...SHIFT, id: 1 }, 1000);
+    // All of these are queued before the next commit.
+    const results = await Promise.allSettled([
+      store.createShift({ ...SHIFT, id: 2 }, 2000),
+      store.createShift({ ...SHIFT, id: 1 }, 2000), // taken: refused
+      // The first employee is written, then the second id is not an integer: the whole write
+      // must leave no trace.
+      store.upsertEmployees([{ id: 901, name: 'Half' }, { id: 1.5 }]),
+      store.addOffers(1, [7, 8], 2000, {}),
+      store.upsertEmployees([{ id: 902, name: 'Whole' }]),
+    ]);
+    expect(results.map((r) => r.status)).toEqual([
+      'fulfilled',
+      'rejected',
+      'rejected',
+      'fulfilled',
+      'fulfilled',
+    ]);
+    expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ code: 'E_SHIFT_EXISTS' });
+    expect((await store.getShift(2))?.createdAt).toBe(2000);
+    expect((await store.getShift(1))?.createdAt).toBe(1000);
+    expect((await store.offersForShift(1)).map((o) => o.empId)).toEqual([7, 8]);
+    const employees = (await store.employees()).map((e) => [e.empId, e.name]);
+    expect(employees).toEqual([
+      [7, null],
+      [8, null],
+      [902, 'Whole'],
+    ]);
+  });
+
+  it('build what they wrote without reading it back, exactly as a read returns it', async () => {
+    store = createSqliteStore({ path: ':memory:' });
+    const created = await store.createShift(
+      { ...SHIFT, id: 5, slots: 2, approval: true, location_name: 'Ward 3' },
+      3000,
+    );
+    expect(created).toEqual(await store.getShift(5));
+    const ensured = await store.ensureShift({ ...SHIFT, id: 5, description: 'ignored' }, 4000);
+    expect(ensured).toEqual({ shift: created, created: false });
+    const auto = await store.createShift(SHIFT, 3000);
+    expect(auto).toEqual(await store.getShift(auto.id));
+    const [open] = await store.addOffers(5, [7], 3100, { expiresAt: 9000 });
+    expect(open).toEqual(await store.getOffer(5, 7));
+    const many = await store.addOffers(5, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 3200, {});
+    expect(many).toEqual(await Promise.all(many.map((o) => store.getOffer(5, o.empId))));
+    // Employee 7 keeps the offer made first.
+    expect(many.find((o) => o.empId === 7)?.expiresAt).toBe(9000);
+    const cascade = await store.createShift({ ...SHIFT, id: 60, mode: 'cascade' }, 3000);
+    const queued = await store.addOffers(cascade.id, [3, 4], 3300, { queued: true });
+    expect(queued.map((o) => o.position)).toEqual([1, 2]);
+    expect(queued).toEqual(await store.offersForShift(cascade.id));
+  });
+});
