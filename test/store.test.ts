@@ -65,4 +65,31 @@ describe('writes queued in the same turn of the event loop', () => {
     expect(queued.map((o) => o.position)).toEqual([1, 2]);
     expect(queued).toEqual(await store.offersForShift(cascade.id));
   });
+
+  it('journal every line of a busy tick once, in the order it happened', async () => {
+    store = createSqliteStore({ path: ':memory:' });
+    const line = (n: number) => ({
+      at: 1000 + n,
+      kind: 'request' as const,
+      empId: n,
+      shiftId: null,
+      name: `line ${n}`,
+      outcome: '200',
+      detail: n % 5 === 0 ? { n } : null,
+    });
+    for (let n = 1; n <= 20; n++) store.journal(line(n));
+    store.journal({ ...line(21), kind: 'push', empId: null, empIds: [7, 8, 9] });
+    for (let n = 22; n <= 56; n++) store.journal(line(n));
+    const read = await store.readJournal({ limit: 1000 });
+    expect(read.map((e) => e.name)).toEqual([
+      ...Array.from({ length: 20 }, (_, i) => `line ${i + 1}`),
+      'line 21',
+      'line 21',
+      'line 21',
+      ...Array.from({ length: 35 }, (_, i) => `line ${i + 22}`),
+    ]);
+    expect(read.slice(20, 23).map((e) => e.empId)).toEqual([7, 8, 9]);
+    expect(read.find((e) => e.name === 'line 55')).toMatchObject({ empId: 55, detail: { n: 55 } });
+    expect(new Set(read.map((e) => e.id)).size).toBe(read.length);
+  });
 });

@@ -38,6 +38,8 @@ export interface SqliteStoreOptions {
 }
 
 const SCHEMA_VERSION = 4;
+/** Journal lines written by one statement. */
+const JOURNAL_CHUNK = 16;
 
 const MIGRATIONS: Record<number, string> = {
   1: `
@@ -462,6 +464,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     insertJournal: db.prepare(`
       INSERT INTO journal (at, kind, emp_id, shift_id, name, outcome, detail)
       VALUES (?, ?, ?, ?, ?, ?, ?)`),
+    // Lines a tick queued, JOURNAL_CHUNK at a time: a row costs half as much as on its own.
+    insertJournalChunk: db.prepare(`
+      INSERT INTO journal (at, kind, emp_id, shift_id, name, outcome, detail)
+      VALUES ${Array(JOURNAL_CHUNK).fill('(?, ?, ?, ?, ?, ?, ?)').join(', ')}`),
     // One statement for a push to many employees: a row each, in the order given.
     insertJournalMany: db.prepare(`
       INSERT INTO journal (at, kind, emp_id, shift_id, name, outcome, detail)
@@ -684,15 +690,28 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       if (empIds.length === 1) stmt.markDelivered.run(at, shiftId, empIds[0]);
       else stmt.markDeliveredMany.run(at, shiftId, JSON.stringify(empIds));
     }
+    // Lines for one employee each wait in `values` and go JOURNAL_CHUNK to a statement; a line
+    // for many employees writes those waiting first, so that ids keep the order of events.
+    const values: unknown[] = [];
+    const writeWaiting = () => {
+      let i = 0;
+      for (; i + JOURNAL_CHUNK * 7 <= values.length; i += JOURNAL_CHUNK * 7) {
+        stmt.insertJournalChunk.run(values.slice(i, i + JOURNAL_CHUNK * 7));
+      }
+      for (; i < values.length; i += 7) stmt.insertJournal.run(values.slice(i, i + 7));
+      values.length = 0;
+    };
     for (const e of journal) {
       const detail = e.detail === undefined || e.detail === null ? null : JSON.stringify(e.detail);
       if (e.empIds) {
+        writeWaiting();
         const empIds = JSON.stringify(e.empIds);
         stmt.insertJournalMany.run(e.at, e.kind, e.shiftId, e.name, e.outcome, detail, empIds);
       } else {
-        stmt.insertJournal.run(e.at, e.kind, e.empId, e.shiftId, e.name, e.outcome, detail);
+        values.push(e.at, e.kind, e.empId, e.shiftId, e.name, e.outcome, detail);
       }
     }
+    writeWaiting();
   }
   const runBatch = db.transaction(
     (
