@@ -14,8 +14,11 @@ import { fileURLToPath } from 'node:url';
 import { type BenchReport, runBench, type ScenarioName, type ScenarioResult } from './generator.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const args = new Set(process.argv.slice(2));
-const QUICK = args.has('--quick');
+const argv = process.argv.slice(2);
+const QUICK = argv.includes('--quick');
+/** Rounds of floor then shiftctl, interleaved; each figure is the median of its rounds. */
+const roundsAt = argv.indexOf('--rounds');
+const ROUNDS = roundsAt >= 0 ? Math.max(1, Number(argv[roundsAt + 1]) || 1) : QUICK ? 1 : 3;
 const SIZES = QUICK
   ? { connections: 1000, offers: 3000, concurrency: 64, broadcast: 1000, race: 500, hold: 2000 }
   : {
@@ -35,6 +38,8 @@ interface Target {
   /** The command line that starts it on a port. */
   command(port: number): string[];
   scenarios: ScenarioName[];
+  /** Measured in the first round only (a slow reference: its figures are context, not targets). */
+  once?: boolean;
 }
 
 function freePort(): Promise<number> {
@@ -77,7 +82,7 @@ function fastapiPython(): string | undefined {
   return undefined;
 }
 
-async function measure(target: Target, firstShiftId: number) {
+async function measure(target: Target, firstShiftId: number, withHold: boolean) {
   // Chosen just before the start: the thousands of client ports of the run before may have
   // taken one chosen earlier.
   const port = await freePort();
@@ -106,6 +111,7 @@ async function measure(target: Target, firstShiftId: number) {
       firstShiftId,
       scenarios: target.scenarios,
     });
+    if (!withHold) return { main };
     // Then how many connections one process holds (the open-file limit here is 20 000).
     const hold = await runBench({
       ...base,
@@ -129,6 +135,20 @@ function find(report: BenchReport | undefined, scenario: ScenarioName): Scenario
   return report?.results.find((r) => r.scenario === scenario);
 }
 
+function median(values: number[]): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2
+    ? sorted[mid]
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+interface Run {
+  main: BenchReport;
+  hold?: BenchReport;
+}
+
 interface Row {
   metric: string;
   values: Array<number | undefined>;
@@ -144,7 +164,7 @@ const fmt = (n: number | undefined, digits = 0): string =>
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'shiftctl-bench-'));
   const names: string[] = [];
-  const reports: Array<{ main: BenchReport; hold: BenchReport } | undefined> = [];
+  const runs: Run[][] = [];
   const all: ScenarioName[] = ['connect', 'offers', 'answers', 'broadcast', 'race', 'reconnect'];
   const targets: Target[] = [];
   const floorPath = join(ANCHORS, 'raw-floor.mjs');
@@ -180,6 +200,7 @@ async function main(): Promise<void> {
       name: 'fastapi',
       command: (port) => [python, anchor, String(port)],
       scenarios: ['connect', 'offers', 'answers', 'reconnect'],
+      once: true,
     });
   } else {
     process.stderr.write(
@@ -187,25 +208,42 @@ async function main(): Promise<void> {
     );
   }
 
-  let shift = (Date.now() % 1e9) * 100;
   for (const target of targets) {
-    process.stderr.write(`bench: ${target.name}\n`);
     names.push(target.name);
-    try {
-      reports.push(await measure(target, shift));
-    } catch (err) {
-      process.stderr.write(`  ${target.name} failed: ${(err as Error).message}\n`);
-      reports.push(undefined);
+    runs.push([]);
+  }
+  // Rounds interleave the servers, so that a slow spell of this shared machine does not land on
+  // one server's whole run; every round starts on a fresh database.
+  let shift = (Date.now() % 1e9) * 100;
+  let failures = 0;
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const [i, target] of targets.entries()) {
+      if (round > 1 && target.once) continue;
+      process.stderr.write(`bench: ${target.name}, round ${round} of ${ROUNDS}\n`);
+      rmSync(join(dir, 'bench.db'), { force: true });
+      rmSync(join(dir, 'bench.db-wal'), { force: true });
+      rmSync(join(dir, 'bench.db-shm'), { force: true });
+      try {
+        runs[i]?.push(await measure(target, shift, round === 1));
+      } catch (err) {
+        process.stderr.write(`  ${target.name} failed: ${(err as Error).message}\n`);
+        failures++;
+      }
+      shift += 100_000_000;
     }
-    shift += 100_000_000;
   }
   rmSync(dir, { recursive: true, force: true });
 
+  /** A figure of each server: the median over its rounds. */
   const pick = (scenario: ScenarioName, field: string, from: 'main' | 'hold' = 'main') =>
-    reports.map((r) => {
-      const value = find(r?.[from], scenario)?.[field];
-      return typeof value === 'number' ? value : undefined;
-    });
+    runs.map((rounds) =>
+      median(
+        rounds.flatMap((r) => {
+          const value = find(r[from], scenario)?.[field];
+          return typeof value === 'number' ? [value] : [];
+        }),
+      ),
+    );
   const floorBroadcast = pick('broadcast', 'last_arrival_ms')[0];
   const rows: Row[] = [
     {
@@ -233,13 +271,23 @@ async function main(): Promise<void> {
     },
     { metric: 'answer latency p99', values: pick('answers', 'p99_ms'), unit: 'ms' },
     {
+      metric: 'server CPU per offer delivered',
+      values: pick('offers', 'server_cpu_us_per_op'),
+      unit: 'us',
+    },
+    {
+      metric: 'server CPU per answer',
+      values: pick('answers', 'server_cpu_us_per_op'),
+      unit: 'us',
+    },
+    {
       metric: `RSS per idle connection (${SIZES.connections} connected)`,
       values: pick('connect', 'rss_per_connection_kib'),
       unit: 'KiB',
       target: { ratio: 1.5, higherIsBetter: false },
     },
     {
-      metric: `one shift to ${SIZES.broadcast} connected employees, last arrival (median of 3)`,
+      metric: `one shift to ${SIZES.broadcast} connected employees, last arrival (median of 3 a round)`,
       values: pick('broadcast', 'last_arrival_ms'),
       unit: 'ms',
       target: { ratio: 2, higherIsBetter: false },
@@ -269,8 +317,12 @@ async function main(): Promise<void> {
     },
     {
       metric: 'errors (all scenarios)',
-      values: reports.map((r) =>
-        r ? [...r.main.results, ...r.hold.results].reduce((a, x) => a + x.errors, 0) : undefined,
+      values: runs.map((rounds) =>
+        rounds.length === 0
+          ? undefined
+          : rounds
+              .flatMap((r) => [...r.main.results, ...(r.hold?.results ?? [])])
+              .reduce((a, x) => a + x.errors, 0),
       ),
       unit: '',
     },
@@ -330,11 +382,11 @@ async function main(): Promise<void> {
 Measured with \`npm run bench\` on ${when} UTC${QUICK ? ' (quick sizes)' : ''}.
 
 - Machine: ${cpus().length} cores (${cpu}), ${Math.round(totalmem() / 2 ** 30)} GiB, Linux ${release()}, Node.js ${process.version}
-- Load: one generator process (\`src/bench/generator.ts\`, the same code as \`shiftctl bench\`) with real \`ws\` clients and keep-alive HTTP (undici, ${SIZES.concurrency} connections), on the same machine as the server under test, one server at a time.
+- Load: one generator process (\`src/bench/generator.ts\`, the same code as \`shiftctl bench\`) with real \`ws\` clients and keep-alive HTTP (undici, ${SIZES.concurrency} connections), on the same machine as the server under test, one server at a time, in ${ROUNDS} interleaved round${ROUNDS > 1 ? 's' : ''} (floor, shiftctl, floor, ...; the FastAPI anchor in the first only); each figure is the median of its rounds, each round on a fresh database. Server CPU is read from \`/proc/<pid>/stat\` before and after each scenario: it is steadier than throughput when the machine is busy.
 - Servers: **floor** is \`../shared/anchors/raw-floor.mjs\` (bare \`node:http\` + \`ws\`, in-memory, no validation, no storage); **shiftctl** is \`shiftctl serve --db <temp file> --no-fixtures --quiet --no-rate-limit\` (file-backed SQLite in WAL mode with the default durability: an answer is acknowledged only after its transaction commits); **fastapi** is \`../shared/anchors/fastapi-anchor.py\` when Debian's \`python3-fastapi\` and \`python3-uvicorn\` are installed.
 - Sizes: ${SIZES.connections} connections, ${SIZES.offers} offers at concurrency ${SIZES.concurrency}, a broadcast to ${SIZES.broadcast}, a ${SIZES.race}-way race, then ${SIZES.hold} connections held at once.
 
-Rerun: \`npm ci && npm run bench\` (about two minutes; \`npm run bench -- --quick\` for a smaller run). One scenario against any server: \`npx shiftctl bench --url http://HOST:PORT ...\` (see the README).
+Rerun: \`npm ci && npm run bench\` (about eight minutes; \`npm run bench -- --quick\` for a smaller run, \`-- --rounds N\` for more or fewer rounds). One scenario against any server: \`npx shiftctl bench --url http://HOST:PORT ...\` (see the README).
 
 ${table}
 Figures move by 10-20% between runs on a shared 2-core machine; the generator competes with the server for the same two cores, for every server alike.
@@ -361,6 +413,10 @@ Against a floor that stores nothing, the gap is the work the floor does not do. 
 `;
   writeFileSync(OUT, md);
   process.stderr.write(`wrote ${OUT}\n`);
+  if (failures > 0) {
+    process.stderr.write(`${failures} server run(s) failed; their figures are missing\n`);
+    process.exitCode = 1;
+  }
 }
 
 main().catch((err: unknown) => {
