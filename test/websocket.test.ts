@@ -1,7 +1,10 @@
 /** The WebSocket side: replay on connect, several devices, heartbeats, bad frames, bad upgrades. */
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import type { ShiftServer } from '../src/server/create-server.js';
+import { textFrame } from '../src/server/hub.js';
 import { connect, get, post, startServer, TestClient, upgrade } from './helpers.js';
 
 let server: ShiftServer;
@@ -191,5 +194,46 @@ describe('upgrades', () => {
     await server.close();
     expect((await a.waitClose()).code).toBe(1001);
     expect((await b.waitClose()).code).toBe(1001);
+  });
+});
+
+describe('pushes framed once for every recipient', () => {
+  it('arrive as the exact text, whatever its length and characters', async () => {
+    // Lengths on each side of the 7-bit, 16-bit and 64-bit length forms, with multi-byte text.
+    const texts = [
+      '{}',
+      'é'.repeat(62),
+      'x'.repeat(126),
+      `${'ü'.repeat(40_000)}🙂`,
+      'y'.repeat(70_000),
+    ];
+    const http = createHttpServer();
+    const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+    http.on('upgrade', (req, socket, head) => {
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        ws.send('first, from ws itself');
+        for (const text of texts) socket.write(textFrame(text));
+        ws.send('last, from ws itself');
+      });
+    });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const client = new WebSocket(`ws://127.0.0.1:${(http.address() as AddressInfo).port}/`);
+    const received: string[] = [];
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('frames did not arrive')), 5000);
+      client.on('message', (data, isBinary) => {
+        expect(isBinary).toBe(false);
+        received.push(data.toString());
+        if (received.length === texts.length + 2) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      client.on('error', reject);
+    });
+    client.terminate();
+    wss.close();
+    await new Promise((resolve) => http.close(resolve));
+    expect(received).toEqual(['first, from ws itself', ...texts, 'last, from ws itself']);
   });
 });

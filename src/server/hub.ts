@@ -8,11 +8,35 @@ import type { Fanout } from '../offers/ports.js';
 import type { ServerMessage } from '../protocol/schemas.js';
 import type { Faults } from './faults.js';
 
-/** The part of a `ws` WebSocket the hub uses. */
+/** A connected device, as the hub uses it (see `DevicePeer` in websocket.ts). */
 export interface Peer {
-  send(frame: string): void;
+  /** Writes a whole WebSocket frame, built once by `textFrame` for every recipient. */
+  sendFrame(frame: Buffer): void;
   readonly bufferedAmount: number;
   terminate(): void;
+}
+
+/**
+ * A final, unmasked WebSocket text frame (RFC 6455 section 5.2) holding `text`. A push is framed
+ * once and the same bytes written to every recipient's socket, where `ws` would encode and frame
+ * the message again for each (two writes a socket).
+ */
+export function textFrame(text: string): Buffer {
+  const length = Buffer.byteLength(text);
+  const head = length < 126 ? 2 : length < 65_536 ? 4 : 10;
+  const frame = Buffer.allocUnsafe(head + length);
+  frame[0] = 0x81; // FIN, text
+  if (length < 126) {
+    frame[1] = length;
+  } else if (length < 65_536) {
+    frame[1] = 126;
+    frame.writeUInt16BE(length, 2);
+  } else {
+    frame[1] = 127;
+    frame.writeBigUInt64BE(BigInt(length), 2);
+  }
+  frame.write(text, head, 'utf8');
+  return frame;
 }
 
 /** What became of one push to one employee. */
@@ -39,17 +63,17 @@ export function createLocalHub(options: HubOptions): LocalHub {
   const byEmployee = new Map<number, Set<Peer>>();
   const { faults } = options;
 
-  function write(empId: number, peer: Peer, frame: string): boolean {
+  function write(empId: number, peer: Peer, frame: Buffer): boolean {
     if (peer.bufferedAmount > options.maxBufferedBytes) {
       options.onSlowConsumer?.(empId);
       peer.terminate();
       return false;
     }
-    peer.send(frame);
+    peer.sendFrame(frame);
     return true;
   }
 
-  function sendTo(empId: number, peers: Set<Peer>, frame: string): number {
+  function sendTo(empId: number, peers: Set<Peer>, frame: Buffer): number {
     const latency = faults.pushLatencyMs;
     if (latency > 0) {
       const targets = [...peers];
@@ -89,7 +113,7 @@ export function createLocalHub(options: HubOptions): LocalHub {
       return peers.length;
     },
     async publish(empIds, message) {
-      let frame: string | undefined;
+      let frame: Buffer | undefined;
       const byOutcome: Record<PushOutcome, number[]> = { sent: [], no_device: [], dropped: [] };
       const reached = empIds.map((empId) => {
         const peers = byEmployee.get(empId);
@@ -102,7 +126,7 @@ export function createLocalHub(options: HubOptions): LocalHub {
           byOutcome.dropped.push(empId);
           return peers.size;
         }
-        frame ??= JSON.stringify(message);
+        frame ??= textFrame(JSON.stringify(message));
         byOutcome.sent.push(empId);
         return sendTo(empId, peers, frame);
       });

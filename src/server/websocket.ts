@@ -12,7 +12,7 @@ import type { Clock } from '../offers/ports.js';
 import type { OfferService } from '../offers/service.js';
 import { type ErrorMessage, IdParam } from '../protocol/schemas.js';
 import type { Faults } from './faults.js';
-import type { LocalHub } from './hub.js';
+import type { LocalHub, Peer } from './hub.js';
 import type { Logger } from './log.js';
 
 export interface WebSocketOptions {
@@ -143,6 +143,27 @@ export function attachWebSocket(server: Server, options: WebSocketOptions): WebS
     log.event({ event: 'replay', emp_id: empId, offers: offers.length });
   }
 
+  /**
+   * A device as the hub sees it: pushes go to the TCP socket under the WebSocket as frames built
+   * once for every recipient. With compression off, `ws` writes each of its own frames to the
+   * socket at once and whole, so frames from both never interleave.
+   */
+  class DevicePeer implements Peer {
+    constructor(
+      readonly ws: WebSocket,
+      private readonly socket: Duplex,
+    ) {}
+    get bufferedAmount(): number {
+      return this.ws.bufferedAmount;
+    }
+    sendFrame(frame: Buffer): void {
+      if (this.ws.readyState === WebSocket.OPEN) this.socket.write(frame);
+    }
+    terminate(): void {
+      this.ws.terminate();
+    }
+  }
+
   function onConnection(
     ws: WebSocket,
     req: IncomingMessage,
@@ -153,7 +174,8 @@ export function attachWebSocket(server: Server, options: WebSocketOptions): WebS
     connections.set(ws, conn);
     // Join the fan-out before reading the open offers, so an offer made in between is pushed
     // live or replayed (perhaps both: delivery is at-least-once), never lost.
-    const devices = hub.add(empId, ws);
+    const peer = new DevicePeer(ws, req.socket);
+    const devices = hub.add(empId, peer);
     log.event({ event: 'connect', emp_id: empId, devices, from: req.socket.remoteAddress });
     ws.on('pong', () => {
       conn.alive = true;
@@ -164,7 +186,7 @@ export function attachWebSocket(server: Server, options: WebSocketOptions): WebS
     });
     ws.on('close', (code) => {
       connections.delete(ws);
-      const left = hub.remove(empId, ws);
+      const left = hub.remove(empId, peer);
       log.event({ event: 'disconnect', emp_id: empId, devices: left, code });
     });
     replayPending(ws, empId).catch((err: unknown) => {
