@@ -79,7 +79,9 @@ describe('writes queued in the same turn of the event loop', () => {
     });
     for (let n = 1; n <= 20; n++) store.journal(line(n));
     store.journal({ ...line(21), kind: 'push', empId: null, empIds: [7, 8, 9] });
-    for (let n = 22; n <= 56; n++) store.journal(line(n));
+    for (let n = 22; n <= 56; n++) {
+      store.journal(n === 30 ? { ...line(n), empId: null, empIds: [30] } : line(n));
+    }
     const read = await store.readJournal({ limit: 1000 });
     expect(read.map((e) => e.name)).toEqual([
       ...Array.from({ length: 20 }, (_, i) => `line ${i + 1}`),
@@ -90,6 +92,7 @@ describe('writes queued in the same turn of the event loop', () => {
     ]);
     expect(read.slice(20, 23).map((e) => e.empId)).toEqual([7, 8, 9]);
     expect(read.find((e) => e.name === 'line 55')).toMatchObject({ empId: 55, detail: { n: 55 } });
+    expect(read.find((e) => e.name === 'line 30')).toMatchObject({ empId: 30, detail: { n: 30 } });
     expect(new Set(read.map((e) => e.id)).size).toBe(read.length);
   });
 });

@@ -83,12 +83,18 @@ export function createOfferService(deps: OfferServiceDeps) {
     return shift;
   }
 
-  /** The shift, created from the seed's test offer (with these fields in place) when unknown. */
+  /**
+   * The shift, created from the seed's test offer (with these fields in place) when unknown;
+   * a shift created here is offered to `offerTo` in the same write.
+   */
   async function testShift(
     shiftId: number,
     fields: Partial<ShiftDetails>,
-  ): Promise<{ shift: ShiftRecord; created: boolean }> {
-    const ensured = await store.ensureShift({ ...TEST_OFFER, ...fields, id: shiftId }, clock.now());
+    offerTo?: { empIds: readonly number[]; expiry: ExpiryInput },
+  ): Promise<{ shift: ShiftRecord; created: boolean; offers?: OfferRecord[] }> {
+    const offer = offerTo && { empIds: offerTo.empIds, expiresAt: expiryOf(offerTo.expiry) };
+    const shift = { ...TEST_OFFER, ...fields, id: shiftId };
+    const ensured = await store.ensureShift(shift, clock.now(), offer);
     if (ensured.created) events.event({ event: 'shift_created', shift_id: shiftId });
     return ensured;
   }
@@ -193,13 +199,17 @@ export function createOfferService(deps: OfferServiceDeps) {
     shift: ShiftRecord,
     empIds: readonly number[],
     expiry: ExpiryInput,
+    /** The offers, when they were written with the shift (a new test shift). */
+    written?: OfferRecord[],
   ): Promise<OfferOutcome[]> {
     const unique = [...new Set(empIds)];
     const cascade = shift.mode === 'cascade';
-    const offers = await store.addOffers(shift.id, unique, clock.now(), {
-      queued: cascade,
-      expiresAt: cascade ? null : expiryOf(expiry),
-    });
+    const offers =
+      written ??
+      (await store.addOffers(shift.id, unique, clock.now(), {
+        queued: cascade,
+        expiresAt: cascade ? null : expiryOf(expiry),
+      }));
     if (cascade) {
       const asked = await advance(shift.id);
       const now = new Map((await store.offersForShift(shift.id)).map((o) => [o.empId, o]));
@@ -308,12 +318,15 @@ export function createOfferService(deps: OfferServiceDeps) {
       overrides: Partial<ShiftDetails>,
       expiry: ExpiryInput = {},
     ): Promise<OfferOutcome> {
-      let { shift, created } = await testShift(shiftId, overrides);
+      let { shift, created, offers } = await testShift(shiftId, overrides, {
+        empIds: [empId],
+        expiry,
+      });
       refuseUnlessOpen(shift);
       if (!created && Object.keys(overrides).length > 0) {
         shift = (await store.updateShiftDetails(shiftId, overrides)) ?? shift;
       }
-      const [result] = await offer(shift, [empId], expiry);
+      const [result] = await offer(shift, [empId], expiry, offers);
       if (!result || result.status === 'answered') {
         const prior = await store.getOffer(shiftId, empId);
         throw new ShiftctlError(

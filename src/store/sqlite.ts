@@ -703,12 +703,13 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     };
     for (const e of journal) {
       const detail = e.detail === undefined || e.detail === null ? null : JSON.stringify(e.detail);
-      if (e.empIds) {
+      if (e.empIds && e.empIds.length !== 1) {
         writeWaiting();
         const empIds = JSON.stringify(e.empIds);
         stmt.insertJournalMany.run(e.at, e.kind, e.shiftId, e.name, e.outcome, detail, empIds);
       } else {
-        values.push(e.at, e.kind, e.empId, e.shiftId, e.name, e.outcome, detail);
+        const empId = e.empIds ? e.empIds[0] : e.empId;
+        values.push(e.at, e.kind, empId, e.shiftId, e.name, e.outcome, detail);
       }
     }
     writeWaiting();
@@ -832,9 +833,14 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   function ensureShift(
     shift: NewShift & { id: number },
     at: number,
-  ): { shift: ShiftRecord; created: boolean } {
+    offer?: { empIds: readonly number[]; expiresAt: number | null },
+  ): { shift: ShiftRecord; created: boolean; offers?: OfferRecord[] } {
     const created = insertShift(shift, at);
-    if (created) return { shift: created, created: true };
+    if (created) {
+      if (!offer) return { shift: created, created: true };
+      const offers = addOffers(created.id, offer.empIds, at, { expiresAt: offer.expiresAt });
+      return { shift: created, created: true, offers };
+    }
     const row = stmt.getShift.get(shift.id) as ShiftRow;
     return { shift: toShift(row), created: false };
   }
@@ -891,8 +897,8 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     createShift(shift: NewShift, at: number) {
       return write(() => createShift(shift, at));
     },
-    ensureShift(shift: NewShift & { id: number }, at: number) {
-      return write(() => ensureShift(shift, at));
+    ensureShift(shift, at, offer) {
+      return write(() => ensureShift(shift, at, offer));
     },
     async updateShiftDetails(id: number, details: Partial<ShiftDetails>) {
       return write(() => updateShiftDetails(id, details));

@@ -135,11 +135,15 @@ export interface Store {
   upsertEmployees(employees: Employee[]): Promise<void>;
   /** Creates a shift; throws E_SHIFT_EXISTS when the id is taken. */
   createShift(shift: NewShift, at: number): Promise<ShiftRecord>;
-  /** Creates the shift unless its id exists; resolves to the shift as it is now. */
+  /**
+   * Creates the shift unless its id exists; resolves to the shift as it is now. With `offer`,
+   * a shift created here is offered to those employees in the same write (open at once).
+   */
   ensureShift(
     shift: NewShift & { id: number },
     at: number,
-  ): Promise<{ shift: ShiftRecord; created: boolean }>;
+    offer?: { empIds: readonly number[]; expiresAt: number | null },
+  ): Promise<{ shift: ShiftRecord; created: boolean; offers?: OfferRecord[] }>;
   updateShiftDetails(id: number, details: Partial<ShiftDetails>): Promise<ShiftRecord | undefined>;
   getShift(id: number): Promise<ShiftRecord | undefined>;
   listShifts(filter: {
