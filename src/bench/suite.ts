@@ -18,7 +18,7 @@ const argv = process.argv.slice(2);
 const QUICK = argv.includes('--quick');
 /** Rounds of floor then shiftctl, interleaved; each figure is the median of its rounds. */
 const roundsAt = argv.indexOf('--rounds');
-const ROUNDS = roundsAt >= 0 ? Math.max(1, Number(argv[roundsAt + 1]) || 1) : QUICK ? 1 : 3;
+const ROUNDS = roundsAt >= 0 ? Math.max(1, Number(argv[roundsAt + 1]) || 1) : QUICK ? 1 : 5;
 const SIZES = QUICK
   ? { connections: 1000, offers: 3000, concurrency: 64, broadcast: 1000, race: 500, hold: 2000 }
   : {
@@ -386,7 +386,7 @@ Measured with \`npm run bench\` on ${when} UTC${QUICK ? ' (quick sizes)' : ''}.
 - Servers: **floor** is \`../shared/anchors/raw-floor.mjs\` (bare \`node:http\` + \`ws\`, in-memory, no validation, no storage); **shiftctl** is \`shiftctl serve --db <temp file> --no-fixtures --quiet --no-rate-limit\` (file-backed SQLite in WAL mode with the default durability: an answer is acknowledged only after its transaction commits); **fastapi** is \`../shared/anchors/fastapi-anchor.py\` when Debian's \`python3-fastapi\` and \`python3-uvicorn\` are installed.
 - Sizes: ${SIZES.connections} connections, ${SIZES.offers} offers at concurrency ${SIZES.concurrency}, a broadcast to ${SIZES.broadcast}, a ${SIZES.race}-way race, then ${SIZES.hold} connections held at once.
 
-Rerun: \`npm ci && npm run bench\` (about eight minutes; \`npm run bench -- --quick\` for a smaller run, \`-- --rounds N\` for more or fewer rounds). One scenario against any server: \`npx shiftctl bench --url http://HOST:PORT ...\` (see the README).
+Rerun: \`npm ci && npm run bench\` (about seven minutes; \`npm run bench -- --quick\` for a smaller run, \`-- --rounds N\` for more or fewer rounds). One scenario against any server: \`npx shiftctl bench --url http://HOST:PORT ...\` (see the README).
 
 ${table}
 Figures move by 10-20% between runs on a shared 2-core machine; the generator competes with the server for the same two cores, for every server alike.

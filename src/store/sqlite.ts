@@ -386,8 +386,13 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       UPDATE offers SET response = 'accepted', answered_at = @at
       WHERE shift_id = @shift_id AND emp_id = @emp_id AND response IS NULL AND sent_at IS NOT NULL
         AND outcome NOT IN ('queued', 'expired', 'withdrawn')
-        AND (outcome <> 'open' OR expires_at IS NULL OR expires_at > @at)
-      RETURNING outcome, (SELECT approval FROM shifts WHERE id = @shift_id) AS approval`),
+        AND (outcome <> 'open' OR expires_at IS NULL OR expires_at > @at)`),
+    // What a recorded acceptance found: the offer's outcome and whether the shift needs approval.
+    acceptedState: db
+      .prepare(`
+        SELECT o.outcome, s.approval FROM offers o JOIN shifts s ON s.id = o.shift_id
+        WHERE o.shift_id = ? AND o.emp_id = ?`)
+      .raw(),
     takeSlot: db.prepare(`
       UPDATE shifts SET filled = filled + 1,
         status = CASE WHEN filled + 1 >= slots THEN 'assigned' ELSE status END,
@@ -584,15 +589,15 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       stmt.acceptWon.run(at, at, shiftId, empId);
       return assigned(shiftId, at);
     }
-    const recorded = stmt.recordAccept.get({ shift_id: shiftId, emp_id: empId, at }) as
-      | { outcome: Outcome; approval: 0 | 1 }
-      | undefined;
-    if (!recorded) return { recorded: false };
-    // An offer already closed (the shift went to others) cannot win, whatever the shift says.
-    if (recorded.outcome !== 'open') {
-      return { recorded: true, outcome: recorded.outcome, shiftFilled: true, closed: [] };
+    if (stmt.recordAccept.run({ shift_id: shiftId, emp_id: empId, at }).changes === 0) {
+      return { recorded: false };
     }
-    if (recorded.approval === 1) {
+    const [outcome, approval] = stmt.acceptedState.get(shiftId, empId) as [Outcome, 0 | 1];
+    // An offer already closed (the shift went to others) cannot win, whatever the shift says.
+    if (outcome !== 'open') {
+      return { recorded: true, outcome, shiftFilled: true, closed: [] };
+    }
+    if (approval === 1) {
       stmt.setOutcome.run('requested', null, shiftId, empId);
       return { recorded: true, outcome: 'requested', shiftFilled: false, closed: [] };
     }
