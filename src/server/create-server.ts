@@ -186,7 +186,17 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
     const app = createHttpApp({
       routes,
       faults,
-      journal: (entry) => service.record({ ...entry, at: clock.now() }),
+      // Spelled out: an object spread costs a microsecond or two on this, every request's path.
+      journal: (entry) =>
+        service.record({
+          at: clock.now(),
+          kind: entry.kind,
+          empId: entry.empId,
+          shiftId: entry.shiftId,
+          name: entry.name,
+          outcome: entry.outcome,
+          detail: entry.detail,
+        }),
       ...contractDocuments(),
       version: VERSION,
       log,

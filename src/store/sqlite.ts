@@ -817,7 +817,13 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     if (changes !== 1) return undefined;
     return {
       id: shift.id ?? Number(lastInsertRowid),
-      ...details,
+      date: details.date,
+      start_time: details.start_time,
+      end_time: details.end_time,
+      location_name: details.location_name,
+      client_name: details.client_name,
+      service_type: details.service_type,
+      description: details.description,
       slots,
       filled: 0,
       status: 'open',
