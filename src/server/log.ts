@@ -101,7 +101,10 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     always({ event, ...fields }: OfferEvent) {
       write('info', event, fields, undefined, true);
     },
-    event({ event, ...fields }: OfferEvent) {
+    event(record: OfferEvent) {
+      // Checked first: a quiet server does not copy the fields out of every event.
+      if (LEVELS.info < threshold) return;
+      const { event, ...fields } = record;
       write('info', event, fields);
     },
     info(message, fields = {}) {
