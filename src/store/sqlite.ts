@@ -719,33 +719,20 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     }
     writeWaiting();
   }
+  const inSavepoint = db.transaction((run: () => unknown) => run());
+  /** Runs a batch in one transaction; `oneByOne` gives each write a savepoint of its own. */
   const runBatch = db.transaction(
     (
       batch: Op[],
       delivered: Array<[number, number, readonly number[]]>,
       journal: JournalInput[],
+      oneByOne: boolean,
     ) => {
       for (const op of batch) {
         try {
-          op.result = op.run();
-        } catch {
-          throw RETRY_ONE_BY_ONE;
-        }
-      }
-      bookkeeping(delivered, journal);
-    },
-  );
-  const inSavepoint = db.transaction((run: () => unknown) => run());
-  const runBatchOneByOne = db.transaction(
-    (
-      batch: Op[],
-      delivered: Array<[number, number, readonly number[]]>,
-      journal: JournalInput[],
-    ) => {
-      for (const op of batch) {
-        try {
-          op.result = inSavepoint(op.run);
+          op.result = oneByOne ? inSavepoint(op.run) : op.run();
         } catch (err) {
+          if (!oneByOne) throw RETRY_ONE_BY_ONE;
           op.failed = true;
           op.error = err;
         }
@@ -765,10 +752,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     try {
       if (!db.open) throw new ShiftctlError('E_DATABASE', 'The database is closed.');
       try {
-        runBatch(batch, delivered, journal);
+        runBatch(batch, delivered, journal, false);
       } catch (err) {
         if (err !== RETRY_ONE_BY_ONE) throw err;
-        runBatchOneByOne(batch, delivered, journal);
+        runBatch(batch, delivered, journal, true);
       }
     } catch (err) {
       for (const op of batch) op.reject(err);
