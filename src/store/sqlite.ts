@@ -355,11 +355,6 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     // An answer is recorded once, on an offer that was sent and not closed by its deadline or a
     // withdrawal; an open offer past its deadline counts as expired even before its timer runs.
     // (An offer closed because the shift went to others is still answered: it was taken.)
-    // The usual rejection: an open offer within its deadline.
-    rejectOpen: db.prepare(`
-      UPDATE offers SET response = 'rejected', answered_at = ?, outcome = 'rejected', closed_at = ?
-      WHERE shift_id = ? AND emp_id = ? AND response IS NULL AND sent_at IS NOT NULL
-        AND outcome = 'open' AND (expires_at IS NULL OR expires_at > ?)`),
     reject: db.prepare(`
       UPDATE offers SET response = 'rejected', answered_at = @at,
         outcome = CASE WHEN outcome = 'open' THEN 'rejected' ELSE outcome END,
@@ -368,6 +363,11 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         AND outcome NOT IN ('queued', 'expired', 'withdrawn')
         AND (outcome <> 'open' OR expires_at IS NULL OR expires_at > @at)
       RETURNING outcome`),
+    // The usual rejection: an open offer within its deadline.
+    rejectOpen: db.prepare(`
+      UPDATE offers SET response = 'rejected', answered_at = ?, outcome = 'rejected', closed_at = ?
+      WHERE shift_id = ? AND emp_id = ? AND response IS NULL AND sent_at IS NOT NULL
+        AND outcome = 'open' AND (expires_at IS NULL OR expires_at > ?)`),
     // The usual acceptance, in two writes: an open offer within its deadline, of an open shift
     // with a slot left and no approval step, takes the slot; then the offer records it.
     takeSlotFor: db.prepare(`
