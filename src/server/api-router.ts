@@ -154,6 +154,12 @@ function readBody(req: IncomingMessage, limit: number): Promise<unknown> {
   });
 }
 
+/** What a request brought, kept for its journal line. */
+interface Seen {
+  body?: unknown;
+  query?: Record<string, string | string[]>;
+}
+
 function idOf(value: unknown): number | null {
   const n = typeof value === 'string' ? Number(value) : value;
   return typeof n === 'number' && Number.isSafeInteger(n) && n > 0 ? n : null;
@@ -223,14 +229,17 @@ export function createApiRouter(options: ApiRouterOptions) {
     return known.code;
   }
 
-  /** Serves one request; `seen.body` keeps the raw body for the journal, even on failure. */
+  /**
+   * Serves one request; `seen` keeps the raw body and query for the journal, even on failure
+   * (the query is parsed once, for both).
+   */
   async function serve(
     req: IncomingMessage,
     res: ServerResponse,
     route: Route,
     rawParams: Record<string, string>,
     search: string,
-    seen: { body?: unknown },
+    seen: Seen,
   ): Promise<number> {
     const latency = options.faults.httpLatencyMs;
     if (latency > 0 && route.tag !== 'admin') await delay(latency);
@@ -241,7 +250,8 @@ export function createApiRouter(options: ApiRouterOptions) {
     const raw = route.body ? await readBody(req, options.bodyLimit) : undefined;
     seen.body = raw;
     const params = route.params ? parse(route.params, rawParams, 'param') : {};
-    const query = route.query ? parse(route.query, queryOf(search), 'query') : {};
+    seen.query = search ? queryOf(search) : {};
+    const query = route.query ? parse(route.query, seen.query, 'query') : {};
     let body: unknown;
     if (route.body) {
       if (raw === undefined) {
@@ -291,12 +301,12 @@ export function createApiRouter(options: ApiRouterOptions) {
         return true;
       }
       const searchText = q < 0 ? '' : url.slice(q + 1);
-      const seen: { body?: unknown } = {};
+      const seen: Seen = {};
       serve(req, res, route, rawParams, searchText, seen).then(
-        (status) => journal(req, route, rawParams, searchText, seen.body, status),
+        (status) => journal(req, route, rawParams, searchText, seen, status),
         (err: unknown) => {
           const code = fail(req, res, err);
-          journal(req, route, rawParams, searchText, seen.body, res.statusCode, code);
+          journal(req, route, rawParams, searchText, seen, res.statusCode, code);
         },
       );
       return true;
@@ -309,12 +319,14 @@ export function createApiRouter(options: ApiRouterOptions) {
     route: Route,
     params: Record<string, string>,
     searchText: string,
-    body: unknown,
+    seen: Seen,
     status: number,
     code?: string,
   ): void {
-    const b = body as { emp_id?: unknown; shift_id?: unknown } | undefined;
-    const shiftInQuery = searchText ? new URLSearchParams(searchText).get('shift_id') : null;
+    const b = seen.body as { emp_id?: unknown; shift_id?: unknown } | undefined;
+    const query = seen.query ?? (searchText ? queryOf(searchText) : {});
+    const inQuery = query.shift_id;
+    const shiftInQuery = Array.isArray(inQuery) ? inQuery[0] : inQuery;
     options.journal({
       kind: 'request',
       empId: idOf(params.emp_id ?? b?.emp_id),
