@@ -118,7 +118,7 @@ async function within(work: Promise<unknown>, ms: number): Promise<void> {
 }
 
 /** Runs `task` for items 0..count-1 with at most `limit` at once. */
-async function pool(count: number, limit: number, task: (i: number) => Promise<void>) {
+export async function pool(count: number, limit: number, task: (i: number) => Promise<void>) {
   let next = 0;
   const worker = async () => {
     while (next < count) await task(next++);

@@ -9,20 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TEST_OFFER } from '../offers/service.js';
 import { createSqliteStore } from '../store/sqlite.js';
+import { pool } from './generator.js';
 
 const OFFERS = 20_000;
 const IN_FLIGHT = 64;
 const EMPLOYEES = 8000;
 const roundsAt = process.argv.indexOf('--rounds');
 const ROUNDS = roundsAt >= 0 ? Math.max(1, Number(process.argv[roundsAt + 1]) || 1) : 5;
-
-async function pool(count: number, limit: number, task: (i: number) => Promise<void>) {
-  let next = 0;
-  const worker = async () => {
-    while (next < count) await task(next++);
-  };
-  await Promise.all(Array.from({ length: limit }, worker));
-}
 
 /** CPU microseconds per item spent by `work`. */
 async function cpuPer(items: number, work: () => Promise<void>): Promise<number> {
