@@ -92,7 +92,7 @@ async function main(): Promise<void> {
   }
   process.stdout.write(
     `store CPU per offer:  ${stats(perOffer)} us\nstore CPU per answer: ${stats(perAnswer)} us\n` +
-      `(${OFFERS} offers then their answers, ${IN_FLIGHT} in flight, ${ROUNDS} rounds)\n`,
+      `(${OFFERS} offers then their answers, ${IN_FLIGHT} in flight, ${ROUNDS} round${ROUNDS === 1 ? '' : 's'})\n`,
   );
 }
 
