@@ -11,12 +11,12 @@ import { join } from 'node:path';
 import { TEST_OFFER } from '../offers/service.js';
 import { createSqliteStore } from '../store/sqlite.js';
 import { pool } from './generator.js';
+import { median, roundsFrom } from './rounds.js';
 
 const OFFERS = 20_000;
 const IN_FLIGHT = 64;
 const EMPLOYEES = 8000;
-const roundsAt = process.argv.indexOf('--rounds');
-const ROUNDS = roundsAt >= 0 ? Math.max(1, Number(process.argv[roundsAt + 1]) || 1) : 5;
+const ROUNDS = roundsFrom(process.argv, 5);
 
 /** CPU microseconds per item spent by `work`. */
 async function cpuPer(items: number, work: () => Promise<void>): Promise<number> {
@@ -26,10 +26,8 @@ async function cpuPer(items: number, work: () => Promise<void>): Promise<number>
   return (used.user + used.system) / items;
 }
 
-const stats = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return `min ${sorted[0]?.toFixed(1)} median ${sorted[sorted.length >> 1]?.toFixed(1)}`;
-};
+const stats = (values: number[]) =>
+  `min ${Math.min(...values).toFixed(1)} median ${median(values)?.toFixed(1)}`;
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'shiftctl-store-loop-'));

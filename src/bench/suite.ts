@@ -12,13 +12,13 @@ import { join, resolve } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { type BenchReport, runBench, type ScenarioName, type ScenarioResult } from './generator.js';
+import { median, roundsFrom } from './rounds.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const argv = process.argv.slice(2);
 const QUICK = argv.includes('--quick');
 /** Rounds of floor then shiftctl, interleaved; each figure is the median of its rounds. */
-const roundsAt = argv.indexOf('--rounds');
-const ROUNDS = roundsAt >= 0 ? Math.max(1, Number(argv[roundsAt + 1]) || 1) : QUICK ? 1 : 5;
+const ROUNDS = roundsFrom(argv, QUICK ? 1 : 5);
 const SIZES = QUICK
   ? { connections: 1000, offers: 3000, concurrency: 64, broadcast: 1000, race: 500, hold: 2000 }
   : {
@@ -133,15 +133,6 @@ async function measure(target: Target, firstShiftId: number, withHold: boolean) 
 
 function find(report: BenchReport | undefined, scenario: ScenarioName): ScenarioResult | undefined {
   return report?.results.find((r) => r.scenario === scenario);
-}
-
-function median(values: number[]): number | undefined {
-  if (values.length === 0) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2
-    ? sorted[mid]
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 interface Run {
