@@ -369,19 +369,24 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       WHERE shift_id = ? AND emp_id = ? AND response IS NULL AND sent_at IS NOT NULL
         AND outcome = 'open' AND (expires_at IS NULL OR expires_at > ?)`),
     // The usual acceptance, in two writes: an open offer within its deadline, of an open shift
-    // with a slot left and no approval step, takes the slot; then the offer records it.
+    // with a slot left and no approval step, takes the slot; then the offer records it. Taking
+    // the last slot and taking another are two statements, so that which one changed a row says
+    // whether the shift is now full without reading it back.
+    takeLastSlotFor: db.prepare(`
+      UPDATE shifts SET filled = filled + 1, status = 'assigned', closed_at = ?
+      WHERE id = ? AND status = 'open' AND filled + 1 = slots AND approval = 0
+        AND EXISTS (SELECT 1 FROM offers o WHERE o.shift_id = ? AND o.emp_id = ?
+          AND o.response IS NULL AND o.sent_at IS NOT NULL AND o.outcome = 'open'
+          AND (o.expires_at IS NULL OR o.expires_at > ?))`),
     takeSlotFor: db.prepare(`
-      UPDATE shifts SET filled = filled + 1,
-        status = CASE WHEN filled + 1 >= slots THEN 'assigned' ELSE status END,
-        closed_at = CASE WHEN filled + 1 >= slots THEN ? ELSE closed_at END
-      WHERE id = ? AND status = 'open' AND filled < slots AND approval = 0
+      UPDATE shifts SET filled = filled + 1
+      WHERE id = ? AND status = 'open' AND filled + 1 < slots AND approval = 0
         AND EXISTS (SELECT 1 FROM offers o WHERE o.shift_id = ? AND o.emp_id = ?
           AND o.response IS NULL AND o.sent_at IS NOT NULL AND o.outcome = 'open'
           AND (o.expires_at IS NULL OR o.expires_at > ?))`),
     acceptWon: db.prepare(`
       UPDATE offers SET response = 'accepted', answered_at = ?, outcome = 'assigned', closed_at = ?
       WHERE shift_id = ? AND emp_id = ?`),
-    shiftFull: db.prepare(`SELECT status = 'assigned' FROM shifts WHERE id = ?`).pluck(),
     recordAccept: db.prepare(`
       UPDATE offers SET response = 'accepted', answered_at = @at
       WHERE shift_id = @shift_id AND emp_id = @emp_id AND response IS NULL AND sent_at IS NOT NULL
@@ -404,14 +409,15 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     ),
     // The shift is full or withdrawn: every offer still open, requested or queued closes.
     // Read first (a full shift usually has none left) and written only when there are some.
+    // (Spelled with OR: a list after IN builds a temporary table on every run.)
     restOpen: db
       .prepare(`
         SELECT emp_id, sent_at IS NOT NULL FROM offers
-        WHERE shift_id = ? AND outcome IN ('open', 'requested', 'queued')`)
+        WHERE shift_id = ? AND (outcome = 'open' OR outcome = 'requested' OR outcome = 'queued')`)
       .raw(),
     closeRest: db.prepare(`
       UPDATE offers SET outcome = ?, closed_at = ?
-      WHERE shift_id = ? AND outcome IN ('open', 'requested', 'queued')`),
+      WHERE shift_id = ? AND (outcome = 'open' OR outcome = 'requested' OR outcome = 'queued')`),
     expireDue: db.prepare(`
       UPDATE offers SET outcome = 'expired', closed_at = expires_at
       WHERE outcome = 'open' AND expires_at <= ? RETURNING shift_id, emp_id`),
@@ -422,7 +428,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       .pluck(),
     holdersNow: db
       .prepare(
-        `SELECT COUNT(*) FROM offers WHERE shift_id = ? AND outcome IN ('open', 'requested')`,
+        `SELECT COUNT(*) FROM offers WHERE shift_id = ? AND (outcome = 'open' OR outcome = 'requested')`,
       )
       .pluck(),
     nextQueued: db.prepare(`
@@ -566,8 +572,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   }
 
   /** An assignment was recorded: when it filled the shift, the other offers close. */
-  function assigned(shiftId: number, at: number): ClaimResult {
-    const shiftFilled = stmt.shiftFull.get(shiftId) === 1;
+  function assigned(shiftId: number, at: number, shiftFilled: boolean): ClaimResult {
     const closed = shiftFilled ? closeRest(shiftId, 'taken', at) : [];
     return { recorded: true, outcome: 'assigned', shiftFilled, closed };
   }
@@ -580,14 +585,15 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       return { recorded: true, outcome: 'taken', shiftFilled: true, closed: [] };
     }
     stmt.setOutcome.run('assigned', at, shiftId, empId);
-    return assigned(shiftId, at);
+    return assigned(shiftId, at, slot.status === 'assigned');
   }
 
   function claim(shiftId: number, empId: number, at: number): ClaimResult {
     // The usual case first: an open offer wins a free slot of a shift without approval.
-    if (stmt.takeSlotFor.run(at, shiftId, shiftId, empId, at).changes === 1) {
+    const full = stmt.takeLastSlotFor.run(at, shiftId, shiftId, empId, at).changes === 1;
+    if (full || stmt.takeSlotFor.run(shiftId, shiftId, empId, at).changes === 1) {
       stmt.acceptWon.run(at, at, shiftId, empId);
-      return assigned(shiftId, at);
+      return assigned(shiftId, at, full);
     }
     if (stmt.recordAccept.run({ shift_id: shiftId, emp_id: empId, at }).changes === 0) {
       return { recorded: false };
