@@ -150,8 +150,10 @@ describe('a database written by an older shiftctl', () => {
       detail: null,
     });
     await store.close();
-    // Put back what schema 3 had: the assignments table (with its row) and the old indexes.
+    // Put back what schema 3 had: the assignments table (with its row), the old indexes, and
+    // the offers' CHECK spelled with an IN list.
     const raw = new Database(db);
+    raw.pragma('foreign_keys = OFF');
     raw.exec(`
       CREATE TABLE assignments (shift_id INTEGER NOT NULL REFERENCES shifts (id),
         emp_id INTEGER NOT NULL, assigned_at INTEGER NOT NULL, PRIMARY KEY (shift_id, emp_id)
@@ -162,9 +164,27 @@ describe('a database written by an older shiftctl', () => {
       CREATE INDEX journal_by_shift ON journal (shift_id, id);
       CREATE INDEX shifts_status ON shifts (status);
       DROP INDEX offers_by_employee;
+      DROP INDEX offers_by_deadline;
+      CREATE TABLE offers_v4 (
+        shift_id INTEGER NOT NULL REFERENCES shifts (id), emp_id INTEGER NOT NULL,
+        position INTEGER, sent_at INTEGER, expires_at INTEGER, delivered_at INTEGER,
+        answered_at INTEGER, response TEXT CHECK (response IN ('accepted', 'rejected')),
+        outcome TEXT NOT NULL DEFAULT 'open' CHECK (outcome IN ('queued', 'open', 'requested',
+          'assigned', 'taken', 'rejected', 'expired', 'withdrawn')),
+        closed_at INTEGER, PRIMARY KEY (shift_id, emp_id)
+      ) WITHOUT ROWID;
+      INSERT INTO offers_v4 SELECT * FROM offers;
+      DROP TABLE offers;
+      ALTER TABLE offers_v4 RENAME TO offers;
       CREATE INDEX offers_by_employee ON offers (emp_id, outcome, sent_at);
+      CREATE INDEX offers_by_deadline ON offers (expires_at)
+        WHERE outcome = 'open' AND expires_at IS NOT NULL;
       PRAGMA user_version = 3;`);
-    raw.close();
+    const old = new Database(db, { readonly: true });
+    expect(
+      old.prepare("SELECT sql FROM sqlite_master WHERE name = 'offers'").pluck().get(),
+    ).toMatch(/outcome IN/);
+    old.close();
 
     const upgraded = createSqliteStore({ path: db });
     const [summary] = await upgraded.listShifts({ id: 7 });
@@ -176,10 +196,27 @@ describe('a database written by an older shiftctl', () => {
     ]);
     await upgraded.close();
     const check = new Database(db, { readonly: true });
-    expect(check.pragma('user_version', { simple: true })).toBe(4);
+    expect(check.pragma('user_version', { simple: true })).toBe(5);
     const tables = check.prepare("SELECT name FROM sqlite_master WHERE name = 'assignments'").all();
     expect(tables).toEqual([]);
+    // Schema 5 rebuilt shifts and offers (CHECKs without IN lists); every row came along.
+    expect(check.prepare('SELECT emp_id, outcome FROM offers ORDER BY emp_id').all()).toEqual([
+      { emp_id: 1, outcome: 'assigned' },
+      { emp_id: 2, outcome: 'taken' },
+    ]);
+    expect(
+      check.prepare("SELECT sql FROM sqlite_master WHERE name = 'offers'").pluck().get(),
+    ).not.toMatch(/outcome IN/);
     check.close();
+    // The rewritten CHECKs still refuse what the old ones refused.
+    const writable = new Database(db);
+    expect(() => writable.prepare("UPDATE offers SET outcome = 'lost'").run()).toThrow(
+      /CHECK constraint failed/,
+    );
+    expect(() => writable.prepare("UPDATE shifts SET status = 'gone'").run()).toThrow(
+      /CHECK constraint failed/,
+    );
+    writable.close();
   });
 
   it('refuses a database from a newer shiftctl with a clear error', () => {
