@@ -33,6 +33,23 @@ const SHARED = process.env.SHIFTCTL_SHARED_DIR ?? resolve(ROOT, '..', 'shared');
 const ANCHORS = join(SHARED, 'anchors');
 const OUT = process.env.BENCH_OUT ?? join(ROOT, 'BENCHMARKS.md');
 
+/**
+ * The generator (this process) on CPU 0 and the server under test on CPU 1, with `taskset`,
+ * when the machine has two CPUs or more: otherwise the two compete for both cores and the
+ * scheduler decides how much each server gets (on this machine, unpinned runs of the same build
+ * differed by 1.5x from one to the next). `--no-pin` turns it off.
+ */
+function pinning(): boolean {
+  if (argv.includes('--no-pin') || cpus().length < 2) return false;
+  try {
+    execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    process.stderr.write('taskset is not available: the generator and servers are not pinned\n');
+    return false;
+  }
+}
+
 interface Target {
   name: string;
   /** The command line that starts it on a port. */
@@ -86,7 +103,8 @@ async function measure(target: Target, firstShiftId: number, withHold: boolean) 
   // Chosen just before the start: the thousands of client ports of the run before may have
   // taken one chosen earlier.
   const port = await freePort();
-  const [command, ...commandArgs] = target.command(port);
+  const line = target.command(port);
+  const [command, ...commandArgs] = PINNED ? ['taskset', '-c', '1', ...line] : line;
   const child = spawn(command as string, commandArgs, {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -152,7 +170,10 @@ interface Row {
 const fmt = (n: number | undefined, digits = 0): string =>
   n === undefined || Number.isNaN(n) ? '-' : n.toFixed(digits);
 
+let PINNED = false;
+
 async function main(): Promise<void> {
+  PINNED = pinning();
   const dir = mkdtempSync(join(tmpdir(), 'shiftctl-bench-'));
   const names: string[] = [];
   const runs: Run[][] = [];
@@ -373,14 +394,14 @@ async function main(): Promise<void> {
 Measured with \`npm run bench\` on ${when} UTC${QUICK ? ' (quick sizes)' : ''}.
 
 - Machine: ${cpus().length} cores (${cpu}), ${Math.round(totalmem() / 2 ** 30)} GiB, Linux ${release()}, Node.js ${process.version}
-- Load: one generator process (\`src/bench/generator.ts\`, the same code as \`shiftctl bench\`) with real \`ws\` clients and keep-alive HTTP (undici, ${SIZES.concurrency} connections), on the same machine as the server under test, one server at a time, in ${ROUNDS} interleaved round${ROUNDS > 1 ? 's' : ''} (floor, shiftctl, floor, ...; the FastAPI anchor in the first only); each figure is the median of its rounds, each round on a fresh database. Server CPU is read from \`/proc/<pid>/stat\` before and after each scenario: it is steadier than throughput when the machine is busy.
+- Load: one generator process (\`src/bench/generator.ts\`, the same code as \`shiftctl bench\`) with real \`ws\` clients and keep-alive HTTP (undici, ${SIZES.concurrency} connections), on the same machine as the server under test, ${PINNED ? 'the generator pinned to CPU 0 and the server to CPU 1 (`taskset`), ' : 'not pinned to CPUs, '}one server at a time, in ${ROUNDS} interleaved round${ROUNDS > 1 ? 's' : ''} (floor, shiftctl, floor, ...; the FastAPI anchor in the first only); each figure is the median of its rounds, each round on a fresh database. Server CPU is read from \`/proc/<pid>/stat\` before and after each scenario: it is steadier than throughput when the machine is busy.
 - Servers: **floor** is \`../shared/anchors/raw-floor.mjs\` (bare \`node:http\` + \`ws\`, in-memory, no validation, no storage); **shiftctl** is \`shiftctl serve --db <temp file> --no-fixtures --quiet --no-rate-limit\` (file-backed SQLite in WAL mode with the default durability: an answer is acknowledged only after its transaction commits); **fastapi** is \`../shared/anchors/fastapi-anchor.py\` when Debian's \`python3-fastapi\` and \`python3-uvicorn\` are installed.
 - Sizes: ${SIZES.connections} connections, ${SIZES.offers} offers at concurrency ${SIZES.concurrency}, a broadcast to ${SIZES.broadcast}, a ${SIZES.race}-way race, then ${SIZES.hold} connections held at once.
 
-Rerun: \`npm ci && npm run bench\` (about five minutes; \`npm run bench -- --quick\` for a smaller run, \`-- --rounds N\` for more or fewer rounds). One scenario against any server: \`npx shiftctl bench --url http://HOST:PORT ...\` (see the README).
+Rerun: \`npm ci && npm run bench\` (about five minutes; \`npm run bench -- --quick\` for a smaller run, \`-- --rounds N\` for more or fewer rounds, \`-- --no-pin\` to let the scheduler place the processes). One scenario against any server: \`npx shiftctl bench --url http://HOST:PORT ...\` (see the README).
 
 ${table}
-Figures move by 10-20% between runs on a shared 2-core machine; the generator competes with the server for the same two cores, for every server alike.
+${PINNED ? 'Each server has one core to itself and the generator the other, for every server alike; figures still move by 10-20% between runs as the machine drifts.' : 'Not pinned (`--no-pin`, or no `taskset`): the generator competes with the server for the same cores, and figures move a lot between runs.'}
 
 ## What mattered
 
