@@ -443,6 +443,11 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     acceptWon: db.prepare(`
       UPDATE offers SET response = 'accepted', answered_at = ?, outcome = 'assigned', closed_at = ?
       WHERE shift_id = ? AND emp_id = ?`),
+    // A late acceptance: the shift went to someone else first (the losers of a race).
+    acceptTaken: db.prepare(`
+      UPDATE offers SET response = 'accepted', answered_at = ?
+      WHERE shift_id = ? AND emp_id = ? AND response IS NULL AND sent_at IS NOT NULL
+        AND outcome = 'taken'`),
     recordAccept: db.prepare(`
       UPDATE offers SET response = 'accepted', answered_at = @at
       WHERE shift_id = @shift_id AND emp_id = @emp_id AND response IS NULL AND sent_at IS NOT NULL
@@ -650,6 +655,9 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     if (full || stmt.takeSlotFor.run(shiftId, shiftId, empId, at).changes === 1) {
       stmt.acceptWon.run(at, at, shiftId, empId);
       return assigned(shiftId, at, full);
+    }
+    if (stmt.acceptTaken.run(at, shiftId, empId).changes === 1) {
+      return { recorded: true, outcome: 'taken', shiftFilled: true, closed: [] };
     }
     if (stmt.recordAccept.run({ shift_id: shiftId, emp_id: empId, at }).changes === 0) {
       return { recorded: false };
