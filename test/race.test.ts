@@ -77,3 +77,32 @@ it('keeps the winner single when retries and rejections race the acceptances', a
     expect(answers[i]?.body.outcome).toBe(answers[i + 1]?.body.outcome);
   }
 });
+
+it('offers one shift to every connected employee in a range with one broadcast call, durably, then one wins', async () => {
+  const SHIFT = 7000;
+  const inRange = [3000, 3001, 3002, 3003];
+  clients = await Promise.all([...inRange, 2999, 3100].map((id) => connect(server, id)));
+
+  const sent = await post(server, `/api/test/broadcast/3000/3099?shift_id=${SHIFT}`);
+
+  expect(sent.status).toBe(200);
+  expect(sent.body).toEqual({ status: 'sent', sent: 4, shift_id: SHIFT });
+  const offers = await Promise.all(clients.slice(0, 4).map((c) => c.offer(SHIFT)));
+  expect(offers.map((o) => o.shift_id)).toEqual([SHIFT, SHIFT, SHIFT, SHIFT]);
+  // Stored before it was pushed: the shift and its four offers, none for those outside the range.
+  const shift = await get(server, `/api/admin/shifts/${SHIFT}`);
+  expect(shift.body).toMatchObject({ status: 'open', offers: { total: 4, open: 4 } });
+  for (const outside of [2999, 3100]) {
+    expect((await get(server, `/api/shift_offers/history/${outside}`)).body).toEqual([]);
+  }
+
+  const answers = await Promise.all(inRange.map((id) => respond(server, id, SHIFT, 'accepted')));
+  expect(answers.filter((a) => a.body.assigned === true)).toHaveLength(1);
+  expect(answers.filter((a) => a.body.outcome === 'taken')).toHaveLength(3);
+  const results = await Promise.all(clients.slice(0, 4).map((c) => c.result(SHIFT)));
+  expect(results.map((r) => r.status).sort()).toEqual(['assigned', 'taken', 'taken', 'taken']);
+  // The shift is gone: a second broadcast of it is refused.
+  const again = await post(server, `/api/test/broadcast/3000/3099?shift_id=${SHIFT}`);
+  expect(again.status).toBe(409);
+  expect(again.body.code).toBe('E_SHIFT_TAKEN');
+});

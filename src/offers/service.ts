@@ -142,8 +142,11 @@ export function createOfferService(deps: OfferServiceDeps) {
   /** Pushes open offers, one serialisation per distinct deadline; returns devices per employee. */
   async function push(shift: ShiftRecord, offers: OfferRecord[]): Promise<Map<number, number>> {
     const byDeadline = new Map<number | null, number[]>();
-    for (const o of offers)
-      byDeadline.set(o.expiresAt, [...(byDeadline.get(o.expiresAt) ?? []), o.empId]);
+    for (const o of offers) {
+      const same = byDeadline.get(o.expiresAt);
+      if (same) same.push(o.empId);
+      else byDeadline.set(o.expiresAt, [o.empId]);
+    }
     const devices = new Map<number, number>();
     const at = clock.now();
     for (const [expiresAt, empIds] of byDeadline) {
@@ -358,11 +361,11 @@ export function createOfferService(deps: OfferServiceDeps) {
       shiftId: number,
       expiry: ExpiryInput = {},
     ): Promise<number> {
-      const { shift } = await testShift(shiftId, {});
+      const targets = await fanout.connectedIn(from, to);
+      // A new shift is created and offered in one write, as by the test endpoint.
+      const { shift, offers: written } = await testShift(shiftId, {}, { empIds: targets, expiry });
       refuseUnlessOpen(shift);
-      const presence = await fanout.presence();
-      const targets = [...presence.keys()].filter((id) => id >= from && id <= to);
-      const offers = await offer(shift, targets, expiry);
+      const offers = await offer(shift, targets, expiry, written);
       return offers.filter((o) => o.status === 'sent').length;
     },
 

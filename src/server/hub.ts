@@ -140,5 +140,10 @@ export function createLocalHub(options: HubOptions): LocalHub {
     async presence() {
       return new Map([...byEmployee].map(([empId, peers]) => [empId, peers.size]));
     },
+    async connectedIn(from, to) {
+      const empIds: number[] = [];
+      for (const empId of byEmployee.keys()) if (empId >= from && empId <= to) empIds.push(empId);
+      return empIds;
+    },
   };
 }

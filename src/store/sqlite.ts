@@ -691,7 +691,11 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   function expireDue(now: number): Closed[] {
     const rows = stmt.expireDue.all(now) as Array<{ shift_id: number; emp_id: number }>;
     const byShift = new Map<number, number[]>();
-    for (const r of rows) byShift.set(r.shift_id, [...(byShift.get(r.shift_id) ?? []), r.emp_id]);
+    for (const r of rows) {
+      const same = byShift.get(r.shift_id);
+      if (same) same.push(r.emp_id);
+      else byShift.set(r.shift_id, [r.emp_id]);
+    }
     return [...byShift].map(([shiftId, empIds]) => ({ shiftId, empIds }));
   }
 
