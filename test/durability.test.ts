@@ -150,9 +150,18 @@ describe('a database written by an older shiftctl', () => {
       detail: null,
     });
     await store.close();
+    const rowsOf = (d: Database.Database) => ({
+      shifts: d.prepare('SELECT * FROM shifts ORDER BY id').all(),
+      offers: d.prepare('SELECT * FROM offers ORDER BY shift_id, emp_id').all(),
+    });
+    const indexesOf = (d: Database.Database) =>
+      d
+        .prepare("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name")
+        .all();
     // Put back what schema 3 had: the assignments table (with its row), the old indexes, and
-    // the offers' CHECK spelled with an IN list.
+    // the CHECKs of shifts and offers spelled with IN lists.
     const raw = new Database(db);
+    const before = rowsOf(raw);
     raw.pragma('foreign_keys = OFF');
     raw.exec(`
       CREATE TABLE assignments (shift_id INTEGER NOT NULL REFERENCES shifts (id),
@@ -162,6 +171,20 @@ describe('a database written by an older shiftctl', () => {
       INSERT INTO assignments VALUES (7, 1, 3);
       CREATE INDEX journal_by_employee ON journal (emp_id, id);
       CREATE INDEX journal_by_shift ON journal (shift_id, id);
+      CREATE TABLE shifts_v4 (
+        id INTEGER PRIMARY KEY, date TEXT NOT NULL, start_time TEXT NOT NULL,
+        end_time TEXT NOT NULL, location_name TEXT, client_name TEXT, service_type TEXT,
+        description TEXT, slots INTEGER NOT NULL DEFAULT 1 CHECK (slots >= 1),
+        filled INTEGER NOT NULL DEFAULT 0 CHECK (filled >= 0 AND filled <= slots),
+        status TEXT NOT NULL DEFAULT 'open'
+          CHECK (status IN ('open', 'assigned', 'unfilled', 'withdrawn')),
+        mode TEXT NOT NULL DEFAULT 'broadcast' CHECK (mode IN ('broadcast', 'cascade')),
+        approval INTEGER NOT NULL DEFAULT 0 CHECK (approval IN (0, 1)),
+        step_ttl_s INTEGER, created_at INTEGER NOT NULL, closed_at INTEGER
+      );
+      INSERT INTO shifts_v4 SELECT * FROM shifts;
+      DROP TABLE shifts;
+      ALTER TABLE shifts_v4 RENAME TO shifts;
       CREATE INDEX shifts_status ON shifts (status);
       DROP INDEX offers_by_employee;
       DROP INDEX offers_by_deadline;
@@ -180,11 +203,13 @@ describe('a database written by an older shiftctl', () => {
       CREATE INDEX offers_by_deadline ON offers (expires_at)
         WHERE outcome = 'open' AND expires_at IS NOT NULL;
       PRAGMA user_version = 3;`);
-    const old = new Database(db, { readonly: true });
     expect(
-      old.prepare("SELECT sql FROM sqlite_master WHERE name = 'offers'").pluck().get(),
+      raw.prepare("SELECT sql FROM sqlite_master WHERE name = 'offers'").pluck().get(),
     ).toMatch(/outcome IN/);
-    old.close();
+    expect(
+      raw.prepare("SELECT sql FROM sqlite_master WHERE name = 'shifts'").pluck().get(),
+    ).toMatch(/status IN/);
+    raw.close();
 
     const upgraded = createSqliteStore({ path: db });
     const [summary] = await upgraded.listShifts({ id: 7 });
@@ -199,14 +224,22 @@ describe('a database written by an older shiftctl', () => {
     expect(check.pragma('user_version', { simple: true })).toBe(5);
     const tables = check.prepare("SELECT name FROM sqlite_master WHERE name = 'assignments'").all();
     expect(tables).toEqual([]);
-    // Schema 5 rebuilt shifts and offers (CHECKs without IN lists); every row came along.
-    expect(check.prepare('SELECT emp_id, outcome FROM offers ORDER BY emp_id').all()).toEqual([
-      { emp_id: 1, outcome: 'assigned' },
-      { emp_id: 2, outcome: 'taken' },
-    ]);
-    expect(
-      check.prepare("SELECT sql FROM sqlite_master WHERE name = 'offers'").pluck().get(),
-    ).not.toMatch(/outcome IN/);
+    // Schema 5 rebuilt shifts and offers (CHECKs without IN lists): every row came along, the
+    // indexes are those of a database created new, and the file is consistent.
+    expect(rowsOf(check)).toEqual(before);
+    expect(before.offers).toHaveLength(2);
+    // (Two-value lists stay: SQLite checks those without a temporary table.)
+    const tableSql = (name: string) =>
+      check.prepare('SELECT sql FROM sqlite_master WHERE name = ?').pluck().get(name);
+    expect(tableSql('shifts')).not.toMatch(/status IN/);
+    expect(tableSql('offers')).not.toMatch(/outcome IN/);
+    const fresh = createSqliteStore({ path: join(dir, 'fresh.db') });
+    await fresh.close();
+    const freshDb = new Database(join(dir, 'fresh.db'), { readonly: true });
+    expect(indexesOf(check)).toEqual(indexesOf(freshDb));
+    freshDb.close();
+    expect(check.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(check.pragma('foreign_key_check')).toEqual([]);
     check.close();
     // The rewritten CHECKs still refuse what the old ones refused.
     const writable = new Database(db);

@@ -1,6 +1,10 @@
 /** First come, first served under real concurrency: one winner, everyone else told. */
 import { afterEach, beforeEach, expect, it } from 'vitest';
+import type { Fanout } from '../src/offers/ports.js';
+import { createOfferService } from '../src/offers/service.js';
+import type { ServerMessage } from '../src/protocol/schemas.js';
 import type { ShiftServer } from '../src/server/create-server.js';
+import { createSqliteStore } from '../src/store/sqlite.js';
 import { connect, get, post, respond, startServer, type TestClient } from './helpers.js';
 
 let server: ShiftServer;
@@ -105,4 +109,39 @@ it('offers one shift to every connected employee in a range with one broadcast c
   const again = await post(server, `/api/test/broadcast/3000/3099?shift_id=${SHIFT}`);
   expect(again.status).toBe(409);
   expect(again.body.code).toBe('E_SHIFT_TAKEN');
+});
+
+it('broadcasts through a fan-out that has presence() but no connectedIn()', async () => {
+  const store = createSqliteStore({ path: ':memory:' });
+  const pushed: Array<[number, ServerMessage]> = [];
+  const connected = new Map([
+    [10, 1],
+    [11, 2],
+    [99, 1],
+  ]);
+  const fanout: Fanout = {
+    async publish(empIds, message) {
+      for (const empId of empIds) pushed.push([empId, message]);
+      return empIds.map((empId) => connected.get(empId) ?? 0);
+    },
+    async presence() {
+      return connected;
+    },
+  };
+  const service = createOfferService({
+    store,
+    fanout,
+    clock: { now: () => Date.now(), schedule: () => () => {} },
+    events: { event: () => {} },
+  });
+  try {
+    expect(await service.broadcast(10, 20, 42)).toBe(2);
+    expect(pushed.map(([empId, m]) => [empId, m.type, 'shift_id' in m && m.shift_id])).toEqual([
+      [10, 'shift_offer', 42],
+      [11, 'shift_offer', 42],
+    ]);
+    expect((await store.offersForShift(42)).map((o) => o.empId).sort()).toEqual([10, 11]);
+  } finally {
+    await store.close();
+  }
 });

@@ -5,7 +5,7 @@
  * its ratio to the floor and writes BENCHMARKS.md.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -33,20 +33,41 @@ const SHARED = process.env.SHIFTCTL_SHARED_DIR ?? resolve(ROOT, '..', 'shared');
 const ANCHORS = join(SHARED, 'anchors');
 const OUT = process.env.BENCH_OUT ?? join(ROOT, 'BENCHMARKS.md');
 
+/** The CPUs this process may run on (Linux), e.g. `0-1` or `0,2-3`; empty when unknown. */
+function allowedCpus(): number[] {
+  try {
+    const list = /^Cpus_allowed_list:\s*(.+)$/m.exec(
+      readFileSync('/proc/self/status', 'utf8'),
+    )?.[1];
+    return (list ?? '').split(',').flatMap((part) => {
+      const [from, to = from] = part.split('-').map(Number);
+      if (from === undefined || to === undefined) return [];
+      if (!Number.isInteger(from) || !Number.isInteger(to) || to < from) return [];
+      return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+    });
+  } catch {
+    return [];
+  }
+}
+
 /**
- * The generator (this process) on CPU 0 and the server under test on CPU 1, with `taskset`,
- * when the machine has two CPUs or more: otherwise the two compete for both cores and the
+ * The generator (this process) on one CPU and the server under test on another, with
+ * `taskset`, when two or more are allowed: otherwise the two compete for the same cores and the
  * scheduler decides how much each server gets (on this machine, unpinned runs of the same build
  * differed by 1.5x from one to the next). `--no-pin` turns it off.
  */
-function pinning(): boolean {
-  if (argv.includes('--no-pin') || cpus().length < 2) return false;
+function pinning(): { generator: number; server: number } | undefined {
+  const [generator, server] = allowedCpus();
+  if (argv.includes('--no-pin') || generator === undefined || server === undefined)
+    return undefined;
   try {
-    execFileSync('taskset', ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
-    return true;
+    execFileSync('taskset', ['-a', '-p', '-c', String(generator), String(process.pid)], {
+      stdio: 'ignore',
+    });
+    return { generator, server };
   } catch {
     process.stderr.write('taskset is not available: the generator and servers are not pinned\n');
-    return false;
+    return undefined;
   }
 }
 
@@ -104,7 +125,9 @@ async function measure(target: Target, firstShiftId: number, withHold: boolean) 
   // taken one chosen earlier.
   const port = await freePort();
   const line = target.command(port);
-  const [command, ...commandArgs] = PINNED ? ['taskset', '-c', '1', ...line] : line;
+  const [command, ...commandArgs] = PINNED
+    ? ['taskset', '-c', String(PINNED.server), ...line]
+    : line;
   const child = spawn(command as string, commandArgs, {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -170,7 +193,7 @@ interface Row {
 const fmt = (n: number | undefined, digits = 0): string =>
   n === undefined || Number.isNaN(n) ? '-' : n.toFixed(digits);
 
-let PINNED = false;
+let PINNED: { generator: number; server: number } | undefined;
 
 async function main(): Promise<void> {
   PINNED = pinning();
@@ -394,7 +417,7 @@ async function main(): Promise<void> {
 Measured with \`npm run bench\` on ${when} UTC${QUICK ? ' (quick sizes)' : ''}.
 
 - Machine: ${cpus().length} cores (${cpu}), ${Math.round(totalmem() / 2 ** 30)} GiB, Linux ${release()}, Node.js ${process.version}
-- Load: one generator process (\`src/bench/generator.ts\`, the same code as \`shiftctl bench\`) with real \`ws\` clients and keep-alive HTTP (undici, ${SIZES.concurrency} connections), on the same machine as the server under test, ${PINNED ? 'the generator pinned to CPU 0 and the server to CPU 1 (`taskset`), ' : 'not pinned to CPUs, '}one server at a time, in ${ROUNDS} interleaved round${ROUNDS > 1 ? 's' : ''} (floor, shiftctl, floor, ...; the FastAPI anchor in the first only); each figure is the median of its rounds, each round on a fresh database. Server CPU is read from \`/proc/<pid>/stat\` before and after each scenario: it is steadier than throughput when the machine is busy.
+- Load: one generator process (\`src/bench/generator.ts\`, the same code as \`shiftctl bench\`) with real \`ws\` clients and keep-alive HTTP (undici, ${SIZES.concurrency} connections), on the same machine as the server under test, ${PINNED ? `the generator pinned to CPU ${PINNED.generator} and the server to CPU ${PINNED.server} (\`taskset\`), ` : 'not pinned to CPUs, '}one server at a time, in ${ROUNDS} interleaved round${ROUNDS > 1 ? 's' : ''} (floor, shiftctl, floor, ...; the FastAPI anchor in the first only); each figure is the median of its rounds, each round on a fresh database. Server CPU is read from \`/proc/<pid>/stat\` before and after each scenario: it is steadier than throughput when the machine is busy.
 - Servers: **floor** is \`../shared/anchors/raw-floor.mjs\` (bare \`node:http\` + \`ws\`, in-memory, no validation, no storage); **shiftctl** is \`shiftctl serve --db <temp file> --no-fixtures --quiet --no-rate-limit\` (file-backed SQLite in WAL mode with the default durability: an answer is acknowledged only after its transaction commits); **fastapi** is \`../shared/anchors/fastapi-anchor.py\` when Debian's \`python3-fastapi\` and \`python3-uvicorn\` are installed.
 - Sizes: ${SIZES.connections} connections, ${SIZES.offers} offers at concurrency ${SIZES.concurrency}, a broadcast to ${SIZES.broadcast}, a ${SIZES.race}-way race, then ${SIZES.hold} connections held at once.
 

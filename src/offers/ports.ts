@@ -39,8 +39,11 @@ export interface Fanout {
   publish(empIds: readonly number[], message: ServerMessage): Promise<number[]>;
   /** Connected devices per employee, for employees with at least one. */
   presence(): Promise<Map<number, number>>;
-  /** Employees with at least one device connected whose id is in [from, to], in no set order. */
-  connectedIn(from: number, to: number): Promise<number[]>;
+  /**
+   * Employees with at least one device connected whose id is in [from, to], in no set order.
+   * Optional: without it, a broadcast filters `presence()`.
+   */
+  connectedIn?(from: number, to: number): Promise<number[]>;
 }
 
 /** One thing that happened, for the operator's log. Fields use the wire's snake_case names. */

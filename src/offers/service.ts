@@ -361,7 +361,9 @@ export function createOfferService(deps: OfferServiceDeps) {
       shiftId: number,
       expiry: ExpiryInput = {},
     ): Promise<number> {
-      const targets = await fanout.connectedIn(from, to);
+      const targets = fanout.connectedIn
+        ? await fanout.connectedIn(from, to)
+        : [...(await fanout.presence()).keys()].filter((id) => id >= from && id <= to);
       // A new shift is created and offered in one write, as by the test endpoint.
       const { shift, offers: written } = await testShift(shiftId, {}, { empIds: targets, expiry });
       refuseUnlessOpen(shift);
