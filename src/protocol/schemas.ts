@@ -3,6 +3,7 @@
  * types and the OpenAPI document are all derived from these schemas, so they cannot drift.
  */
 import { z } from 'zod';
+import { idFromText, isId, isRecord, keyCount, oneIdParam, withFastPath } from './fast.js';
 
 export const registry = z.registry<{ id: string; description?: string }>();
 
@@ -128,17 +129,37 @@ export const RESPONSES = ['accepted', 'rejected'] as const;
 export const OfferResponse = z.enum(RESPONSES);
 export type OfferResponse = z.infer<typeof OfferResponse>;
 
-export const RespondRequest = z
-  .object({
-    emp_id: Id,
-    shift_id: Id,
-    response: OfferResponse,
-    timestamp: z.string().max(64).nullable().optional(),
-  })
-  .meta({
-    id: 'RespondRequest',
-    description: "An employee's answer to an offer, as the app sends it.",
-  });
+const isResponse = (value: unknown): value is OfferResponse =>
+  value === 'accepted' || value === 'rejected';
+
+export const RespondRequest = withFastPath(
+  z
+    .object({
+      emp_id: Id,
+      shift_id: Id,
+      response: OfferResponse,
+      timestamp: z.string().max(64).nullable().optional(),
+    })
+    .meta({
+      id: 'RespondRequest',
+      description: "An employee's answer to an offer, as the app sends it.",
+    }),
+  (input) => {
+    if (!isRecord(input)) return undefined;
+    const { emp_id: empId, shift_id: shiftId, response, timestamp } = input;
+    if (!isId(empId) || !isId(shiftId)) return undefined;
+    if (!isResponse(response)) return undefined;
+    if (timestamp === undefined) {
+      return keyCount(input) === 3 ? { emp_id: empId, shift_id: shiftId, response } : undefined;
+    }
+    if (timestamp !== null && (typeof timestamp !== 'string' || timestamp.length > 64)) {
+      return undefined;
+    }
+    return keyCount(input) === 4
+      ? { emp_id: empId, shift_id: shiftId, response, timestamp }
+      : undefined;
+  },
+);
 export type RespondRequest = z.infer<typeof RespondRequest>;
 
 /**
@@ -209,10 +230,25 @@ const TtlParam = z
   .transform(Number)
   .refine((n) => n >= 1 && n <= TTL_MAX_S, `must be from 1 to ${TTL_MAX_S} seconds`);
 
-export const SendOfferQuery = z.object({
-  shift_id: IdParam.optional(),
-  ttl_seconds: TtlParam.optional().describe('The offer expires this many seconds from now.'),
-});
+export const SendOfferQuery = withFastPath(
+  z.object({
+    shift_id: IdParam.optional(),
+    ttl_seconds: TtlParam.optional().describe('The offer expires this many seconds from now.'),
+  }),
+  // The usual calls: no query, or only a shift id.
+  (input) => {
+    if (!isRecord(input)) return undefined;
+    const keys = keyCount(input);
+    if (keys === 0) return {};
+    const shiftId = idFromText(input.shift_id);
+    return keys === 1 && shiftId !== undefined ? { shift_id: shiftId } : undefined;
+  },
+);
+
+/** Path parameters that are one id each. */
+export const EmpParams = withFastPath(z.object({ emp_id: IdParam }), oneIdParam('emp_id'));
+export const ShiftParams = withFastPath(z.object({ shift_id: IdParam }), oneIdParam('shift_id'));
+export const AdminShiftParams = withFastPath(z.object({ id: IdParam }), oneIdParam('id'));
 
 export const SendOfferBody = ShiftDetails.partial().strict().meta({
   id: 'SendOfferBody',

@@ -10,6 +10,7 @@ import type { Clock } from '../offers/ports.js';
 import type { OfferService } from '../offers/service.js';
 import { TEST_SHIFT_ID } from '../offers/service.js';
 import {
+  AdminShiftParams,
   ApproveParams,
   AvailableResponse,
   BroadcastParams,
@@ -17,12 +18,12 @@ import {
   ConnectionsResponse,
   CreateShiftRequest,
   EmployeeListResponse,
+  EmpParams,
   FaultSettings,
   FaultSettingsRequest,
   HealthResponse,
   HistoryQuery,
   HistoryResponse,
-  IdParam,
   JournalQuery,
   JournalResponse,
   KickResponse,
@@ -38,6 +39,7 @@ import {
   ShiftDetailView,
   ShiftListQuery,
   ShiftListResponse,
+  ShiftParams,
 } from '../protocol/schemas.js';
 import type { Faults } from './faults.js';
 import type { LocalHub } from './hub.js';
@@ -85,9 +87,6 @@ function route<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType, R 
   return r as unknown as Route;
 }
 
-const EmpParams = z.object({ emp_id: IdParam });
-const ShiftParams = z.object({ shift_id: IdParam });
-const AdminShiftParams = z.object({ id: IdParam });
 const NoInput = z.object({}).optional();
 
 const DEFAULT_HISTORY_LIMIT = 50;
