@@ -139,7 +139,11 @@ function readBody(req: IncomingMessage, limit: number): Promise<unknown> {
         resolve(undefined);
         return;
       }
-      const text = Buffer.concat(chunks, size).toString('utf8');
+      // A small body (every answer) comes in one chunk: no copy into a new buffer for it.
+      const text =
+        chunks.length === 1
+          ? (chunks[0] as Buffer).toString('utf8')
+          : Buffer.concat(chunks, size).toString('utf8');
       try {
         resolve(JSON.parse(text));
       } catch (err) {
