@@ -1,0 +1,106 @@
+/**
+ * `shiftctl bench`, the load generator, as a user runs it: the real binary against a real
+ * server on port 0, at small sizes (the full comparison is `npm run bench`, not part of tests).
+ */
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import type { ShiftServer } from '../src/server/create-server.js';
+import { run, STACK_FRAME } from './cli-harness.js';
+import { get, startServer } from './helpers.js';
+
+let server: ShiftServer;
+beforeEach(async () => {
+  server = await startServer({ answerRateLimits: false });
+});
+afterEach(async () => {
+  await server.close();
+});
+
+it('runs every scenario against a server and reports one JSON object per scenario', async () => {
+  const exit = await run(
+    'bench',
+    '--url',
+    server.url,
+    '--connections',
+    '30',
+    '--offers',
+    '60',
+    '--concurrency',
+    '8',
+    '--broadcast',
+    '20',
+    '--race',
+    '10',
+    '--first-emp',
+    '7000',
+    '--first-shift',
+    '900000',
+    '--json',
+  );
+
+  expect(exit.stderr).not.toContain(STACK_FRAME);
+  expect(exit.code).toBe(0);
+  const results = exit.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
+  expect(results.map((r) => r.scenario)).toEqual([
+    'connect',
+    'offers',
+    'answers',
+    'broadcast',
+    'race',
+    'reconnect',
+  ]);
+  for (const r of results)
+    expect({ scenario: r.scenario, errors: r.errors }).toEqual({ scenario: r.scenario, errors: 0 });
+  const [connected, offers, answers, broadcast, race, reconnect] = results;
+  expect(connected.count).toBe(30);
+  expect(offers).toMatchObject({ count: 60 });
+  expect(offers.p99_ms).toBeGreaterThan(0);
+  expect(answers).toMatchObject({ count: 60, assigned: 60 });
+  expect(broadcast).toMatchObject({ count: 20 });
+  expect(race).toMatchObject({ count: 10, winners: 1, losers_told: 9 });
+  expect(reconnect.count).toBe(30);
+  // The server agrees: the 60 answered shifts and the race's shift are assigned, each to one
+  // employee; the shifts of the three broadcasts (the scenario takes the median of three) are
+  // still open.
+  const assigned = await get(server, '/api/admin/shifts?status=assigned');
+  expect(assigned.status).toBe(200);
+  expect(assigned.body).toHaveLength(61);
+  for (const shift of assigned.body) expect(shift.assigned_to).toHaveLength(1);
+  expect((await get(server, '/api/admin/shifts?status=open')).body).toHaveLength(3);
+});
+
+it('refuses an unknown scenario and sizes that do not fit, with usage errors', async () => {
+  const unknown = await run('bench', '--url', server.url, '--scenarios', 'connect,stampede');
+  expect(unknown.code).toBe(2);
+  expect(unknown.stderr).toMatch(/Unknown scenario stampede; use connect, offers/);
+  expect(unknown.stderr).not.toContain(STACK_FRAME);
+  expect(unknown.stdout).toBe('');
+
+  const tooMany = await run('bench', '--url', server.url, '--connections', '5', '--race', '10');
+  expect(tooMany.code).toBe(2);
+  expect(tooMany.stderr).toMatch(/--race cannot exceed --connections/);
+});
+
+it('prints a table on stdout and its progress on stderr without --json', async () => {
+  const exit = await run(
+    'bench',
+    '--url',
+    server.url,
+    '--scenarios',
+    'connect',
+    '--connections',
+    '5',
+    '--broadcast',
+    '5',
+    '--race',
+    '5',
+  );
+  expect(exit.code).toBe(0);
+  const [header, row] = exit.stdout.trim().split('\n');
+  expect(header).toMatch(/^SCENARIO\s+COUNT\s+ERRORS\s+SECONDS\s+PER SECOND/);
+  expect(row).toMatch(/^connect\s+5\s+0\s/);
+  expect(exit.stderr).toMatch(/bench: connect/);
+  expect(exit.stdout).not.toContain('bench: connect');
+});
