@@ -111,6 +111,23 @@ it('offers one shift to every connected employee in a range with one broadcast c
   expect(again.body.code).toBe('E_SHIFT_TAKEN');
 });
 
+it('adds the employees connected since to a second broadcast of the same open shift', async () => {
+  const SHIFT = 7100;
+  clients = [await connect(server, 3200)];
+  const first = await post(server, `/api/test/broadcast/3200/3299?shift_id=${SHIFT}`);
+  expect(first.body).toEqual({ status: 'sent', sent: 1, shift_id: SHIFT });
+  await clients[0]?.offer(SHIFT);
+  clients.push(await connect(server, 3201));
+
+  const second = await post(server, `/api/test/broadcast/3200/3299?shift_id=${SHIFT}`);
+
+  expect(second.status).toBe(200);
+  expect(second.body.shift_id).toBe(SHIFT);
+  expect((await clients[1]?.offer(SHIFT))?.shift_id).toBe(SHIFT);
+  const shift = await get(server, `/api/admin/shifts/${SHIFT}`);
+  expect(shift.body).toMatchObject({ status: 'open', offers: { total: 2, open: 2 } });
+});
+
 it('broadcasts through a fan-out that has presence() but no connectedIn()', async () => {
   const store = createSqliteStore({ path: ':memory:' });
   const pushed: Array<[number, ServerMessage]> = [];
