@@ -2,7 +2,27 @@ import { describe, expect, it } from 'vitest';
 import { localDateTime, statusAndCode, timeRange } from '../src/cli/format.js';
 import { createApiClient } from '../src/client/api.js';
 import { ApiError } from '../src/errors.js';
+import { isoTime } from '../src/offers/views.js';
 import { startServer } from './helpers.js';
+
+describe('isoTime', () => {
+  it('spells every time exactly as Date#toISOString, within a second and across them', () => {
+    const start = Date.UTC(2026, 0, 20, 8, 59, 58, 990);
+    const times: number[] = [];
+    // Runs of times within one second (the cached path), each millisecond width, and jumps
+    // back and forth between seconds, days and years.
+    for (let i = 0; i < 3000; i++) times.push(start + i);
+    for (let i = 0; i < 2000; i++) times.push(start + ((i * 7919) % 5000) - 2500);
+    times.push(0, -1, -999, -1000, -1001, 1, 999, 1000, 86_399_999, 86_400_000);
+    times.push(Date.UTC(9999, 11, 31, 23, 59, 59, 999), Date.UTC(10000, 0, 1), Date.UTC(-1, 0, 1));
+    times.push(Date.UTC(10000, 0, 1) + 5, start + 0.5, start + 1.25, start + 1);
+    for (const ms of times) expect(isoTime(ms)).toBe(new Date(ms).toISOString());
+  });
+
+  it('refuses an impossible time as Date does', () => {
+    expect(() => isoTime(Number.NaN)).toThrow(RangeError);
+  });
+});
 
 describe('localDateTime', () => {
   it('shows a server time as local YYYY-MM-DD HH:MM', () => {

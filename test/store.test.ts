@@ -66,6 +66,39 @@ describe('writes queued in the same turn of the event loop', () => {
     expect(queued).toEqual(await store.offersForShift(cascade.id));
   });
 
+  it('close the other offers when a claim fills the shift, and name those who had been sent one', async () => {
+    store = createSqliteStore({ path: ':memory:' });
+    // Two slots; employee 2 has rejected; 5 has no offer yet.
+    await store.createShift({ ...SHIFT, id: 70, slots: 2 }, 1000);
+    await store.addOffers(70, [1, 2, 3, 4], 1100, {});
+    expect(await store.reject(70, 2, 1200)).toBe('rejected');
+    const first = await store.claim(70, 3, 1300);
+    expect(first).toEqual({ recorded: true, outcome: 'assigned', shiftFilled: false, closed: [] });
+    const last = await store.claim(70, 1, 1300);
+    expect(last).toEqual({ recorded: true, outcome: 'assigned', shiftFilled: true, closed: [4] });
+    const offers = await store.offersForShift(70);
+    expect(offers.map((o) => [o.empId, o.response, o.outcome, o.answeredAt])).toEqual([
+      [1, 'accepted', 'assigned', 1300],
+      [2, 'rejected', 'rejected', 1200],
+      [3, 'accepted', 'assigned', 1300],
+      [4, null, 'taken', null],
+    ]);
+    expect((await store.getShift(70))?.status).toBe('assigned');
+    // A cascade's queued steps close too, but nobody was sent them: nobody to tell.
+    await store.createShift({ ...SHIFT, id: 71, mode: 'cascade' }, 2000);
+    await store.addOffers(71, [6], 2100, {});
+    await store.addOffers(71, [7, 8], 2100, { queued: true });
+    expect(await store.claim(71, 6, 2200)).toMatchObject({ outcome: 'assigned', closed: [] });
+    expect((await store.offersForShift(71)).map((o) => o.outcome)).toEqual([
+      'assigned',
+      'taken',
+      'taken',
+    ]);
+    // A late accepter keeps its answer and learns it lost; the winner's record is untouched.
+    expect(await store.claim(70, 4, 1400)).toMatchObject({ recorded: true, outcome: 'taken' });
+    expect((await store.getOffer(70, 1))?.answeredAt).toBe(1300);
+  });
+
   it('journal every line of a busy tick once, in the order it happened', async () => {
     store = createSqliteStore({ path: ':memory:' });
     const line = (n: number) => ({
