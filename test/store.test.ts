@@ -99,6 +99,20 @@ describe('writes queued in the same turn of the event loop', () => {
     expect((await store.getOffer(70, 1))?.answeredAt).toBe(1300);
   });
 
+  it('give a shift created without an id one that JSON keeps exact, even after the largest', async () => {
+    store = createSqliteStore({ path: ':memory:' });
+    await store.createShift({ ...SHIFT, id: 5 }, 1000);
+    expect((await store.createShift(SHIFT, 1000)).id).toBe(6);
+    await store.createShift({ ...SHIFT, id: Number.MAX_SAFE_INTEGER }, 1000);
+    // One past it would be 2^53, which a JSON client reads as 2^53 + 1 too: the lowest free
+    // ids are used instead, each once.
+    const ids = await Promise.all([1, 2, 3].map(() => store.createShift(SHIFT, 2000)));
+    expect(ids.map((shift) => shift.id)).toEqual([1, 2, 3]);
+    expect((await store.createShift(SHIFT, 2000)).id).toBe(4);
+    expect((await store.createShift(SHIFT, 2000)).id).toBe(7);
+    expect(await store.getShift(7)).toMatchObject({ id: 7, createdAt: 2000 });
+  });
+
   it('journal every line of a busy tick once, in the order it happened', async () => {
     store = createSqliteStore({ path: ':memory:' });
     const line = (n: number) => ({

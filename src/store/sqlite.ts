@@ -381,6 +381,15 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         description, slots, mode, approval, step_ttl_s, created_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (id) DO NOTHING`),
+    // The id for a shift created without one: one past the largest (as SQLite would choose),
+    // unless that is past 2^53 - 1, where JSON clients lose precision; then the lowest free id.
+    nextShiftId: db.prepare('SELECT COALESCE(MAX(id), 0) + 1 FROM shifts').pluck(),
+    lowestFreeShiftId: db
+      .prepare(`
+        SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM shifts WHERE id = 1) THEN 1
+          ELSE (SELECT MIN(s.id) + 1 FROM shifts s
+                WHERE NOT EXISTS (SELECT 1 FROM shifts t WHERE t.id = s.id + 1)) END`)
+      .pluck(),
     getShift: db.prepare(`SELECT ${SHIFT_COLUMNS} FROM shifts s WHERE s.id = ?`),
     insertOffer: db.prepare(`
       INSERT INTO offers (shift_id, emp_id, position, sent_at, expires_at, outcome)
@@ -853,15 +862,27 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       scheduleFlush();
     });
 
+  /** An id no shift has, never above `Number.MAX_SAFE_INTEGER`. */
+  function freeShiftId(): number {
+    const next = stmt.nextShiftId.get() as number;
+    if (next <= Number.MAX_SAFE_INTEGER) return next;
+    const lowest = stmt.lowestFreeShiftId.get() as number;
+    if (lowest > Number.MAX_SAFE_INTEGER) {
+      throw new ShiftctlError('E_SHIFT_EXISTS', 'Every shift id is taken; give the shift an id.');
+    }
+    return lowest;
+  }
+
   /** Inserts a shift unless its id is taken; the new shift, or undefined when it was. */
   function insertShift(shift: NewShift, at: number): ShiftRecord | undefined {
+    const id = shift.id ?? freeShiftId();
     const details = detailsOf(shift);
     const slots = shift.slots ?? 1;
     const mode = shift.mode ?? 'broadcast';
     const approval = shift.approval === true;
     const stepTtlS = shift.stepTtlS ?? null;
-    const { changes, lastInsertRowid } = stmt.insertShift.run(
-      shift.id ?? null,
+    const { changes } = stmt.insertShift.run(
+      id,
       details.date,
       details.start_time,
       details.end_time,
@@ -877,7 +898,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     );
     if (changes !== 1) return undefined;
     return {
-      id: shift.id ?? Number(lastInsertRowid),
+      id,
       date: details.date,
       start_time: details.start_time,
       end_time: details.end_time,
