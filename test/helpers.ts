@@ -211,20 +211,33 @@ export async function waitForDevices(server: ShiftServer, empId: number, devices
   }
 }
 
-/** Tries a WebSocket upgrade and reports the HTTP status it was refused with (or 101). */
-export function upgrade(s: { url: string }, path: string): Promise<{ status: number; body: any }> {
+/**
+ * Tries a WebSocket upgrade and reports the HTTP status it was refused with (or 101). `change`
+ * replaces headers (undefined removes one) and can set the method and a body.
+ */
+export function upgrade(
+  s: { url: string },
+  path: string,
+  change: { headers?: Record<string, string | undefined>; method?: string; body?: string } = {},
+): Promise<{ status: number; body: any }> {
   return new Promise((resolve, reject) => {
     const url = new URL(s.url);
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries({
+      connection: 'Upgrade',
+      upgrade: 'websocket',
+      'sec-websocket-version': '13',
+      'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+      ...change.headers,
+    })) {
+      if (value !== undefined) headers[name] = value;
+    }
     const req = request({
       host: url.hostname,
       port: url.port,
       path,
-      headers: {
-        connection: 'Upgrade',
-        upgrade: 'websocket',
-        'sec-websocket-version': '13',
-        'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
-      },
+      method: change.method ?? 'GET',
+      headers,
     });
     req.on('response', (res) => {
       let text = '';
@@ -238,6 +251,6 @@ export function upgrade(s: { url: string }, path: string): Promise<{ status: num
       resolve({ status: 101, body: null });
     });
     req.on('error', reject);
-    req.end();
+    req.end(change.body);
   });
 }

@@ -179,6 +179,47 @@ describe('upgrades', () => {
     expect(res.body).toMatchObject({ success: false, code });
   });
 
+  it.each([
+    ['a POST', { method: 'POST' }, 405, 'E_METHOD_NOT_ALLOWED'],
+    ['no key', { headers: { 'sec-websocket-key': undefined } }, 400, 'E_BAD_REQUEST'],
+    ['a short key', { headers: { 'sec-websocket-key': 'c2hvcnQ=' } }, 400, 'E_BAD_REQUEST'],
+    ['version 12', { headers: { 'sec-websocket-version': '12' } }, 400, 'E_BAD_REQUEST'],
+    ['two protocols', { headers: { upgrade: 'websocket, h2c' } }, 400, 'E_BAD_REQUEST'],
+  ])('refuses a handshake with %s in JSON, like every other error', async (_, change, status, code) => {
+    server = await startServer();
+    const res = await upgrade(server, '/ws/12', change);
+    expect(res.status).toBe(status);
+    expect(res.body).toMatchObject({ success: false, code });
+  });
+
+  it('serves a request that asks to upgrade to HTTP/2 (h2c) as plain HTTP/1.1, body and all', async () => {
+    server = await startServer();
+    const h2c = {
+      connection: 'Upgrade, HTTP2-Settings',
+      upgrade: 'h2c',
+      'http2-settings': 'AAMAAABkAARAAAAAAAIAAAAA',
+      'sec-websocket-key': undefined,
+      'sec-websocket-version': undefined,
+    };
+    expect(await upgrade(server, '/healthz', { headers: h2c })).toMatchObject({
+      status: 200,
+      body: { status: 'ok' },
+    });
+    await post(server, '/api/test/send_offer/8?shift_id=81');
+    const answer = await upgrade(server, '/api/shift_offer/respond', {
+      method: 'POST',
+      headers: { ...h2c, 'content-type': 'application/json' },
+      body: JSON.stringify({ emp_id: 8, shift_id: 81, response: 'accepted' }),
+    });
+    expect(answer).toMatchObject({ status: 200, body: { success: true, assigned: true } });
+    const missing = await upgrade(server, '/api/shift_offer/respond', {
+      method: 'POST',
+      headers: { ...h2c, 'content-type': 'application/json' },
+      body: JSON.stringify({ emp_id: 8, shift_id: 82, response: 'accepted' }),
+    });
+    expect(missing).toMatchObject({ status: 404, body: { code: 'E_OFFER_NOT_FOUND' } });
+  });
+
   it('accepts a query string and a trailing slash, as apps with tokens send', async () => {
     server = await startServer();
     const ws = new TestClient(`${server.wsUrl}/44/?token=abc`);

@@ -74,6 +74,67 @@ function refuse(socket: Duplex, code: ErrorCode, message: string): void {
   );
 }
 
+/** Whether an upgrade asks for a WebSocket (RFC 6455 section 4.1), not, say, HTTP/2 (h2c). */
+function wantsWebSocket(req: IncomingMessage): boolean {
+  return (req.headers.upgrade ?? '')
+    .split(',')
+    .some((protocol) => protocol.trim().toLowerCase() === 'websocket');
+}
+
+const HOP_BY_HOP_UPGRADE = new Set(['upgrade', 'http2-settings']);
+
+/**
+ * Serves a request that asked to upgrade to something else (curl --http2 and Java's HttpClient
+ * ask for h2c) as the plain HTTP/1.1 request it also is, as RFC 9110 section 7.8 allows: its
+ * head is written back without the upgrade and the socket handed to the HTTP server again.
+ * (Node 20 sends every request with an Upgrade header to the upgrade listener.)
+ */
+function serveWithoutUpgrade(
+  server: Server,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+): void {
+  const lines = [`${req.method} ${req.url} HTTP/${req.httpVersion}`];
+  const raw = req.rawHeaders;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i] as string;
+    let value = raw[i + 1] as string;
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP_UPGRADE.has(lower)) continue;
+    if (lower === 'connection') {
+      value = value
+        .split(',')
+        .map((option) => option.trim())
+        .filter((option) => option !== '' && !HOP_BY_HOP_UPGRADE.has(option.toLowerCase()))
+        .join(', ');
+      if (value === '') continue;
+    }
+    lines.push(`${name}: ${value}`);
+  }
+  socket.unshift(Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), head]));
+  server.emit('encrypted' in socket ? 'secureConnection' : 'connection', socket);
+}
+
+/** Why `ws` would refuse this handshake (its own checks), first, so that the refusal is JSON too. */
+function badHandshake(req: IncomingMessage): [ErrorCode, string] | undefined {
+  if (req.method !== 'GET') {
+    return ['E_METHOD_NOT_ALLOWED', `A WebSocket is opened with GET, not ${req.method}.`];
+  }
+  if (req.headers.upgrade?.toLowerCase() !== 'websocket') {
+    return ['E_BAD_REQUEST', 'Invalid Upgrade header: it must be "websocket" alone.'];
+  }
+  const key = req.headers['sec-websocket-key'];
+  if (key === undefined || !/^[+/0-9A-Za-z]{22}==$/.test(key)) {
+    return ['E_BAD_REQUEST', 'Missing or invalid Sec-WebSocket-Key header.'];
+  }
+  const version = Number(req.headers['sec-websocket-version']);
+  if (version !== 13 && version !== 8) {
+    return ['E_BAD_REQUEST', 'Missing or unsupported Sec-WebSocket-Version header (use 13).'];
+  }
+  return undefined;
+}
+
 function errorFrame(code: string, message: string): string {
   const frame: ErrorMessage = { type: 'error', code, message };
   return JSON.stringify(frame);
@@ -195,6 +256,10 @@ export function attachWebSocket(server: Server, options: WebSocketOptions): WebS
   }
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (!wantsWebSocket(req)) {
+      serveWithoutUpgrade(server, req, socket, head);
+      return;
+    }
     socket.on('error', () => socket.destroy());
     const path = (req.url ?? '').split('?', 1)[0] ?? '';
     const match = PATH.exec(path);
@@ -205,6 +270,11 @@ export function attachWebSocket(server: Server, options: WebSocketOptions): WebS
     const id = IdParam.safeParse(decodeURIComponentSafe(match[1] ?? ''));
     if (!id.success) {
       refuse(socket, 'E_INVALID_PARAM', 'emp_id in /ws/{emp_id} must be a positive integer.');
+      return;
+    }
+    const bad = badHandshake(req);
+    if (bad) {
+      refuse(socket, bad[0], bad[1]);
       return;
     }
     if (closing) {
