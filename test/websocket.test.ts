@@ -185,12 +185,15 @@ describe('upgrades', () => {
     ['a short key', { headers: { 'sec-websocket-key': 'c2hvcnQ=' } }, 400, 'E_BAD_REQUEST'],
     ['version 12', { headers: { 'sec-websocket-version': '12' } }, 400, 'E_BAD_REQUEST'],
     ['two protocols', { headers: { upgrade: 'websocket, h2c' } }, 400, 'E_BAD_REQUEST'],
-  ])('refuses a handshake with %s in JSON, like every other error', async (_, change, status, code) => {
-    server = await startServer();
-    const res = await upgrade(server, '/ws/12', change);
-    expect(res.status).toBe(status);
-    expect(res.body).toMatchObject({ success: false, code });
-  });
+  ])(
+    'refuses a handshake with %s in JSON, like every other error',
+    async (_, change, status, code) => {
+      server = await startServer();
+      const res = await upgrade(server, '/ws/12', change);
+      expect(res.status).toBe(status);
+      expect(res.body).toMatchObject({ success: false, code });
+    },
+  );
 
   it('serves a request that asks to upgrade to HTTP/2 (h2c) as plain HTTP/1.1, body and all', async () => {
     server = await startServer();
