@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { signToken } from '../src/auth/token.js';
 import type { ServerOptions, ShiftServer } from '../src/server/create-server.js';
+import { createLogger } from '../src/server/log.js';
 import { Cli, run, serveJson } from './cli-harness.js';
 import { http, manualClock, startServer, TestClient, upgrade } from './helpers.js';
 
@@ -349,6 +350,35 @@ describe('timeouts', () => {
     await once(socket, 'close');
     expect(answer).toMatch(/^HTTP\/1\.1 408/);
     expect(Date.now() - started).toBeLessThan(5000);
+    expect((await call(s, 'GET', '/healthz')).status).toBe(200);
+  });
+
+  it('journals a request whose client left mid-body as aborted, not as a server error', async () => {
+    const logged: string[] = [];
+    const sink = { write: (chunk: string) => logged.push(chunk) };
+    const s = await startServer({ log: createLogger({ out: sink, err: sink }) });
+    servers.push(s);
+    const { port } = new URL(s.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    await once(socket, 'connect');
+    // Part of the body, then the client is gone.
+    socket.write(
+      'POST /api/shift_offer/respond HTTP/1.1\r\nHost: localhost\r\n' +
+        'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"emp_id":1',
+      () => socket.destroy(),
+    );
+    await once(socket, 'close');
+    const deadline = Date.now() + 5000;
+    let lines: Array<{ name: string; outcome: string; detail: unknown }> = [];
+    while (!lines.some((l) => l.outcome === 'aborted') && Date.now() < deadline) {
+      await new Promise((r) => setImmediate(r));
+      lines = (await call(s, 'GET', '/api/admin/journal?kind=request')).body as typeof lines;
+    }
+    expect(lines.find((l) => l.name === 'POST /api/shift_offer/respond')).toMatchObject({
+      outcome: 'aborted',
+      detail: null,
+    });
+    expect(logged.join('')).not.toMatch(/unexpected error|aborted|at /);
     expect((await call(s, 'GET', '/healthz')).status).toBe(200);
   });
 });

@@ -94,6 +94,9 @@ function queryOf(search: string): Record<string, string | string[]> {
   return query;
 }
 
+/** The client went away (or was cut off for stalling) before its request body arrived. */
+class ClientGone extends Error {}
+
 /** Reads a JSON body up to `limit` bytes; `undefined` when there is none. */
 function readBody(req: IncomingMessage, limit: number): Promise<unknown> {
   const declared = Number(req.headers['content-length']);
@@ -130,8 +133,8 @@ function readBody(req: IncomingMessage, limit: number): Promise<unknown> {
       }
       chunks.push(chunk);
     });
-    req.on('error', (err) => {
-      if (!failed) reject(err);
+    req.on('error', () => {
+      if (!failed) reject(new ClientGone());
     });
     req.on('end', () => {
       if (failed) return;
@@ -309,6 +312,11 @@ export function createApiRouter(options: ApiRouterOptions) {
       serve(req, res, route, rawParams, searchText, seen).then(
         (status) => journal(req, route, rawParams, searchText, seen, status),
         (err: unknown) => {
+          // Nobody to answer, and not the server's fault: only the journal hears of it.
+          if (err instanceof ClientGone) {
+            journal(req, route, rawParams, searchText, seen, 'aborted');
+            return;
+          }
           const code = fail(req, res, err);
           journal(req, route, rawParams, searchText, seen, res.statusCode, code);
         },
@@ -324,7 +332,7 @@ export function createApiRouter(options: ApiRouterOptions) {
     params: Record<string, string>,
     searchText: string,
     seen: Seen,
-    status: number,
+    status: number | 'aborted',
     code?: string,
   ): void {
     const b = seen.body as { emp_id?: unknown; shift_id?: unknown } | undefined;
