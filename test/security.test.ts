@@ -348,10 +348,42 @@ describe('timeouts', () => {
     });
     const started = Date.now();
     await once(socket, 'close');
-    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({
+      success: false,
+      code: 'E_REQUEST_TIMEOUT',
+    });
     expect(Date.now() - started).toBeLessThan(5000);
     expect((await call(s, 'GET', '/healthz')).status).toBe(200);
   });
+
+  it.each([
+    ['a method HTTP does not have', 'FOO / HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'E_BAD_REQUEST'],
+    ['a header line without a colon', 'GET / HTTP/1.1\r\nHost x\r\n\r\n', 400, 'E_BAD_REQUEST'],
+    [
+      'headers over 16 KiB',
+      `GET /healthz?${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`,
+      431,
+      'E_HEADERS_TOO_LARGE',
+    ],
+  ])(
+    'answers a request with %s in JSON with a code, then closes',
+    async (_, text, status, code) => {
+      const s = await startServer();
+      servers.push(s);
+      const socket = connect(Number(new URL(s.url).port), '127.0.0.1');
+      let answer = '';
+      socket.on('data', (d) => {
+        answer += d;
+      });
+      socket.write(text);
+      await once(socket, 'close');
+      expect(answer.split('\r\n', 1)[0]).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+      expect(answer).toMatch(/\r\nContent-Type: application\/json; charset=utf-8\r\n/);
+      const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
+      expect(body).toMatchObject({ success: false, code });
+    },
+  );
 
   it('journals a request whose client left mid-body as aborted, not as a server error', async () => {
     const logged: string[] = [];

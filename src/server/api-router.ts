@@ -4,7 +4,7 @@
  * function: match, headers, authenticate, read and parse the body, validate, authorize,
  * rate-limit, handle, write, journal. Express keeps the pages around it (index, docs, 404).
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { type Authenticator, bearerToken, type Principal } from '../auth/policy.js';
 import { ERROR_STATUS, type ErrorCode, isShiftctlError, ShiftctlError } from '../errors.js';
@@ -53,6 +53,20 @@ export function errorResponse(
   const body: ErrorBody = { success: false, code, message };
   if (details !== undefined) body.details = details;
   return { status, body, headers };
+}
+
+/**
+ * A whole HTTP/1.1 error answer, JSON like every other, that closes the connection: for sockets
+ * without a ServerResponse (refused WebSocket upgrades, requests Node's parser refused).
+ */
+export function rawErrorResponse(code: ErrorCode, message: string): string {
+  const { status, body, headers } = errorResponse(code, message);
+  const text = JSON.stringify(body);
+  let head =
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
+    'Content-Type: application/json; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\n';
+  for (const [name, value] of Object.entries(headers)) head += `${name}: ${value}\r\n`;
+  return `${head}Content-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`;
 }
 
 function compile(routes: Route[]): CompiledPath[] {

@@ -14,6 +14,7 @@ import type { Scenario } from '../scenario.js';
 import { createSqliteStore } from '../store/sqlite.js';
 import type { Store } from '../store/types.js';
 import { VERSION } from '../version.js';
+import { rawErrorResponse } from './api-router.js';
 import { contractDocuments } from './docs.js';
 import { createFaults, type FaultSettingsInput } from './faults.js';
 import { createHttpApp } from './http.js';
@@ -216,13 +217,16 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
         socket.destroy();
         return;
       }
-      const status =
+      socket.end(
         err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-          ? '408 Request Timeout'
+          ? rawErrorResponse('E_REQUEST_TIMEOUT', 'The request did not arrive in time.')
           : err.code === 'HPE_HEADER_OVERFLOW'
-            ? '431 Request Header Fields Too Large'
-            : '400 Bad Request';
-      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
+            ? rawErrorResponse(
+                'E_HEADERS_TOO_LARGE',
+                'The request line and headers are larger than the limit of 16 KiB.',
+              )
+            : rawErrorResponse('E_BAD_REQUEST', 'The request is not valid HTTP/1.1.'),
+      );
     });
 
     try {

@@ -7,10 +7,11 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import { type Authenticator, bearerToken, type Principal } from '../auth/policy.js';
-import { ERROR_STATUS, type ErrorCode, ShiftctlError } from '../errors.js';
+import { type ErrorCode, ShiftctlError } from '../errors.js';
 import type { Clock } from '../offers/ports.js';
 import type { OfferService } from '../offers/service.js';
 import { type ErrorMessage, IdParam } from '../protocol/schemas.js';
+import { rawErrorResponse } from './api-router.js';
 import type { Faults } from './faults.js';
 import type { LocalHub, Peer } from './hub.js';
 import type { Logger } from './log.js';
@@ -50,28 +51,9 @@ const PING_FRAME = JSON.stringify({ type: 'ping' });
 const SHUTDOWN_GRACE_MS = 1000;
 const PATH = /^\/ws\/([^/?]*)\/?$/;
 
-const REASONS: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  429: 'Too Many Requests',
-  503: 'Service Unavailable',
-};
-
 /** Refuses an upgrade with a real HTTP status and a JSON body, before any WebSocket exists. */
 function refuse(socket: Duplex, code: ErrorCode, message: string): void {
-  const status = ERROR_STATUS[code];
-  const body = JSON.stringify({ success: false, code, message });
-  const challenge = status === 401 ? 'WWW-Authenticate: Bearer realm="shiftctl"\r\n' : '';
-  socket.end(
-    `HTTP/1.1 ${status} ${REASONS[status] ?? 'Error'}\r\n` +
-      'Content-Type: application/json\r\n' +
-      challenge +
-      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
-      'Connection: close\r\n\r\n' +
-      body,
-  );
+  socket.end(rawErrorResponse(code, message));
 }
 
 /** Whether an upgrade asks for a WebSocket (RFC 6455 section 4.1), not, say, HTTP/2 (h2c). */
