@@ -186,6 +186,22 @@ describe('bad requests elsewhere', () => {
     expect((await get(server, '/api/shift_offer/300/available')).status).toBe(404);
   });
 
+  it.each([
+    ['gzip', { 'content-encoding': 'gzip' }, 415],
+    ['UTF-16', { 'content-type': 'application/json; charset=utf-16' }, 415],
+    ['Latin-1, quoted', { 'content-type': 'application/json; charset="iso-8859-1"' }, 415],
+    ['UTF-8 spelled in capitals', { 'content-type': 'application/json; Charset=UTF-8' }, 404],
+    ['identity in capitals', { 'content-encoding': 'Identity' }, 404],
+    ['text/plain', { 'content-type': 'text/plain' }, 404],
+  ])('reads a JSON body sent as %s only when it is plain UTF-8', async (_, headers, status) => {
+    // Never offered: 404 shows the body was read.
+    const res = await http(server, 'POST', RESPOND, JSON.stringify({ ...good, shift_id: 999 }), {
+      headers: { 'content-type': 'application/json', ...headers },
+    });
+    expect(res.status).toBe(status);
+    expect(res.body.code).toBe(status === 415 ? 'E_UNSUPPORTED_MEDIA_TYPE' : 'E_OFFER_NOT_FOUND');
+  });
+
   it('answers 413 to an oversized body', async () => {
     const res = await post(server, RESPOND, { ...good, timestamp: 'x'.repeat(64 * 1024) });
     expect(res.status).toBe(413);

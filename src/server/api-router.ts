@@ -123,9 +123,19 @@ function readBody(req: IncomingMessage, limit: number): Promise<unknown> {
     );
   }
   const encoding = req.headers['content-encoding'];
-  if (encoding && encoding !== 'identity') {
+  if (encoding && encoding.trim().toLowerCase() !== 'identity') {
     return Promise.reject(
       new ShiftctlError('E_UNSUPPORTED_MEDIA_TYPE', `Unsupported content encoding "${encoding}".`),
+    );
+  }
+  // Any media type is read as JSON (curl -d sends a form type), but only in UTF-8 (RFC 8259).
+  const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.headers['content-type'] ?? '')?.[1];
+  if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
+    return Promise.reject(
+      new ShiftctlError(
+        'E_UNSUPPORTED_MEDIA_TYPE',
+        `Unsupported charset "${charset}": send the JSON body in UTF-8.`,
+      ),
     );
   }
   return new Promise((resolve, reject) => {
