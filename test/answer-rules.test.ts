@@ -135,6 +135,34 @@ describe.each([
   });
 });
 
+describe('what a bad request is told', () => {
+  it.each([
+    ['a missing answer', { emp_id: 1, shift_id: 100 }, 'response: is required'],
+    [
+      'an id past 2^53 - 1, once',
+      { ...good, emp_id: 2 ** 53 },
+      'emp_id: must be at most 9007199254740991',
+    ],
+    [
+      'a long timestamp, in characters',
+      { ...good, timestamp: 'x'.repeat(65) },
+      'timestamp: must be at most 64 characters',
+    ],
+  ])('%s', async (_, body, message) => {
+    const res = await post(server, RESPOND, body);
+    expect(res.body).toMatchObject({ code: 'E_INVALID_BODY' });
+    expect(res.body.message).toBe(`Invalid request body: ${message}`);
+  });
+
+  it('a query parameter given twice', async () => {
+    const res = await get(server, '/api/shift_offers/history/1?limit=1&limit=2');
+    expect(res.body).toMatchObject({
+      code: 'E_INVALID_QUERY',
+      message: 'Invalid query: limit: must be given once',
+    });
+  });
+});
+
 describe('bad requests elsewhere', () => {
   it.each([
     ['GET', '/api/shift_offers/pending/abc', 400, 'E_INVALID_PARAM'],

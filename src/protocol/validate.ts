@@ -13,17 +13,46 @@ export interface Issue {
   message: string;
 }
 
-/** Turn zod's issues into short `field: problem` lines a person can act on. */
-export function describeIssues(error: z.ZodError): Issue[] {
-  return error.issues.map((issue) => ({
-    path: issue.path.map(String).join('.'),
-    message: humanise(issue),
-  }));
+const ABSENT = Symbol('absent');
+
+/**
+ * Turn zod's issues into short `field: problem` lines a person can act on, one per problem.
+ * With the input, a missing field says so whatever its type, and a query parameter given twice
+ * says that.
+ */
+export function describeIssues(error: z.ZodError, input: unknown = ABSENT): Issue[] {
+  const seen = new Set<string>();
+  const issues: Issue[] = [];
+  for (const issue of error.issues) {
+    const path = issue.path.map(String).join('.');
+    const message = humanise(issue, valueAt(input, issue.path));
+    // An integer past the safe range fails two checks that say the same thing.
+    const key = `${path}\u0000${message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    issues.push({ path, message });
+  }
+  return issues;
 }
 
-function humanise(issue: z.core.$ZodIssue): string {
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let value = input;
+  for (const key of path) {
+    if (value === null || typeof value !== 'object') return ABSENT;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}
+
+const UNITS: Partial<Record<string, string>> = { string: 'characters', array: 'items' };
+
+function humanise(issue: z.core.$ZodIssue, value: unknown): string {
+  if ((issue.code === 'invalid_type' || issue.code === 'invalid_value') && value === undefined) {
+    return 'is required';
+  }
   switch (issue.code) {
     case 'invalid_type':
+      if (Array.isArray(value) && issue.expected !== 'array') return 'must be given once';
       // zod leaves the input out of issues; its message names what it received.
       return issue.message.endsWith('received undefined')
         ? 'is required'
@@ -33,16 +62,23 @@ function humanise(issue: z.core.$ZodIssue): string {
     case 'unrecognized_keys':
       return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`;
     case 'too_small':
-      if (issue.origin !== 'number') return issue.message;
+    case 'too_big': {
+      const unit = UNITS[issue.origin];
+      if (unit === undefined && issue.origin !== 'number' && issue.origin !== 'int') {
+        return issue.message;
+      }
+      const limit = issue.code === 'too_small' ? issue.minimum : issue.maximum;
+      const suffix = unit ? ` ${limit === 1 ? unit.slice(0, -1) : unit}` : '';
       // `positive()` is "greater than 0", not "at least 0".
+      if (issue.code === 'too_small') {
+        return issue.inclusive === false
+          ? `must be greater than ${limit}${suffix}`
+          : `must be at least ${limit}${suffix}`;
+      }
       return issue.inclusive === false
-        ? `must be greater than ${issue.minimum}`
-        : `must be at least ${issue.minimum}`;
-    case 'too_big':
-      if (issue.origin !== 'number') return issue.message;
-      return issue.inclusive === false
-        ? `must be less than ${issue.maximum}`
-        : `must be at most ${issue.maximum}`;
+        ? `must be less than ${limit}${suffix}`
+        : `must be at most ${limit}${suffix}`;
+    }
     default:
       return issue.message;
   }
@@ -73,7 +109,7 @@ export function parse<S extends z.ZodType>(
   if (fast !== undefined) return fast;
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const issues = describeIssues(result.error);
+  const issues = describeIssues(result.error, input);
   const what = kind === 'body' ? 'request body' : kind === 'param' ? 'path parameter' : 'query';
   throw new ShiftctlError(CODE_FOR[kind], `Invalid ${what}: ${summariseIssues(issues)}`, {
     issues,
