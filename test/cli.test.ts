@@ -4,7 +4,7 @@ import { createServer as createNetServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Cli, ESC, run, STACK_FRAME, serveJson, VERSION } from './cli-harness.js';
+import { Cli, ESC, run, runWithEnv, STACK_FRAME, serveJson, VERSION } from './cli-harness.js';
 
 /** Starts `serve`, waits for the whole pretty banner and reads the port from its wsUrl line. */
 async function serve(...args: string[]): Promise<{ cli: Cli; port: number }> {
@@ -86,6 +86,23 @@ describe('shiftctl serve', () => {
         time: expect.any(String),
         event: expect.any(String),
       });
+    }
+  });
+
+  it('takes its port and database from SHIFTCTL_PORT and SHIFTCTL_DB, and refuses a bad port', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shiftctl-env-'));
+    try {
+      const db = join(dir, 'from-env.db');
+      const cli = new Cli(['serve', '--no-fixtures'], { SHIFTCTL_PORT: '0', SHIFTCTL_DB: db });
+      await cli.line((l) => l.includes('Press Ctrl-C to stop.'), 'the banner');
+      expect(cli.stdout).toContain(`db      ${db} (empty database`);
+      expect(cli.stdout).not.toContain(':8000');
+      expect((await cli.stop()).code).toBe(0);
+      const bad = await runWithEnv({ SHIFTCTL_PORT: 'eighty' }, 'serve');
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain("from env 'SHIFTCTL_PORT' is invalid");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -46,13 +46,24 @@ export function registerServe(program: Command): void {
   program
     .command('serve')
     .description('run the reference shift-offer server')
-    .option('-p, --port <port>', 'TCP port (0 picks a free one)', integerIn(0, 65535), 8000)
-    .option(
-      '--host <host>',
-      'interface to listen on; 0.0.0.0 for phones on your network',
-      '127.0.0.1',
+    // Options with an environment variable are built whole: commander reads a variable only
+    // for an option that had it when it was added.
+    .addOption(
+      new Option('-p, --port <port>', 'TCP port (0 picks a free one)')
+        .argParser(integerIn(0, 65535))
+        .default(8000)
+        .env('SHIFTCTL_PORT'),
     )
-    .option('--db <path>', 'SQLite database file, or :memory: for a throwaway run', './shiftctl.db')
+    .addOption(
+      new Option('--host <host>', 'interface to listen on; 0.0.0.0 for phones on your network')
+        .default('127.0.0.1')
+        .env('SHIFTCTL_HOST'),
+    )
+    .addOption(
+      new Option('--db <path>', 'SQLite database file, or :memory: for a throwaway run')
+        .default('./shiftctl.db')
+        .env('SHIFTCTL_DB'),
+    )
     .option(
       '--durability <level>',
       'normal: survives a killed process; full: also a power cut (slower)',
@@ -150,13 +161,6 @@ Examples:
     });
   const serveCommand = program.commands.find((c) => c.name() === 'serve');
   if (serveCommand) withFaultOptions(serveCommand, 'fault: ');
-  for (const [flag, env] of [
-    ['port', 'SHIFTCTL_PORT'],
-    ['host', 'SHIFTCTL_HOST'],
-    ['db', 'SHIFTCTL_DB'],
-  ] as const) {
-    serveCommand?.options.find((o) => o.attributeName() === flag)?.env(env);
-  }
 }
 
 async function serve(flags: ServeFlags): Promise<void> {
