@@ -78,9 +78,36 @@ it('refuses an unknown scenario and sizes that do not fit, with usage errors', a
   expect(unknown.stderr).not.toContain(STACK_FRAME);
   expect(unknown.stdout).toBe('');
 
-  const tooMany = await run('bench', '--url', server.url, '--connections', '5', '--race', '10');
+  const tooMany = await run(
+    'bench',
+    '--url',
+    server.url,
+    '--scenarios',
+    'connect,race',
+    '--connections',
+    '5',
+    '--race',
+    '10',
+  );
   expect(tooMany.code).toBe(2);
-  expect(tooMany.stderr).toMatch(/--race cannot exceed --connections/);
+  expect(tooMany.stderr).toMatch(/--race \(10\) cannot exceed --connections \(5\)/);
+});
+
+it('says the server cannot be reached, with exit 3 and no stack trace', async () => {
+  const exit = await run(
+    'bench',
+    '--url',
+    'http://127.0.0.1:1',
+    '--scenarios',
+    'connect,offers',
+    '--connections',
+    '2',
+    '--offers',
+    '1',
+  );
+  expect(exit.code).toBe(3);
+  expect(exit.stderr).toMatch(/Cannot reach the server at http:\/\/127\.0\.0\.1:1\/api/);
+  expect(exit.stderr).not.toContain(STACK_FRAME);
 });
 
 it('prints a table on stdout and its progress on stderr without --json', async () => {
@@ -92,11 +119,8 @@ it('prints a table on stdout and its progress on stderr without --json', async (
     'connect',
     '--connections',
     '5',
-    '--broadcast',
-    '5',
-    '--race',
-    '5',
   );
+  // --broadcast and --race stay at their defaults, larger than -n: they are not run.
   expect(exit.code).toBe(0);
   const [header, row] = exit.stdout.trim().split('\n');
   expect(header).toMatch(/^SCENARIO\s+COUNT\s+ERRORS\s+SECONDS\s+PER SECOND/);

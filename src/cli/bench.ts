@@ -72,8 +72,13 @@ Examples:
           `Unknown scenario ${unknown.join(', ')}; use ${SCENARIOS.join(', ')}.`,
         );
       }
-      if (flags.broadcast > flags.connections || flags.race > flags.connections) {
-        throw new ShiftctlError('E_USAGE', '--broadcast and --race cannot exceed --connections.');
+      for (const scenario of ['broadcast', 'race'] as const) {
+        if (scenarios.includes(scenario) && flags[scenario] > flags.connections) {
+          throw new ShiftctlError(
+            'E_USAGE',
+            `--${scenario} (${flags[scenario]}) cannot exceed --connections (${flags.connections}).`,
+          );
+        }
       }
       const { endpoints, token } = clientFrom(flags);
       const report = await runBench({
@@ -90,11 +95,31 @@ Examples:
         pid: flags.pid,
         token,
         progress: (line) => process.stderr.write(`${line}\n`),
+      }).catch((err: unknown) => {
+        const cause = (err as { cause?: NodeJS.ErrnoException }).cause;
+        const code = (err as NodeJS.ErrnoException).code ?? cause?.code ?? '';
+        if (!NETWORK_ERRORS.has(code)) throw err;
+        throw new ShiftctlError(
+          'E_UNREACHABLE',
+          `Cannot reach the server at ${endpoints.apiUrl} (${code}). Is it running? Set the address with --url.`,
+        );
       });
       printReport(report, flags.json === true, process.stdout);
       if (report.results.some((r) => r.errors > 0)) process.exitCode = 1;
     });
 }
+
+/** Socket errors that mean the server is not there (or went away), not a bug. */
+const NETWORK_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ETIMEDOUT',
+  'EPIPE',
+]);
 
 export function printReport(report: BenchReport, json: boolean, out: Stream): void {
   if (json) {

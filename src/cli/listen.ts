@@ -15,7 +15,7 @@ import type { OfferResponse } from '../protocol/schemas.js';
 import { type ClientFlags, clientFrom, withClientOptions } from './client-options.js';
 import { keyPrompt } from './key-prompt.js';
 import { chalkFor, type Stream } from './output.js';
-import { integerIn } from './parse.js';
+import { integerIn, oneOf } from './parse.js';
 
 interface ListenFlags extends ClientFlags {
   auto?: OfferResponse;
@@ -37,10 +37,8 @@ export function registerListen(program: Command): void {
     .addOption(
       new Option('--auto <answer>', 'answer every offer without asking: accept or reject')
         .choices(['accept', 'reject'])
-        .argParser((v) => {
-          if (v !== 'accept' && v !== 'reject') throw new Error('expected accept or reject');
-          return AUTO[v];
-        }),
+        // Replaces the check .choices() makes (it stays for --help): a usage error, exit 2.
+        .argParser((v) => AUTO[oneOf(['accept', 'reject'] as const)(v)]),
     )
     .option(
       '--delay <ms>',
