@@ -170,6 +170,18 @@ describe('shiftctl usage', () => {
     expect(exit.stderr).not.toContain(STACK_FRAME);
   });
 
+  it.each([
+    [['listen', '1', '--auto', 'maybe'], /'maybe' is invalid\. expected one of accept, reject/],
+    [['verify', '--timeout', '0'], /'0' is invalid\. expected from 100 to 120000 ms/],
+    [['fault', '--off', '--latency', '200ms'], /--off turns every fault off; give it alone/],
+  ])('refuses %j with one line and exit 2, before reaching any server', async (args, message) => {
+    const exit = await run(...args, '--url', 'http://127.0.0.1:1');
+    expect(exit.code).toBe(2);
+    expect(exit.stdout).toBe('');
+    expect(exit.stderr).toMatch(message);
+    expect(exit.stderr).not.toContain(STACK_FRAME);
+  });
+
   it('refuses an unknown command with exit 2', async () => {
     const exit = await run('frobnicate');
     expect(exit.code).toBe(2);

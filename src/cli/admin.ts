@@ -1,6 +1,7 @@
 /** Operator commands over the admin API: withdraw, approve, kick, faults, the journal, reset. */
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Command } from 'commander';
+import { ShiftctlError } from '../errors.js';
 import type { JournalEntry, ShiftDetailView } from '../protocol/schemas.js';
 import { type ClientFlags, clientFrom, withClientOptions } from './client-options.js';
 import { type FaultFlags, faultSettings, withFaultOptions } from './fault-options.js';
@@ -82,9 +83,16 @@ export function registerAdmin(program: Command): void {
       '\nExamples:\n  $ shiftctl fault --latency 200ms --drop-rate 0.1\n  $ shiftctl fault --refuse 30s\n  $ shiftctl fault --off',
     )
     .action(async (flags: FaultCommandFlags) => {
+      const asked = { ...faultSettings(flags), refuse_connections_seconds: flags.refuse };
+      if (flags.off && Object.values(asked).some((v) => v !== undefined)) {
+        throw new ShiftctlError(
+          'E_USAGE',
+          '--off turns every fault off; give it alone, or leave it out to set faults.',
+        );
+      }
       const settings = flags.off
         ? { push_latency_ms: 0, http_latency_ms: 0, drop_rate: 0, refuse_connections_seconds: 0 }
-        : { ...faultSettings(flags), refuse_connections_seconds: flags.refuse };
+        : asked;
       const changes = Object.values(settings).some((v) => v !== undefined);
       const api = clientFrom(flags).api;
       const view = await api.faults(changes ? settings : undefined);

@@ -45,11 +45,18 @@ export function durationSeconds(maxSeconds: number) {
   };
 }
 
-/** A duration option, in milliseconds, from 0 to `maxMs`; a bare number means milliseconds. */
-export function durationMs(maxMs: number) {
+/**
+ * A duration option, in milliseconds, from `minMs` (0 unless given) to `maxMs`; a bare number
+ * means milliseconds.
+ */
+export function durationMs(maxMs: number, minMs = 0) {
   return (value: string): number => {
     const ms = parseDuration(value, 'ms');
-    if (ms > maxMs) throw new InvalidArgumentError(`expected at most ${maxMs} ms.`);
+    if (ms > maxMs || ms < minMs) {
+      throw new InvalidArgumentError(
+        minMs > 0 ? `expected from ${minMs} to ${maxMs} ms.` : `expected at most ${maxMs} ms.`,
+      );
+    }
     return ms;
   };
 }
