@@ -182,6 +182,14 @@ describe('shiftctl usage', () => {
     expect(exit.stderr).not.toContain(STACK_FRAME);
   });
 
+  it('stops quietly with exit 0 when its reader closes the pipe early (| head)', async () => {
+    const cli = new Cli(['send-offer', '--help']);
+    cli.child.stdout.destroy();
+    const exit = await cli.done;
+    expect(exit.code).toBe(0);
+    expect(exit.stderr).toBe('');
+  });
+
   it('refuses an unknown command with exit 2', async () => {
     const exit = await run('frobnicate');
     expect(exit.code).toBe(2);

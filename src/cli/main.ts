@@ -38,6 +38,13 @@ export function buildProgram(): Command {
 
 /** Runs the CLI; sets the exit code (2 for usage mistakes, 1 for failures) instead of throwing. */
 export async function run(argv: string[]): Promise<void> {
+  // A reader that stops early (`shiftctl log --follow | head`) closes the pipe: stop quietly,
+  // as Unix tools do, instead of dying on an unhandled EPIPE.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE')
+      process.stderr.write(`shiftctl: cannot write output: ${err.message}\n`);
+    process.exit(err.code === 'EPIPE' ? EXIT.OK : EXIT.FAILURE);
+  });
   try {
     await buildProgram().parseAsync(argv);
   } catch (err) {

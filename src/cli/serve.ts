@@ -151,7 +151,7 @@ Environment: SHIFTCTL_PORT, SHIFTCTL_HOST, SHIFTCTL_DB, SHIFTCTL_SECRET set the 
 Examples:
   $ shiftctl serve
   $ shiftctl serve --port 3000 --db :memory: --no-fixtures
-  $ shiftctl serve --host 0.0.0.0 --log-format json
+  $ shiftctl serve --host 0.0.0.0 --insecure --log-format json
   $ shiftctl serve --offer-ttl 15m --latency 200ms --drop-rate 0.1
   $ shiftctl serve --db :memory: --scenario fixtures/scenarios/night-cover-cascade.json
   $ SHIFTCTL_SECRET=s3cret shiftctl serve --host 0.0.0.0 --tls-self-signed`,
