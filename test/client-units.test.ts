@@ -68,6 +68,27 @@ describe('offer cards', () => {
   });
 });
 
+describe('text from a server', () => {
+  it('cannot break a card or drive the terminal: control characters become spaces', () => {
+    const card = renderCard(
+      {
+        shift_id: 457,
+        date: '2026-01-20',
+        start_time: '09:00',
+        end_time: '17:00',
+        location_name: 'Ward\r\n3',
+        description: 'line1\nline2\u001b[31mred\u0007\u009b2J',
+      },
+      new Chalk({ level: 0 }),
+    );
+    const lines = card.split('\n');
+    expect(lines).toHaveLength(6);
+    expect(lines[2]).toBe('│ Where   Ward 3');
+    expect(lines[3]).toBe('│ Details line1 line2 [31mred 2J');
+    expect(card).not.toMatch(/[\u001b\u0007\u009b\r]/);
+  });
+});
+
 describe('addresses', () => {
   it('derives wsUrl and apiUrl from the server URL as the app config does', () => {
     expect(resolveEndpoints({})).toEqual({

@@ -1,4 +1,5 @@
 /** Plain-text tables for a terminal; JSON lines for everything else. */
+import { printable } from '../client/card.js';
 import type { Stream } from './output.js';
 
 export interface Column<T> {
@@ -8,7 +9,7 @@ export interface Column<T> {
 
 /** Aligned columns with a header, one row a line. Empty cells show as `-`. */
 export function renderTable<T>(rows: readonly T[], columns: readonly Column<T>[]): string {
-  const cells = rows.map((row) => columns.map((c) => c.value(row) || '-'));
+  const cells = rows.map((row) => columns.map((c) => printable(c.value(row)) || '-'));
   const widths = columns.map((c, i) =>
     Math.max(c.title.length, ...cells.map((r) => (r[i] ?? '').length)),
   );

@@ -63,6 +63,17 @@ export function formatExpiry(expiresAt: string, now: number): string | undefined
   return `in ${span} (${clock})`;
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these are what it removes
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]+/g;
+
+/**
+ * Text from a server as one plain line: control characters (a newline, a terminal escape)
+ * become a space, so that no server can break the card or drive the terminal.
+ */
+export function printable(text: string): string {
+  return text.replace(CONTROL, ' ');
+}
+
 /** The offer as a boxed card of labelled lines. */
 export function renderCard(offer: OfferLike, c: ChalkInstance, now = Date.now()): string {
   const rows: Array<[string, string | null | undefined]> = [
@@ -77,7 +88,7 @@ export function renderCard(offer: OfferLike, c: ChalkInstance, now = Date.now())
   const width = 42;
   const lines = [c.cyan(`┌─${c.bold(title)}${'─'.repeat(Math.max(4, width - 2 - title.length))}`)];
   for (const [label, value] of rows) {
-    if (value) lines.push(`${c.cyan('│')} ${c.dim(label.padEnd(8))}${value}`);
+    if (value) lines.push(`${c.cyan('│')} ${c.dim(label.padEnd(8))}${printable(value)}`);
   }
   lines.push(c.cyan(`└${'─'.repeat(width - 1)}`));
   return `${lines.join('\n')}\n`;
