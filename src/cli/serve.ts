@@ -210,6 +210,28 @@ async function serve(flags: ServeFlags): Promise<void> {
     log,
   });
 
+  // Before anything is printed: whoever reads the banner may stop the server at once.
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      log.warn(`${signal} again: exiting without a clean shutdown`);
+      log.flush();
+      process.exit(1);
+    }
+    stopping = true;
+    log.info(`${signal} received, shutting down`);
+    server.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error('shutdown failed', { error: String(err) });
+        log.flush();
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+
   const lan = flags.host === '0.0.0.0' || flags.host === '::' ? lanAddresses() : [];
   if (flags.logFormat === 'json') {
     // Scripts wait for this line to learn the address, so it is printed even with --quiet.
@@ -245,27 +267,6 @@ async function serve(flags: ServeFlags): Promise<void> {
     const dir = dirname(tls.caFile);
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   }
-
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals): void => {
-    if (stopping) {
-      log.warn(`${signal} again: exiting without a clean shutdown`);
-      log.flush();
-      process.exit(1);
-    }
-    stopping = true;
-    log.info(`${signal} received, shutting down`);
-    server.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error('shutdown failed', { error: String(err) });
-        log.flush();
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
 }
 
 function isLoopback(host: string): boolean {
