@@ -174,6 +174,8 @@ describe('shiftctl usage', () => {
     [['listen', '1', '--auto', 'maybe'], /'maybe' is invalid\. expected one of accept, reject/],
     [['verify', '--timeout', '0'], /'0' is invalid\. expected from 100 to 120000 ms/],
     [['fault', '--off', '--latency', '200ms'], /--off turns every fault off; give it alone/],
+    [['pending', '1', '--ca', 'package.json'], /--ca package\.json is not a PEM certificate/],
+    [['pending', '1', '-H', 'X-A: a\nb'], /-H X-A: a header value cannot hold control/],
   ])('refuses %j with one line and exit 2, before reaching any server', async (args, message) => {
     const exit = await run(...args, '--url', 'http://127.0.0.1:1');
     expect(exit.code).toBe(2);

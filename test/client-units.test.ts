@@ -122,6 +122,8 @@ describe('addresses', () => {
     });
     expect(() => parseHeaders(['no colon'])).toThrow('-H expects "Name: value"');
     expect(() => parseHeaders([': empty'])).toThrow('-H expects');
+    expect(() => parseHeaders(['X-A: a\nb'])).toThrow('cannot hold control characters');
+    expect(parseHeaders(['X-A: a\tb'])).toEqual({ 'X-A': 'a\tb' });
   });
 
   it('stamps answers with the local time and no zone, like the app', () => {

@@ -52,11 +52,21 @@ export function withClientOptions(command: Command): Command {
 
 function readCa(file: string | undefined): string | undefined {
   if (!file) return undefined;
+  let pem: string;
   try {
-    return readFileSync(file, 'utf8');
+    pem = readFileSync(file, 'utf8');
   } catch (err) {
     throw new ShiftctlError('E_USAGE', `Cannot read --ca ${file}: ${(err as Error).message}`);
   }
+  // Checked here: a file that is not a certificate would otherwise surface as a TLS failure
+  // to reach the server.
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
+    throw new ShiftctlError(
+      'E_USAGE',
+      `--ca ${file} is not a PEM certificate (no "-----BEGIN CERTIFICATE-----" line).`,
+    );
+  }
+  return pem;
 }
 
 export function clientFrom(flags: ClientFlags, timeoutMs?: number): ClientContext {

@@ -61,7 +61,16 @@ export function parseHeaders(lines: readonly string[]): Record<string, string> {
     if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
       throw new ShiftctlError('E_USAGE', `-H expects "Name: value", got: ${line}`);
     }
-    headers[name] = line.slice(colon + 1).trim();
+    const value = line.slice(colon + 1).trim();
+    // RFC 9110 field values: no control characters but tab (a newline would split the header).
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: these are what it refuses
+    if (/[\u0000-\u0008\u000a-\u001f\u007f]/.test(value)) {
+      throw new ShiftctlError(
+        'E_USAGE',
+        `-H ${name}: a header value cannot hold control characters such as a newline.`,
+      );
+    }
+    headers[name] = value;
   }
   return headers;
 }
