@@ -127,6 +127,15 @@ describe('withdrawal', () => {
     expect(again.status).toBe(409);
     expect(again.body.code).toBe('E_SHIFT_CLOSED');
     expect((await post(s, '/api/test/send_offer/4?shift_id=20')).body.code).toBe('E_SHIFT_CLOSED');
+    // An assigned shift is taken, not closed: the same code as offering it again.
+    await post(s, '/api/admin/shifts', { ...SHIFT, id: 21, offer_to: [1] });
+    await respond(s, 1, 21, 'accepted');
+    const assigned = await post(s, '/api/admin/shifts/21/withdraw');
+    expect(assigned.status).toBe(409);
+    expect(assigned.body).toMatchObject({
+      code: 'E_SHIFT_TAKEN',
+      message: 'Shift 21 is assigned; only an open shift can be withdrawn.',
+    });
   });
 });
 
@@ -232,6 +241,12 @@ describe('approval', () => {
     // The app's retry of its accept now hears how it ended.
     expect((await respond(s, 1, 50, 'accepted')).body).toMatchObject({ outcome: 'taken' });
     expect((await respond(s, 2, 50, 'accepted')).body).toMatchObject({ assigned: true });
+    const twice = await post(s, '/api/admin/shifts/50/approve/2');
+    expect(twice.status).toBe(409);
+    expect(twice.body).toMatchObject({
+      code: 'E_NOT_REQUESTED',
+      message: 'Employee 2 already has shift 50; there is nothing to approve.',
+    });
   });
 });
 

@@ -496,7 +496,9 @@ export function createOfferService(deps: OfferServiceDeps) {
         }
         throw new ShiftctlError(
           'E_NOT_REQUESTED',
-          `Employee ${empId} has not asked for shift ${shiftId} (their offer is ${offer.outcome}).`,
+          offer.outcome === 'assigned'
+            ? `Employee ${empId} already has shift ${shiftId}; there is nothing to approve.`
+            : `Employee ${empId} has not asked for shift ${shiftId} (their offer is ${offer.outcome}).`,
         );
       }
       if (result.outcome !== 'assigned') {
@@ -514,9 +516,10 @@ export function createOfferService(deps: OfferServiceDeps) {
       const shift = await requireShift(shiftId);
       const holders = await store.withdraw(shiftId, clock.now());
       if (!holders) {
+        const status = (await store.getShift(shiftId))?.status ?? shift.status;
         throw new ShiftctlError(
-          'E_SHIFT_CLOSED',
-          `Shift ${shiftId} is ${shift.status}; only an open shift can be withdrawn.`,
+          status === 'assigned' ? 'E_SHIFT_TAKEN' : 'E_SHIFT_CLOSED',
+          `Shift ${shiftId} is ${status}; only an open shift can be withdrawn.`,
         );
       }
       events.event({ event: 'withdrawn', shift_id: shiftId, notified: holders.length });
