@@ -252,7 +252,23 @@ describe('debug and docs endpoints', () => {
     expect(schema.required).toEqual(['emp_id', 'shift_id', 'response']);
     expect(schema.properties.response.enum).toEqual(['accepted', 'rejected']);
     expect(schema.properties.emp_id.type).toBe('integer');
-    expect(Object.keys(respondOp.responses)).toEqual(['200', '400', '404', '409', '500']);
+    // Every answer the route can give, including those of auth, limits and body reading.
+    expect(Object.keys(respondOp.responses)).toEqual([
+      '200',
+      '400',
+      '401',
+      '403',
+      '404',
+      '409',
+      '410',
+      '413',
+      '415',
+      '429',
+      '500',
+    ]);
+    expect(respondOp.responses['410'].description).toBe(
+      'Error: E_OFFER_EXPIRED, E_OFFER_WITHDRAWN',
+    );
     const pending = res.body.paths['/api/shift_offers/pending/{emp_id}'].get;
     expect(pending.parameters[0]).toMatchObject({ name: 'emp_id', in: 'path', required: true });
     expect(res.body.components.schemas.PendingOffers.type).toBe('array');

@@ -45,9 +45,25 @@ function parameters(schema: z.ZodType | undefined, where: 'path' | 'query'): Jso
   });
 }
 
+/** Errors every route of its kind can answer, besides those its own rules give. */
+function impliedErrors(r: Route): ErrorCode[] {
+  const codes: ErrorCode[] = [];
+  if (r.params) codes.push('E_INVALID_PARAM');
+  if (r.query) codes.push('E_INVALID_QUERY');
+  if (r.body) {
+    codes.push('E_BAD_JSON', 'E_INVALID_BODY', 'E_BODY_TOO_LARGE', 'E_UNSUPPORTED_MEDIA_TYPE');
+  }
+  if (r.access !== 'public') {
+    codes.push('E_AUTH_REQUIRED', 'E_TOKEN_MALFORMED', 'E_TOKEN_SIGNATURE', 'E_TOKEN_EXPIRED');
+    codes.push('E_FORBIDDEN');
+  }
+  if (r.rateLimited) codes.push('E_RATE_LIMITED');
+  return codes;
+}
+
 function errorResponses(codes: ErrorCode[]): Record<string, JsonSchema> {
   const byStatus = new Map<number, ErrorCode[]>();
-  for (const code of [...codes, 'E_INTERNAL' as const]) {
+  for (const code of new Set([...codes, 'E_INTERNAL' as const])) {
     const status = ERROR_STATUS[code];
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }
@@ -80,7 +96,7 @@ export function buildOpenApi(routes: Route[], options: OpenApiOptions): JsonSche
           description: 'Success',
           content: { 'application/json': { schema: schemaOf(r.response, 'output') } },
         },
-        ...errorResponses(r.errors),
+        ...errorResponses([...impliedErrors(r), ...r.errors]),
       },
     };
     if (r.body) {

@@ -114,7 +114,7 @@ export function buildRoutes(service: OfferService, context: RouteContext): Route
         'First come, first served: exactly one accepter wins and gets `assigned: true`; later accepters get 200 with `assigned: false`. Repeating the same answer returns the original outcome; a different answer after one was recorded is 409.',
       body: RespondRequest,
       response: RespondResponse,
-      errors: ['E_BAD_JSON', 'E_INVALID_BODY', 'E_OFFER_NOT_FOUND', 'E_ANSWER_CONFLICT'],
+      errors: ['E_OFFER_NOT_FOUND', 'E_ANSWER_CONFLICT', 'E_OFFER_EXPIRED', 'E_OFFER_WITHDRAWN'],
       handle: ({ body }) => service.respond(body),
     }),
     route({
@@ -280,7 +280,7 @@ export function buildRoutes(service: OfferService, context: RouteContext): Route
       summary: "Withdraw a shift: its open offers close and their holders get 'withdrawn'",
       params: AdminShiftParams,
       response: ShiftDetailView,
-      errors: ['E_INVALID_PARAM', 'E_SHIFT_NOT_FOUND', 'E_SHIFT_CLOSED'],
+      errors: ['E_INVALID_PARAM', 'E_SHIFT_NOT_FOUND', 'E_SHIFT_TAKEN', 'E_SHIFT_CLOSED'],
       handle: ({ params }) => service.withdraw(params.id),
     }),
     route({
