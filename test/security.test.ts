@@ -334,6 +334,36 @@ describe('hygiene', () => {
   });
 });
 
+describe('HTTP edges', () => {
+  it('answers OPTIONS with what the path allows when CORS is off, as its 405s promise', async () => {
+    const s = await secured();
+    const options = await call(s, 'OPTIONS', '/api/shift_offer/respond');
+    expect(options.status).toBe(204);
+    expect(options.headers.get('allow')).toBe('POST, OPTIONS');
+    expect(options.headers.get('access-control-allow-origin')).toBeNull();
+    const put = await call(s, 'PUT', '/api/shift_offer/respond');
+    expect(put.headers.get('allow')).toBe('POST, OPTIONS');
+  });
+
+  it('serves a request in absolute form (GET http://host/path), as proxies send it', async () => {
+    const s = await startServer();
+    servers.push(s);
+    const socket = connect(Number(new URL(s.url).port), '127.0.0.1');
+    let answer = '';
+    socket.on('data', (d) => {
+      answer += d;
+    });
+    socket.write(
+      'GET http://shifts.example/healthz?x=1 HTTP/1.1\r\nHost: shifts.example\r\nConnection: close\r\n\r\n',
+    );
+    await once(socket, 'close');
+    expect(answer.split('\r\n', 1)[0]).toBe('HTTP/1.1 200 OK');
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({
+      status: 'ok',
+    });
+  });
+});
+
 describe('timeouts', () => {
   it('cuts off a client that never finishes its request headers (a slow-loris handshake)', async () => {
     const s = await startServer({ headersTimeoutMs: 300 });

@@ -185,6 +185,16 @@ function readBody(req: IncomingMessage, limit: number): Promise<unknown> {
   });
 }
 
+/** `http://host/path?q` as `/path?q`; anything that is not an absolute URL as it came. */
+function originForm(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.pathname}${parsed.search}`;
+  } catch {
+    return url;
+  }
+}
+
 /** What a request brought, kept for its journal line. */
 interface Seen {
   body?: unknown;
@@ -304,8 +314,14 @@ export function createApiRouter(options: ApiRouterOptions) {
     return status;
   }
 
+  // With CORS on, Express answers preflights with the CORS headers; without, OPTIONS is answered
+  // here with what the path allows.
+  const corsOn = options.commonHeaders['Access-Control-Allow-Origin'] !== undefined;
+
   return function handle(req: IncomingMessage, res: ServerResponse): boolean {
-    const url = req.url ?? '/';
+    let url = req.url ?? '/';
+    // The absolute form (`GET http://host/healthz`), which proxies send: its path and query.
+    if (url.charCodeAt(0) !== 47) url = originForm(url);
     const q = url.indexOf('?');
     const path = q < 0 ? url : url.slice(0, q);
     for (const c of compiled) {
@@ -323,7 +339,12 @@ export function createApiRouter(options: ApiRouterOptions) {
       const method = req.method === 'HEAD' ? 'GET' : (req.method ?? 'GET');
       const route = c.byMethod.get(method);
       if (!route) {
-        if (req.method === 'OPTIONS') return false; // CORS preflight: Express answers it
+        if (req.method === 'OPTIONS') {
+          if (corsOn) return false; // a CORS preflight: Express answers it
+          res.writeHead(204, [...commonHeaders, 'Allow', c.allow]);
+          res.end();
+          return true;
+        }
         const { status, body } = errorResponse(
           'E_METHOD_NOT_ALLOWED',
           `${req.method} is not allowed here; use ${[...c.byMethod.keys()].join(' or ')}.`,
