@@ -211,6 +211,13 @@ describe('bad requests elsewhere', () => {
     expect(badDate.body.message).toContain('date: is not a real calendar date');
     const unknown = await post(server, '/api/test/send_offer/1?shift_id=300', { colour: 'red' });
     expect(unknown.body.message).toContain('unknown field colour');
+    // JSON can carry half a surrogate pair; stored as UTF-8 it would come back as U+FFFD.
+    const broken = await post(
+      server,
+      '/api/test/send_offer/1?shift_id=300',
+      '{"client_name":"\\ud800x"}',
+    );
+    expect(broken.body.message).toContain('client_name: must be valid Unicode text');
     expect((await get(server, '/api/shift_offer/300/available')).status).toBe(404);
   });
 

@@ -33,7 +33,15 @@ export const TimeString = z
   .string()
   .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a 24-hour time as HH:MM');
 
-const OptionalText = z.string().max(MAX_TEXT).nullable().optional();
+/** A lone UTF-16 surrogate: JSON can carry one (`"\\ud800"`), UTF-8 storage cannot. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+const OptionalText = z
+  .string()
+  .max(MAX_TEXT)
+  .refine((text) => !LONE_SURROGATE.test(text), 'must be valid Unicode text (no lone surrogate)')
+  .nullable()
+  .optional();
 
 /** The details of a shift, as the app shows them. */
 export const ShiftDetails = z.object({
