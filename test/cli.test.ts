@@ -181,6 +181,7 @@ describe('shiftctl usage', () => {
     expect(exit.code).toBe(2);
     expect(exit.stdout).toBe('');
     expect(exit.stderr).toMatch(message);
+    expect(exit.stderr).toMatch(/^shiftctl: /);
     expect(exit.stderr).not.toContain(STACK_FRAME);
   });
 

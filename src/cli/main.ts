@@ -20,6 +20,10 @@ export function buildProgram(): Command {
     .description('Reference server, terminal client and test tools for real-time shift offers')
     .version(VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
+    // Usage errors start like every other error of the binary.
+    .configureOutput({
+      outputError: (text, write) => write(text.replace(/^error: /, 'shiftctl: ')),
+    })
     .exitOverride();
   registerServe(program);
   registerListen(program);

@@ -18,11 +18,13 @@ export function registerToken(program: Command): void {
     .description('mint a signed token for an employee (or an admin) of a server run with --secret')
     .argument('[emp_id]', 'the employee the token acts for', integerIn(1, Number.MAX_SAFE_INTEGER))
     .option('--admin', 'an admin token: test, admin and debug endpoints, any employee')
-    .option(
-      '--ttl <duration>',
-      'how long it is valid, e.g. 12h or 30d',
-      durationSeconds(366 * 86_400),
-      12 * 3600,
+    .addOption(
+      new Option(
+        '--ttl <duration>',
+        'how long it is valid, e.g. 12h or 30d; a bare number is seconds',
+      )
+        .argParser(durationSeconds(366 * 86_400))
+        .default(12 * 3600, '12h'),
     )
     .addOption(new Option('--secret <secret>', "the server's secret").env('SHIFTCTL_SECRET'))
     .option('--json', 'print {"token","emp_id","role","expires_at"} as one JSON line')

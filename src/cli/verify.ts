@@ -65,12 +65,14 @@ export function registerVerify(program: Command): void {
       ),
     )
     .option('--junit <file>', 'also write a JUnit XML report to this file (for CI)')
-    .option(
-      '--timeout <duration>',
-      'longest wait for any one thing, e.g. 5s or 500ms',
-      // Shorter than a round trip fails every check and blames the backend for it.
-      durationMs(120_000, 100),
-      5000,
+    .addOption(
+      new Option(
+        '--timeout <duration>',
+        'longest wait for any one thing, e.g. 5s or 500ms; a bare number is milliseconds',
+      )
+        // Shorter than a round trip fails every check and blames the backend for it.
+        .argParser(durationMs(120_000, 100))
+        .default(5000, '5s'),
     )
     .option('--only <ids>', 'run only these checks (comma-separated ids)', checkIds)
     .option('--list', 'list the checks and exit')
