@@ -14,7 +14,7 @@ export function validateFile<S extends z.ZodType>(
 ): z.output<S> {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const lines = describeIssues(result.error)
+  const lines = describeIssues(result.error, input)
     .slice(0, 20)
     .map((i) => `  ${i.path || '(top level)'}: ${i.message}`);
   throw new ShiftctlError(code, `Invalid ${what} in ${source}:\n${lines.join('\n')}`);
@@ -47,7 +47,8 @@ export async function readJsonFile<S extends z.ZodType>(
     const title = `${what[0]?.toUpperCase()}${what.slice(1)}`;
     throw new ShiftctlError(
       code,
-      `${title} file ${path} is not valid JSON: ${(err as Error).message}`,
+      // JSON.parse quotes the text it choked on, newlines and all: one line here.
+      `${title} file ${path} is not valid JSON: ${(err as Error).message.replace(/\s+/g, ' ')}`,
     );
   }
   return validateFile(schema, json, path, what, code);

@@ -119,7 +119,7 @@ describe('shiftctl serve --fixtures with a bad file', () => {
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'shiftctl-cli-'));
-    writeFileSync(join(dir, 'broken.json'), '{"employees": [');
+    writeFileSync(join(dir, 'broken.json'), 'employees:\n  - 101\n');
     writeFileSync(
       join(dir, 'late.json'),
       JSON.stringify({
@@ -150,6 +150,8 @@ describe('shiftctl serve --fixtures with a bad file', () => {
   it('names a file that is not JSON', async () => {
     const stderr = await refused(join(dir, 'broken.json'));
     expect(stderr).toMatch(/not valid JSON/i);
+    // One line, though JSON.parse quotes the file's text, newlines and all.
+    expect(stderr.split('\n')[0]).toMatch(/broken\.json is not valid JSON: .*- 101/);
   });
 
   it('names the file and the field path of a schema error', async () => {
