@@ -17,15 +17,15 @@ const ABSENT = Symbol('absent');
 
 /**
  * Turn zod's issues into short `field: problem` lines a person can act on, one per problem.
- * With the input, a missing field says so whatever its type, and a query parameter given twice
- * says that.
+ * With the input, a missing field says so whatever its type; for a query, a parameter given
+ * twice says that.
  */
-export function describeIssues(error: z.ZodError, input: unknown = ABSENT): Issue[] {
+export function describeIssues(error: z.ZodError, input: unknown = ABSENT, query = false): Issue[] {
   const seen = new Set<string>();
   const issues: Issue[] = [];
   for (const issue of error.issues) {
     const path = issue.path.map(String).join('.');
-    const message = humanise(issue, valueAt(input, issue.path));
+    const message = humanise(issue, valueAt(input, issue.path), query);
     // An integer past the safe range fails two checks that say the same thing.
     const key = `${path}\u0000${message}`;
     if (seen.has(key)) continue;
@@ -46,13 +46,14 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
 
 const UNITS: Partial<Record<string, string>> = { string: 'characters', array: 'items' };
 
-function humanise(issue: z.core.$ZodIssue, value: unknown): string {
+function humanise(issue: z.core.$ZodIssue, value: unknown, query: boolean): string {
   if ((issue.code === 'invalid_type' || issue.code === 'invalid_value') && value === undefined) {
     return 'is required';
   }
   switch (issue.code) {
     case 'invalid_type':
-      if (Array.isArray(value) && issue.expected !== 'array') return 'must be given once';
+      // A query parameter given twice arrives as a list.
+      if (query && Array.isArray(value) && issue.expected !== 'array') return 'must be given once';
       // zod leaves the input out of issues; its message names what it received.
       return issue.message.endsWith('received undefined')
         ? 'is required'
@@ -109,7 +110,7 @@ export function parse<S extends z.ZodType>(
   if (fast !== undefined) return fast;
   const result = schema.safeParse(input);
   if (result.success) return result.data;
-  const issues = describeIssues(result.error, input);
+  const issues = describeIssues(result.error, input, kind === 'query');
   const what = kind === 'body' ? 'request body' : kind === 'param' ? 'path parameter' : 'query';
   throw new ShiftctlError(CODE_FOR[kind], `Invalid ${what}: ${summariseIssues(issues)}`, {
     issues,
