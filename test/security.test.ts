@@ -334,6 +334,18 @@ describe('hygiene', () => {
   });
 });
 
+/** Writes `text` to a new connection and returns everything read until the server closes it. */
+async function rawExchange(s: ShiftServer, text: string): Promise<string> {
+  const socket = connect(Number(new URL(s.url).port), '127.0.0.1');
+  let answer = '';
+  socket.on('data', (d) => {
+    answer += d;
+  });
+  socket.write(text);
+  await once(socket, 'close');
+  return answer;
+}
+
 describe('HTTP edges', () => {
   it('answers OPTIONS with what the path allows when CORS is off, as its 405s promise', async () => {
     const s = await secured();
@@ -348,15 +360,10 @@ describe('HTTP edges', () => {
   it('serves a request in absolute form (GET http://host/path), as proxies send it', async () => {
     const s = await startServer();
     servers.push(s);
-    const socket = connect(Number(new URL(s.url).port), '127.0.0.1');
-    let answer = '';
-    socket.on('data', (d) => {
-      answer += d;
-    });
-    socket.write(
+    const answer = await rawExchange(
+      s,
       'GET http://shifts.example/healthz?x=1 HTTP/1.1\r\nHost: shifts.example\r\nConnection: close\r\n\r\n',
     );
-    await once(socket, 'close');
     expect(answer.split('\r\n', 1)[0]).toBe('HTTP/1.1 200 OK');
     expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({
       status: 'ok',
@@ -401,13 +408,7 @@ describe('timeouts', () => {
     async (_, text, status, code) => {
       const s = await startServer();
       servers.push(s);
-      const socket = connect(Number(new URL(s.url).port), '127.0.0.1');
-      let answer = '';
-      socket.on('data', (d) => {
-        answer += d;
-      });
-      socket.write(text);
-      await once(socket, 'close');
+      const answer = await rawExchange(s, text);
       expect(answer.split('\r\n', 1)[0]).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
       expect(answer).toMatch(/\r\nContent-Type: application\/json; charset=utf-8\r\n/);
       const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
