@@ -185,6 +185,12 @@ describe('upgrades', () => {
     ['a short key', { headers: { 'sec-websocket-key': 'c2hvcnQ=' } }, 400, 'E_BAD_REQUEST'],
     ['version 12', { headers: { 'sec-websocket-version': '12' } }, 400, 'E_BAD_REQUEST'],
     ['two protocols', { headers: { upgrade: 'websocket, h2c' } }, 400, 'E_BAD_REQUEST'],
+    [
+      'a bad subprotocol list',
+      { headers: { 'sec-websocket-protocol': 'a b' } },
+      400,
+      'E_BAD_REQUEST',
+    ],
   ])(
     'refuses a handshake with %s in JSON, like every other error',
     async (_, change, status, code) => {

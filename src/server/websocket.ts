@@ -3,7 +3,7 @@
  * heartbeats (JSON `ping` messages and ping frames, as in the ws README's recipe), and frames
  * from clients that must never crash or stall the server.
  */
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import { type Authenticator, bearerToken, type Principal } from '../auth/policy.js';
@@ -52,8 +52,13 @@ const SHUTDOWN_GRACE_MS = 1000;
 const PATH = /^\/ws\/([^/?]*)\/?$/;
 
 /** Refuses an upgrade with a real HTTP status and a JSON body, before any WebSocket exists. */
-function refuse(socket: Duplex, code: ErrorCode, message: string): void {
-  socket.end(rawErrorResponse(code, message));
+function refuse(
+  socket: Duplex,
+  code: ErrorCode,
+  message: string,
+  headers?: Record<string, string>,
+): void {
+  socket.end(rawErrorResponse(code, message, headers));
 }
 
 /** Whether an upgrade asks for a WebSocket (RFC 6455 section 4.1), not, say, HTTP/2 (h2c). */
@@ -95,13 +100,34 @@ function serveWithoutUpgrade(
     lines.push(`${name}: ${value}`);
   }
   socket.unshift(Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), head]));
-  server.emit('encrypted' in socket ? 'secureConnection' : 'connection', socket);
+  // A request pipelined behind one still being answered waits for that answer to finish: the
+  // new connection state would otherwise queue its answer where nothing ever sends it.
+  const handOver = (): void => {
+    const busy = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (busy) {
+      busy.once('finish', () => setImmediate(handOver));
+      return;
+    }
+    if (socket.destroyed) return;
+    // The finished answer armed the keep-alive timer; the request is already here.
+    (socket as Duplex & { setTimeout(ms: number): void }).setTimeout(0);
+    server.emit('encrypted' in socket ? 'secureConnection' : 'connection', socket);
+  };
+  handOver();
 }
 
+const TOKEN_LIST = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+(\s*,\s*[!#$%&'*+\-.^_`|~0-9A-Za-z]+)*$/;
+
 /** Why `ws` would refuse this handshake (its own checks), first, so that the refusal is JSON too. */
-function badHandshake(req: IncomingMessage): [ErrorCode, string] | undefined {
+function badHandshake(
+  req: IncomingMessage,
+): [ErrorCode, string, Record<string, string>?] | undefined {
   if (req.method !== 'GET') {
-    return ['E_METHOD_NOT_ALLOWED', `A WebSocket is opened with GET, not ${req.method}.`];
+    return [
+      'E_METHOD_NOT_ALLOWED',
+      `A WebSocket is opened with GET, not ${req.method}.`,
+      { Allow: 'GET' },
+    ];
   }
   if (req.headers.upgrade?.toLowerCase() !== 'websocket') {
     return ['E_BAD_REQUEST', 'Invalid Upgrade header: it must be "websocket" alone.'];
@@ -112,7 +138,18 @@ function badHandshake(req: IncomingMessage): [ErrorCode, string] | undefined {
   }
   const version = Number(req.headers['sec-websocket-version']);
   if (version !== 13 && version !== 8) {
-    return ['E_BAD_REQUEST', 'Missing or unsupported Sec-WebSocket-Version header (use 13).'];
+    return [
+      'E_BAD_REQUEST',
+      'Missing or unsupported Sec-WebSocket-Version header (use 13).',
+      { 'Sec-WebSocket-Version': '13, 8' },
+    ];
+  }
+  const protocols = req.headers['sec-websocket-protocol'];
+  if (protocols !== undefined) {
+    const names = protocols.split(',').map((name) => name.trim());
+    if (!TOKEN_LIST.test(protocols.trim()) || new Set(names).size !== names.length) {
+      return ['E_BAD_REQUEST', 'Invalid Sec-WebSocket-Protocol header.'];
+    }
   }
   return undefined;
 }
@@ -256,7 +293,7 @@ export function attachWebSocket(server: Server, options: WebSocketOptions): WebS
     }
     const bad = badHandshake(req);
     if (bad) {
-      refuse(socket, bad[0], bad[1]);
+      refuse(socket, bad[0], bad[1], bad[2]);
       return;
     }
     if (closing) {
