@@ -213,7 +213,9 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
     server.on('request', app);
     // Requests Node's parser refuses (or that stall) get a plain status and a closed socket.
     server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-      if (!socket.writable) {
+      // Nothing can be written into the middle of an answer already on its way (pipelining).
+      const answering = (socket as { _httpMessage?: { headersSent: boolean } | null })._httpMessage;
+      if (!socket.writable || answering?.headersSent) {
         socket.destroy();
         return;
       }
