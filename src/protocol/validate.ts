@@ -50,10 +50,10 @@ function humanise(issue: z.core.$ZodIssue, value: unknown, query: boolean): stri
   if ((issue.code === 'invalid_type' || issue.code === 'invalid_value') && value === undefined) {
     return 'is required';
   }
+  // A query parameter given twice arrives as a list (no query parameter takes one).
+  if (query && Array.isArray(value)) return 'must be given once';
   switch (issue.code) {
     case 'invalid_type':
-      // A query parameter given twice arrives as a list.
-      if (query && Array.isArray(value) && issue.expected !== 'array') return 'must be given once';
       // zod leaves the input out of issues; its message names what it received.
       return issue.message.endsWith('received undefined')
         ? 'is required'
