@@ -154,11 +154,14 @@ describe('what a bad request is told', () => {
     expect(res.body.message).toBe(`Invalid request body: ${message}`);
   });
 
-  it('a query parameter given twice', async () => {
-    const res = await get(server, '/api/shift_offers/history/1?limit=1&limit=2');
+  it.each([
+    ['/api/shift_offers/history/1?limit=1&limit=2', 'limit'],
+    ['/api/admin/shifts?status=open&status=assigned', 'status'],
+  ])('a query parameter given twice: %s', async (path, name) => {
+    const res = await get(server, path);
     expect(res.body).toMatchObject({
       code: 'E_INVALID_QUERY',
-      message: 'Invalid query: limit: must be given once',
+      message: `Invalid query: ${name}: must be given once`,
     });
   });
 });
@@ -224,7 +227,9 @@ describe('bad requests elsewhere', () => {
   it.each([
     ['gzip', { 'content-encoding': 'gzip' }, 415],
     ['UTF-16', { 'content-type': 'application/json; charset=utf-16' }, 415],
-    ['Latin-1, quoted', { 'content-type': 'application/json; charset="iso-8859-1"' }, 415],
+    ['Windows-1252, quoted', { 'content-type': 'application/json; charset="windows-1252"' }, 415],
+    ['ASCII', { 'content-type': 'text/plain; charset=US-ASCII' }, 404],
+    ['Latin-1', { 'content-type': 'text/plain; charset=ISO-8859-1' }, 404],
     ['UTF-8 spelled in capitals', { 'content-type': 'application/json; Charset=UTF-8' }, 404],
     ['identity in capitals', { 'content-encoding': 'Identity' }, 404],
     ['text/plain', { 'content-type': 'text/plain' }, 404],
@@ -235,6 +240,18 @@ describe('bad requests elsewhere', () => {
     });
     expect(res.status).toBe(status);
     expect(res.body.code).toBe(status === 415 ? 'E_UNSUPPORTED_MEDIA_TYPE' : 'E_OFFER_NOT_FOUND');
+  });
+
+  it('decodes a body declared as Latin-1 as Latin-1', async () => {
+    // In Latin-1, é is the single byte E9: read as UTF-8 it would be stored as U+FFFD.
+    const res = await http(server, 'POST', '/api/test/send_offer/77?shift_id=770', undefined, {
+      method: 'POST',
+      body: Buffer.from(JSON.stringify({ client_name: 'Café Ward' }), 'latin1'),
+      headers: { 'content-type': 'application/json; charset=iso-8859-1' },
+    });
+    expect(res.status).toBe(200);
+    const [offer] = (await get(server, '/api/shift_offers/pending/77')).body;
+    expect(offer.client_name).toBe('Café Ward');
   });
 
   it('answers 413 to an oversized body', async () => {

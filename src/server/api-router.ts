@@ -59,8 +59,13 @@ export function errorResponse(
  * A whole HTTP/1.1 error answer, JSON like every other, that closes the connection: for sockets
  * without a ServerResponse (refused WebSocket upgrades, requests Node's parser refused).
  */
-export function rawErrorResponse(code: ErrorCode, message: string): string {
+export function rawErrorResponse(
+  code: ErrorCode,
+  message: string,
+  extra?: Record<string, string>,
+): string {
   const { status, body, headers } = errorResponse(code, message);
+  if (extra) Object.assign(headers, extra);
   const text = JSON.stringify(body);
   let head =
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
@@ -108,6 +113,16 @@ function queryOf(search: string): Record<string, string | string[]> {
   return query;
 }
 
+/** Charsets a JSON body may be declared in, and how each is decoded. */
+const CHARSETS: Partial<Record<string, BufferEncoding>> = {
+  'utf-8': 'utf8',
+  utf8: 'utf8',
+  'us-ascii': 'utf8',
+  ascii: 'utf8',
+  'iso-8859-1': 'latin1',
+  latin1: 'latin1',
+};
+
 /** The client went away (or was cut off for stalling) before its request body arrived. */
 class ClientGone extends Error {}
 
@@ -128,9 +143,11 @@ function readBody(req: IncomingMessage, limit: number): Promise<unknown> {
       new ShiftctlError('E_UNSUPPORTED_MEDIA_TYPE', `Unsupported content encoding "${encoding}".`),
     );
   }
-  // Any media type is read as JSON (curl -d sends a form type), but only in UTF-8 (RFC 8259).
+  // Any media type is read as JSON (curl -d sends a form type), in UTF-8 (RFC 8259) or in a
+  // charset that clients send by default and Node decodes exactly: ASCII and Latin-1.
   const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.headers['content-type'] ?? '')?.[1];
-  if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
+  const decoding = charset === undefined ? 'utf8' : CHARSETS[charset.toLowerCase()];
+  if (decoding === undefined) {
     return Promise.reject(
       new ShiftctlError(
         'E_UNSUPPORTED_MEDIA_TYPE',
@@ -169,8 +186,8 @@ function readBody(req: IncomingMessage, limit: number): Promise<unknown> {
       // A small body (every answer) comes in one chunk: no copy into a new buffer for it.
       const text =
         chunks.length === 1
-          ? (chunks[0] as Buffer).toString('utf8')
-          : Buffer.concat(chunks, size).toString('utf8');
+          ? (chunks[0] as Buffer).toString(decoding)
+          : Buffer.concat(chunks, size).toString(decoding);
       try {
         resolve(JSON.parse(text));
       } catch (err) {
