@@ -106,6 +106,21 @@ describe('shiftctl serve', () => {
     }
   });
 
+  it('goes on serving when the reader of its stdout goes away (serve | head -1)', async () => {
+    const { cli, url } = await serveJson('--db', ':memory:');
+    cli.child.stdout.destroy();
+    const deadline = Date.now() + 5000;
+    // Every request is logged: the next write to the closed pipe fails, and is let go.
+    while (!cli.stderr.includes('stdout was closed') && Date.now() < deadline) {
+      const sent = await fetch(`${url}/api/test/send_offer/5?shift_id=9`, { method: 'POST' });
+      expect(sent.status).toBe(200);
+      await sent.text();
+    }
+    expect(cli.stderr).toContain('stdout was closed; the server goes on without logging there.');
+    expect((await getJson(`${url}/healthz`)).status).toBe(200);
+    expect((await cli.stop()).code).toBe(0);
+  });
+
   it('starts with an empty database with --no-fixtures', async () => {
     const { cli, port } = await serve('--port', '0', '--db', ':memory:', '--no-fixtures');
     expect(cli.stdout).toContain('empty database (--no-fixtures)');

@@ -7,6 +7,7 @@ import { registerBench } from './bench.js';
 import { registerDocs } from './docs.js';
 import { registerHistory } from './history.js';
 import { registerListen } from './listen.js';
+import { stdoutClosed } from './output.js';
 import { registerPending } from './pending.js';
 import { registerRespond } from './respond.js';
 import { registerSendOffer } from './send-offer.js';
@@ -45,8 +46,13 @@ export async function run(argv: string[]): Promise<void> {
   // A reader that stops early (`shiftctl log --follow | head`) closes the pipe: stop quietly,
   // as Unix tools do, instead of dying on an unhandled EPIPE.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE')
+    if (err.code === 'EPIPE' && stdoutClosed.handler) {
+      stdoutClosed.handler();
+      return;
+    }
+    if (err.code !== 'EPIPE') {
       process.stderr.write(`shiftctl: cannot write output: ${err.message}\n`);
+    }
     process.exit(err.code === 'EPIPE' ? EXIT.OK : EXIT.FAILURE);
   });
   try {

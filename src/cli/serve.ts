@@ -13,7 +13,7 @@ import { createLogger, type LogFormat } from '../server/log.js';
 import { selfSignedCertificate } from '../server/self-signed.js';
 import { VERSION } from '../version.js';
 import { type FaultFlags, faultSettings, withFaultOptions } from './fault-options.js';
-import { chalkFor, type Stream, wantsColor } from './output.js';
+import { chalkFor, type Stream, stdoutClosed, wantsColor } from './output.js';
 import { durationSeconds, integerIn, oneOf } from './parse.js';
 
 interface ServeFlags extends FaultFlags {
@@ -164,11 +164,25 @@ Examples:
 }
 
 async function serve(flags: ServeFlags): Promise<void> {
-  const out: Stream = process.stdout;
+  // The banner and the log go to stdout while someone reads it. When the reader goes away
+  // (`serve | head -1` in a script that only wanted the address), the server goes on.
+  let stdoutOpen = true;
+  const out: Stream = {
+    isTTY: process.stdout.isTTY,
+    write: (chunk: string) => stdoutOpen && process.stdout.write(chunk),
+  };
+  stdoutClosed.handler = () => {
+    if (!stdoutOpen) return;
+    stdoutOpen = false;
+    process.stderr.write(
+      'shiftctl: stdout was closed; the server goes on without logging there.\n',
+    );
+  };
   const log = createLogger({
     format: flags.logFormat,
     color: wantsColor(out),
     level: flags.quiet ? 'warn' : 'info',
+    out,
   });
   let fixtures: FixtureData | undefined;
   if (flags.fixtures !== false) {
