@@ -88,6 +88,25 @@ describe('listen at a terminal', () => {
     expect((await get(s, '/api/shift_offers/pending/9')).body).toHaveLength(1);
   });
 
+  it('lets keys typed while nothing is asked go: they never answer the next offer', async () => {
+    const s = await server();
+    const term = listen(s, 7);
+    await term.waitFor('● connected');
+    term.type('a');
+    await term.waitFor('· no offer to answer yet: keys count once one is shown');
+    await post(s, '/api/test/send_offer/7?shift_id=70');
+    await term.waitFor(PROMPT);
+    // Had the a been kept, the offer would be accepted already and r would do nothing.
+    term.type('r');
+    await term.waitFor('✓ Rejected shift 70.');
+    expect((await get(s, '/api/shift_offers/history/7')).body[0]).toMatchObject({
+      shift_id: 70,
+      response: 'rejected',
+    });
+    term.type('\u0003');
+    expect((await term.waitExit()).code).toBe(0);
+  });
+
   it('exits 0 on Ctrl-C at an open prompt, and on Ctrl-C while waiting', async () => {
     const s = await server();
     await post(s, '/api/test/send_offer/3?shift_id=5');

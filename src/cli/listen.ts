@@ -110,7 +110,46 @@ async function listen(empId: number, flags: ListenFlags): Promise<number> {
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
+    (view as Partial<PrettyView>).idle?.stop();
   }
+}
+
+/**
+ * Between prompts the terminal is kept in raw mode and keys are read and let go. Left in the
+ * terminal's line buffer, a key typed while nothing was asked would answer the next offer the
+ * moment its prompt opened, before anyone had read it. Ctrl-C still quits.
+ */
+function idleKeys(note: () => void): { start(): void; stop(): void } {
+  const stdin = process.stdin;
+  let on = false;
+  let noted = false;
+  const onData = (data: Buffer): void => {
+    if (data.includes(3)) {
+      process.kill(process.pid, 'SIGINT');
+      return;
+    }
+    if (!noted) {
+      noted = true;
+      note();
+    }
+  };
+  return {
+    start() {
+      if (on) return;
+      on = true;
+      noted = false;
+      stdin.setRawMode(true);
+      stdin.on('data', onData);
+      stdin.resume();
+    },
+    stop() {
+      if (!on) return;
+      on = false;
+      stdin.off('data', onData);
+      stdin.pause();
+      stdin.setRawMode(false);
+    },
+  };
 }
 
 function autoDecider(response: OfferResponse, delayMs: number): Decider {
@@ -137,6 +176,8 @@ function jsonView(out: Stream): View {
 
 interface PrettyView extends View {
   decider: Decider;
+  /** Keys between prompts; only with a terminal on stdin. */
+  idle?: { start(): void; stop(): void };
 }
 
 const DROPPED: Record<string, string> = {
@@ -176,49 +217,66 @@ function prettyView(
     held = [];
     for (const [stream, text] of lines) stream.write(text);
   }
+  const idle = interactive
+    ? idleKeys(() => note(ce.dim('· no offer to answer yet: keys count once one is shown')))
+    : undefined;
 
   const decider: Decider = {
     async decide(offer: OfferLike, context): Promise<Decision> {
-      current = offer.shift_id;
-      write(out, `\n${renderCard(offer, c)}`);
-      for (;;) {
-        const controller = new AbortController();
-        const onClosed = () => controller.abort('closed');
-        context.signal.addEventListener('abort', onClosed, { once: true });
-        prompt = controller;
-        const waiting = context.waiting();
-        try {
-          const key = await keyPrompt(
-            {
-              message: `Shift ${offer.shift_id}:`,
-              choices: [
-                { key: 'a', label: 'accept' },
-                { key: 'r', label: 'reject' },
-                { key: 's', label: 'skip' },
-              ],
-              hint: waiting > 0 ? `${waiting} more waiting` : undefined,
-              expiresAt: offer.expires_at ? Date.parse(offer.expires_at) : undefined,
-              chalk: c,
-            },
-            { signal: controller.signal, clearPromptOnDone: true },
-          );
-          return key === 'a' ? 'accepted' : key === 'r' ? 'rejected' : 'skip';
-        } catch (error) {
-          if (error instanceof ExitPromptError) return 'quit';
-          if (!(error instanceof AbortPromptError)) throw error;
-          if (context.signal.aborted) throw error;
-        } finally {
-          prompt = undefined;
-          context.signal.removeEventListener('abort', onClosed);
-          flushHeld();
-        }
+      idle?.stop();
+      try {
+        return await ask(offer, context);
+      } finally {
+        idle?.start();
       }
     },
   };
 
+  async function ask(
+    offer: OfferLike,
+    context: Parameters<Decider['decide']>[1],
+  ): Promise<Decision> {
+    current = offer.shift_id;
+    write(out, `\n${renderCard(offer, c)}`);
+    for (;;) {
+      const controller = new AbortController();
+      const onClosed = () => controller.abort('closed');
+      context.signal.addEventListener('abort', onClosed, { once: true });
+      prompt = controller;
+      const waiting = context.waiting();
+      try {
+        const key = await keyPrompt(
+          {
+            message: `Shift ${offer.shift_id}:`,
+            choices: [
+              { key: 'a', label: 'accept' },
+              { key: 'r', label: 'reject' },
+              { key: 's', label: 'skip' },
+            ],
+            hint: waiting > 0 ? `${waiting} more waiting` : undefined,
+            expiresAt: offer.expires_at ? Date.parse(offer.expires_at) : undefined,
+            chalk: c,
+          },
+          { signal: controller.signal, clearPromptOnDone: true },
+        );
+        return key === 'a' ? 'accepted' : key === 'r' ? 'rejected' : 'skip';
+      } catch (error) {
+        if (error instanceof ExitPromptError) return 'quit';
+        if (!(error instanceof AbortPromptError)) throw error;
+        if (context.signal.aborted) throw error;
+      } finally {
+        prompt = undefined;
+        context.signal.removeEventListener('abort', onClosed);
+        flushHeld();
+      }
+    }
+  }
+
   return {
     decider,
+    idle,
     start(wsUrl, apiUrl) {
+      idle?.start();
       note(
         ce.dim(
           `Listening as employee ${empId} on ${wsUrl} (${apiUrl}).${interactive ? ' Keys: a accept, r reject, s skip.' : ''} Ctrl-C quits.`,
