@@ -1,6 +1,10 @@
 /** `shiftctl listen` as a person uses it: the real binary in a pseudo-terminal, a real server. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ShiftServer } from '../src/server/create-server.js';
+import { createSqliteStore } from '../src/store/sqlite.js';
 import { Cli, PtyCli } from './cli-harness.js';
 import { get, post, startServer } from './helpers.js';
 
@@ -105,6 +109,58 @@ describe('listen at a terminal', () => {
     });
     term.type('\u0003');
     expect((await term.waitExit()).code).toBe(0);
+  });
+
+  it('drops an offer at its deadline even when the server cannot say so', async () => {
+    const s = await startServer();
+    await post(s, '/api/test/send_offer/8?shift_id=80&ttl_seconds=3');
+    const term = listen(s, 8);
+    await term.waitFor(PROMPT);
+    await term.waitFor('● connected');
+    // Gone before its own expiry timer: only the client can close the prompt now.
+    const closing = s.close();
+    await term.waitFor('○ disconnected');
+    await term.waitFor('✖ Shift 80 expired; dropped.');
+    await closing;
+    term.type('\u0003');
+    expect((await term.waitExit()).code).toBe(0);
+  });
+
+  it('drops an offer that closed while it was disconnected, once it is back', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shiftctl-listen-'));
+    try {
+      const db = join(dir, 'offers.db');
+      const first = await startServer({ db });
+      await post(first, '/api/admin/shifts', {
+        id: 90,
+        date: '2026-03-02',
+        start_time: '08:00',
+        end_time: '16:00',
+        offer_to: [9, 10],
+      });
+      const term = listen(first, 9);
+      await term.waitFor(PROMPT);
+      await term.waitFor('● connected');
+      const closing = first.close();
+      await term.waitFor('↻ reconnecting: retry 1/10');
+      await closing;
+      // Employee 10 wins it while 9 is away: nobody can tell 9's socket.
+      const store = createSqliteStore({ path: db });
+      expect(await store.claim(90, 10, Date.now())).toMatchObject({ outcome: 'assigned' });
+      await store.close();
+      const again = await server({ db, port: Number(new URL(first.url).port) });
+      await term.waitFor('● connected again');
+      await term.waitFor('✖ Shift 90 is no longer on offer (closed while disconnected); dropped.');
+      expect((await get(again, '/api/shift_offers/history/9')).body[0]).toMatchObject({
+        shift_id: 90,
+        response: null,
+        outcome: 'taken',
+      });
+      term.type('\u0003');
+      expect((await term.waitExit()).code).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('exits 0 on Ctrl-C at an open prompt, and on Ctrl-C while waiting', async () => {

@@ -185,6 +185,7 @@ const DROPPED: Record<string, string> = {
   expired: 'expired',
   withdrawn: 'was withdrawn',
   assigned: 'is already assigned',
+  closed: 'is no longer on offer (closed while disconnected)',
 };
 
 function prettyView(

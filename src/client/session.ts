@@ -23,7 +23,8 @@ export interface Decider {
   decide(offer: OfferLike, context: DecisionContext): Promise<Decision>;
 }
 
-export type ResultStatus = 'assigned' | 'taken' | 'expired' | 'withdrawn';
+/** Why an offer was dropped: what the server said, or `closed` when it was simply gone. */
+export type ResultStatus = 'assigned' | 'taken' | 'expired' | 'withdrawn' | 'closed';
 
 export type ListenEvent =
   | ({ event: 'state' } & ConnectionState)
@@ -59,6 +60,9 @@ function isOffer(m: unknown): m is OfferLike & { type: 'shift_offer' } {
 }
 
 const CLOSED_STATUSES = new Set(['taken', 'expired', 'withdrawn', 'assigned']);
+
+/** The longest delay a Node timer keeps; a later deadline is left to the server. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface Session {
   /** Runs until `stop()`, `--once` is satisfied, a decider quits, or reconnecting fails. */
@@ -116,10 +120,19 @@ export function createSession(options: SessionOptions): Session {
     resolveRun(code);
   }
 
-  /** Offline recovery: the app asks for pending offers on start and after every reconnect. */
+  /**
+   * Offline recovery: the app asks for pending offers on start and after every reconnect. An
+   * offer held here before the reconnect that is no longer pending was closed meanwhile (taken,
+   * expired or withdrawn while the socket was down): it is dropped, not asked about.
+   */
   async function recover(): Promise<void> {
+    const held = new Set(queue.map((o) => o.shift_id));
+    if (current) held.add(current.offer.shift_id);
     try {
-      for (const offer of await api.pending(empId)) enqueue(offer, 'pending');
+      const pending = await api.pending(empId);
+      const open = new Set(pending.map((o) => o.shift_id));
+      for (const shiftId of held) if (!open.has(shiftId)) drop(shiftId, 'closed');
+      for (const offer of pending) enqueue(offer, 'pending');
     } catch (err) {
       onEvent({ event: 'error', message: isShiftctlError(err) ? err.message : String(err) });
     }
@@ -143,8 +156,11 @@ export function createSession(options: SessionOptions): Session {
 
   function closeOffer(shiftId: number, status: string): void {
     onEvent({ event: 'result', shift_id: shiftId, status });
-    if (!CLOSED_STATUSES.has(status)) return;
-    const s = status as ResultStatus;
+    if (CLOSED_STATUSES.has(status)) drop(shiftId, status as ResultStatus);
+  }
+
+  /** Takes an offer off the prompt or out of the queue, and says so. */
+  function drop(shiftId: number, s: ResultStatus): void {
     if (current?.offer.shift_id === shiftId && !current.abort.signal.aborted) {
       current.abort.abort('closed');
     } else {
@@ -199,6 +215,13 @@ export function createSession(options: SessionOptions): Session {
         }
         const abort = new AbortController();
         current = { offer, abort };
+        // Its deadline passes while it is asked about: gone, whether or not the server says so
+        // (it cannot while the socket is down).
+        const left = offer.expires_at ? Date.parse(offer.expires_at) - Date.now() : Number.NaN;
+        const deadline =
+          left > 0 && left <= MAX_TIMER_MS
+            ? setTimeout(() => drop(offer.shift_id, 'expired'), left)
+            : undefined;
         let decision: Decision;
         try {
           decision = await decider.decide(offer, {
@@ -209,6 +232,7 @@ export function createSession(options: SessionOptions): Session {
           if (abort.signal.aborted) continue; // closed by the server (or stopping): move on
           throw err;
         } finally {
+          clearTimeout(deadline);
           current = undefined;
         }
         if (abort.signal.aborted) continue;
