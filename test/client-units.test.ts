@@ -39,6 +39,7 @@ describe('offer cards', () => {
     expect(formatExpiry('2026-01-14T15:44:30Z', now)).toMatch(/^in 15 min \(\d\d:\d\d\)$/);
     expect(formatExpiry('2026-01-14T17:35:00Z', now)).toMatch(/^in 2 h 5 min/);
     expect(formatExpiry('2026-01-14T15:00:00Z', now)).toBe('expired');
+    expect(formatExpiry('2026-01-14T15:30:04.200Z', now)).toMatch(/^in 5 s \(\d\d:\d\d:\d\d\)$/);
   });
 
   it('shows every field the app shows, and leaves out absent ones', () => {

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ShiftServer } from '../src/server/create-server.js';
 import { createSqliteStore } from '../src/store/sqlite.js';
 import { Cli, PtyCli } from './cli-harness.js';
-import { get, post, startServer } from './helpers.js';
+import { get, post, startServer, waitForDevices } from './helpers.js';
 
 let servers: ShiftServer[] = [];
 async function server(options = {}): Promise<ShiftServer> {
@@ -224,6 +224,23 @@ describe('listen for scripts', () => {
     expect(exit.stdout).not.toContain('a accept');
     expect(exit.stdout).not.toContain('\u001b[');
     expect((await get(s, '/api/shift_offers/pending/8')).body).toHaveLength(1);
+  });
+
+  it('says what became of a printed offer when someone else takes it', async () => {
+    const s = await server();
+    await post(s, '/api/admin/shifts', {
+      id: 32,
+      date: '2026-03-03',
+      start_time: '08:00',
+      end_time: '16:00',
+      offer_to: [8, 9],
+    });
+    const cli = new Cli(['listen', '8', '--url', s.url]);
+    await cli.line((l) => l.includes('┌─ Shift 32'), 'the card');
+    await waitForDevices(s, 8, 1);
+    await post(s, '/api/shift_offer/respond', { emp_id: 9, shift_id: 32, response: 'accepted' });
+    await cli.line((l) => l === '✖ Shift 32 was taken by someone else.', 'the taken line');
+    expect((await cli.stop('SIGINT')).code).toBe(0);
   });
 
   it('answers with --auto and prints one JSON object per event with --json', async () => {

@@ -327,6 +327,16 @@ function prettyView(
             line(c.cyan(`+ new offer: shift ${e.offer.shift_id} (${e.waiting} waiting)`));
           }
           return;
+        case 'result':
+          // Without a prompt nothing is dropped, but what became of a printed offer is news.
+          if (!interactive && !flags.auto && e.status in DROPPED) {
+            line(
+              e.status === 'assigned'
+                ? c.green.bold(`✔ Shift ${e.shift_id} is yours: assigned.`)
+                : c.yellow(`✖ Shift ${e.shift_id} ${DROPPED[e.status]}.`),
+            );
+          }
+          return;
         case 'dropped':
           if (current === e.shift_id) current = undefined;
           line(c.yellow(`✖ Shift ${e.shift_id} ${DROPPED[e.status] ?? e.status}; dropped.`));

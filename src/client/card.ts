@@ -50,12 +50,15 @@ export function formatTimeRange(start: string, end: string): string {
   return `${start}-${end} (${duration}${overnight ? ', overnight' : ''})`;
 }
 
-/** `in 14 min (15:45)`, `in 2 h 5 min (18:00)`, or `expired` once past. */
+/** `in 45 s (15:30:45)`, `in 14 min (15:45)`, `in 2 h 5 min (18:00)`, or `expired` once past. */
 export function formatExpiry(expiresAt: string, now: number): string | undefined {
   const at = Date.parse(expiresAt);
   if (Number.isNaN(at)) return undefined;
   const left = at - now;
   if (left <= 0) return 'expired';
+  // Under a minute, to the second: "in 1 min" would contradict the prompt's countdown.
+  if (left < 60_000)
+    return `in ${Math.ceil(left / 1000)} s (${new Date(at).toTimeString().slice(0, 8)})`;
   const minutes = Math.ceil(left / 60_000);
   const clock = new Date(at).toTimeString().slice(0, 5);
   const span =
