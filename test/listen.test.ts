@@ -25,6 +25,17 @@ function listen(s: { url: string }, empId: number, ...args: string[]) {
 
 const PROMPT = /Shift (\d+):\s+a accept\s+r reject\s+s skip/;
 
+/** A shift offered to several employees in one call (times default to a day shift). */
+function offerShift(s: { url: string }, id: number, offerTo: number[], times = ['08:00', '16:00']) {
+  return post(s, '/api/admin/shifts', {
+    id,
+    date: '2026-03-01',
+    start_time: times[0],
+    end_time: times[1],
+    offer_to: offerTo,
+  });
+}
+
 describe('listen at a terminal', () => {
   it('shows a pending offer as a card, and a accepts it', async () => {
     const s = await server();
@@ -62,13 +73,7 @@ describe('listen at a terminal', () => {
 
   it("drops a second listener's open prompt when the first wins the shift", async () => {
     const s = await server();
-    await post(s, '/api/admin/shifts', {
-      id: 60,
-      date: '2026-03-01',
-      start_time: '22:00',
-      end_time: '07:00',
-      offer_to: [1, 2],
-    });
+    await offerShift(s, 60, [1, 2], ['22:00', '07:00']);
     const first = listen(s, 1);
     const second = listen(s, 2);
     await first.waitFor(PROMPT);
@@ -131,13 +136,7 @@ describe('listen at a terminal', () => {
     try {
       const db = join(dir, 'offers.db');
       const first = await startServer({ db });
-      await post(first, '/api/admin/shifts', {
-        id: 90,
-        date: '2026-03-02',
-        start_time: '08:00',
-        end_time: '16:00',
-        offer_to: [9, 10],
-      });
+      await offerShift(first, 90, [9, 10]);
       const term = listen(first, 9);
       await term.waitFor(PROMPT);
       await term.waitFor('● connected');
@@ -228,13 +227,7 @@ describe('listen for scripts', () => {
 
   it('says what became of a printed offer when someone else takes it', async () => {
     const s = await server();
-    await post(s, '/api/admin/shifts', {
-      id: 32,
-      date: '2026-03-03',
-      start_time: '08:00',
-      end_time: '16:00',
-      offer_to: [8, 9],
-    });
+    await offerShift(s, 32, [8, 9]);
     const cli = new Cli(['listen', '8', '--url', s.url]);
     await cli.line((l) => l.includes('┌─ Shift 32'), 'the card');
     await waitForDevices(s, 8, 1);
