@@ -332,7 +332,7 @@ function prettyView(
           if (!interactive && !flags.auto && e.status in DROPPED) {
             line(
               e.status === 'assigned'
-                ? c.green.bold(`✔ Shift ${e.shift_id} is yours: assigned.`)
+                ? yoursLine(e.shift_id, c)
                 : c.yellow(`✖ Shift ${e.shift_id} ${DROPPED[e.status]}.`),
             );
           }
@@ -366,8 +366,12 @@ function prettyView(
   };
 }
 
+function yoursLine(shiftId: number, c: ChalkInstance): string {
+  return c.green.bold(`✔ Shift ${shiftId} is yours: assigned.`);
+}
+
 function outcomeLine(e: Extract<ListenEvent, { event: 'outcome' }>, c: ChalkInstance): string {
-  if (e.assigned) return c.green.bold(`✔ Shift ${e.shift_id} is yours: assigned.`);
+  if (e.assigned) return yoursLine(e.shift_id, c);
   if (e.outcome === 'rejected') return c.dim(`✓ Rejected shift ${e.shift_id}.`);
   return c.yellow(`✖ Shift ${e.shift_id} was already taken by someone else.`);
 }

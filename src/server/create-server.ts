@@ -211,7 +211,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
       bodyLimit: options.maxBodyBytes ?? 16 * 1024,
     });
     server.on('request', app);
-    // Requests Node's parser refuses (or that stall) get a plain status and a closed socket.
+    // Requests Node's parser refuses (or that stall) get a JSON error and a closed socket.
     server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
       // Nothing can be written into the middle of an answer already on its way (pipelining).
       const answering = (socket as { _httpMessage?: { headersSent: boolean } | null })._httpMessage;
