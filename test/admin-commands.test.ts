@@ -1,7 +1,8 @@
 /** The operator commands through the real binary against a real server. */
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ShiftServer } from '../src/server/create-server.js';
-import { Cli, PtyCli, run, serveJson } from './cli-harness.js';
+import { Cli, PtyCli, ROOT, run, serveJson } from './cli-harness.js';
 import {
   connect,
   get,
@@ -128,9 +129,10 @@ describe('serve with lifecycle flags', () => {
   });
 
   it('refuses a bad scenario file with exit 2', async () => {
-    const exit = await run('serve', '--db', ':memory:', '--scenario', 'package.json');
+    const file = join(ROOT, 'package.json');
+    const exit = await run('serve', '--db', ':memory:', '--scenario', file);
     expect(exit.code).toBe(2);
-    expect(exit.stderr).toContain('Invalid scenario in package.json');
+    expect(exit.stderr).toContain(`Invalid scenario in ${file}`);
   });
 });
 

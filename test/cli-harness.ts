@@ -1,6 +1,7 @@
 /** Runs the real `shiftctl` binary as a user would: piped, or (later) in a pseudo-terminal. */
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +40,17 @@ export function userEnv(): NodeJS.ProcessEnv {
 }
 
 const running = new Set<Cli>();
+const workDirs: string[] = [];
+
+/**
+ * A fresh working directory for one run: a command that writes beside itself (`serve` without
+ * `--db` writes ./shiftctl.db) writes there, never in the repository.
+ */
+function workDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'shiftctl-cwd-'));
+  workDirs.push(dir);
+  return dir;
+}
 
 /** One run of `node bin/shiftctl.js ...` with stdout and stderr piped (so not a TTY). */
 export class Cli {
@@ -51,7 +63,7 @@ export class Cli {
 
   constructor(args: string[], env: NodeJS.ProcessEnv = {}) {
     this.child = spawn(process.execPath, [BIN, ...args], {
-      cwd: ROOT,
+      cwd: workDir(),
       env: { ...userEnv(), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -143,7 +155,7 @@ export class PtyCli {
 
   constructor(args: string[], env: NodeJS.ProcessEnv = {}) {
     this.term = pty.spawn(process.execPath, [BIN, ...args], {
-      cwd: ROOT,
+      cwd: workDir(),
       cols: 120,
       rows: 40,
       env: { ...userEnv(), TERM: 'xterm-256color', ...env } as Record<string, string>,
@@ -226,4 +238,6 @@ afterEach(async () => {
       return p.exited;
     }),
   );
+  // After both kinds of process have ended.
+  for (const dir of workDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });

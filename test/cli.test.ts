@@ -4,7 +4,7 @@ import { createServer as createNetServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Cli, ESC, run, runWithEnv, STACK_FRAME, serveJson, VERSION } from './cli-harness.js';
+import { Cli, ESC, ROOT, run, runWithEnv, STACK_FRAME, serveJson, VERSION } from './cli-harness.js';
 
 /** Starts `serve`, waits for the whole pretty banner and reads the port from its wsUrl line. */
 async function serve(...args: string[]): Promise<{ cli: Cli; port: number }> {
@@ -191,7 +191,10 @@ describe('shiftctl usage', () => {
     [['listen', '1', '--auto', 'maybe'], /'maybe' is invalid\. expected one of accept, reject/],
     [['verify', '--timeout', '0'], /'0' is invalid\. expected from 100 to 120000 ms/],
     [['fault', '--off', '--latency', '200ms'], /--off turns every fault off; give it alone/],
-    [['pending', '1', '--ca', 'package.json'], /--ca package\.json is not a PEM certificate/],
+    [
+      ['pending', '1', '--ca', join(ROOT, 'package.json')],
+      /package\.json is not a PEM certificate/,
+    ],
     [['pending', '1', '-H', 'X-A: a\nb'], /-H X-A: a header value cannot hold control/],
   ])('refuses %j with one line and exit 2, before reaching any server', async (args, message) => {
     const exit = await run(...args, '--url', 'http://127.0.0.1:1');

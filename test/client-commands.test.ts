@@ -150,7 +150,7 @@ describe('shiftctl send-offer', () => {
       '5',
       '6',
       '--file',
-      'fixtures/offers/overnight.json',
+      join(ROOT, 'fixtures/offers/overnight.json'),
       '--location',
       'Elm House',
     );
@@ -199,7 +199,7 @@ describe('shiftctl send-offer', () => {
         'send-offer',
         '5',
         '--file',
-        join('fixtures', 'offers', name),
+        join(ROOT, 'fixtures', 'offers', name),
         '--shift',
         '3000',
         '--json',
