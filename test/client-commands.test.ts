@@ -95,6 +95,17 @@ describe('shiftctl send-offer', () => {
     expect(pending.body).toEqual([{ ...SEED_OFFER, shift_id: 456 }]);
   });
 
+  it('reaches the server through either address the banner prints', async () => {
+    for (const flags of [
+      ['--url', server().apiUrl],
+      ['--ws-url', server().wsUrl],
+    ]) {
+      const exit = await run('send-offer', '31', '--shift', '4100', ...flags);
+      expect(exit, flags.join(' ')).toMatchObject({ code: 0, stderr: '' });
+      expect(exit.stdout).toContain('Employee 31: shift 4100 stored as pending');
+    }
+  });
+
   it('prints one JSON object per employee with --json, for shift 999 by default', async () => {
     const [phone] = await online(server(), 7, 2);
     const exit = await shiftctl(server(), 'send-offer', '7', '8', '--json');

@@ -105,6 +105,18 @@ describe('addresses', () => {
     ).toEqual({ wsUrl: 'wss://b/socket', apiUrl: 'https://c/v2' });
   });
 
+  it('takes either address serve prints as --url, and one base alone names the server for both', () => {
+    const both = { wsUrl: 'ws://h:8000/ws', apiUrl: 'http://h:8000/api' };
+    expect(resolveEndpoints({ url: 'http://h:8000/api' })).toEqual(both);
+    expect(resolveEndpoints({ url: 'ws://h:8000/ws/' })).toEqual(both);
+    expect(resolveEndpoints({ wsUrl: 'ws://h:8000/ws' })).toEqual(both);
+    expect(resolveEndpoints({ apiUrl: 'http://h:8000/api' })).toEqual(both);
+    expect(resolveEndpoints({ apiUrl: 'https://h/pre/api' })).toEqual({
+      wsUrl: 'wss://h/pre/ws',
+      apiUrl: 'https://h/pre/api',
+    });
+  });
+
   it('refuses what is not a URL of the right kind', () => {
     expect(() => resolveEndpoints({ url: 'localhost:8000' })).toThrow(/--url must start with/);
     expect(() => resolveEndpoints({ url: 'nope' })).toThrow('--url is not a URL: nope');

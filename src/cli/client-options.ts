@@ -30,9 +30,11 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 export function withClientOptions(command: Command): Command {
   return command
     .addOption(
-      new Option('--url <url>', 'server base URL; wsUrl and apiUrl are derived from it')
-        .env('SHIFTCTL_URL')
-        .default('http://localhost:8000'),
+      // No commander default: --ws-url or --api-url given alone names the server for both.
+      new Option(
+        '--url <url>',
+        'server base URL (default: "http://localhost:8000"); wsUrl and apiUrl are derived from it',
+      ).env('SHIFTCTL_URL'),
     )
     .option('--ws-url <url>', "WebSocket base (the app's wsUrl), e.g. ws://host:8000/ws")
     .option('--api-url <url>', "HTTP base (the app's apiUrl), e.g. http://host:8000/api")

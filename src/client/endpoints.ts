@@ -35,21 +35,34 @@ function parseUrl(value: string, what: string, protocols: string[]): URL {
 
 const trimSlash = (s: string): string => s.replace(/\/+$/, '');
 
+/** `http://host:8000/api` or `ws://host:8000/ws` (what `serve` prints) names the server at `host:8000`. */
+function baseOf(url: URL): { secure: boolean; root: string } {
+  const path = trimSlash(url.pathname).replace(/\/(api|ws)$/, '');
+  return {
+    secure: url.protocol === 'https:' || url.protocol === 'wss:',
+    root: `${url.host}${path}`,
+  };
+}
+
 /**
- * `--url http://host:8000` gives `ws://host:8000/ws` and `http://host:8000/api`
- * (`https` gives `wss`); `--ws-url` and `--api-url` override either one.
+ * `--url http://host:8000` gives `ws://host:8000/ws` and `http://host:8000/api` (`https` gives
+ * `wss`); `--url` also takes either address `serve` prints (`.../api`, `.../ws`). `--ws-url` and
+ * `--api-url` override either one; given alone, one also sets the server for the other.
  */
 export function resolveEndpoints(options: EndpointOptions): Endpoints {
-  const base = parseUrl(options.url ?? DEFAULT_URL, '--url', ['http:', 'https:', 'ws:', 'wss:']);
-  const secure = base.protocol === 'https:' || base.protocol === 'wss:';
-  const root = `${base.host}${trimSlash(base.pathname)}`;
-  const wsUrl = options.wsUrl
-    ? trimSlash(parseUrl(options.wsUrl, '--ws-url', ['ws:', 'wss:']).href)
-    : `${secure ? 'wss' : 'ws'}://${root}/ws`;
-  const apiUrl = options.apiUrl
-    ? trimSlash(parseUrl(options.apiUrl, '--api-url', ['http:', 'https:']).href)
-    : `${secure ? 'https' : 'http'}://${root}/api`;
-  return { wsUrl, apiUrl };
+  const ws = options.wsUrl ? parseUrl(options.wsUrl, '--ws-url', ['ws:', 'wss:']) : undefined;
+  const api = options.apiUrl
+    ? parseUrl(options.apiUrl, '--api-url', ['http:', 'https:'])
+    : undefined;
+  const base = baseOf(
+    options.url !== undefined || (ws === undefined && api === undefined)
+      ? parseUrl(options.url ?? DEFAULT_URL, '--url', ['http:', 'https:', 'ws:', 'wss:'])
+      : ((api ?? ws) as URL),
+  );
+  return {
+    wsUrl: ws ? trimSlash(ws.href) : `${base.secure ? 'wss' : 'ws'}://${base.root}/ws`,
+    apiUrl: api ? trimSlash(api.href) : `${base.secure ? 'https' : 'http'}://${base.root}/api`,
+  };
 }
 
 /** Parses repeated `-H "Name: value"` options into a header record. */
