@@ -220,6 +220,8 @@ describe('TLS', () => {
     expect(exit.stdout).toContain('Shift 8');
     const untrusted = await run('pending', '7', '--url', served.url);
     expect(untrusted.code).toBe(3);
+    expect(untrusted.stderr).toMatch(/self-signed certificate\): its certificate is not trusted/);
+    expect(untrusted.stderr).toContain('Pass --ca with the certificate file');
     const res = await fetch(`${served.url}/healthz`).catch((e: Error) => e);
     expect(res).toBeInstanceOf(Error); // Node's fetch does not trust it either
     expect((await served.cli.stop()).code).toBe(0);

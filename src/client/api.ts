@@ -60,6 +60,28 @@ function reasonOf(err: unknown): string {
   return cause?.message ?? (err as Error).message;
 }
 
+/** Certificate errors: the server is there, but its certificate is not trusted. */
+const UNTRUSTED_CERTIFICATE = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+]);
+
+/** Why a server could not be reached, with the next step to take. */
+function unreachable(base: string, err: unknown): string {
+  const code = (err as { cause?: { code?: string } }).cause?.code;
+  if (code !== undefined && UNTRUSTED_CERTIFICATE.has(code)) {
+    return (
+      `Cannot reach the server at ${base} (${reasonOf(err)}): its certificate is not trusted. ` +
+      'Pass --ca with the certificate file (for `serve --tls-self-signed`, the one its banner ' +
+      'names: "clients need --ca FILE").'
+    );
+  }
+  return `Cannot reach the server at ${base} (${reasonOf(err)}). Is it running? Set the address with --url.`;
+}
+
 export interface RawResponse {
   status: number;
   headers: Headers;
@@ -106,10 +128,7 @@ export function createApiClient(options: ApiClientOptions) {
         ...(dispatcher ? { dispatcher } : {}),
       } as RequestInit);
     } catch (err) {
-      throw new ShiftctlError(
-        'E_UNREACHABLE',
-        `Cannot reach the server at ${base} (${reasonOf(err)}). Is it running? Set the address with --url.`,
-      );
+      throw new ShiftctlError('E_UNREACHABLE', unreachable(base, err));
     }
     const answer = await res.text();
     let json: unknown;
