@@ -3,7 +3,11 @@ import { createServer, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 
-export type Defect = 'wrong-types' | 'pending-object' | 'no-fcfs' | 'no-ping';
+/**
+ * `drops-bad-frames` is the seed's server: a frame that is not JSON ends its socket, a moment
+ * later (its read loop fails), and an offer pushed to that dead socket is a 500.
+ */
+export type Defect = 'wrong-types' | 'pending-object' | 'no-fcfs' | 'no-ping' | 'drops-bad-frames';
 export interface ContractServer {
   url: string;
   close(): Promise<void>;
@@ -80,7 +84,11 @@ export function startContractServer(defects: Defect[] = []): Promise<ContractSer
   const isOpen = (o: Offer) => o.response === null && winners.get(o.shiftId) == null;
   const held = (empId: number) => [...offers.values()].filter((o) => o.empId === empId);
   const push = (empId: number, msg: unknown): number => {
-    const open = [...(sockets.get(empId) ?? [])].filter((ws) => ws.readyState === ws.OPEN);
+    const all = [...(sockets.get(empId) ?? [])];
+    if (has('drops-bad-frames') && all.some((ws) => ws.readyState !== ws.OPEN)) {
+      throw new HttpError(500, 'E_INTERNAL', 'Internal Server Error'); // a send to a dead socket
+    }
+    const open = all.filter((ws) => ws.readyState === ws.OPEN);
     for (const ws of open) ws.send(JSON.stringify(msg));
     return open.length;
   };
@@ -216,7 +224,20 @@ export function startContractServer(defects: Defect[] = []): Promise<ContractSer
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
       ws.on('error', () => {});
-      ws.on('close', () => drop(empId, ws));
+      if (has('drops-bad-frames')) {
+        ws.on('message', (data, binary) => {
+          let json = !binary;
+          try {
+            JSON.parse(String(data));
+          } catch {
+            json = false;
+          }
+          // The seed's loop fails on the frame and closes; it keeps the socket in its table.
+          if (!json) setTimeout(() => ws.terminate(), 30);
+        });
+      } else {
+        ws.on('close', () => drop(empId, ws));
+      }
       const set = sockets.get(empId) ?? new Set<WebSocket>();
       sockets.set(empId, set.add(ws));
       for (const o of held(empId).filter(isOpen))
