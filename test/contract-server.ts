@@ -4,10 +4,18 @@ import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 
 /**
+ * `lax-ids` is the seed's server too: ids are taken as Python's `int()` takes them (numeric
+ * strings, fractions truncated) and `send_offer` takes zero and negative ids.
  * `drops-bad-frames` is the seed's server: a frame that is not JSON ends its socket, a moment
  * later (its read loop fails), and an offer pushed to that dead socket is a 500.
  */
-export type Defect = 'wrong-types' | 'pending-object' | 'no-fcfs' | 'no-ping' | 'drops-bad-frames';
+export type Defect =
+  | 'wrong-types'
+  | 'pending-object'
+  | 'no-fcfs'
+  | 'no-ping'
+  | 'drops-bad-frames'
+  | 'lax-ids';
 export interface ContractServer {
   url: string;
   close(): Promise<void>;
@@ -100,7 +108,10 @@ export function startContractServer(defects: Defect[] = []): Promise<ContractSer
 
   function respond(body: unknown): Result {
     const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
-    const { emp_id: empId, shift_id: shiftId, response, timestamp } = b;
+    const { response, timestamp } = b;
+    const lax = (v: unknown) => (has('lax-ids') && v !== '' ? Math.trunc(Number(v)) || v : v);
+    const empId = lax(b.emp_id);
+    const shiftId = lax(b.shift_id);
     if (!isId(empId) || !isId(shiftId) || (response !== 'accepted' && response !== 'rejected')) {
       throw new HttpError(400, 'E_BAD_REQUEST', 'need emp_id, shift_id and response');
     }
@@ -135,7 +146,11 @@ export function startContractServer(defects: Defect[] = []): Promise<ContractSer
   }
 
   function sendOffer(empId: number, q: URLSearchParams): Result {
-    const shiftId = q.has('shift_id') ? parseId(q.get('shift_id') ?? '', 'shift_id') : 999;
+    const shiftId = !q.has('shift_id')
+      ? 999
+      : has('lax-ids')
+        ? Math.trunc(Number(q.get('shift_id')))
+        : parseId(q.get('shift_id') ?? '', 'shift_id');
     if (!winners.has(shiftId)) winners.set(shiftId, null);
     if (winners.get(shiftId) != null) throw new HttpError(409, 'E_ASSIGNED', 'shift is assigned');
     const key = `${shiftId}:${empId}`;
@@ -149,7 +164,8 @@ export function startContractServer(defects: Defect[] = []): Promise<ContractSer
     return [200, { status: n > 0 ? 'sent' : 'pending', emp_id: empId, shift_id: shiftId }];
   }
 
-  const emp = (e: string | undefined) => parseId(e, 'emp_id');
+  const emp = (e: string | undefined) =>
+    has('lax-ids') && /^-?\d+$/.test(e ?? '') ? Number(e) : parseId(e, 'emp_id');
   const routes: Record<string, Handler> = {
     'POST /api/test/send_offer/:': ([e], q) => sendOffer(emp(e), q),
     'POST /api/shift_offer/respond': async (_p, _q, req) => respond(await readJson(req)),

@@ -91,6 +91,7 @@ describe('verify against deliberately broken servers', () => {
     { defect: 'no-fcfs', fails: ['available', 'first-come-first-served', 'losers-told'] },
     { defect: 'no-ping', fails: ['ws-ping'] },
     { defect: 'drops-bad-frames', fails: ['ws-client-frames'] },
+    { defect: 'lax-ids', fails: ['bad-input'] },
   ];
   for (const { defect, fails } of cases) {
     it(`with ${defect}, fails exactly ${fails.join(', ')}`, async () => {

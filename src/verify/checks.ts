@@ -557,8 +557,8 @@ export const CHECKS: Check[] = [
   {
     id: 'never-offered',
     title: 'an answer for a shift never offered to that employee is refused with a 4xx',
-    level: 'should',
-    clause: CLAUSE.fcfs,
+    level: 'must',
+    clause: CLAUSE.onlyOffered,
     async run(ctx) {
       const res = await answer(ctx, ctx.employee(), ctx.shift(), 'accepted');
       if (res.status < 400 || res.status >= 500) {
@@ -610,11 +610,55 @@ export const CHECKS: Check[] = [
           text: JSON.stringify({ emp_id: empId, shift_id: -4, response: 'accepted' }),
         },
         {
+          what: 'emp_id as a numeric string',
+          method: 'POST',
+          path: '/shift_offer/respond',
+          text: JSON.stringify({ emp_id: String(empId), shift_id: shiftId, response: 'accepted' }),
+        },
+        {
+          what: 'a fractional shift_id',
+          method: 'POST',
+          path: '/shift_offer/respond',
+          text: JSON.stringify({ emp_id: empId, shift_id: 1.5, response: 'accepted' }),
+        },
+        {
+          what: 'shift_id 0',
+          method: 'POST',
+          path: '/shift_offer/respond',
+          text: JSON.stringify({ emp_id: empId, shift_id: 0, response: 'rejected' }),
+        },
+        {
           what: 'a non-numeric emp_id in the path',
           method: 'GET',
           path: '/shift_offers/pending/abc',
         },
+        { what: 'emp_id 0 in the path', method: 'GET', path: '/shift_offers/pending/0' },
+        {
+          what: 'a fractional emp_id in the path',
+          method: 'GET',
+          path: '/shift_offers/pending/1.5',
+        },
       ];
+      if (ctx.trigger.isTestEndpoint) {
+        // Sent only where offers are made this way: a backend that wrongly takes them makes an offer.
+        cases.push(
+          {
+            what: 'send_offer to emp_id 0',
+            method: 'POST',
+            path: `/test/send_offer/0?shift_id=${shiftId}`,
+          },
+          {
+            what: 'a negative shift_id to send_offer',
+            method: 'POST',
+            path: `/test/send_offer/${empId}?shift_id=-5`,
+          },
+          {
+            what: 'a fractional shift_id to send_offer',
+            method: 'POST',
+            path: `/test/send_offer/${empId}?shift_id=1.5`,
+          },
+        );
+      }
       const wrong: string[] = [];
       for (const c of cases) {
         const res = await ctx.api.raw(
