@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ShiftServer } from '../src/server/create-server.js';
 import { createSqliteStore } from '../src/store/sqlite.js';
 import { Cli, PtyCli } from './cli-harness.js';
-import { get, post, startServer, waitForDevices } from './helpers.js';
+import { get, post, respond, startServer, waitForDevices } from './helpers.js';
 
 let servers: ShiftServer[] = [];
 async function server(options = {}): Promise<ShiftServer> {
@@ -84,6 +84,22 @@ describe('listen at a terminal', () => {
     await first.waitFor('✔ Shift 60 is yours: assigned.');
     await second.waitFor('✖ Shift 60 was taken by someone else; dropped.');
     expect((await get(s, '/api/shift_offers/pending/2')).body).toEqual([]);
+  });
+
+  it("closes the prompt when the employee's other device answers, and says what it did", async () => {
+    const s = await server();
+    await post(s, '/api/test/send_offer/12?shift_id=5201');
+    await post(s, '/api/test/send_offer/12?shift_id=5202');
+    const term = listen(s, 12);
+    await term.waitFor(PROMPT);
+    await term.waitFor('● connected');
+    await respond(s, 12, 5201, 'rejected'); // the phone, while the terminal asks
+    await term.waitFor('✖ Shift 5201 was rejected on another device; dropped.');
+    await term.waitFor('┌─ Shift 5202');
+    await respond(s, 12, 5202, 'accepted');
+    await term.waitFor('✖ Shift 5202 is yours: accepted on another device; dropped.');
+    term.type('\u0003');
+    expect((await term.waitExit()).code).toBe(0);
   });
 
   it('s skips an offer and leaves it pending on the server', async () => {

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { ShiftServer } from '../src/server/create-server.js';
 import { textFrame } from '../src/server/hub.js';
-import { connect, get, post, startServer, TestClient, upgrade } from './helpers.js';
+import { connect, get, post, respond, startServer, TestClient, upgrade } from './helpers.js';
 
 let server: ShiftServer;
 const clients: TestClient[] = [];
@@ -40,6 +40,42 @@ describe('delivery', () => {
     const sent = await post(server, '/api/test/send_offer/5?shift_id=11');
     expect(sent.body).toMatchObject({ status: 'sent', devices: 3 });
     for (const d of devices) expect((await d.offer(11)).shift_id).toBe(11);
+  });
+
+  it('tells every device of an employee the outcome of an answer, whichever device gave it', async () => {
+    server = await startServer();
+    const phone = await client(5);
+    const tablet = await client(5);
+    await post(server, '/api/test/send_offer/5?shift_id=21');
+    await post(server, '/api/test/send_offer/5?shift_id=22');
+    await post(server, '/api/admin/shifts', {
+      id: 23,
+      date: '2026-03-01',
+      start_time: '08:00',
+      end_time: '16:00',
+      approval: true,
+      offer_to: [5],
+    });
+    await respond(server, 5, 21, 'rejected');
+    await respond(server, 5, 22, 'accepted');
+    await respond(server, 5, 23, 'accepted');
+    for (const device of [phone, tablet]) {
+      expect(await device.result(21)).toEqual({
+        type: 'offer_result',
+        shift_id: 21,
+        status: 'rejected',
+      });
+      expect(await device.result(22)).toEqual({
+        type: 'offer_result',
+        shift_id: 22,
+        status: 'assigned',
+      });
+      expect(await device.result(23)).toEqual({
+        type: 'offer_result',
+        shift_id: 23,
+        status: 'requested',
+      });
+    }
   });
 
   it('does not replay answered offers or shifts taken by someone else', async () => {

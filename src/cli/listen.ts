@@ -184,7 +184,9 @@ const DROPPED: Record<string, string> = {
   taken: 'was taken by someone else',
   expired: 'expired',
   withdrawn: 'was withdrawn',
-  assigned: 'is already assigned',
+  assigned: 'is yours: accepted on another device',
+  requested: 'was requested on another device (approval pending)',
+  rejected: 'was rejected on another device',
   closed: 'is no longer on offer (closed while disconnected)',
 };
 
@@ -373,5 +375,8 @@ function yoursLine(shiftId: number, c: ChalkInstance): string {
 function outcomeLine(e: Extract<ListenEvent, { event: 'outcome' }>, c: ChalkInstance): string {
   if (e.assigned) return yoursLine(e.shift_id, c);
   if (e.outcome === 'rejected') return c.dim(`✓ Rejected shift ${e.shift_id}.`);
+  if (e.outcome === 'requested') {
+    return c.cyan(`✓ Requested shift ${e.shift_id}: an operator approves or turns it down.`);
+  }
   return c.yellow(`✖ Shift ${e.shift_id} was already taken by someone else.`);
 }

@@ -23,8 +23,18 @@ export interface Decider {
   decide(offer: OfferLike, context: DecisionContext): Promise<Decision>;
 }
 
-/** Why an offer was dropped: what the server said, or `closed` when it was simply gone. */
-export type ResultStatus = 'assigned' | 'taken' | 'expired' | 'withdrawn' | 'closed';
+/**
+ * Why an offer was dropped: what the server said (`assigned`, `requested` and `rejected` mean
+ * another device of this employee answered), or `closed` when it was simply gone.
+ */
+export type ResultStatus =
+  | 'assigned'
+  | 'requested'
+  | 'rejected'
+  | 'taken'
+  | 'expired'
+  | 'withdrawn'
+  | 'closed';
 
 export type ListenEvent =
   | ({ event: 'state' } & ConnectionState)
@@ -59,7 +69,14 @@ function isOffer(m: unknown): m is OfferLike & { type: 'shift_offer' } {
   return o?.type === 'shift_offer' && Number.isSafeInteger(o.shift_id);
 }
 
-const CLOSED_STATUSES = new Set(['taken', 'expired', 'withdrawn', 'assigned']);
+const CLOSED_STATUSES = new Set([
+  'taken',
+  'expired',
+  'withdrawn',
+  'assigned',
+  'requested',
+  'rejected',
+]);
 
 /** The longest delay a Node timer keeps; a later deadline is left to the server. */
 const MAX_TIMER_MS = 2 ** 31 - 1;

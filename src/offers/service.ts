@@ -415,6 +415,8 @@ export function createOfferService(deps: OfferServiceDeps) {
           const outcome = await store.reject(shiftId, empId, at);
           if (outcome) {
             events.event({ event: 'answer', shift_id: shiftId, emp_id: empId, response });
+            // Every device of the employee closes the offer, whichever of them answered.
+            if (outcome === 'rejected') await notify([empId], shiftId, 'rejected');
             await advance(shiftId);
             return respondBody(req, { response, outcome }, at);
           }
@@ -431,6 +433,8 @@ export function createOfferService(deps: OfferServiceDeps) {
             if (claim.outcome === 'assigned') {
               await announceAssignment(shiftId, empId, claim.closed);
               if (!claim.shiftFilled) await advance(shiftId);
+            } else if (claim.outcome === 'requested') {
+              await notify([empId], shiftId, 'requested');
             }
             return respondBody(req, { response, outcome: claim.outcome }, at);
           }

@@ -96,7 +96,14 @@ export const PingMessage = z
   .object({ type: z.literal('ping') })
   .meta({ id: 'Ping', description: 'Liveness check; the client answers {"type":"pong"}.' });
 
-export const OFFER_RESULT_STATUSES = ['assigned', 'taken', 'expired', 'withdrawn'] as const;
+export const OFFER_RESULT_STATUSES = [
+  'assigned',
+  'requested',
+  'rejected',
+  'taken',
+  'expired',
+  'withdrawn',
+] as const;
 export const OfferResultStatus = z.enum(OFFER_RESULT_STATUSES);
 export type OfferResultStatus = z.infer<typeof OfferResultStatus>;
 
@@ -105,7 +112,7 @@ export const OfferResultMessage = z
   .meta({
     id: 'OfferResult',
     description:
-      'An offer the employee holds is no longer open: `assigned` to the winner, `taken`, `expired` or `withdrawn` to the others.',
+      'An offer the employee holds is no longer open: `assigned` to the winner, `taken`, `expired` or `withdrawn` to the others; `requested` (approval pending) or `rejected` to every device of an employee who answered, so that all of them close the offer.',
   });
 export type OfferResultMessage = z.infer<typeof OfferResultMessage>;
 
