@@ -134,7 +134,11 @@ export function startContractServer(defects: Defect[] = []): Promise<ContractSer
         push(o.empId, { type: 'offer_result', shift_id: shiftId, status: 'taken' });
       }
     }
+    // Every device of the employee who answered is told the outcome (PROTOCOL.md's Additions).
     if (assigned) push(empId, { type: 'offer_result', shift_id: shiftId, status: 'assigned' });
+    if (response === 'rejected') {
+      push(empId, { type: 'offer_result', shift_id: shiftId, status: 'rejected' });
+    }
     const message = assigned
       ? 'Shift successfully assigned'
       : response === 'rejected'

@@ -131,6 +131,29 @@ async function pendingOf(ctx: VerifyContext, empId: number): Promise<unknown[]> 
   return res.json;
 }
 
+/** The socket got `offer_result` with this status for the shift, or the check fails. */
+async function expectTold(
+  ctx: VerifyContext,
+  socket: VerifySocket,
+  shiftId: number,
+  status: string,
+  who = `employee ${socket.empId}`,
+): Promise<void> {
+  const expected = `{"type":"offer_result","shift_id":${shiftId},"status":"${status}"}`;
+  const told = await socket.maybe(resultFor(shiftId));
+  if (!told) {
+    throw new CheckFailed(
+      `${who} was not told the shift is no longer open`,
+      expected,
+      `nothing within ${ctx.options.timeoutMs} ms`,
+    );
+  }
+  const parsed = OfferResultMessage.safeParse(told.json);
+  if (!parsed.success || parsed.data.status !== status) {
+    throw new CheckFailed(`${who} got the wrong offer_result`, expected, told.raw);
+  }
+}
+
 const listed = (offers: unknown[], shiftId: number) =>
   offers.find((o) => String((o as { shift_id?: unknown } | null)?.shift_id) === String(shiftId));
 
@@ -512,26 +535,75 @@ export const CHECKS: Check[] = [
       await ctx.offer(loser, shiftId);
       await waitForOffer(ctx, sockets[1], shiftId);
       expectAnswerBody(await answer(ctx, winner, shiftId, 'accepted'), 'the winning accept');
-      for (const [socket, status] of [
-        [sockets[1], 'taken'],
-        [sockets[0], 'assigned'],
-      ] as const) {
-        const told = await socket.maybe(resultFor(shiftId));
-        if (!told) {
+      await expectTold(ctx, sockets[1], shiftId, 'taken');
+      await expectTold(ctx, sockets[0], shiftId, 'assigned');
+    },
+  },
+  {
+    id: 'devices-told',
+    title: 'every device of an employee who answered is told the outcome, whichever answered',
+    level: 'should',
+    clause: CLAUSE.devicesTold,
+    async run(ctx) {
+      const empId = ctx.employee();
+      const shiftId = ctx.shift();
+      const devices = [await ctx.connect(empId), await ctx.connect(empId)];
+      await ctx.offer(empId, shiftId);
+      for (const [i, device] of devices.entries()) {
+        if (!(await device.maybe(offerFor(shiftId)))) {
           throw new CheckFailed(
-            `employee ${socket.empId} was not told the shift is no longer open`,
-            `{"type":"offer_result","shift_id":${shiftId},"status":"${status}"}`,
-            `nothing within ${ctx.options.timeoutMs} ms`,
+            `device ${i + 1} of employee ${empId} did not get the offer of shift ${shiftId} (does the server keep one socket per employee?)`,
+            'the shift_offer on both devices',
+            `nothing on device ${i + 1} within ${ctx.options.timeoutMs} ms`,
           );
         }
-        const parsed = OfferResultMessage.safeParse(told.json);
-        if (!parsed.success || parsed.data.status !== status) {
-          throw new CheckFailed(
-            `employee ${socket.empId} got the wrong offer_result`,
-            `{"type":"offer_result","shift_id":${shiftId},"status":"${status}"}`,
-            told.raw,
-          );
-        }
+      }
+      expectAnswerBody(await answer(ctx, empId, shiftId, 'rejected'), 'the reject');
+      for (const [i, device] of devices.entries()) {
+        await expectTold(ctx, device, shiftId, 'rejected', `device ${i + 1} of employee ${empId}`);
+      }
+    },
+  },
+  {
+    id: 'closed-not-offered',
+    title: 'offering a shift already assigned is refused with 409 and pushes nothing',
+    level: 'must',
+    clause: CLAUSE.closedNotOffered,
+    async run(ctx) {
+      if (!ctx.trigger.isTestEndpoint) {
+        throw new CheckSkipped('offers are made with --send-cmd: its refusals cannot be read');
+      }
+      const shiftId = ctx.shift();
+      const [winner, late] = [ctx.employee(), ctx.employee()];
+      await ctx.offer(winner, shiftId);
+      const won = expectAnswerBody(await answer(ctx, winner, shiftId, 'accepted'), 'the accept');
+      if (won.assigned !== true) {
+        throw new CheckFailed(
+          `employee ${winner}, the only one offered shift ${shiftId}, did not get it`,
+          '"assigned": true',
+          JSON.stringify(won),
+          CLAUSE.fcfs,
+        );
+      }
+      const socket = await ctx.connect(late);
+      const path = `/test/send_offer/${late}?shift_id=${shiftId}`;
+      const res = await ctx.api.raw('POST', path);
+      if (res.status !== 409) {
+        throw new CheckFailed(
+          `offering shift ${shiftId}, already assigned, to employee ${late} was not refused`,
+          `status 409 from POST ${path}`,
+          shown(res),
+        );
+      }
+      // Refused, so nothing should come: a short look is enough.
+      const pushed = await socket.maybe(offerFor(shiftId), Math.min(300, ctx.options.timeoutMs));
+      const pending = listed(await pendingOf(ctx, late), shiftId);
+      if (pushed || pending) {
+        throw new CheckFailed(
+          `the refused offer of shift ${shiftId} reached employee ${late} all the same`,
+          'no shift_offer pushed, nothing pending',
+          pushed ? pushed.raw : `in pending: ${show(JSON.stringify(pending))}`,
+        );
       }
     },
   },

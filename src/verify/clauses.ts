@@ -67,7 +67,12 @@ export const CLAUSE = {
     line: 75,
     text: 'Answers `{"status":"sent","emp_id":123,"shift_id":456}` when the employee was connected and got it, or `{"status":"pending",...}` when it was stored for later.',
   },
+  devicesTold: {
+    line: 94,
+    text: '**Every device of the employee who answered is told the outcome.**',
+  },
   onlyOffered: { line: 102, text: '**Only an offer that was made can be answered.**' },
+  closedNotOffered: { line: 104, text: '**Nothing is offered for a closed shift.**' },
   reconnect: {
     line: 86,
     text: 'Reconnect after an unexpected close or a failed connect, with exponential backoff',
