@@ -1052,6 +1052,10 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     } catch (err) {
       const error = storageError(err);
       for (const op of batch) op.reject(error);
+      // Bookkeeping has nobody to tell: it is counted and logged instead (not after close).
+      if (db.open && delivered.length + journal.length > 0) {
+        dropBookkeeping(delivered.length + journal.length, error);
+      }
       return;
     }
     for (const op of batch) {
