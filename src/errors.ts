@@ -35,11 +35,17 @@ export const ERROR_STATUS = {
   E_INTERNAL: 500,
   E_UNAVAILABLE: 503,
   E_SERVER_FULL: 503,
+  /** The database's disk is full: the write was not made; reads go on. */
+  E_STORAGE_FULL: 503,
+  /** Another program holds the database's write lock: the write was not made. */
+  E_DATABASE_BUSY: 503,
   // CLI-only codes (never sent over HTTP)
   E_USAGE: 400,
   E_FIXTURES: 400,
   E_LISTEN: 500,
   E_DATABASE: 500,
+  /** Another server (or program) holds the database file. */
+  E_DATABASE_IN_USE: 500,
   /** The server could not be reached, or `listen` gave up reconnecting. */
   E_UNREACHABLE: 503,
   /** The server answered, but not with what the contract says. */

@@ -211,6 +211,7 @@ describe('debug and docs endpoints', () => {
         { emp_id: 3, connected: true, devices: 1, pending: 0 },
         { emp_id: 4, connected: false, devices: 0, pending: 2 },
       ],
+      refused_requests: {},
     });
     phone.close();
   });
@@ -265,7 +266,9 @@ describe('debug and docs endpoints', () => {
       '415',
       '429',
       '500',
+      '503',
     ]);
+    expect(respondOp.responses['503'].description).toBe('Error: E_STORAGE_FULL, E_DATABASE_BUSY');
     expect(respondOp.responses['410'].description).toBe(
       'Error: E_OFFER_EXPIRED, E_OFFER_WITHDRAWN',
     );

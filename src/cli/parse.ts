@@ -45,6 +45,15 @@ export function durationSeconds(maxSeconds: number) {
   };
 }
 
+/** Like `durationSeconds`, but `0` or `off` turns the limit off (as 0). */
+export function durationSecondsOrOff(maxSeconds: number) {
+  const parse = durationSeconds(maxSeconds);
+  return (value: string): number => {
+    const v = value.trim().toLowerCase();
+    return v === 'off' || /^0+(\.0*)?\s*(ms|s|m|h|d)?$/.test(v) ? 0 : parse(value);
+  };
+}
+
 /**
  * A duration option, in milliseconds, from `minMs` (0 unless given) to `maxMs`; a bare number
  * means milliseconds.

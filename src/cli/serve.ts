@@ -14,7 +14,7 @@ import { selfSignedCertificate } from '../server/self-signed.js';
 import { VERSION } from '../version.js';
 import { type FaultFlags, faultSettings, withFaultOptions } from './fault-options.js';
 import { chalkFor, type Stream, stdoutClosed, wantsColor } from './output.js';
-import { durationSeconds, integerIn, oneOf } from './parse.js';
+import { durationSeconds, durationSecondsOrOff, integerIn, oneOf } from './parse.js';
 
 interface ServeFlags extends FaultFlags {
   port: number;
@@ -40,6 +40,8 @@ interface ServeFlags extends FaultFlags {
   answersPerAddress: number;
   maxBody: number;
   maxFrame: number;
+  journalMaxRows: number;
+  journalMaxAge: number;
 }
 
 export function registerServe(program: Command): void {
@@ -126,6 +128,21 @@ export function registerServe(program: Command): void {
       integerIn(64, 1_048_576),
       4096,
     )
+    .addOption(
+      new Option('--journal-max-rows <n>', 'journal lines kept at most; 0 keeps every line')
+        .argParser(integerIn(0, 1_000_000_000))
+        .default(100_000)
+        .env('SHIFTCTL_JOURNAL_MAX_ROWS'),
+    )
+    .addOption(
+      new Option(
+        '--journal-max-age <duration>',
+        'journal lines older than this are deleted, e.g. 7d; 0 or off keeps them',
+      )
+        .argParser(durationSecondsOrOff(10 * 365 * 86_400))
+        .default(7 * 86_400, '7d')
+        .env('SHIFTCTL_JOURNAL_MAX_AGE'),
+    )
     .option(
       '--log-format <format>',
       'pretty or json (one object per line)',
@@ -145,8 +162,11 @@ export function registerServe(program: Command): void {
     .addHelpText(
       'after',
       `
-Environment: SHIFTCTL_PORT, SHIFTCTL_HOST, SHIFTCTL_DB, SHIFTCTL_SECRET set the defaults of
---port, --host, --db, --secret.
+Environment: SHIFTCTL_PORT, SHIFTCTL_HOST, SHIFTCTL_DB, SHIFTCTL_SECRET,
+SHIFTCTL_JOURNAL_MAX_ROWS, SHIFTCTL_JOURNAL_MAX_AGE set the defaults of --port, --host, --db,
+--secret, --journal-max-rows, --journal-max-age.
+
+One server per database file: a second serve on a file in use is refused.
 
 Examples:
   $ shiftctl serve
@@ -216,6 +236,8 @@ async function serve(flags: ServeFlags): Promise<void> {
     host: flags.host,
     db: flags.db,
     durability: flags.durability,
+    journalMaxRows: flags.journalMaxRows,
+    journalMaxAgeSeconds: flags.journalMaxAge,
     fixtures,
     heartbeatSeconds: flags.heartbeat,
     corsOrigin: flags.corsOrigin,

@@ -19,6 +19,13 @@ export interface EmployeeStatus {
 /** One open shift line of `status --json`: the admin API's shift, with `id` as `shift_id`. */
 export type ShiftStatusLine = { type: 'shift'; shift_id: number } & Omit<ShiftView, 'id'>;
 
+/** One line of `status --json` per error code: requests refused at the gate, not journalled. */
+export interface RefusedStatusLine {
+  type: 'refused';
+  code: string;
+  count: number;
+}
+
 const count = (n: number | null): string => (n === null ? '' : String(n));
 
 const EMPLOYEE_COLUMNS: Column<EmployeeStatus>[] = [
@@ -51,11 +58,13 @@ export function registerStatus(program: Command): void {
 Employees come from GET /api/connections: everyone connected or holding an open offer. Open
 shifts come from the admin API (GET /api/admin/shifts?status=open); a server without it gets
 a note on stderr and no shift list. OFFERED counts the employees a shift was offered to,
-WAITING those who have not answered yet.
+WAITING those who have not answered yet. Requests refused at the gate (a missing or bad token,
+forbidden, rate-limited) are counted by error code, since they are not journalled.
 
 With --json, one object a line:
   {"type":"employee","emp_id":123,"connected":true,"devices":2,"pending":3}
   {"type":"shift","shift_id":456,"date":"2026-01-20",...,"status":"open","offers":{...}}
+  {"type":"refused","code":"E_AUTH_REQUIRED","count":12}
 
 Examples:
   $ shiftctl status
@@ -81,6 +90,10 @@ async function status(flags: ClientFlags): Promise<void> {
         pending: null,
       }));
 
+  const refused: RefusedStatusLine[] = Object.entries(connections.refused_requests ?? {}).map(
+    ([code, n]) => ({ type: 'refused', code, count: n }),
+  );
+
   let shifts: ShiftStatusLine[] | undefined;
   try {
     shifts = (await api.shifts('open')).map(({ id, ...rest }) => ({
@@ -96,7 +109,7 @@ async function status(flags: ClientFlags): Promise<void> {
   }
 
   if (flags.json) {
-    writeJsonLines(out, [...employees, ...(shifts ?? [])]);
+    writeJsonLines(out, [...employees, ...(shifts ?? []), ...refused]);
     return;
   }
   const c = chalkFor(out);
@@ -104,8 +117,18 @@ async function status(flags: ClientFlags): Promise<void> {
   out.write(`${c.bold('Employees')} (${connected} connected)\n`);
   if (employees.length > 0) writeTable(out, employees, EMPLOYEE_COLUMNS);
   else out.write('No employee is connected or holds an open offer.\n');
-  if (!shifts) return;
+  if (!shifts) {
+    writeRefused(out, refused);
+    return;
+  }
   out.write(`\n${c.bold('Open shifts')} (${shifts.length})\n`);
   if (shifts.length > 0) writeTable(out, shifts, SHIFT_COLUMNS);
   else out.write('No open shifts.\n');
+  writeRefused(out, refused);
+}
+
+function writeRefused(out: Stream, refused: RefusedStatusLine[]): void {
+  if (refused.length === 0) return;
+  const counts = refused.map((r) => `${r.code} ${r.count}`).join(', ');
+  out.write(`\n${chalkFor(out).bold('Refused requests')} (not journalled): ${counts}\n`);
 }

@@ -54,4 +54,6 @@ export interface OfferEvent {
 
 export interface EventSink {
   event(e: OfferEvent): void;
+  /** Trouble the rules met in the background, where no caller hears of it. */
+  warn?(message: string, fields?: Record<string, unknown>): void;
 }

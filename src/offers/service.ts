@@ -72,6 +72,9 @@ export interface OfferServiceDeps {
 
 export type OfferService = ReturnType<typeof createOfferService>;
 
+/** How soon expiry runs again after the store failed it. */
+const EXPIRY_RETRY_MS = 5000;
+
 export function createOfferService(deps: OfferServiceDeps) {
   const { store, fanout, clock, events } = deps;
   let deadline: { at: number; cancel: () => void } | undefined;
@@ -171,7 +174,24 @@ export function createOfferService(deps: OfferServiceDeps) {
     deadline?.cancel();
     deadline = undefined;
     if (next === undefined) return;
-    deadline = { at: next, cancel: clock.schedule(next, () => void expireDue()) };
+    deadline = { at: next, cancel: clock.schedule(next, () => void runExpiry()) };
+  }
+
+  /**
+   * Expiry in the background: a failure (a full disk) is logged and tried again a little later,
+   * never left to end the process.
+   */
+  function runExpiry(): Promise<void> {
+    return expireDue().catch((err: unknown) => {
+      events.warn?.('cannot close offers past their deadline; retrying', {
+        error: err instanceof Error ? err.message : String(err),
+        retry_in_s: EXPIRY_RETRY_MS / 1000,
+      });
+      if (stopped) return;
+      deadline?.cancel();
+      const at = clock.now() + EXPIRY_RETRY_MS;
+      deadline = { at, cancel: clock.schedule(at, () => void runExpiry()) };
+    });
   }
 
   /** Closes every offer whose deadline has passed, tells its holders, moves cascades on. */
@@ -319,7 +339,7 @@ export function createOfferService(deps: OfferServiceDeps) {
     /** Closes deadlines that passed while the server was down and arms the next one. */
     async start(): Promise<void> {
       stopped = false;
-      await expireDue();
+      await runExpiry();
     },
 
     stop(): void {

@@ -311,6 +311,12 @@ export const ConnectionsResponse = z
         pending: z.number().int(),
       }),
     ),
+    refused_requests: z
+      .record(z.string(), z.number().int())
+      .optional()
+      .describe(
+        'Requests refused at the gate (bad or missing token, forbidden, rate-limited) since the server started, by error code; they get no journal line.',
+      ),
   })
   .meta({ id: 'Connections', description: 'Connected employees and pending offers per employee.' });
 export type ConnectionsResponse = z.infer<typeof ConnectionsResponse>;
@@ -518,6 +524,10 @@ export const HealthResponse = z
   .object({ status: z.literal('ok'), uptime_s: z.number(), connections: z.number().int() })
   .meta({ id: 'Health' });
 
+export const ReadyResponse = z
+  .object({ status: z.literal('ready') })
+  .meta({ id: 'Ready', description: 'The database takes writes and fixtures are loaded.' });
+
 export const ErrorBody = z
   .object({
     success: z.literal(false),
@@ -560,6 +570,7 @@ const NAMED = [
   KickResponse,
   ResetResponse,
   HealthResponse,
+  ReadyResponse,
   ErrorBody,
 ];
 for (const schema of NAMED) {

@@ -26,7 +26,22 @@ export interface ApiRouterOptions {
   /** Headers every API answer carries (security headers, CORS); the same for every request. */
   commonHeaders: Record<string, string>;
   journal(entry: Omit<NewJournalEntry, 'at'>): void;
+  /** Counts a request refused at the gate, which gets no journal line. */
+  refused(code: string): void;
 }
+
+/**
+ * Refusals at the gate (authentication, authorization, rate limit): counted, not journalled,
+ * since anyone can send them as fast as they like and the journal is for what reached the rules.
+ */
+const GATE_CODES: ReadonlySet<string> = new Set<ErrorCode>([
+  'E_AUTH_REQUIRED',
+  'E_TOKEN_MALFORMED',
+  'E_TOKEN_SIGNATURE',
+  'E_TOKEN_EXPIRED',
+  'E_FORBIDDEN',
+  'E_RATE_LIMITED',
+]);
 
 interface CompiledPath {
   pattern: RegExp;
@@ -380,7 +395,8 @@ export function createApiRouter(options: ApiRouterOptions) {
             return;
           }
           const code = fail(req, res, err);
-          journal(req, route, rawParams, searchText, seen, res.statusCode, code);
+          if (GATE_CODES.has(code)) options.refused(code);
+          else journal(req, route, rawParams, searchText, seen, res.statusCode, code);
         },
       );
       return true;
@@ -397,6 +413,7 @@ export function createApiRouter(options: ApiRouterOptions) {
     status: number | 'aborted',
     code?: string,
   ): void {
+    if (route.journal === false) return;
     const b = seen.body as { emp_id?: unknown; shift_id?: unknown } | undefined;
     const query = seen.query ?? (searchText ? queryOf(searchText) : {});
     const inQuery = query.shift_id;

@@ -19,6 +19,7 @@ import { contractDocuments } from './docs.js';
 import { createFaults, type FaultSettingsInput } from './faults.js';
 import { createHttpApp } from './http.js';
 import { createLocalHub } from './hub.js';
+import { startJournalTrimmer } from './journal-trimmer.js';
 import { type Logger, silentLogger } from './log.js';
 import { createRateLimiter, type RateLimit } from './rate-limit.js';
 import { buildRoutes } from './routes.js';
@@ -27,6 +28,14 @@ import { attachWebSocket } from './websocket.js';
 
 /** How long requests in flight may take to finish once shutdown starts. */
 const SHUTDOWN_GRACE_MS = 5000;
+/** How long `/readyz` waits for the database before saying it is not ready. */
+const READY_TIMEOUT_MS = 1000;
+/**
+ * Journal bounds for a server left running: 100 000 lines (about 10 MB) hold a busy day of a
+ * floor's traffic, and a week is enough to look into last week's complaint.
+ */
+const JOURNAL_MAX_ROWS = 100_000;
+const JOURNAL_MAX_AGE_SECONDS = 7 * 86_400;
 
 export interface ServerOptions {
   /** TCP port; 0 picks a free one. Default 0. */
@@ -37,6 +46,14 @@ export interface ServerOptions {
   db?: string;
   /** `normal` (default) survives a killed process; `full` also survives a power cut. */
   durability?: 'normal' | 'full';
+  /** A store to use in place of opening `db`; the server closes it. */
+  store?: Store;
+  /** Journal lines kept at most; 0 keeps every line. Default 100 000. */
+  journalMaxRows?: number;
+  /** Journal lines older than this go; 0 keeps them. Default 7 days. */
+  journalMaxAgeSeconds?: number;
+  /** Pause between rounds of journal trimming. Default 5 s. */
+  journalTrimIntervalMs?: number;
   /** Data to load when the database holds no shift yet. */
   fixtures?: FixtureData;
   /** Default deadline, in seconds, for offers made without one. Default: none. */
@@ -114,10 +131,13 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
   const host = options.host ?? '127.0.0.1';
   const clock = options.clock ?? systemClock;
   const log = options.log ?? silentLogger;
-  const store = createSqliteStore({
-    path: options.db ?? ':memory:',
-    durability: options.durability,
-  });
+  const store =
+    options.store ??
+    createSqliteStore({
+      path: options.db ?? ':memory:',
+      durability: options.durability,
+      warn: (message, fields) => log.warn(message, fields),
+    });
 
   try {
     const faults = createFaults(options.faults ?? {}, options.random);
@@ -177,12 +197,40 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
             employee: { perSecond: 10, burst: 20 },
             address: { perSecond: 200, burst: 400 },
           });
+    // Requests refused at the gate (authentication, authorization, rate limit) are counted,
+    // not journalled: anyone can send them, as fast as they like.
+    const refused = new Map<string, number>();
+    let ready = false;
     const routes = buildRoutes(service, {
       startedAt: Date.now(),
       sockets: () => ws.size,
       faults,
       hub,
       clock,
+      refused: () => Object.fromEntries([...refused].sort(([a], [b]) => a.localeCompare(b))),
+      async ready() {
+        if (!ready) {
+          throw new ShiftctlError('E_UNAVAILABLE', 'Not ready: starting or shutting down.');
+        }
+        let timer: NodeJS.Timeout | undefined;
+        const timeout = new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () =>
+              reject(
+                new ShiftctlError(
+                  'E_DATABASE_BUSY',
+                  `The database did not take a write within ${READY_TIMEOUT_MS} ms.`,
+                ),
+              ),
+            READY_TIMEOUT_MS,
+          );
+        });
+        try {
+          await Promise.race([store.checkWritable(), timeout]);
+        } finally {
+          clearTimeout(timer);
+        }
+      },
     });
     const app = createHttpApp({
       routes,
@@ -198,6 +246,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
           outcome: entry.outcome,
           detail: entry.detail,
         }),
+      refused: (code) => refused.set(code, (refused.get(code) ?? 0) + 1),
       ...contractDocuments(),
       version: VERSION,
       log,
@@ -243,6 +292,15 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
       ? await loadFixtures(store, options.fixtures, clock.now())
       : false;
     await service.start();
+    const stopTrimming = startJournalTrimmer({
+      store,
+      clock,
+      log,
+      maxRows: options.journalMaxRows ?? JOURNAL_MAX_ROWS,
+      maxAgeSeconds: options.journalMaxAgeSeconds ?? JOURNAL_MAX_AGE_SECONDS,
+      intervalMs: options.journalTrimIntervalMs ?? 5000,
+    });
+    ready = true;
     const stopScenario = options.scenario
       ? playScenario(options.scenario, { service, faults, hub, clock, log })
       : undefined;
@@ -260,7 +318,9 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
       fixturesLoaded,
       close() {
         closed ??= (async () => {
+          ready = false;
           stopScenario?.();
+          stopTrimming();
           service.stop();
           const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
           await ws.close();

@@ -31,6 +31,8 @@ export interface HttpAppOptions {
   faults: Faults;
   /** Where each answered API request is recorded. */
   journal(entry: Omit<NewJournalEntry, 'at'>): void;
+  /** Counts a request refused at the gate (by its error code) in place of a journal line. */
+  refused(code: string): void;
 }
 
 const swaggerDir = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
@@ -103,6 +105,7 @@ export function createHttpApp(
     // Table routes (the API and /healthz) share one set of headers, computed once.
     commonHeaders: headersFor({ url: '/api/' } as IncomingMessage, options),
     journal: options.journal,
+    refused: options.refused,
   });
 
   app.use((req, res, next) => {

@@ -58,6 +58,8 @@ function impliedErrors(r: Route): ErrorCode[] {
     codes.push('E_FORBIDDEN');
   }
   if (r.rateLimited) codes.push('E_RATE_LIMITED');
+  // A write can find the disk full or the database locked by another program.
+  if (r.method === 'post') codes.push('E_STORAGE_FULL', 'E_DATABASE_BUSY');
   return codes;
 }
 

@@ -30,6 +30,7 @@ import {
   OfferResultResponse,
   OfferShiftRequest,
   PendingResponse,
+  ReadyResponse,
   ResetResponse,
   RespondRequest,
   RespondResponse,
@@ -68,6 +69,8 @@ export interface Route<
   subject?(input: RouteInput<z.output<P>, z.output<Q>, z.output<B>>): number;
   /** Answers are rate-limited per employee and per address. */
   rateLimited?: boolean;
+  /** `false` for probes, which a load balancer asks every few seconds: no journal line. */
+  journal?: false;
   params?: P;
   query?: Q;
   body?: B;
@@ -98,6 +101,10 @@ export interface RouteContext {
   faults: Faults;
   hub: Pick<LocalHub, 'kick'>;
   clock: Clock;
+  /** Requests refused at the gate so far, by error code. */
+  refused(): Record<string, number>;
+  /** Resolves when the server is ready to serve; throws a coded error saying why not. */
+  ready(): Promise<void>;
 }
 
 export function buildRoutes(service: OfferService, context: RouteContext): Route[] {
@@ -213,7 +220,10 @@ export function buildRoutes(service: OfferService, context: RouteContext): Route
       summary: 'Connected employees and pending offers per employee',
       response: ConnectionsResponse,
       errors: [],
-      handle: () => service.connections(),
+      handle: async () => ({
+        ...(await service.connections()),
+        refused_requests: context.refused(),
+      }),
     }),
     route({
       method: 'post',
@@ -385,6 +395,8 @@ export function buildRoutes(service: OfferService, context: RouteContext): Route
       access: 'public',
       tag: 'debug',
       summary: 'Liveness probe',
+      description: 'Never touches the database: it answers while the process can.',
+      journal: false,
       query: NoInput,
       response: HealthResponse,
       errors: [],
@@ -393,6 +405,22 @@ export function buildRoutes(service: OfferService, context: RouteContext): Route
         uptime_s: Math.round((Date.now() - context.startedAt) / 1000),
         connections: context.sockets(),
       }),
+    }),
+    route({
+      method: 'get',
+      path: '/readyz',
+      access: 'public',
+      tag: 'debug',
+      summary: 'Readiness probe: the database takes writes and fixtures are loaded',
+      description: `503 while starting or shutting down (\`E_UNAVAILABLE\`), when the disk is full (\`E_STORAGE_FULL\`), or when the database does not take a write within 1 s (\`E_DATABASE_BUSY\`).`,
+      journal: false,
+      query: NoInput,
+      response: ReadyResponse,
+      errors: ['E_UNAVAILABLE', 'E_STORAGE_FULL', 'E_DATABASE_BUSY'],
+      handle: async () => {
+        await context.ready();
+        return { status: 'ready' as const };
+      },
     }),
   ];
 }

@@ -6,6 +6,8 @@
  * survives the process being killed (`kill -9`). `durability: 'full'` also survives a power
  * cut, at the cost of an fsync per commit.
  */
+import { readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ShiftctlError } from '../errors.js';
 import {
@@ -22,6 +24,7 @@ import type {
   Employee,
   EmployeeSummary,
   JournalInput,
+  JournalLimits,
   NewShift,
   OfferedShift,
   OfferRecord,
@@ -35,6 +38,17 @@ export interface SqliteStoreOptions {
   path: string;
   /** `normal` survives a crash of the process; `full` also survives a crash of the machine. */
   durability?: 'normal' | 'full';
+  /** Where the store reports trouble no caller hears of (journal lines it had to drop). */
+  warn?: (message: string, fields?: Record<string, unknown>) => void;
+}
+
+/** The SQLite store, with a handle tests use to fill its "disk". */
+export interface SqliteStore extends Store {
+  /**
+   * For tests only: caps the database at its current size plus `pages` pages (SQLite's
+   * `max_page_count`), so that writes fail as on a full disk; `null` lifts the cap.
+   */
+  limitPages(pages: number | null): void;
 }
 
 const SCHEMA_VERSION = 5;
@@ -321,6 +335,91 @@ function toOffered(row: JoinedRow): OfferedShift {
   return { shift: toShift(row), offer: toOffer(offer) };
 }
 
+/** The file beside a database that names the process serving it (the lock is the truth). */
+const pidFileOf = (path: string): string => `${path}.pid`;
+
+/** The live process named in the database's pid file, if any. */
+function holderOf(path: string): number | undefined {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(pidFileOf(path), 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+  if (!Number.isSafeInteger(pid) || pid <= 0) return undefined;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch (err) {
+    // EPERM: alive, but another user's.
+    return (err as NodeJS.ErrnoException).code === 'EPERM' ? pid : undefined;
+  }
+}
+
+const isBusy = (err: unknown): boolean =>
+  err instanceof Database.SqliteError &&
+  (err.code.startsWith('SQLITE_BUSY') || err.code.startsWith('SQLITE_LOCKED'));
+
+/**
+ * Takes the database file for this process alone (`locking_mode=EXCLUSIVE`): a second server on
+ * the same file would split the live state, each telling its own listeners. WAL in exclusive
+ * mode keeps its index in memory, so there is no `-shm` file. Fails at once, naming the holder,
+ * when another process has the file.
+ */
+function lockDatabase(db: Database.Database, path: string): void {
+  // No waiting: a start must not hang on another's lock, and once the lock is ours nothing
+  // else can hold it.
+  db.pragma('busy_timeout = 0');
+  db.pragma('locking_mode = EXCLUSIVE');
+  try {
+    db.pragma('journal_mode = WAL');
+    db.exec('BEGIN EXCLUSIVE; COMMIT');
+  } catch (err) {
+    if (!isBusy(err)) throw err;
+    const pid = holderOf(path);
+    throw new ShiftctlError(
+      'E_DATABASE_IN_USE',
+      `The database ${path} is in use by ${pid === undefined ? 'another program' : `another shiftctl serve (pid ${pid})`}; stop it, or use another database file.`,
+    );
+  }
+  try {
+    writeFileSync(pidFileOf(path), `${process.pid}\n`);
+  } catch {
+    // Only the error message of a second server would miss it.
+  }
+}
+
+function unlockDatabase(path: string): void {
+  try {
+    if (readFileSync(pidFileOf(path), 'utf8').trim() === String(process.pid)) {
+      rmSync(pidFileOf(path), { force: true });
+    }
+  } catch {
+    // Gone already, or never written.
+  }
+}
+
+/** A driver error a client can be told about (a full disk, a lock held elsewhere), as one. */
+function storageError(err: unknown): unknown {
+  if (!(err instanceof Database.SqliteError)) return err;
+  if (err.code === 'SQLITE_FULL') {
+    return new ShiftctlError(
+      'E_STORAGE_FULL',
+      'The database is full (no space left on its disk): nothing was written. Try again once space is freed.',
+    );
+  }
+  if (isBusy(err)) {
+    return new ShiftctlError(
+      'E_DATABASE_BUSY',
+      'The database is locked by another program: nothing was written. Try again shortly.',
+    );
+  }
+  return err;
+}
+
+/** Free bytes below which a file database is not ready for writes (a WAL commit needs room). */
+const MIN_FREE_BYTES = 1024 * 1024;
+
 function openDatabase(path: string): Database.Database {
   try {
     return new Database(path);
@@ -352,12 +451,13 @@ function migrate(db: Database.Database): void {
 }
 
 /** Opens (and creates or migrates) a SQLite database and returns the store over it. */
-export function createSqliteStore(options: SqliteStoreOptions): Store {
+export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const db = openDatabase(options.path);
+  const onDisk = options.path !== ':memory:' && options.path !== '';
   try {
-    db.pragma('journal_mode = WAL');
+    if (onDisk) lockDatabase(db, options.path);
+    else db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
-    db.pragma('busy_timeout = 5000');
     migrate(db);
   } catch (err) {
     db.close();
@@ -567,6 +667,12 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       WHERE id > @after_id AND (@emp_id IS NULL OR emp_id = @emp_id)
         AND (@shift_id IS NULL OR shift_id = @shift_id) AND (@kind IS NULL OR kind = @kind)
       ORDER BY id LIMIT @limit`),
+    journalEnds: db.prepare('SELECT MIN(id) AS first, MAX(id) AS last FROM journal'),
+    // The oldest lines, up to an id: those past the row cap or older than the age limit. Lines
+    // are in time order, so the oldest ids are the oldest lines, found on the primary key with
+    // no index on `at` for every journal insert to keep up.
+    trimJournal: db.prepare(`
+      DELETE FROM journal WHERE id <= @upto AND (id <= @cap OR at < @before)`),
   };
 
   /** An offer row as it was just inserted, without reading it back. */
@@ -749,6 +855,45 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     );
   }
 
+  /** Deletes up to `max` of the oldest journal lines beyond the limits; never the newest. */
+  function trimJournal(limits: JournalLimits, max: number): number {
+    const ends = stmt.journalEnds.get() as { first: number | null; last: number | null };
+    if (ends.first === null || ends.last === null) return 0;
+    // The newest line stays: ids continue from it (a follower reads after the last it saw).
+    const upto = Math.min(ends.first + max - 1, ends.last - 1);
+    return stmt.trimJournal.run({
+      upto,
+      cap: limits.maxRows === undefined ? 0 : ends.last - limits.maxRows,
+      before: limits.before ?? Number.MIN_SAFE_INTEGER,
+    }).changes;
+  }
+
+  /** Rolls a probe write back once it has been made (or throws what stopped it). */
+  const PROBE_DONE = Symbol('probe done');
+  const probeWrite = db.transaction(() => {
+    // A row bigger than a page needs new pages, as the next real write may.
+    db.prepare(
+      'INSERT INTO journal (at, kind, name, outcome, detail) VALUES (0, ?, ?, ?, zeroblob(?))',
+    ).run('request', 'probe', 'probe', 2 * (db.pragma('page_size', { simple: true }) as number));
+    throw PROBE_DONE;
+  });
+  function checkWritable(): void {
+    try {
+      probeWrite();
+    } catch (err) {
+      if (err !== PROBE_DONE) throw err;
+    }
+    if (!onDisk) return;
+    // A commit appends to the WAL file, which the probe (rolled back) never reached.
+    const fs = statfsSync(dirname(options.path));
+    if (fs.bavail * fs.bsize < MIN_FREE_BYTES) {
+      throw new ShiftctlError(
+        'E_STORAGE_FULL',
+        `The disk of the database ${options.path} has less than 1 MiB free.`,
+      );
+    }
+  }
+
   // Group commit. Every write of a turn of the event loop runs in one transaction, and its
   // promise resolves only after that transaction has committed: nothing is acknowledged before
   // it is in the WAL, and a busy server pays one commit per tick instead of one per request.
@@ -803,6 +948,47 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     writeWaiting();
   }
   const inSavepoint = db.transaction((run: () => unknown) => run());
+  /** Thrown when bookkeeping failed in a way that undid the whole transaction. */
+  const RETRY_WITHOUT_BOOKKEEPING = Symbol('retry without bookkeeping');
+  const bookkeepingInSavepoint = db.transaction(bookkeeping);
+  /** Lines and marks dropped since bookkeeping last failed (0 while it works). */
+  let dropped = 0;
+  /** Why the last bookkeeping that undid its transaction failed. */
+  let bookkeepingError: unknown;
+  function dropBookkeeping(lines: number, err: unknown): void {
+    if (dropped === 0) {
+      options.warn?.(
+        'journal lines and delivery marks cannot be written; dropping them until the database takes writes again',
+        { error: err instanceof Error ? err.message : String(err) },
+      );
+    }
+    dropped += lines;
+  }
+  /**
+   * Writes the bookkeeping in a savepoint of its own: when it fails (a full disk), it is
+   * dropped, and the writes it rode along with are still committed.
+   */
+  function keepBooks(
+    delivered: Array<[number, number, readonly number[]]>,
+    journal: JournalInput[],
+  ): void {
+    if (delivered.length === 0 && journal.length === 0) return;
+    try {
+      bookkeepingInSavepoint(delivered, journal);
+    } catch (err) {
+      // SQLite may undo the whole transaction on a full disk: then nothing here was written.
+      if (!db.inTransaction) {
+        bookkeepingError = err;
+        throw RETRY_WITHOUT_BOOKKEEPING;
+      }
+      dropBookkeeping(delivered.length + journal.length, err);
+      return;
+    }
+    if (dropped > 0) {
+      options.warn?.('journal lines and delivery marks are written again', { dropped });
+      dropped = 0;
+    }
+  }
   /** Runs a batch in one transaction; `oneByOne` gives each write a savepoint of its own. */
   const runBatch = db.transaction(
     (
@@ -816,13 +1002,41 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
           op.result = oneByOne ? inSavepoint(op.run) : op.run();
         } catch (err) {
           if (!oneByOne) throw RETRY_ONE_BY_ONE;
+          // The whole transaction was undone (SQLite may do so on a full disk): every write of
+          // the batch fails, none half-made.
+          if (!db.inTransaction) throw err;
           op.failed = true;
-          op.error = err;
+          op.error = storageError(err);
         }
       }
-      bookkeeping(delivered, journal);
+      keepBooks(delivered, journal);
     },
   );
+  /** Runs a batch, one write at a time after a failure, without bookkeeping if that fails. */
+  function commitBatch(
+    batch: Op[],
+    delivered: Array<[number, number, readonly number[]]>,
+    journal: JournalInput[],
+  ): void {
+    let oneByOne = false;
+    for (;;) {
+      try {
+        runBatch(batch, delivered, journal, oneByOne);
+        return;
+      } catch (err) {
+        if (err === RETRY_ONE_BY_ONE) {
+          oneByOne = true;
+        } else if (err === RETRY_WITHOUT_BOOKKEEPING) {
+          dropBookkeeping(delivered.length + journal.length, bookkeepingError);
+          delivered = [];
+          journal = [];
+        } else {
+          throw err;
+        }
+        for (const op of batch) op.failed = false;
+      }
+    }
+  }
   const flush = (): void => {
     flushScheduled = false;
     const batch = ops;
@@ -834,14 +1048,14 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     if (batch.length === 0 && delivered.length === 0 && journal.length === 0) return;
     try {
       if (!db.open) throw new ShiftctlError('E_DATABASE', 'The database is closed.');
-      try {
-        runBatch(batch, delivered, journal, false);
-      } catch (err) {
-        if (err !== RETRY_ONE_BY_ONE) throw err;
-        runBatch(batch, delivered, journal, true);
-      }
+      commitBatch(batch, delivered, journal);
     } catch (err) {
-      for (const op of batch) op.reject(err);
+      const error = storageError(err);
+      for (const op of batch) op.reject(error);
+      // Bookkeeping has nobody to tell: it is counted and logged instead (not after close).
+      if (db.open && delivered.length + journal.length > 0) {
+        dropBookkeeping(delivered.length + journal.length, error);
+      }
       return;
     }
     for (const op of batch) {
@@ -980,7 +1194,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     }));
   }
 
-  const store: Store = {
+  const store: SqliteStore = {
     async isEmpty() {
       return stmt.anyShift.get() === undefined;
     },
@@ -1069,6 +1283,19 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       journalQueue.push(entry);
       scheduleFlush();
     },
+    trimJournal(limits, max) {
+      return write(() => trimJournal(limits, max));
+    },
+    async checkWritable() {
+      await write(checkWritable);
+    },
+    limitPages(pages) {
+      const cap =
+        pages === null
+          ? 4_294_967_294
+          : (db.pragma('page_count', { simple: true }) as number) + pages;
+      db.pragma(`max_page_count = ${cap}`);
+    },
     async readJournal(filter) {
       flush();
       const read = filter.afterId ? stmt.journalAfter : stmt.newestJournal;
@@ -1107,6 +1334,7 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
       if (!db.open) return;
       flush();
       db.close();
+      if (onDisk) unlockDatabase(options.path);
     },
   };
 

@@ -129,6 +129,13 @@ export interface JournalFilter {
   limit: number;
 }
 
+/** Which journal lines may go: those beyond the newest `maxRows`, and those written before `before`. */
+export interface JournalLimits {
+  maxRows?: number | undefined;
+  /** Milliseconds since the epoch. */
+  before?: number | undefined;
+}
+
 export interface Store {
   /** True when the store holds no shift yet (fixtures are loaded only then). */
   isEmpty(): Promise<boolean>;
@@ -200,6 +207,16 @@ export interface Store {
   /** Appends to the journal. Batched, never awaited. */
   journal(entry: JournalInput): void;
   readJournal(filter: JournalFilter): Promise<JournalEntry[]>;
+  /**
+   * Deletes up to `max` of the oldest journal lines beyond the limits, in one short write;
+   * resolves to how many went. The newest line always stays, so ids keep growing.
+   */
+  trimJournal(limits: JournalLimits, max: number): Promise<number>;
+  /**
+   * Resolves when the store takes writes now; rejects with `E_STORAGE_FULL` or
+   * `E_DATABASE_BUSY` (or another error) when it does not. Writes nothing.
+   */
+  checkWritable(): Promise<void>;
   /** Deletes every shift, offer, assignment, employee and journal entry (journal ids keep growing). */
   reset(at: number): Promise<void>;
   close(): Promise<void>;
