@@ -235,8 +235,13 @@ describe('approval', () => {
     const approved = await post(s, '/api/admin/shifts/50/approve/2');
     expect(approved.status).toBe(200);
     expect(approved.body).toMatchObject({ status: 'assigned', assigned_to: [2] });
-    expect(await b.result(50)).toMatchObject({ status: 'assigned' });
-    expect(await a.result(50)).toMatchObject({ status: 'taken' });
+    const told = (status: string) => (m: { type: string; shift_id: number; status: string }) =>
+      m.type === 'offer_result' && m.shift_id === 50 && m.status === status;
+    // Those who asked were told so when they asked, then how it ended.
+    expect(await b.result(50)).toMatchObject({ status: 'requested' });
+    await b.next(told('assigned'));
+    expect(await a.result(50)).toMatchObject({ status: 'requested' });
+    await a.next(told('taken'));
     expect(await c.result(50)).toMatchObject({ status: 'taken' });
     // The app's retry of its accept now hears how it ended.
     expect((await respond(s, 1, 50, 'accepted')).body).toMatchObject({ outcome: 'taken' });
