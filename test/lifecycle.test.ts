@@ -281,10 +281,13 @@ describe('journal and reset', () => {
     );
   });
 
-  it('clears everything with reset', async () => {
+  it('clears everything with reset, telling those who held an offer it is gone', async () => {
     const s = await server();
+    const c = await phone(s, 5);
     await post(s, '/api/test/send_offer/5?shift_id=61');
+    await c.offer(61);
     expect((await post(s, '/api/admin/reset')).body).toEqual({ reset: true });
+    expect(await c.result(61)).toEqual({ type: 'offer_result', shift_id: 61, status: 'withdrawn' });
     expect((await get(s, '/api/admin/shifts')).body).toEqual([]);
     expect((await get(s, '/api/shift_offers/pending/5')).body).toEqual([]);
   });
@@ -438,6 +441,7 @@ describe('edges of the lifecycle', () => {
     const after = (await get(s, `/api/admin/journal?after_id=${lastBefore}`)).body;
     expect(after.map((e: { name: string }) => e.name)).toEqual([
       'reset: journal cleared',
+      'offer_result', // shift 86 is gone: its holder is told (withdrawn)
       'POST /api/admin/reset',
       'shift_offer',
       'POST /api/test/send_offer/{emp_id}',

@@ -656,7 +656,17 @@ export function createOfferService(deps: OfferServiceDeps) {
     async reset(): Promise<void> {
       deadline?.cancel();
       deadline = undefined;
+      // Whoever still holds an offer is told it is gone, so no prompt stays open on a shift
+      // that no longer exists (a rare, operator-only call: a read per open shift is fine).
+      const held: Array<[number, number[]]> = [];
+      for (const { shift } of await store.listShifts({ status: 'open' })) {
+        const holders = (await store.offersForShift(shift.id))
+          .filter((o) => o.sentAt !== null && (o.outcome === 'open' || o.outcome === 'requested'))
+          .map((o) => o.empId);
+        if (holders.length > 0) held.push([shift.id, holders]);
+      }
       await store.reset(clock.now());
+      for (const [shiftId, holders] of held) await notify(holders, shiftId, 'withdrawn');
       events.event({ event: 'reset' });
     },
   };
