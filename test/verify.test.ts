@@ -13,7 +13,7 @@ import { CHECKS } from '../src/verify/checks.js';
 import { CLAUSE } from '../src/verify/clauses.js';
 import { type Exit, ROOT, run } from './cli-harness.js';
 import { type ContractServer, type Defect, startContractServer } from './contract-server.js';
-import { startServer } from './helpers.js';
+import { get, startServer } from './helpers.js';
 
 let servers: Array<ShiftServer | ContractServer> = [];
 afterEach(async () => {
@@ -64,6 +64,10 @@ describe('verify against correct servers', () => {
     expect(withStatus(lines, 'pass')).toEqual(CHECKS.map((c) => c.id).sort());
     expect(lines.at(-1)?.summary).toMatchObject({ passed: CHECKS.length, failed: 0, skipped: 0 });
     expect(exit.code).toBe(0);
+    // What it offered and nobody took is withdrawn: a shared server is left as it was.
+    expect((await get(s, '/api/admin/shifts?status=open')).body).toEqual([]);
+    const { body } = await get(s, '/api/connections');
+    expect(body.employees.filter((e: { pending: number }) => e.pending > 0)).toEqual([]);
   });
 
   it('passes every check against a server written from PROTOCOL.md alone', async () => {

@@ -199,12 +199,17 @@ export function createTrigger(options: VerifyOptions): Trigger {
     : testEndpointTrigger(options.api);
 }
 
-/** A fresh context per check; ids keep counting across checks so none share data. */
-export function contextFactory(options: VerifyOptions): () => VerifyContext {
+/**
+ * A fresh context per check; ids keep counting across checks so none share data. `shiftsUsed`
+ * lists every shift id handed out so far.
+ */
+export function contextFactory(
+  options: VerifyOptions,
+): (() => VerifyContext) & { shiftsUsed(): number[] } {
   const trigger = createTrigger(options);
   let nextEmp = options.firstEmpId;
   let nextShift = options.firstShiftId;
-  return () => {
+  const fresh = (): VerifyContext => {
     const opened: VerifySocket[] = [];
     let disposed = false;
     const wait = <T>(promise: Promise<T>, what: string, ms = options.timeoutMs) =>
@@ -234,6 +239,10 @@ export function contextFactory(options: VerifyOptions): () => VerifyContext {
       },
     };
   };
+  return Object.assign(fresh, {
+    shiftsUsed: () =>
+      Array.from({ length: nextShift - options.firstShiftId }, (_, i) => options.firstShiftId + i),
+  });
 }
 
 function openSocket(

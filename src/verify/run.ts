@@ -61,7 +61,32 @@ export async function runChecks(options: VerifyOptions, run: RunOptions): Promis
     results.push(result);
     run.onResult?.(result);
   }
+  await withdrawShifts(options, fresh.shiftsUsed());
   return results;
+}
+
+/**
+ * Leaves a shared server as it was found, where the backend has the admin API: every shift the
+ * checks offered and nobody took is withdrawn (its holders are told). Anything else (no such
+ * API, a shift never created, one already assigned) is left alone, silently.
+ */
+async function withdrawShifts(options: VerifyOptions, shiftIds: number[]): Promise<void> {
+  const headers: Record<string, string> = options.adminToken
+    ? { authorization: `Bearer ${options.adminToken}` }
+    : {};
+  for (const shiftId of shiftIds) {
+    const res = await options.api
+      .raw('POST', `/admin/shifts/${shiftId}/withdraw`, undefined, { headers })
+      .catch(() => undefined);
+    // No admin API here (or not for this token): the rest would be refused the same way.
+    if (!res || res.status === 401 || res.status === 403 || res.status === 405) return;
+    if (
+      res.status === 404 &&
+      (res.json as { code?: unknown } | undefined)?.code !== 'E_SHIFT_NOT_FOUND'
+    ) {
+      return;
+    }
+  }
 }
 
 function outcomeOf(err: unknown): Pick<CheckResult, 'status' | 'message' | 'expected' | 'actual'> {
