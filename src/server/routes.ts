@@ -160,7 +160,7 @@ export function buildRoutes(service: OfferService, context: RouteContext): Route
       access: 'admin',
       tag: 'test',
       summary: "Send the seed's test offer to one employee",
-      description: `Creates the shift (\`shift_id\`, default ${TEST_SHIFT_ID}) when unknown, with the seed's test details overridden by the optional JSON body, and offers it to the employee: \`sent\` when a device of theirs is connected, \`pending\` when stored for their next connect. Refused with 409 once the shift is assigned or when the employee already answered it.`,
+      description: `Creates the shift (\`shift_id\`, default ${TEST_SHIFT_ID}) when unknown, with the seed's test details overridden by the optional JSON body, and offers it to the employee: \`sent\` when a device of theirs is connected, \`pending\` when stored for their next connect. Refused with 409 once the shift is assigned, unfilled or withdrawn (nothing is stored or pushed), or when the employee already answered it.`,
       params: EmpParams,
       query: SendOfferQuery,
       body: SendOfferBody,
@@ -171,6 +171,7 @@ export function buildRoutes(service: OfferService, context: RouteContext): Route
         'E_INVALID_QUERY',
         'E_INVALID_BODY',
         'E_SHIFT_TAKEN',
+        'E_SHIFT_CLOSED',
         'E_OFFER_ANSWERED',
       ],
       handle: async ({ params, query, body }): Promise<SendOfferResponse> => {
