@@ -1,6 +1,7 @@
 /**
  * Nothing is offered for a closed shift, ever (PROTOCOL.md, Additions): every way of offering a
- * shift raced, round after round, against the answer or withdrawal that closes it.
+ * shift raced, round after round, against the answer or withdrawal that closes it; and a
+ * withdrawal that cancels assignments tells the assigned.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ShiftServer } from '../src/server/create-server.js';
@@ -169,6 +170,70 @@ describe('an offer raced against the close of its shift', () => {
   }
 });
 
+it('approve vs withdrawal: the requester ends withdrawn, told so after any assignment', async () => {
+  const a = await connect(server, A);
+  clients.push(a);
+  const rounds = await race(30_000, async (shiftId, i) => {
+    // Odd rounds have a slot left after the approval, so the withdrawal can still happen.
+    const slots = 1 + (i % 2);
+    await createShift(shiftId, [A], { approval: true, slots });
+    expect((await respond(server, A, shiftId, 'accepted')).body.outcome).toBe('requested');
+    const [approved, withdrawn] = await both(
+      i,
+      () => post(server, `/api/admin/shifts/${shiftId}/approve/${A}`),
+      () => post(server, `/api/admin/shifts/${shiftId}/withdraw`),
+    );
+    return { slots, approved, withdrawn };
+  });
+  await drain([A, a]);
+  for (const [shiftId, { slots, approved, withdrawn }] of rounds) {
+    const shift = (await get(server, `/api/admin/shifts/${shiftId}`)).body;
+    const told = toldOf(a, shiftId);
+    const outcome = { shiftId, approved: approved.status, withdrawn: withdrawn.status };
+    if (withdrawn.status === 200) {
+      // Withdrawn first, or approved first with a slot left: the assignment is cancelled too.
+      expect(shift).toMatchObject({ status: 'withdrawn', assigned_to: [] });
+      expect(shift.holders).toEqual([expect.objectContaining({ emp_id: A, outcome: 'withdrawn' })]);
+      if (approved.status === 200) {
+        expect(slots).toBe(2);
+        expect({ ...outcome, told }).toEqual({
+          ...outcome,
+          told: ['offer', 'assigned', 'withdrawn'],
+        });
+      } else {
+        expect({ ...outcome, code: approved.body.code }).toEqual({
+          ...outcome,
+          code: 'E_SHIFT_CLOSED',
+        });
+        expect({ ...outcome, told }).toEqual({ ...outcome, told: ['offer', 'withdrawn'] });
+      }
+      const late = await respond(server, A, shiftId, 'accepted');
+      expect(late.status).toBe(410);
+      expect(late.body.code).toBe('E_OFFER_WITHDRAWN');
+    } else {
+      // Approved first and full: too late to withdraw.
+      expect({ ...outcome, slots, code: withdrawn.body.code }).toEqual({
+        ...outcome,
+        approved: 200,
+        withdrawn: 409,
+        slots: 1,
+        code: 'E_SHIFT_TAKEN',
+      });
+      expect(shift).toMatchObject({ status: 'assigned', assigned_to: [A] });
+      expect(told).toEqual(['offer', 'assigned']);
+    }
+    expect(shift.offers.open + shift.offers.requested).toBe(0);
+  }
+  const history = (await get(server, `/api/shift_offers/history/${A}?limit=1000`)).body;
+  const withdrawnRounds = rounds.filter(([, r]) => r.withdrawn.status === 200).map(([id]) => id);
+  expect(
+    history
+      .filter((h: { outcome: string }) => h.outcome === 'withdrawn')
+      .map((h: { shift_id: number }) => h.shift_id)
+      .sort(),
+  ).toEqual(withdrawnRounds.sort());
+});
+
 it('cascade step vs withdrawal: the next employee is offered the shift only before it closes', async () => {
   const a = await connect(server, A);
   const b = await connect(server, B);
@@ -198,4 +263,52 @@ it('cascade step vs withdrawal: the next employee is offered the shift only befo
     const late = await respond(server, B, shiftId, 'accepted');
     expect(late.status).toBe(told.length === 0 ? 404 : 410);
   }
+});
+
+it('tells an employee assigned to a partly filled shift that it was withdrawn, everywhere', async () => {
+  const SHIFT = 700;
+  const [a1, a2, b] = [
+    await connect(server, A),
+    await connect(server, A),
+    await connect(server, B),
+  ];
+  clients.push(a1, a2, b);
+  await createShift(SHIFT, [A, B], { slots: 2 });
+  expect((await respond(server, A, SHIFT, 'accepted')).body.assigned).toBe(true);
+  expect((await get(server, `/api/admin/shifts/${SHIFT}`)).body.assigned_to).toEqual([A]);
+
+  const withdrawn = await post(server, `/api/admin/shifts/${SHIFT}/withdraw`);
+
+  expect(withdrawn.status).toBe(200);
+  expect(withdrawn.body).toMatchObject({ status: 'withdrawn', assigned_to: [] });
+  expect(
+    withdrawn.body.holders.map((h: { emp_id: number; outcome: string }) => [h.emp_id, h.outcome]),
+  ).toEqual([
+    [A, 'withdrawn'],
+    [B, 'withdrawn'],
+  ]);
+  for (const device of [a1, a2, b]) {
+    expect(await device.next((m) => m.type === 'offer_result' && m.status === 'withdrawn')).toEqual(
+      {
+        type: 'offer_result',
+        shift_id: SHIFT,
+        status: 'withdrawn',
+      },
+    );
+  }
+  const [item] = (await get(server, `/api/shift_offers/history/${A}`)).body;
+  expect(item).toMatchObject({ shift_id: SHIFT, response: 'accepted', outcome: 'withdrawn' });
+  const employees = (await get(server, '/api/admin/employees')).body;
+  expect(employees.find((e: { emp_id: number }) => e.emp_id === A)?.assigned).toEqual([]);
+  expect((await get(server, `/api/admin/shifts?status=withdrawn`)).body).toEqual([
+    expect.objectContaining({
+      id: SHIFT,
+      assigned_to: [],
+      offers: expect.objectContaining({ open: 0 }),
+    }),
+  ]);
+  // The assigned employee's answer, retried, no longer holds.
+  const retry = await respond(server, A, SHIFT, 'accepted');
+  expect(retry.status).toBe(410);
+  expect(retry.body.code).toBe('E_OFFER_WITHDRAWN');
 });

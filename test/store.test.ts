@@ -208,4 +208,28 @@ describe('offering a shift', () => {
     expect(closed.shift).toMatchObject({ status: 'withdrawn', description: 'new' });
     expect(await store.getOffer(5, 8)).toBeUndefined();
   });
+
+  it('cancels the assignments of a shift withdrawn with a slot still free', async () => {
+    store = createSqliteStore({ path: ':memory:' });
+    await store.createShift({ ...SHIFT, id: 9, slots: 2 }, 1000);
+    await store.addOffers(9, [1, 2, 3], 1100, {});
+    await store.claim(9, 1, 1200);
+    await store.reject(9, 3, 1200);
+
+    expect((await store.withdraw(9, 1300))?.sort()).toEqual([1, 2]);
+
+    expect((await store.offersForShift(9)).map((o) => [o.empId, o.response, o.outcome])).toEqual([
+      [1, 'accepted', 'withdrawn'],
+      [2, null, 'withdrawn'],
+      [3, 'rejected', 'rejected'],
+    ]);
+    expect(await store.getShift(9)).toMatchObject({
+      status: 'withdrawn',
+      filled: 0,
+      closedAt: 1300,
+    });
+    const [summary] = await store.listShifts({ id: 9 });
+    expect(summary?.assignedTo).toEqual([]);
+    expect((await store.employees()).find((e) => e.empId === 1)?.assigned).toEqual([]);
+  });
 });

@@ -315,6 +315,12 @@ export function createOfferService(deps: OfferServiceDeps) {
   }
 
   function refuseClosedOffer(offer: OfferRecord): void {
+    if (offer.outcome === 'withdrawn' && offer.response !== null) {
+      throw new ShiftctlError(
+        'E_OFFER_WITHDRAWN',
+        `Shift ${offer.shiftId} was withdrawn after employee ${offer.empId} answered it; the answer no longer holds.`,
+      );
+    }
     if (offer.outcome === 'expired') {
       throw new ShiftctlError(
         'E_OFFER_EXPIRED',
@@ -455,6 +461,8 @@ export function createOfferService(deps: OfferServiceDeps) {
             `Shift ${shiftId} was never offered to employee ${empId}.`,
           );
         }
+        // An answer to a withdrawn shift, late or retried, holds nothing any more.
+        if (existing.outcome === 'withdrawn') refuseClosedOffer(existing);
         if (existing.response !== null) {
           if (existing.response !== response) {
             throw new ShiftctlError(
@@ -495,6 +503,12 @@ export function createOfferService(deps: OfferServiceDeps) {
       const result = await store.approve(shiftId, empId, clock.now());
       if (!result?.recorded) {
         const offer = await store.getOffer(shiftId, empId);
+        if (offer?.outcome === 'withdrawn') {
+          throw new ShiftctlError(
+            'E_SHIFT_CLOSED',
+            `Shift ${shiftId} was withdrawn; there is nothing to approve.`,
+          );
+        }
         if (offer?.outcome === 'taken' && offer.response === 'accepted') {
           throw new ShiftctlError(
             'E_SHIFT_TAKEN',
@@ -524,7 +538,10 @@ export function createOfferService(deps: OfferServiceDeps) {
       return this.shiftDetail(shiftId);
     },
 
-    /** Withdraws a shift: every open offer closes, and its holders are told. */
+    /**
+     * Withdraws a shift: every offer not answered for good closes, assignments are cancelled
+     * (a shift with slots left can have some), and everyone who held it or was assigned is told.
+     */
     async withdraw(shiftId: number): Promise<ShiftDetailView> {
       const shift = await requireShift(shiftId);
       const holders = await store.withdraw(shiftId, clock.now());

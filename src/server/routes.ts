@@ -278,7 +278,8 @@ export function buildRoutes(service: OfferService, context: RouteContext): Route
       path: '/api/admin/shifts/{id}/withdraw',
       access: 'admin',
       tag: 'admin',
-      summary: "Withdraw a shift: its open offers close and their holders get 'withdrawn'",
+      summary:
+        "Withdraw a shift: its open offers and its assignments close, and their holders get 'withdrawn'",
       params: AdminShiftParams,
       response: ShiftDetailView,
       errors: ['E_INVALID_PARAM', 'E_SHIFT_NOT_FOUND', 'E_SHIFT_TAKEN', 'E_SHIFT_CLOSED'],
@@ -300,6 +301,7 @@ export function buildRoutes(service: OfferService, context: RouteContext): Route
         'E_OFFER_NOT_FOUND',
         'E_NOT_REQUESTED',
         'E_SHIFT_TAKEN',
+        'E_SHIFT_CLOSED',
       ],
       handle: ({ params }) => service.approve(params.id, params.emp_id),
     }),

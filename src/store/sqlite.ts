@@ -519,6 +519,18 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     closeShift: db.prepare(
       `UPDATE shifts SET status = ?, closed_at = ? WHERE id = ? AND status = 'open'`,
     ),
+    // A withdrawal cancels the shift's assignments too (a shift with slots left can have some):
+    // no slot stays filled, and every offer not answered for good closes with those assigned.
+    withdrawShift: db.prepare(
+      `UPDATE shifts SET status = 'withdrawn', filled = 0, closed_at = ? WHERE id = ? AND status = 'open'`,
+    ),
+    withdrawOffers: db
+      .prepare(`
+        UPDATE offers SET outcome = 'withdrawn', closed_at = ?
+        WHERE shift_id = ? AND (outcome = 'open' OR outcome = 'requested' OR outcome = 'queued'
+          OR outcome = 'assigned')
+        RETURNING emp_id, sent_at IS NOT NULL`)
+      .raw(),
     markDelivered: db.prepare(`
       UPDATE offers SET delivered_at = ?
       WHERE shift_id = ? AND emp_id = ? AND delivered_at IS NULL`),
@@ -764,8 +776,10 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   }
 
   function withdraw(shiftId: number, at: number): number[] | undefined {
-    if (stmt.closeShift.run('withdrawn', at, shiftId).changes !== 1) return undefined;
-    return closeRest(shiftId, 'withdrawn', at);
+    if (stmt.withdrawShift.run(at, shiftId).changes !== 1) return undefined;
+    const rows = stmt.withdrawOffers.all(at, shiftId) as Array<[number, 0 | 1]>;
+    // Those queued behind a cascade never knew of the shift.
+    return rows.filter(([, told]) => told === 1).map(([empId]) => empId);
   }
 
   function upsertEmployees(employees: Employee[]): void {

@@ -204,7 +204,12 @@ export interface Store {
     at: number,
     fallbackTtlS?: number,
   ): Promise<OfferRecord | undefined>;
-  /** Withdraws an open shift; returns who held it (open or requested), or undefined if not open. */
+  /**
+   * Withdraws an open shift, cancelling its assignments (a shift with slots left can have some):
+   * every offer still queued, open, requested or assigned becomes `withdrawn` and the shift has
+   * no slot filled. Returns who is to be told (holders and the assigned), or undefined if the
+   * shift was not open.
+   */
   withdraw(shiftId: number, at: number): Promise<number[] | undefined>;
   /** Notes that offers were written to a socket. Best effort, batched, never awaited. */
   markDelivered(shiftId: number, empIds: readonly number[], at: number): void;
