@@ -486,6 +486,19 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
     setOutcome: db.prepare(
       'UPDATE offers SET outcome = ?, closed_at = ? WHERE shift_id = ? AND emp_id = ?',
     ),
+    // An approval takes a slot of the open shift only for a request still standing: the check
+    // and the write are one statement, as a claim's are.
+    approveSlot: db.prepare(`
+      UPDATE shifts SET filled = filled + 1,
+        status = CASE WHEN filled + 1 >= slots THEN 'assigned' ELSE status END,
+        closed_at = CASE WHEN filled + 1 >= slots THEN @at ELSE closed_at END
+      WHERE id = @id AND status = 'open' AND filled < slots
+        AND EXISTS (SELECT 1 FROM offers o WHERE o.shift_id = @id AND o.emp_id = @emp_id
+          AND o.outcome = 'requested')
+      RETURNING status`),
+    turnDownRequest: db.prepare(`
+      UPDATE offers SET outcome = 'taken', closed_at = ?
+      WHERE shift_id = ? AND emp_id = ? AND outcome = 'requested'`),
     // The shift is full or withdrawn: every offer still open, requested or queued closes.
     // Read first (a full shift usually has none left) and written only when there are some.
     // (Spelled with OR: a list after IN builds a temporary table on every run.)
@@ -505,17 +518,21 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
         `SELECT MIN(expires_at) FROM offers WHERE outcome = 'open' AND expires_at IS NOT NULL`,
       )
       .pluck(),
-    holdersNow: db
-      .prepare(
-        `SELECT COUNT(*) FROM offers WHERE shift_id = ? AND (outcome = 'open' OR outcome = 'requested')`,
-      )
-      .pluck(),
     nextQueued: db.prepare(`
       SELECT emp_id FROM offers WHERE shift_id = ? AND outcome = 'queued'
       ORDER BY position LIMIT 1`),
+    // A cascade moves on only while its shift is open and nobody holds it: each step, and the
+    // end of the list, is decided and written by one statement.
     openStep: db.prepare(`
       UPDATE offers SET outcome = 'open', sent_at = @at, expires_at = @expires_at
-      WHERE shift_id = @shift_id AND emp_id = @emp_id AND outcome = 'queued'`),
+      WHERE shift_id = @shift_id AND emp_id = @emp_id AND outcome = 'queued'
+        AND EXISTS (SELECT 1 FROM shifts WHERE id = @shift_id AND status = 'open')
+        AND NOT EXISTS (SELECT 1 FROM offers h WHERE h.shift_id = @shift_id
+          AND (h.outcome = 'open' OR h.outcome = 'requested'))`),
+    closeUnfilled: db.prepare(`
+      UPDATE shifts SET status = 'unfilled', closed_at = @at WHERE id = @shift_id AND status = 'open'
+        AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.shift_id = @shift_id
+          AND (o.outcome = 'open' OR o.outcome = 'requested' OR o.outcome = 'queued'))`),
     closeShift: db.prepare(
       `UPDATE shifts SET status = ?, closed_at = ? WHERE id = ? AND status = 'open'`,
     ),
@@ -740,9 +757,18 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   }
 
   function approve(shiftId: number, empId: number, at: number): ClaimResult | undefined {
-    const offer = stmt.getOffer.get(shiftId, empId) as OfferRow | undefined;
-    if (offer?.outcome !== 'requested') return undefined;
-    return takeSlot(shiftId, empId, at);
+    const slot = stmt.approveSlot.get({ id: shiftId, emp_id: empId, at }) as
+      | { status: ShiftStatus }
+      | undefined;
+    if (slot) {
+      stmt.setOutcome.run('assigned', at, shiftId, empId);
+      return assigned(shiftId, at, slot.status === 'assigned');
+    }
+    // No slot for a standing request (a shift closes its requests as it fills, so this is rare).
+    if (stmt.turnDownRequest.run(at, shiftId, empId).changes === 1) {
+      return { recorded: true, outcome: 'taken', shiftFilled: true, closed: [] };
+    }
+    return undefined;
   }
 
   function expireDue(now: number): Closed[] {
@@ -763,15 +789,15 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   ): OfferRecord | undefined {
     const shift = stmt.getShift.get(shiftId) as ShiftRow | undefined;
     if (shift?.status !== 'open' || shift.mode !== 'cascade') return undefined;
-    if ((stmt.holdersNow.get(shiftId) as number) > 0) return undefined;
     const next = stmt.nextQueued.get(shiftId) as { emp_id: number } | undefined;
     if (!next) {
-      stmt.closeShift.run('unfilled', at, shiftId);
+      stmt.closeUnfilled.run({ at, shift_id: shiftId });
       return undefined;
     }
     const ttl = shift.step_ttl_s ?? fallbackTtlS;
     const expiresAt = ttl === undefined ? null : at + ttl * 1000;
-    stmt.openStep.run({ shift_id: shiftId, emp_id: next.emp_id, at, expires_at: expiresAt });
+    const step = { shift_id: shiftId, emp_id: next.emp_id, at, expires_at: expiresAt };
+    if (stmt.openStep.run(step).changes !== 1) return undefined;
     return readOffer(shiftId, next.emp_id);
   }
 

@@ -189,7 +189,11 @@ export interface Store {
    * otherwise it takes a slot of the shift, atomically, if one is left.
    */
   claim(shiftId: number, empId: number, at: number): Promise<ClaimResult>;
-  /** Turns a `requested` offer into an assignment if a slot is left; undefined when not requested. */
+  /**
+   * Turns a `requested` offer into an assignment if a slot of the open shift is left (one
+   * conditional write: a withdrawal or another approval in between wins); undefined when the
+   * offer is not requested (any more).
+   */
   approve(shiftId: number, empId: number, at: number): Promise<ClaimResult | undefined>;
   /** Closes open offers whose deadline has passed; returns them by shift. */
   expireDue(now: number): Promise<Closed[]>;
@@ -197,7 +201,8 @@ export interface Store {
   nextDeadline(): Promise<number | undefined>;
   /**
    * Cascade: when the shift is open and nobody holds it now, opens the next queued step
-   * (returning it), or marks the shift `unfilled` when none is left (returning undefined).
+   * (returning it), or marks the shift `unfilled` when none is left (returning undefined). The
+   * conditions are checked by the write that opens the step or closes the shift, never before it.
    */
   advanceCascade(
     shiftId: number,
