@@ -87,10 +87,12 @@ export function createOfferService(deps: OfferServiceDeps) {
   }
 
   /**
-   * The shift, created from the seed's test offer (with these fields in place) when unknown;
-   * a shift created here is offered to `offerTo` in the same write.
+   * The shift, created from the seed's test offer (with these fields in place) when unknown, or
+   * taking these fields when it exists and is open; offered to `offerTo` in the same write, if
+   * it is open (`offers` is absent when it is not). The store's own promise, unwrapped: see
+   * `push`.
    */
-  async function testShift(
+  function testShift(
     shiftId: number,
     fields: Partial<ShiftDetails>,
     offerTo?: { empIds: readonly number[]; expiry: ExpiryInput },
@@ -98,37 +100,37 @@ export function createOfferService(deps: OfferServiceDeps) {
     const offer = offerTo && { empIds: offerTo.empIds, expiresAt: expiryOf(offerTo.expiry) };
     // Spelled out when nothing is overridden (the usual case): an object spread costs about a
     // microsecond on this hot path.
-    const shift =
-      Object.keys(fields).length === 0
-        ? {
-            id: shiftId,
-            date: TEST_OFFER.date,
-            start_time: TEST_OFFER.start_time,
-            end_time: TEST_OFFER.end_time,
-            location_name: TEST_OFFER.location_name,
-            client_name: TEST_OFFER.client_name,
-            service_type: TEST_OFFER.service_type,
-            description: TEST_OFFER.description,
-          }
-        : { ...TEST_OFFER, ...fields, id: shiftId };
-    const ensured = await store.ensureShift(shift, clock.now(), offer);
-    if (ensured.created) events.event({ event: 'shift_created', shift_id: shiftId });
-    return ensured;
+    const overridden = Object.keys(fields).length > 0;
+    const shift = overridden
+      ? { ...TEST_OFFER, ...fields, id: shiftId }
+      : {
+          id: shiftId,
+          date: TEST_OFFER.date,
+          start_time: TEST_OFFER.start_time,
+          end_time: TEST_OFFER.end_time,
+          location_name: TEST_OFFER.location_name,
+          client_name: TEST_OFFER.client_name,
+          service_type: TEST_OFFER.service_type,
+          description: TEST_OFFER.description,
+        };
+    return store.ensureShift(shift, clock.now(), offer, overridden ? fields : undefined);
   }
 
-  function refuseUnlessOpen(shift: ShiftRecord): void {
-    if (shift.status === 'assigned') {
-      throw new ShiftctlError(
+  /** Why the store offered nothing: the shift is gone, assigned, or otherwise closed. */
+  function notOffered(shiftId: number, status: ShiftStatus | undefined): ShiftctlError {
+    if (status === undefined) {
+      return new ShiftctlError('E_SHIFT_NOT_FOUND', `Shift ${shiftId} does not exist.`);
+    }
+    if (status === 'assigned') {
+      return new ShiftctlError(
         'E_SHIFT_TAKEN',
-        `Shift ${shift.id} is already assigned; it can no longer be offered.`,
+        `Shift ${shiftId} is already assigned; it can no longer be offered.`,
       );
     }
-    if (shift.status !== 'open') {
-      throw new ShiftctlError(
-        'E_SHIFT_CLOSED',
-        `Shift ${shift.id} is ${shift.status}; it can no longer be offered.`,
-      );
-    }
+    return new ShiftctlError(
+      'E_SHIFT_CLOSED',
+      `Shift ${shiftId} is ${status}; it can no longer be offered.`,
+    );
   }
 
   function expiryOf(input: ExpiryInput, fallbackSeconds?: number | null): number | null {
@@ -142,7 +144,14 @@ export function createOfferService(deps: OfferServiceDeps) {
     await fanout.publish(empIds, { type: 'offer_result', shift_id: shiftId, status });
   }
 
-  /** Pushes open offers, one serialisation per distinct deadline; returns devices per employee. */
+  /**
+   * Pushes open offers, one serialisation per distinct deadline; returns devices per employee.
+   *
+   * Called in the first continuation after the store's write (no other await between them),
+   * as the closing side (withdraw, assignment) tells holders in the first continuation after its
+   * own write: the store settles a tick's writes in commit order, so the pushes leave in commit
+   * order too, and an offer that a later write closed reaches a device before it is told so.
+   */
   async function push(shift: ShiftRecord, offers: OfferRecord[]): Promise<Map<number, number>> {
     const byDeadline = new Map<number | null, number[]>();
     for (const o of offers) {
@@ -231,22 +240,27 @@ export function createOfferService(deps: OfferServiceDeps) {
     return undefined;
   }
 
-  /** Offers an open shift to employees: all at once, or queued behind a cascade. */
+  /**
+   * Offers a shift to employees: all at once, or queued behind a cascade. Refused (and nothing
+   * written or pushed) unless the shift is open when the offers are written.
+   */
   async function offer(
     shift: ShiftRecord,
     empIds: readonly number[],
     expiry: ExpiryInput,
-    /** The offers, when they were written with the shift (a new test shift). */
+    /** The offers, when they were written with the shift (a test shift). */
     written?: OfferRecord[],
   ): Promise<OfferOutcome[]> {
-    const unique = [...new Set(empIds)];
     const cascade = shift.mode === 'cascade';
-    const offers =
-      written ??
-      (await store.addOffers(shift.id, unique, clock.now(), {
+    let offers = written;
+    if (!offers) {
+      const added = await store.addOffers(shift.id, [...new Set(empIds)], clock.now(), {
         queued: cascade,
         expiresAt: cascade ? null : expiryOf(expiry),
-      }));
+      });
+      if (!added.offered) throw notOffered(shift.id, added.status);
+      offers = added.offers;
+    }
     if (cascade) {
       const asked = await advance(shift.id);
       const now = new Map((await store.offersForShift(shift.id)).map((o) => [o.empId, o]));
@@ -321,6 +335,12 @@ export function createOfferService(deps: OfferServiceDeps) {
   }
 
   function refuseClosedOffer(offer: OfferRecord): void {
+    if (offer.outcome === 'withdrawn' && offer.response !== null) {
+      throw new ShiftctlError(
+        'E_OFFER_WITHDRAWN',
+        `Shift ${offer.shiftId} was withdrawn after employee ${offer.empId} answered it; the answer no longer holds.`,
+      );
+    }
     if (offer.outcome === 'expired') {
       throw new ShiftctlError(
         'E_OFFER_EXPIRED',
@@ -355,14 +375,12 @@ export function createOfferService(deps: OfferServiceDeps) {
       overrides: Partial<ShiftDetails>,
       expiry: ExpiryInput = {},
     ): Promise<OfferOutcome> {
-      let { shift, created, offers } = await testShift(shiftId, overrides, {
+      const { shift, created, offers } = await testShift(shiftId, overrides, {
         empIds: [empId],
         expiry,
       });
-      refuseUnlessOpen(shift);
-      if (!created && Object.keys(overrides).length > 0) {
-        shift = (await store.updateShiftDetails(shiftId, overrides)) ?? shift;
-      }
+      if (created) events.event({ event: 'shift_created', shift_id: shiftId });
+      if (!offers) throw notOffered(shiftId, shift.status);
       const [result] = await offer(shift, [empId], expiry, offers);
       if (!result || result.status === 'answered') {
         const prior = await store.getOffer(shiftId, empId);
@@ -384,10 +402,11 @@ export function createOfferService(deps: OfferServiceDeps) {
       const targets = fanout.connectedIn
         ? await fanout.connectedIn(from, to)
         : [...(await fanout.presence()).keys()].filter((id) => id >= from && id <= to);
-      // A new shift is created and offered in one write, as by the test endpoint.
-      const { shift, offers: written } = await testShift(shiftId, {}, { empIds: targets, expiry });
-      refuseUnlessOpen(shift);
-      const offers = await offer(shift, targets, expiry, written);
+      // The shift is created if need be and offered in one write, as by the test endpoint.
+      const ensured = await testShift(shiftId, {}, { empIds: targets, expiry });
+      if (ensured.created) events.event({ event: 'shift_created', shift_id: shiftId });
+      if (!ensured.offers) throw notOffered(shiftId, ensured.shift.status);
+      const offers = await offer(ensured.shift, targets, expiry, ensured.offers);
       return offers.filter((o) => o.status === 'sent').length;
     },
 
@@ -414,8 +433,8 @@ export function createOfferService(deps: OfferServiceDeps) {
     },
 
     async offerShift(shiftId: number, empIds: readonly number[], expiry: ExpiryInput = {}) {
+      // Read for its mode and details; whether it is open is decided by the write.
       const shift = await requireShift(shiftId);
-      refuseUnlessOpen(shift);
       const offers = await offer(shift, empIds, expiry);
       return { shift: await this.shift(shiftId), offers: offers.map(deliveryOf) };
     },
@@ -466,6 +485,8 @@ export function createOfferService(deps: OfferServiceDeps) {
             `Shift ${shiftId} was never offered to employee ${empId}.`,
           );
         }
+        // An answer to a withdrawn shift, late or retried, holds nothing any more.
+        if (existing.outcome === 'withdrawn') refuseClosedOffer(existing);
         if (existing.response !== null) {
           if (existing.response !== response) {
             throw new ShiftctlError(
@@ -506,6 +527,12 @@ export function createOfferService(deps: OfferServiceDeps) {
       const result = await store.approve(shiftId, empId, clock.now());
       if (!result?.recorded) {
         const offer = await store.getOffer(shiftId, empId);
+        if (offer?.outcome === 'withdrawn') {
+          throw new ShiftctlError(
+            'E_SHIFT_CLOSED',
+            `Shift ${shiftId} was withdrawn; there is nothing to approve.`,
+          );
+        }
         if (offer?.outcome === 'taken' && offer.response === 'accepted') {
           throw new ShiftctlError(
             'E_SHIFT_TAKEN',
@@ -535,7 +562,10 @@ export function createOfferService(deps: OfferServiceDeps) {
       return this.shiftDetail(shiftId);
     },
 
-    /** Withdraws a shift: every open offer closes, and its holders are told. */
+    /**
+     * Withdraws a shift: every offer not answered for good closes, assignments are cancelled
+     * (a shift with slots left can have some), and everyone who held it or was assigned is told.
+     */
     async withdraw(shiftId: number): Promise<ShiftDetailView> {
       const shift = await requireShift(shiftId);
       const holders = await store.withdraw(shiftId, clock.now());

@@ -87,6 +87,13 @@ export type ClaimResult =
       closed: number[];
     };
 
+/** What offering a shift wrote: the offers, or nothing because the shift is not open. */
+export type OfferWrite =
+  /** The shift was open: each employee's offer now (new, or as it already was). */
+  | { offered: true; offers: OfferRecord[] }
+  /** The shift is closed (its status now) or does not exist (undefined); nothing was written. */
+  | { offered: false; status: ShiftStatus | undefined };
+
 export interface NewShift extends ShiftDetails {
   id?: number | undefined;
   slots?: number | undefined;
@@ -143,13 +150,17 @@ export interface Store {
   /** Creates a shift; throws E_SHIFT_EXISTS when the id is taken. */
   createShift(shift: NewShift, at: number): Promise<ShiftRecord>;
   /**
-   * Creates the shift unless its id exists; resolves to the shift as it is now. With `offer`,
-   * a shift created here is offered to those employees in the same write (open at once).
+   * Creates the shift unless its id exists; resolves to the shift as it is after the write.
+   * With `offer`, the shift is offered to those employees in the same write, as `addOffers`
+   * does (open at once, or queued behind a cascade), but only while it is open: `offers` is
+   * absent when it is not, and nothing is written. With `update`, an existing open shift takes
+   * these details first, in the same write.
    */
   ensureShift(
     shift: NewShift & { id: number },
     at: number,
     offer?: { empIds: readonly number[]; expiresAt: number | null },
+    update?: Partial<ShiftDetails>,
   ): Promise<{ shift: ShiftRecord; created: boolean; offers?: OfferRecord[] }>;
   updateShiftDetails(id: number, details: Partial<ShiftDetails>): Promise<ShiftRecord | undefined>;
   getShift(id: number): Promise<ShiftRecord | undefined>;
@@ -160,13 +171,15 @@ export interface Store {
   /**
    * Offers the shift to these employees, open at once with an optional deadline, or (for a
    * cascade) queued after the steps it already has. Those who already hold an offer keep it.
+   * Only an open shift is offered: the check and the insert are one conditional write, so an
+   * offer never opens on a shift that a concurrent answer or withdrawal just closed.
    */
   addOffers(
     shiftId: number,
     empIds: readonly number[],
     at: number,
     options: { expiresAt?: number | null | undefined; queued?: boolean },
-  ): Promise<OfferRecord[]>;
+  ): Promise<OfferWrite>;
   getOffer(shiftId: number, empId: number): Promise<OfferRecord | undefined>;
   offersForShift(shiftId: number): Promise<OfferRecord[]>;
   /** Unanswered open offers of still-open shifts, oldest first. */
@@ -183,7 +196,11 @@ export interface Store {
    * otherwise it takes a slot of the shift, atomically, if one is left.
    */
   claim(shiftId: number, empId: number, at: number): Promise<ClaimResult>;
-  /** Turns a `requested` offer into an assignment if a slot is left; undefined when not requested. */
+  /**
+   * Turns a `requested` offer into an assignment if a slot of the open shift is left (one
+   * conditional write: a withdrawal or another approval in between wins); undefined when the
+   * offer is not requested (any more).
+   */
   approve(shiftId: number, empId: number, at: number): Promise<ClaimResult | undefined>;
   /** Closes open offers whose deadline has passed; returns them by shift. */
   expireDue(now: number): Promise<Closed[]>;
@@ -191,14 +208,20 @@ export interface Store {
   nextDeadline(): Promise<number | undefined>;
   /**
    * Cascade: when the shift is open and nobody holds it now, opens the next queued step
-   * (returning it), or marks the shift `unfilled` when none is left (returning undefined).
+   * (returning it), or marks the shift `unfilled` when none is left (returning undefined). The
+   * conditions are checked by the write that opens the step or closes the shift, never before it.
    */
   advanceCascade(
     shiftId: number,
     at: number,
     fallbackTtlS?: number,
   ): Promise<OfferRecord | undefined>;
-  /** Withdraws an open shift; returns who held it (open or requested), or undefined if not open. */
+  /**
+   * Withdraws an open shift, cancelling its assignments (a shift with slots left can have some):
+   * every offer still queued, open, requested or assigned becomes `withdrawn` and the shift has
+   * no slot filled. Returns who is to be told (holders and the assigned), or undefined if the
+   * shift was not open.
+   */
   withdraw(shiftId: number, at: number): Promise<number[] | undefined>;
   /** Notes that offers were written to a socket. Best effort, batched, never awaited. */
   markDelivered(shiftId: number, empIds: readonly number[], at: number): void;
