@@ -106,15 +106,25 @@ describe('shiftctl send-offer', () => {
     }
   });
 
-  it('prints one JSON object per employee with --json, for shift 999 by default', async () => {
+  it('prints one JSON object per employee with --json, for a fresh shift each time by default', async () => {
     const [phone] = await online(server(), 7, 2);
+    // The seed's default shift, taken: a send without --shift must not run into it.
+    await sendTest(server(), 9, 999);
+    await respond(server(), 9, 999, 'accepted');
     const exit = await shiftctl(server(), 'send-offer', '7', '8', '--json');
     expect(exit).toMatchObject({ code: 0, stderr: '' });
-    expect(jsonLines(exit.stdout)).toEqual([
-      { emp_id: 7, shift_id: 999, status: 'sent', devices: 2 },
-      { emp_id: 8, shift_id: 999, status: 'pending', devices: 0 },
+    const lines = jsonLines(exit.stdout);
+    const shiftId = lines[0]?.shift_id;
+    expect(shiftId).not.toBe(999);
+    expect(lines).toEqual([
+      { emp_id: 7, shift_id: shiftId, status: 'sent', devices: 2 },
+      { emp_id: 8, shift_id: shiftId, status: 'pending', devices: 0 },
     ]);
-    expect(await phone?.offer(999)).toEqual({ ...SEED_OFFER, shift_id: 999 });
+    expect(await phone?.offer(shiftId)).toEqual({ ...SEED_OFFER, shift_id: shiftId });
+    const again = await shiftctl(server(), 'send-offer', '7');
+    const next = /Offering a new shift, (\d+) \(give --shift/.exec(again.stderr)?.[1];
+    expect(Number(next)).not.toBe(shiftId);
+    expect(again.stdout).toBe(`Employee 7: shift ${next} sent live to 2 devices.\n`);
   });
 
   it('sends the offer fields given as options', async () => {
@@ -249,7 +259,8 @@ describe('shiftctl send-offer', () => {
     const error = {
       status: 409,
       code: 'E_SHIFT_TAKEN',
-      message: 'Shift 7 is already assigned; it can no longer be offered.',
+      message:
+        'Shift 7 is already assigned; it can no longer be offered. Offer another shift id, or start over with `shiftctl reset`.',
     };
     expect(jsonLines(json.stdout)).toEqual([
       { emp_id: 2, shift_id: 7, error },

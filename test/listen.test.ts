@@ -102,6 +102,23 @@ describe('listen at a terminal', () => {
     expect((await term.waitExit()).code).toBe(0);
   });
 
+  it('shows the card again when the shift it asks about changes', async () => {
+    const s = await server();
+    await post(s, '/api/test/send_offer/14?shift_id=800', { date: '2026-05-04' });
+    const term = listen(s, 14);
+    await term.waitFor('Mon 4 May 2026');
+    await term.waitFor(PROMPT);
+    await term.waitFor('● connected');
+    // Offered to someone else with a new date: the holder's card is stale.
+    await post(s, '/api/test/send_offer/15?shift_id=800', { date: '2026-05-05' });
+    await term.waitFor('↻ Shift 800 changed; its card is shown again.');
+    await term.waitFor('Tue 5 May 2026');
+    term.type('a');
+    await term.waitFor('✔ Shift 800 is yours: assigned.');
+    term.type('\u0003');
+    expect((await term.waitExit()).code).toBe(0);
+  });
+
   it('s skips an offer and leaves it pending on the server', async () => {
     const s = await server();
     await post(s, '/api/test/send_offer/9?shift_id=5');

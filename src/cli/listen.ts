@@ -329,6 +329,15 @@ function prettyView(
             line(c.cyan(`+ new offer: shift ${e.offer.shift_id} (${e.waiting} waiting)`));
           }
           return;
+        case 'updated':
+          if (!interactive) {
+            line(
+              `\n${c.cyan(`↻ Shift ${e.offer.shift_id} changed:`)}\n${renderCard(e.offer, c).trimEnd()}`,
+            );
+          } else {
+            line(c.cyan(`↻ Shift ${e.offer.shift_id} changed; its card is shown again.`));
+          }
+          return;
         case 'result':
           // Without a prompt nothing is dropped, but what became of a printed offer is news.
           if (!interactive && !flags.auto && e.status in DROPPED) {

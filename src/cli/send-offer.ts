@@ -1,9 +1,11 @@
 /**
- * `shiftctl send-offer <emp_id...>`: the seed's curl line as a command. It only ever calls the
- * seed's test endpoint, once per employee, so it also works against the seed's Python server.
+ * `shiftctl send-offer <emp_id...>`: the seed's curl line as a command. It calls the seed's test
+ * endpoint, once per employee (and, to pick a fresh shift id, the app's availability call), so
+ * it also works against the seed's Python server.
  */
 import { type Command, InvalidArgumentError } from 'commander';
 import { z } from 'zod';
+import type { ApiClient } from '../client/api.js';
 import { ApiError, ShiftctlError } from '../errors.js';
 import { readJsonFile } from '../json-file.js';
 import { Id, SendOfferBody } from '../protocol/schemas.js';
@@ -13,8 +15,8 @@ import { statusAndCode } from './format.js';
 import { chalkFor, type Stream } from './output.js';
 import { durationSeconds, integerIn } from './parse.js';
 
-/** The seed's test endpoint offers shift 999 when no `shift_id` is given. */
-const DEFAULT_SHIFT_ID = 999;
+/** Fresh shift ids start here, counted from the clock, so that they grow from run to run. */
+const FRESH_SHIFT_BASE = 100_000;
 
 type OfferFields = z.input<typeof SendOfferBody>;
 type FieldName = keyof OfferFields;
@@ -76,7 +78,7 @@ export function registerSendOffer(program: Command): void {
     .argument('<emp_id...>', 'employee ids', collectIds)
     .option(
       '--shift <id>',
-      `shift id (default ${DEFAULT_SHIFT_ID}, or the file's shift_id)`,
+      "shift id (default: the file's shift_id, else a fresh shift each time)",
       integerIn(1, Number.MAX_SAFE_INTEGER),
     )
     .option('--file <file>', 'JSON file with the offer fields (see fixtures/offers/)')
@@ -111,8 +113,27 @@ function readOfferFile(path: string): Promise<z.output<typeof OfferFile>> {
   return readJsonFile(path, OfferFile, 'offer', 'E_USAGE');
 }
 
-/** The shift id and the body fields: the file's, then the options' on top. */
-async function offerFrom(flags: SendOfferFlags): Promise<{ shiftId: number; fields: OfferFields }> {
+/**
+ * A shift id that no shift has: counted from the clock and checked with the app's availability
+ * call (a 404 means free). A seed-like server without that call gets the first candidate.
+ */
+async function freshShiftId(api: ApiClient): Promise<number> {
+  let id = FRESH_SHIFT_BASE + (Math.floor(Date.now() / 1000) % 1_000_000_000);
+  for (let tries = 0; tries < 50; tries++, id++) {
+    try {
+      await api.available(id);
+    } catch (error) {
+      if (error instanceof ApiError && error.httpStatus === 404) return id;
+      throw error;
+    }
+  }
+  throw new ShiftctlError('E_USAGE', 'Could not find a free shift id; give one with --shift.');
+}
+
+/** The shift id (when given) and the body fields: the file's, then the options' on top. */
+async function offerFrom(
+  flags: SendOfferFlags,
+): Promise<{ shiftId: number | undefined; fields: OfferFields }> {
   const {
     shift_id: fileShiftId,
     type: _type,
@@ -124,14 +145,21 @@ async function offerFrom(flags: SendOfferFlags): Promise<{ shiftId: number; fiel
     const value = flags[o.flag];
     if (value !== undefined) merged[o.field] = value;
   }
-  return { shiftId: flags.shift ?? fileShiftId ?? DEFAULT_SHIFT_ID, fields: merged };
+  return { shiftId: flags.shift ?? fileShiftId, fields: merged };
 }
 
 async function sendOffer(empIds: number[], flags: SendOfferFlags): Promise<void> {
   const out: Stream = process.stdout;
   const err: Stream = process.stderr;
   const { api } = clientFrom(flags);
-  const { shiftId, fields } = await offerFrom(flags);
+  const offered = await offerFrom(flags);
+  const { fields } = offered;
+  // Without an id, a fresh shift each time: a fixed default (the seed's 999) is taken for good
+  // by the first accept.
+  const shiftId = offered.shiftId ?? (await freshShiftId(api));
+  if (offered.shiftId === undefined && !flags.json) {
+    err.write(`Offering a new shift, ${shiftId} (give --shift to offer a chosen one).\n`);
+  }
   // No body at all when there is nothing to override: the seed's server takes none.
   const body = Object.keys(fields).length > 0 ? fields : undefined;
   const c = chalkFor(out);

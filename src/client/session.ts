@@ -39,6 +39,8 @@ export type ResultStatus =
 export type ListenEvent =
   | ({ event: 'state' } & ConnectionState)
   | { event: 'offer'; offer: OfferLike; source: 'pending' | 'push'; waiting: number }
+  /** An offer held here came again with other details: it replaces the one held. */
+  | { event: 'updated'; offer: OfferLike; waiting: number }
   | { event: 'dropped'; shift_id: number; status: ResultStatus; waiting: number }
   | { event: 'result'; shift_id: number; status: string }
   | { event: 'answer'; shift_id: number; response: OfferResponse }
@@ -69,6 +71,21 @@ function isOffer(m: unknown): m is OfferLike & { type: 'shift_offer' } {
   return o?.type === 'shift_offer' && Number.isSafeInteger(o.shift_id);
 }
 
+/** What a card shows: an offer sent again with any of these changed replaces the one held. */
+const DETAILS = [
+  'date',
+  'start_time',
+  'end_time',
+  'location_name',
+  'client_name',
+  'service_type',
+  'description',
+  'expires_at',
+] as const;
+
+const sameDetails = (a: OfferLike, b: OfferLike): boolean =>
+  DETAILS.every((k) => (a[k] ?? null) === (b[k] ?? null));
+
 const CLOSED_STATUSES = new Set([
   'taken',
   'expired',
@@ -89,7 +106,8 @@ export interface Session {
 
 export function createSession(options: SessionOptions): Session {
   const { api, empId, decider, onEvent } = options;
-  const seen = new Set<number>();
+  /** Every offer seen, as last seen: an offer is never shown twice unless its details change. */
+  const seen = new Map<number, OfferLike>();
   const queue: OfferLike[] = [];
   let current: { offer: OfferLike; abort: AbortController } | undefined;
   let pumping = false;
@@ -156,8 +174,13 @@ export function createSession(options: SessionOptions): Session {
   }
 
   function enqueue(offer: OfferLike, source: 'pending' | 'push'): void {
-    if (finished || seen.has(offer.shift_id)) return;
-    seen.add(offer.shift_id);
+    if (finished) return;
+    const before = seen.get(offer.shift_id);
+    if (before) {
+      if (!sameDetails(before, offer)) replace(offer);
+      return;
+    }
+    seen.set(offer.shift_id, offer);
     if (!decider) {
       onEvent({ event: 'offer', offer, source, waiting: 0 });
       if (options.once) finish(EXIT.OK);
@@ -169,6 +192,24 @@ export function createSession(options: SessionOptions): Session {
       onEvent({ event: 'error', message: err instanceof Error ? err.message : String(err) });
       finish(EXIT.FAILURE);
     });
+  }
+
+  /**
+   * The shift's details changed (the server pushed it again): the offer held is replaced where
+   * it waits, or asked about again at once when it is at the prompt.
+   */
+  function replace(offer: OfferLike): void {
+    seen.set(offer.shift_id, offer);
+    const index = queue.findIndex((o) => o.shift_id === offer.shift_id);
+    if (index >= 0) {
+      queue[index] = offer;
+    } else if (current?.offer.shift_id === offer.shift_id && !current.abort.signal.aborted) {
+      queue.unshift(offer);
+      current.abort.abort('updated');
+    } else if (decider) {
+      return; // answered or dropped already: nothing to show
+    }
+    onEvent({ event: 'updated', offer, waiting: queue.length });
   }
 
   function closeOffer(shiftId: number, status: string): void {

@@ -121,15 +121,17 @@ export function createOfferService(deps: OfferServiceDeps) {
     if (status === undefined) {
       return new ShiftctlError('E_SHIFT_NOT_FOUND', `Shift ${shiftId} does not exist.`);
     }
+    // Where to go from here: the seed's default shift 999 is taken by its first accept.
+    const next = 'Offer another shift id, or start over with `shiftctl reset`.';
     if (status === 'assigned') {
       return new ShiftctlError(
         'E_SHIFT_TAKEN',
-        `Shift ${shiftId} is already assigned; it can no longer be offered.`,
+        `Shift ${shiftId} is already assigned; it can no longer be offered. ${next}`,
       );
     }
     return new ShiftctlError(
       'E_SHIFT_CLOSED',
-      `Shift ${shiftId} is ${status}; it can no longer be offered.`,
+      `Shift ${shiftId} is ${status}; it can no longer be offered. ${next}`,
     );
   }
 
@@ -173,6 +175,18 @@ export function createOfferService(deps: OfferServiceDeps) {
       );
     }
     return devices;
+  }
+
+  /**
+   * The shift's details changed: everyone else still holding an open offer of it gets the offer
+   * again, with the new details (PROTOCOL.md's Additions; the app drops it as a duplicate,
+   * richer clients replace their card). `except` was just offered it.
+   */
+  async function pushChangedDetails(shift: ShiftRecord, except: number): Promise<void> {
+    const holders = (await store.offersForShift(shift.id)).filter(
+      (o) => o.empId !== except && o.outcome === 'open' && o.sentAt !== null,
+    );
+    if (holders.length > 0) await push(shift, holders);
   }
 
   /** Keeps one timer, at the earliest open deadline. */
@@ -382,6 +396,7 @@ export function createOfferService(deps: OfferServiceDeps) {
       if (created) events.event({ event: 'shift_created', shift_id: shiftId });
       if (!offers) throw notOffered(shiftId, shift.status);
       const [result] = await offer(shift, [empId], expiry, offers);
+      if (!created && Object.keys(overrides).length > 0) await pushChangedDetails(shift, empId);
       if (!result || result.status === 'answered') {
         const prior = await store.getOffer(shiftId, empId);
         throw new ShiftctlError(
