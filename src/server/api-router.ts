@@ -223,8 +223,7 @@ function idOf(value: unknown): number | null {
   return typeof n === 'number' && Number.isSafeInteger(n) && n > 0 ? n : null;
 }
 
-function take(limiter: RateLimiter, key: string): void {
-  const taken = limiter.take(key);
+function refuseUnless(taken: ReturnType<RateLimiter['take']>): void {
   if (!taken.ok) {
     throw new ShiftctlError(
       'E_RATE_LIMITED',
@@ -234,6 +233,24 @@ function take(limiter: RateLimiter, key: string): void {
       },
     );
   }
+}
+
+/**
+ * Charges the employee's bucket first and the address's only for what that let through: one
+ * employee flooding its own answers must not get everyone behind the same address (a proxy, an
+ * office NAT) refused. A request the address refuses gives the employee's token back, so that
+ * each bucket counts only requests that were served.
+ */
+function admit(
+  limits: { employee: RateLimiter; address: RateLimiter },
+  empId: number | undefined,
+  address: string | undefined,
+): void {
+  const employeeKey = empId === undefined ? undefined : `emp:${empId}`;
+  if (employeeKey !== undefined) refuseUnless(limits.employee.take(employeeKey));
+  const byAddress = limits.address.take(`ip:${address}`);
+  if (!byAddress.ok && employeeKey !== undefined) limits.employee.giveBack(employeeKey);
+  refuseUnless(byAddress);
 }
 
 /**
@@ -322,8 +339,7 @@ export function createApiRouter(options: ApiRouterOptions) {
     const input = { params, query, body };
     if (principal) options.auth.authorize(principal, route.access, route.subject?.(input));
     if (route.rateLimited && options.answerLimits) {
-      take(options.answerLimits.address, `ip:${req.socket.remoteAddress}`);
-      if (route.subject) take(options.answerLimits.employee, `emp:${route.subject(input)}`);
+      admit(options.answerLimits, route.subject?.(input), req.socket.remoteAddress);
     }
     const result = await route.handle(input);
     const status = route.status ?? 200;
