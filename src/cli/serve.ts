@@ -4,10 +4,11 @@ import { rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import { dirname } from 'node:path';
-import { type Command, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { ShiftctlError } from '../errors.js';
 import { DEMO_FIXTURES_PATH, type FixtureData, readFixtures } from '../fixtures.js';
 import { readScenario } from '../scenario.js';
+import { parseTrustedProxies } from '../server/client-address.js';
 import { createServer, type ShiftServer } from '../server/create-server.js';
 import { createLogger, type LogFormat } from '../server/log.js';
 import { selfSignedCertificate } from '../server/self-signed.js';
@@ -38,6 +39,7 @@ interface ServeFlags extends FaultFlags {
   rateLimit: boolean;
   answersPerEmployee: number;
   answersPerAddress: number;
+  trustProxy?: string[];
   maxBody: number;
   maxFrame: number;
 }
@@ -119,6 +121,14 @@ export function registerServe(program: Command): void {
       200,
     )
     .option('--no-rate-limit', 'do not rate-limit answers (for load tests)')
+    .addOption(
+      new Option(
+        '--trust-proxy <addresses>',
+        'take client addresses from X-Forwarded-For sent by these proxies (IPs, CIDRs or loopback, comma-separated)',
+      )
+        .argParser(proxyList)
+        .env('SHIFTCTL_TRUST_PROXY'),
+    )
     .option('--max-body <bytes>', 'largest HTTP request body', integerIn(256, 10_485_760), 16_384)
     .option(
       '--max-frame <bytes>',
@@ -145,8 +155,8 @@ export function registerServe(program: Command): void {
     .addHelpText(
       'after',
       `
-Environment: SHIFTCTL_PORT, SHIFTCTL_HOST, SHIFTCTL_DB, SHIFTCTL_SECRET set the defaults of
---port, --host, --db, --secret.
+Environment: SHIFTCTL_PORT, SHIFTCTL_HOST, SHIFTCTL_DB, SHIFTCTL_SECRET, SHIFTCTL_TRUST_PROXY set
+the defaults of --port, --host, --db, --secret, --trust-proxy.
 
 Examples:
   $ shiftctl serve
@@ -154,7 +164,8 @@ Examples:
   $ shiftctl serve --host 0.0.0.0 --insecure --log-format json
   $ shiftctl serve --offer-ttl 15m --latency 200ms --drop-rate 0.1
   $ shiftctl serve --db :memory: --scenario fixtures/scenarios/night-cover-cascade.json
-  $ SHIFTCTL_SECRET=s3cret shiftctl serve --host 0.0.0.0 --tls-self-signed`,
+  $ SHIFTCTL_SECRET=s3cret shiftctl serve --host 0.0.0.0 --tls-self-signed
+  $ shiftctl serve --secret "$SECRET" --trust-proxy loopback   # behind nginx on this machine`,
     )
     .action(async (flags: ServeFlags) => {
       await serve(flags);
@@ -210,6 +221,7 @@ async function serve(flags: ServeFlags): Promise<void> {
           address: { perSecond: flags.answersPerAddress, burst: 2 * flags.answersPerAddress },
         }
       : false,
+    trustProxy: flags.trustProxy,
     maxBodyBytes: flags.maxBody,
     maxFrameBytes: flags.maxFrame,
     port: flags.port,
@@ -281,6 +293,17 @@ async function serve(flags: ServeFlags): Promise<void> {
     const dir = dirname(tls.caFile);
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   }
+}
+
+/** `--trust-proxy`, repeatable, each a comma list: checked here so a typo is a usage error. */
+function proxyList(value: string, previous: string[] | undefined): string[] {
+  const entries = value.split(',').map((entry) => entry.trim());
+  try {
+    parseTrustedProxies(entries);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+  return [...(previous ?? []), ...entries];
 }
 
 function isLoopback(host: string): boolean {

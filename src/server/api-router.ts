@@ -11,6 +11,7 @@ import { ERROR_STATUS, type ErrorCode, isShiftctlError, ShiftctlError } from '..
 import type { ErrorBody } from '../protocol/schemas.js';
 import { parse } from '../protocol/validate.js';
 import type { NewJournalEntry } from '../store/types.js';
+import type { ClientAddress } from './client-address.js';
 import type { Faults } from './faults.js';
 import type { Logger } from './log.js';
 import type { RateLimiter } from './rate-limit.js';
@@ -23,6 +24,8 @@ export interface ApiRouterOptions {
   log: Logger;
   bodyLimit: number;
   answerLimits?: { employee: RateLimiter; address: RateLimiter } | undefined;
+  /** The address an answer counts against. */
+  clientAddress: ClientAddress;
   /** Headers every API answer carries (security headers, CORS); the same for every request. */
   commonHeaders: Record<string, string>;
   journal(entry: Omit<NewJournalEntry, 'at'>): void;
@@ -339,7 +342,7 @@ export function createApiRouter(options: ApiRouterOptions) {
     const input = { params, query, body };
     if (principal) options.auth.authorize(principal, route.access, route.subject?.(input));
     if (route.rateLimited && options.answerLimits) {
-      admit(options.answerLimits, route.subject?.(input), req.socket.remoteAddress);
+      admit(options.answerLimits, route.subject?.(input), options.clientAddress(req));
     }
     const result = await route.handle(input);
     const status = route.status ?? 200;

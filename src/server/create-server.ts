@@ -15,6 +15,7 @@ import { createSqliteStore } from '../store/sqlite.js';
 import type { Store } from '../store/types.js';
 import { VERSION } from '../version.js';
 import { rawErrorResponse } from './api-router.js';
+import { createClientAddress } from './client-address.js';
 import { contractDocuments } from './docs.js';
 import { createFaults, type FaultSettingsInput } from './faults.js';
 import { createHttpApp } from './http.js';
@@ -57,6 +58,11 @@ export interface ServerOptions {
    * the limits off. Default 10/s (burst 20) per employee, 200/s (burst 400) per address.
    */
   answerRateLimits?: { employee: RateLimit; address: RateLimit } | false;
+  /**
+   * Proxies whose `X-Forwarded-For` names the client (IP addresses, CIDR ranges, `loopback`):
+   * rate limits and logs then use the address they forwarded for. Default: none, the peer's.
+   */
+  trustProxy?: readonly string[];
   /** Open WebSocket connections allowed at once. Default 25 000. */
   maxConnections?: number;
   /** Open WebSocket connections allowed per employee. Default 10. */
@@ -114,6 +120,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
   const host = options.host ?? '127.0.0.1';
   const clock = options.clock ?? systemClock;
   const log = options.log ?? silentLogger;
+  const clientAddress = createClientAddress(options.trustProxy);
   const store = createSqliteStore({
     path: options.db ?? ':memory:',
     durability: options.durability,
@@ -167,6 +174,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
       maxFrameBytes: options.maxFrameBytes ?? 4 * 1024,
       maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
       auth,
+      clientAddress,
       maxConnections: options.maxConnections ?? 25_000,
       maxConnectionsPerEmployee: options.maxConnectionsPerEmployee ?? 10,
     });
@@ -209,6 +217,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
         address: createRateLimiter(limits.address, clock.now),
       },
       bodyLimit: options.maxBodyBytes ?? 16 * 1024,
+      clientAddress,
     });
     server.on('request', app);
     // Requests Node's parser refuses (or that stall) get a JSON error and a closed socket.

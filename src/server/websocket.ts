@@ -12,6 +12,7 @@ import type { Clock } from '../offers/ports.js';
 import type { OfferService } from '../offers/service.js';
 import { type ErrorMessage, IdParam } from '../protocol/schemas.js';
 import { rawErrorResponse } from './api-router.js';
+import type { ClientAddress } from './client-address.js';
 import type { Faults } from './faults.js';
 import type { LocalHub, Peer } from './hub.js';
 import type { Logger } from './log.js';
@@ -29,6 +30,8 @@ export interface WebSocketOptions {
   /** Bytes queued on a socket beyond which the server stops writing to it and drops it. */
   maxBufferedBytes: number;
   auth: Authenticator;
+  /** The address a connection is logged as coming from. */
+  clientAddress: ClientAddress;
   /** Open sockets allowed at once, in all and per employee. */
   maxConnections: number;
   maxConnectionsPerEmployee: number;
@@ -256,7 +259,7 @@ export function attachWebSocket(server: Server, options: WebSocketOptions): WebS
     // live or replayed (perhaps both: delivery is at-least-once), never lost.
     const peer = new DevicePeer(ws, req.socket);
     const devices = hub.add(empId, peer);
-    log.event({ event: 'connect', emp_id: empId, devices, from: req.socket.remoteAddress });
+    log.event({ event: 'connect', emp_id: empId, devices, from: options.clientAddress(req) });
     ws.on('pong', () => {
       conn.alive = true;
     });
