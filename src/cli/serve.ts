@@ -16,6 +16,7 @@ import { VERSION } from '../version.js';
 import { type FaultFlags, faultSettings, withFaultOptions } from './fault-options.js';
 import { chalkFor, type Stream, stdoutClosed, wantsColor } from './output.js';
 import { durationSeconds, integerIn, oneOf } from './parse.js';
+import { secretOption, secretsOf } from './secrets.js';
 
 interface ServeFlags extends FaultFlags {
   port: number;
@@ -29,7 +30,8 @@ interface ServeFlags extends FaultFlags {
   quiet?: boolean;
   offerTtl?: number;
   scenario?: string;
-  secret?: string;
+  /** Several while one is rotated out: tokens signed with any of them verify. */
+  secret?: string[];
   insecure?: boolean;
   tlsCert?: string;
   tlsKey?: string;
@@ -88,9 +90,9 @@ export function registerServe(program: Command): void {
       'Access-Control-Allow-Origin for HTTP answers (default: * without --secret, none with it)',
     )
     .addOption(
-      new Option('--secret <secret>', 'turn authentication on: tokens must be signed with it')
-        .env('SHIFTCTL_SECRET')
-        .hideHelp(false),
+      secretOption(
+        'turn authentication on: tokens must be signed with it (repeat it, or a comma list in SHIFTCTL_SECRET, to rotate: all verify)',
+      ),
     )
     .option('--insecure', 'allow listening beyond loopback without --secret')
     .option('--tls-cert <file>', 'serve https:// and wss:// with this certificate (PEM)')
@@ -167,8 +169,8 @@ Examples:
   $ SHIFTCTL_SECRET=s3cret shiftctl serve --host 0.0.0.0 --tls-self-signed
   $ shiftctl serve --secret "$SECRET" --trust-proxy loopback   # behind nginx on this machine`,
     )
-    .action(async (flags: ServeFlags) => {
-      await serve(flags);
+    .action(async (flags: ServeFlags, command: Command) => {
+      await serve({ ...flags, secret: secretsOf(command) });
     });
   const serveCommand = program.commands.find((c) => c.name() === 'serve');
   if (serveCommand) withFaultOptions(serveCommand, 'fault: ');

@@ -321,10 +321,12 @@ export function createApiRouter(options: ApiRouterOptions) {
   ): Promise<number> {
     const latency = options.faults.httpLatencyMs;
     if (latency > 0 && route.tag !== 'admin') await delay(latency);
-    const principal: Principal | undefined =
-      route.access === 'public'
-        ? undefined
-        : options.auth.authenticate(bearerToken(req.headers.authorization));
+    let principal: Principal | undefined;
+    if (route.access !== 'public') {
+      // Without a secret, or for a token seen before, no promise: nothing to wait for.
+      const caller = options.auth.authenticate(bearerToken(req.headers.authorization));
+      principal = caller instanceof Promise ? await caller : caller;
+    }
     const raw = route.body ? await readBody(req, options.bodyLimit) : undefined;
     seen.body = raw;
     const params = route.params ? parse(route.params, rawParams, 'param') : {};

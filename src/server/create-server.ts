@@ -49,8 +49,11 @@ export interface ServerOptions {
    * access unless an origin is given.
    */
   corsOrigin?: string;
-  /** Turns authentication on: tokens must be signed with this secret (see `shiftctl token`). */
-  secret?: string;
+  /**
+   * Turns authentication on: tokens must be signed with this secret (see `shiftctl token`), or
+   * with any of these, so that a secret can be rotated out while its tokens still verify.
+   */
+  secret?: string | readonly string[];
   /** Serve HTTPS and WSS with this certificate and key (PEM). */
   tls?: { cert: string | Buffer; key: string | Buffer };
   /**
@@ -209,7 +212,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
       ...contractDocuments(),
       version: VERSION,
       log,
-      corsOrigin: options.corsOrigin ?? (options.secret ? undefined : '*'),
+      corsOrigin: options.corsOrigin ?? (auth.enabled ? undefined : '*'),
       auth,
       tls: options.tls !== undefined,
       answerLimits: limits && {
