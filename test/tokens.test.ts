@@ -1,5 +1,7 @@
 /** Tokens: one spelling each, the old format, several secrets for rotation, the CLI's secrets. */
 import { createHmac } from 'node:crypto';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { signToken } from '../src/auth/token.js';
 import type { ServerOptions, ShiftServer } from '../src/server/create-server.js';
@@ -170,5 +172,41 @@ describe('secrets on the command line', () => {
     expect(exit.stderr).toMatch(/--secret must not be empty|SHIFTCTL_SECRET has an empty secret/);
     expect(exit.stderr).not.toContain(NEW);
     expect(exit.stderr).not.toContain(STACK_FRAME);
+  });
+});
+
+describe('a client gone before its body is read', () => {
+  // Injected latency holds the request the way verifying a new token does, but for long enough
+  // to be sure the client is gone first.
+  it('is journalled as aborted, not left waiting for a body that will never come', async () => {
+    const s = await secured(NEW, { faults: { http_latency_ms: 100 } });
+    const token = await employee5(NEW);
+    const socket = connect(Number(new URL(s.url).port), '127.0.0.1');
+    await once(socket, 'connect');
+    socket.write(
+      `POST /api/shift_offer/respond HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${token}\r\n` +
+        'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"emp_id":5',
+      () => socket.destroy(),
+    );
+    await once(socket, 'close');
+    const admin = await signToken({ role: 'admin' }, NEW, 60);
+    const journal = async () => {
+      const res = await http(s, 'GET', '/api/admin/journal?kind=request', undefined, {
+        headers: { authorization: `Bearer ${admin}` },
+      });
+      return res.body as Array<{ name: string; outcome: string }>;
+    };
+    const deadline = Date.now() + 5000;
+    let lines = await journal();
+    while (
+      !lines.some((l) => l.name === 'POST /api/shift_offer/respond') &&
+      Date.now() < deadline
+    ) {
+      await new Promise((resolve) => setImmediate(resolve));
+      lines = await journal();
+    }
+    expect(lines.find((l) => l.name === 'POST /api/shift_offer/respond')).toMatchObject({
+      outcome: 'aborted',
+    });
   });
 });

@@ -131,6 +131,9 @@ class ClientGone extends Error {}
 
 /** Reads a JSON body up to `limit` bytes; `undefined` when there is none. */
 function readBody(req: IncomingMessage, limit: number): Promise<unknown> {
+  // Gone while the request waited (a token being verified, injected latency): a destroyed
+  // stream emits nothing more, so waiting for its end would wait forever.
+  if (req.destroyed) return Promise.reject(new ClientGone());
   const declared = Number(req.headers['content-length']);
   if (declared > limit) {
     return Promise.reject(
