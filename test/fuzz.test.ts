@@ -127,8 +127,8 @@ function randomBody(): string | undefined {
 }
 
 let server: ShiftServer;
-const employee1 = signToken({ emp_id: 1, role: 'employee' }, SECRET, 3600);
-const admin = signToken({ role: 'admin' }, SECRET, 3600);
+const employee1 = await signToken({ emp_id: 1, role: 'employee' }, SECRET, 3600);
+const admin = await signToken({ role: 'admin' }, SECRET, 3600);
 
 beforeAll(async () => {
   server = await startServer({ secret: SECRET, answerRateLimits: false });

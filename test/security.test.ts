@@ -31,8 +31,15 @@ const employee = (id: number, ttl = 3600, secret = SECRET) =>
 const admin = () => signToken({ role: 'admin' }, SECRET, 3600);
 const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
 
-function call(s: ShiftServer, method: string, path: string, token?: string, body?: unknown) {
-  return http(s, method, path, body, token ? bearer(token) : {});
+async function call(
+  s: ShiftServer,
+  method: string,
+  path: string,
+  token?: string | Promise<string>,
+  body?: unknown,
+) {
+  const t = await token;
+  return http(s, method, path, body, t ? bearer(t) : {});
 }
 
 const ALG_NONE = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(
@@ -50,9 +57,9 @@ describe('tokens on HTTP', () => {
     const s = await secured();
     const token =
       kind === 'expired'
-        ? signToken({ emp_id: 5, role: 'employee' }, SECRET, 60, Date.now() - 3_600_000)
+        ? await signToken({ emp_id: 5, role: 'employee' }, SECRET, 60, Date.now() - 3_600_000)
         : kind === 'wrong'
-          ? employee(5, 3600, 'another-secret')
+          ? await employee(5, 3600, 'another-secret')
           : kind;
     const res = await call(s, 'GET', '/api/shift_offers/pending/5', token);
     expect(res.status).toBe(401);
@@ -126,10 +133,10 @@ describe('tokens on the WebSocket', () => {
     const resolved = path
       .replace(
         'EXPIRED',
-        signToken({ emp_id: 5, role: 'employee' }, SECRET, 1, Date.now() - 10_000),
+        await signToken({ emp_id: 5, role: 'employee' }, SECRET, 1, Date.now() - 10_000),
       )
-      .replace('WRONG', employee(5, 3600, 'nope'))
-      .replace('EMP5', employee(5));
+      .replace('WRONG', await employee(5, 3600, 'nope'))
+      .replace('EMP5', await employee(5));
     const res = await upgrade(s, resolved);
     expect(res.status).toBe(status);
     expect(res.body).toMatchObject({ success: false, code });
@@ -137,14 +144,14 @@ describe('tokens on the WebSocket', () => {
 
   it("accepts the app's ?token= and an admin token for any employee", async () => {
     const s = await secured();
-    expect((await upgrade(s, `/ws/5?token=${employee(5)}`)).status).toBe(101);
-    expect((await upgrade(s, `/ws/9?token=${admin()}`)).status).toBe(101);
+    expect((await upgrade(s, `/ws/5?token=${await employee(5)}`)).status).toBe(101);
+    expect((await upgrade(s, `/ws/9?token=${await admin()}`)).status).toBe(101);
   });
 
   it('closes a socket with 1008 once its token expires', async () => {
     const clock = manualClock(Date.now());
     const s = await secured({ clock, heartbeatSeconds: 0.05 });
-    const token = signToken({ emp_id: 5, role: 'employee' }, SECRET, 60, clock.now());
+    const token = await signToken({ emp_id: 5, role: 'employee' }, SECRET, 60, clock.now());
     const c = new TestClient(`${s.wsUrl}/5?token=${token}`);
     sockets.push(c);
     await c.opened();

@@ -84,10 +84,10 @@ describe('the journal', () => {
 
 describe('requests refused at the gate', () => {
   const SECRET = 'a-secret-for-tests-only-32-bytes-long';
-  const admin = signToken({ role: 'admin' }, SECRET, 3600);
   const as = (token: string) => ({ headers: { authorization: `Bearer ${token}` } });
 
   it('are counted by code, shown by status, and never journalled', async () => {
+    const admin = await signToken({ role: 'admin' }, SECRET, 3600);
     const server = await start({
       secret: SECRET,
       answerRateLimits: {
@@ -98,7 +98,7 @@ describe('requests refused at the gate', () => {
     for (let i = 0; i < 3; i++) {
       expect((await get(server, '/api/shift_offers/pending/5')).status).toBe(401);
     }
-    const five = signToken({ emp_id: 5, role: 'employee' }, SECRET, 3600);
+    const five = await signToken({ emp_id: 5, role: 'employee' }, SECRET, 3600);
     const forbidden = await http(server, 'GET', '/api/shift_offers/pending/6', undefined, as(five));
     expect(forbidden.status).toBe(403);
     const answer = { emp_id: 5, shift_id: 1, response: 'accepted' };

@@ -256,7 +256,7 @@ describe('how verify drives a backend', () => {
     expect(refused.stderr).toMatch(
       /^shiftctl: The server refused verify's requests \(HTTP 401: .*\)\. Give --token, one that may act for any employee/,
     );
-    const token = signToken({ role: 'admin' }, secret, 600);
+    const token = await signToken({ role: 'admin' }, secret, 600);
     const exit = await verify(s.url, '--token', token, '--level', 'must');
     expect(withStatus(parse(exit), 'fail')).toEqual([]);
     expect(exit.code).toBe(0);

@@ -4,10 +4,11 @@ import { rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import { dirname } from 'node:path';
-import { type Command, Option } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 import { ShiftctlError } from '../errors.js';
 import { DEMO_FIXTURES_PATH, type FixtureData, readFixtures } from '../fixtures.js';
 import { readScenario } from '../scenario.js';
+import { parseTrustedProxies } from '../server/client-address.js';
 import { createServer, type ShiftServer } from '../server/create-server.js';
 import { createLogger, type LogFormat } from '../server/log.js';
 import { selfSignedCertificate } from '../server/self-signed.js';
@@ -15,6 +16,7 @@ import { VERSION } from '../version.js';
 import { type FaultFlags, faultSettings, withFaultOptions } from './fault-options.js';
 import { chalkFor, type Stream, stdoutClosed, wantsColor } from './output.js';
 import { durationSeconds, durationSecondsOrOff, integerIn, oneOf } from './parse.js';
+import { secretOption, secretsOf } from './secrets.js';
 
 interface ServeFlags extends FaultFlags {
   port: number;
@@ -28,7 +30,8 @@ interface ServeFlags extends FaultFlags {
   quiet?: boolean;
   offerTtl?: number;
   scenario?: string;
-  secret?: string;
+  /** Several while one is rotated out: tokens signed with any of them verify. */
+  secret?: string[];
   insecure?: boolean;
   tlsCert?: string;
   tlsKey?: string;
@@ -38,6 +41,7 @@ interface ServeFlags extends FaultFlags {
   rateLimit: boolean;
   answersPerEmployee: number;
   answersPerAddress: number;
+  trustProxy?: string[];
   maxBody: number;
   maxFrame: number;
   journalMaxRows: number;
@@ -88,9 +92,9 @@ export function registerServe(program: Command): void {
       'Access-Control-Allow-Origin for HTTP answers (default: * without --secret, none with it)',
     )
     .addOption(
-      new Option('--secret <secret>', 'turn authentication on: tokens must be signed with it')
-        .env('SHIFTCTL_SECRET')
-        .hideHelp(false),
+      secretOption(
+        'turn authentication on: tokens must be signed with it (repeat it, or a comma list in SHIFTCTL_SECRET, to rotate: all verify)',
+      ),
     )
     .option('--insecure', 'allow listening beyond loopback without --secret')
     .option('--tls-cert <file>', 'serve https:// and wss:// with this certificate (PEM)')
@@ -121,6 +125,14 @@ export function registerServe(program: Command): void {
       200,
     )
     .option('--no-rate-limit', 'do not rate-limit answers (for load tests)')
+    .addOption(
+      new Option(
+        '--trust-proxy <addresses>',
+        'take client addresses from X-Forwarded-For sent by these proxies (IPs, CIDRs or loopback, comma-separated)',
+      )
+        .argParser(proxyList)
+        .env('SHIFTCTL_TRUST_PROXY'),
+    )
     .option('--max-body <bytes>', 'largest HTTP request body', integerIn(256, 10_485_760), 16_384)
     .option(
       '--max-frame <bytes>',
@@ -162,9 +174,10 @@ export function registerServe(program: Command): void {
     .addHelpText(
       'after',
       `
-Environment: SHIFTCTL_PORT, SHIFTCTL_HOST, SHIFTCTL_DB, SHIFTCTL_SECRET,
-SHIFTCTL_JOURNAL_MAX_ROWS, SHIFTCTL_JOURNAL_MAX_AGE set the defaults of --port, --host, --db,
---secret, --journal-max-rows, --journal-max-age.
+Environment: SHIFTCTL_PORT, SHIFTCTL_HOST, SHIFTCTL_DB, SHIFTCTL_SECRET (a comma list: the
+first signs, all verify), SHIFTCTL_TRUST_PROXY, SHIFTCTL_JOURNAL_MAX_ROWS,
+SHIFTCTL_JOURNAL_MAX_AGE set the defaults of --port, --host, --db, --secret, --trust-proxy,
+--journal-max-rows, --journal-max-age.
 
 One server per database file: a second serve on a file in use is refused.
 
@@ -174,10 +187,11 @@ Examples:
   $ shiftctl serve --host 0.0.0.0 --insecure --log-format json
   $ shiftctl serve --offer-ttl 15m --latency 200ms --drop-rate 0.1
   $ shiftctl serve --db :memory: --scenario fixtures/scenarios/night-cover-cascade.json
-  $ SHIFTCTL_SECRET=s3cret shiftctl serve --host 0.0.0.0 --tls-self-signed`,
+  $ SHIFTCTL_SECRET=s3cret shiftctl serve --host 0.0.0.0 --tls-self-signed
+  $ shiftctl serve --secret "$SECRET" --trust-proxy loopback   # behind nginx on this machine`,
     )
-    .action(async (flags: ServeFlags) => {
-      await serve(flags);
+    .action(async (flags: ServeFlags, command: Command) => {
+      await serve({ ...flags, secret: secretsOf(command) });
     });
   const serveCommand = program.commands.find((c) => c.name() === 'serve');
   if (serveCommand) withFaultOptions(serveCommand, 'fault: ');
@@ -230,6 +244,7 @@ async function serve(flags: ServeFlags): Promise<void> {
           address: { perSecond: flags.answersPerAddress, burst: 2 * flags.answersPerAddress },
         }
       : false,
+    trustProxy: flags.trustProxy,
     maxBodyBytes: flags.maxBody,
     maxFrameBytes: flags.maxFrame,
     port: flags.port,
@@ -303,6 +318,17 @@ async function serve(flags: ServeFlags): Promise<void> {
     const dir = dirname(tls.caFile);
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   }
+}
+
+/** `--trust-proxy`, repeatable, each a comma list: checked here so a typo is a usage error. */
+function proxyList(value: string, previous: string[] | undefined): string[] {
+  const entries = value.split(',').map((entry) => entry.trim());
+  try {
+    parseTrustedProxies(entries);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+  return [...(previous ?? []), ...entries];
 }
 
 function isLoopback(host: string): boolean {

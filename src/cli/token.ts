@@ -4,11 +4,11 @@ import { signToken } from '../auth/token.js';
 import { ShiftctlError } from '../errors.js';
 import type { Stream } from './output.js';
 import { durationSeconds, integerIn } from './parse.js';
+import { secretOption, secretsOf } from './secrets.js';
 
 interface TokenFlags {
   admin?: boolean;
   ttl: number;
-  secret?: string;
   json?: boolean;
 }
 
@@ -26,7 +26,7 @@ export function registerToken(program: Command): void {
         .argParser(durationSeconds(366 * 86_400))
         .default(12 * 3600, '12h'),
     )
-    .addOption(new Option('--secret <secret>', "the server's secret").env('SHIFTCTL_SECRET'))
+    .addOption(secretOption("the server's secret (of several, the first signs)"))
     .option('--json', 'print {"token","emp_id","role","expires_at"} as one JSON line')
     .addHelpText(
       'after',
@@ -37,8 +37,9 @@ The token goes to stdout alone, so it can be captured:
   $ shiftctl listen 123 --token "$TOKEN"
   $ shiftctl send-offer 123 --shift 456 --token "$(shiftctl token --admin)"`,
     )
-    .action((empId: number | undefined, flags: TokenFlags) => {
-      if (!flags.secret) {
+    .action(async (empId: number | undefined, flags: TokenFlags, command: Command) => {
+      const secret = secretsOf(command)?.[0];
+      if (secret === undefined) {
         throw new ShiftctlError(
           'E_USAGE',
           "Give the server's secret with --secret or SHIFTCTL_SECRET.",
@@ -49,7 +50,7 @@ The token goes to stdout alone, so it can be captured:
       }
       const role = flags.admin ? 'admin' : 'employee';
       const now = Date.now();
-      const token = signToken({ emp_id: empId, role }, flags.secret, flags.ttl, now);
+      const token = await signToken({ emp_id: empId, role }, secret, flags.ttl, now);
       const out: Stream = process.stdout;
       if (flags.json) {
         const expiresAt = new Date(Math.floor(now / 1000) * 1000 + flags.ttl * 1000).toISOString();

@@ -11,6 +11,7 @@ import { ERROR_STATUS, type ErrorCode, isShiftctlError, ShiftctlError } from '..
 import type { ErrorBody } from '../protocol/schemas.js';
 import { parse } from '../protocol/validate.js';
 import type { NewJournalEntry } from '../store/types.js';
+import type { ClientAddress } from './client-address.js';
 import type { Faults } from './faults.js';
 import type { Logger } from './log.js';
 import type { RateLimiter } from './rate-limit.js';
@@ -23,6 +24,8 @@ export interface ApiRouterOptions {
   log: Logger;
   bodyLimit: number;
   answerLimits?: { employee: RateLimiter; address: RateLimiter } | undefined;
+  /** The address an answer counts against. */
+  clientAddress: ClientAddress;
   /** Headers every API answer carries (security headers, CORS); the same for every request. */
   commonHeaders: Record<string, string>;
   journal(entry: Omit<NewJournalEntry, 'at'>): void;
@@ -143,6 +146,9 @@ class ClientGone extends Error {}
 
 /** Reads a JSON body up to `limit` bytes; `undefined` when there is none. */
 function readBody(req: IncomingMessage, limit: number): Promise<unknown> {
+  // Gone while the request waited (a token being verified, injected latency): a destroyed
+  // stream emits nothing more, so waiting for its end would wait forever.
+  if (req.destroyed) return Promise.reject(new ClientGone());
   const declared = Number(req.headers['content-length']);
   if (declared > limit) {
     return Promise.reject(
@@ -238,8 +244,7 @@ function idOf(value: unknown): number | null {
   return typeof n === 'number' && Number.isSafeInteger(n) && n > 0 ? n : null;
 }
 
-function take(limiter: RateLimiter, key: string): void {
-  const taken = limiter.take(key);
+function refuseUnless(taken: ReturnType<RateLimiter['take']>): void {
   if (!taken.ok) {
     throw new ShiftctlError(
       'E_RATE_LIMITED',
@@ -249,6 +254,24 @@ function take(limiter: RateLimiter, key: string): void {
       },
     );
   }
+}
+
+/**
+ * Charges the employee's bucket first and the address's only for what that let through: one
+ * employee flooding its own answers must not get everyone behind the same address (a proxy, an
+ * office NAT) refused. A request the address refuses gives the employee's token back, so that
+ * each bucket counts only requests that were served.
+ */
+function admit(
+  limits: { employee: RateLimiter; address: RateLimiter },
+  empId: number | undefined,
+  address: string | undefined,
+): void {
+  const employeeKey = empId === undefined ? undefined : `emp:${empId}`;
+  if (employeeKey !== undefined) refuseUnless(limits.employee.take(employeeKey));
+  const byAddress = limits.address.take(`ip:${address}`);
+  if (!byAddress.ok && employeeKey !== undefined) limits.employee.giveBack(employeeKey);
+  refuseUnless(byAddress);
 }
 
 /**
@@ -316,10 +339,12 @@ export function createApiRouter(options: ApiRouterOptions) {
   ): Promise<number> {
     const latency = options.faults.httpLatencyMs;
     if (latency > 0 && route.tag !== 'admin') await delay(latency);
-    const principal: Principal | undefined =
-      route.access === 'public'
-        ? undefined
-        : options.auth.authenticate(bearerToken(req.headers.authorization));
+    let principal: Principal | undefined;
+    if (route.access !== 'public') {
+      // Without a secret, or for a token seen before, no promise: nothing to wait for.
+      const caller = options.auth.authenticate(bearerToken(req.headers.authorization));
+      principal = caller instanceof Promise ? await caller : caller;
+    }
     const raw = route.body ? await readBody(req, options.bodyLimit) : undefined;
     seen.body = raw;
     const params = route.params ? parse(route.params, rawParams, 'param') : {};
@@ -337,8 +362,7 @@ export function createApiRouter(options: ApiRouterOptions) {
     const input = { params, query, body };
     if (principal) options.auth.authorize(principal, route.access, route.subject?.(input));
     if (route.rateLimited && options.answerLimits) {
-      take(options.answerLimits.address, `ip:${req.socket.remoteAddress}`);
-      if (route.subject) take(options.answerLimits.employee, `emp:${route.subject(input)}`);
+      admit(options.answerLimits, route.subject?.(input), options.clientAddress(req));
     }
     const result = await route.handle(input);
     const status = route.status ?? 200;

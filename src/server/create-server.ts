@@ -15,6 +15,7 @@ import { createSqliteStore } from '../store/sqlite.js';
 import type { Store } from '../store/types.js';
 import { VERSION } from '../version.js';
 import { rawErrorResponse } from './api-router.js';
+import { createClientAddress } from './client-address.js';
 import { contractDocuments } from './docs.js';
 import { createFaults, type FaultSettingsInput } from './faults.js';
 import { createHttpApp } from './http.js';
@@ -65,8 +66,11 @@ export interface ServerOptions {
    * access unless an origin is given.
    */
   corsOrigin?: string;
-  /** Turns authentication on: tokens must be signed with this secret (see `shiftctl token`). */
-  secret?: string;
+  /**
+   * Turns authentication on: tokens must be signed with this secret (see `shiftctl token`), or
+   * with any of these, so that a secret can be rotated out while its tokens still verify.
+   */
+  secret?: string | readonly string[];
   /** Serve HTTPS and WSS with this certificate and key (PEM). */
   tls?: { cert: string | Buffer; key: string | Buffer };
   /**
@@ -74,6 +78,11 @@ export interface ServerOptions {
    * the limits off. Default 10/s (burst 20) per employee, 200/s (burst 400) per address.
    */
   answerRateLimits?: { employee: RateLimit; address: RateLimit } | false;
+  /**
+   * Proxies whose `X-Forwarded-For` names the client (IP addresses, CIDR ranges, `loopback`):
+   * rate limits and logs then use the address they forwarded for. Default: none, the peer's.
+   */
+  trustProxy?: readonly string[];
   /** Open WebSocket connections allowed at once. Default 25 000. */
   maxConnections?: number;
   /** Open WebSocket connections allowed per employee. Default 10. */
@@ -131,6 +140,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
   const host = options.host ?? '127.0.0.1';
   const clock = options.clock ?? systemClock;
   const log = options.log ?? silentLogger;
+  const clientAddress = createClientAddress(options.trustProxy);
   const store =
     options.store ??
     createSqliteStore({
@@ -187,6 +197,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
       maxFrameBytes: options.maxFrameBytes ?? 4 * 1024,
       maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
       auth,
+      clientAddress,
       maxConnections: options.maxConnections ?? 25_000,
       maxConnectionsPerEmployee: options.maxConnectionsPerEmployee ?? 10,
     });
@@ -250,7 +261,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
       ...contractDocuments(),
       version: VERSION,
       log,
-      corsOrigin: options.corsOrigin ?? (options.secret ? undefined : '*'),
+      corsOrigin: options.corsOrigin ?? (auth.enabled ? undefined : '*'),
       auth,
       tls: options.tls !== undefined,
       answerLimits: limits && {
@@ -258,6 +269,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
         address: createRateLimiter(limits.address, clock.now),
       },
       bodyLimit: options.maxBodyBytes ?? 16 * 1024,
+      clientAddress,
     });
     server.on('request', app);
     // Requests Node's parser refuses (or that stall) get a JSON error and a closed socket.

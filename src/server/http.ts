@@ -8,6 +8,7 @@ import type { Authenticator } from '../auth/policy.js';
 import { type ErrorCode, ShiftctlError } from '../errors.js';
 import type { NewJournalEntry } from '../store/types.js';
 import { createApiRouter, errorResponse } from './api-router.js';
+import type { ClientAddress } from './client-address.js';
 import type { Faults } from './faults.js';
 import type { Logger } from './log.js';
 import type { RateLimiter } from './rate-limit.js';
@@ -24,6 +25,8 @@ export interface HttpAppOptions {
   auth: Authenticator;
   /** Limits on answers, per employee and per address; none when undefined. */
   answerLimits?: { employee: RateLimiter; address: RateLimiter } | undefined;
+  /** The address an answer counts against (the peer, or behind a trusted proxy, its client). */
+  clientAddress: ClientAddress;
   /** Served over TLS: adds Strict-Transport-Security. */
   tls: boolean;
   /** Largest accepted request body, in bytes. */
@@ -102,6 +105,7 @@ export function createHttpApp(
     log: options.log,
     bodyLimit: options.bodyLimit,
     answerLimits: options.answerLimits,
+    clientAddress: options.clientAddress,
     // Table routes (the API and /healthz) share one set of headers, computed once.
     commonHeaders: headersFor({ url: '/api/' } as IncomingMessage, options),
     journal: options.journal,

@@ -10,10 +10,13 @@ export interface RateLimit {
 export interface RateLimiter {
   /** Takes one token for `key`; when none is left, says how many seconds until there is one. */
   take(key: string): { ok: true } | { ok: false; retryAfterSeconds: number };
+  /** Returns a token taken for a request that was then refused for another reason. */
+  giveBack(key: string): void;
 }
 
 const MAX_KEYS = 100_000;
 
+/** A limiter that refills `limit` continuously by the clock `now` (ms). */
 export function createRateLimiter(limit: RateLimit, now: () => number): RateLimiter {
   const buckets = new Map<string, { tokens: number; at: number }>();
   return {
@@ -38,6 +41,10 @@ export function createRateLimiter(limit: RateLimit, now: () => number): RateLimi
         return { ok: true };
       }
       return { ok: false, retryAfterSeconds: Math.ceil((1 - bucket.tokens) / limit.perSecond) };
+    },
+    giveBack(key) {
+      const bucket = buckets.get(key);
+      if (bucket) bucket.tokens = Math.min(limit.burst, bucket.tokens + 1);
     },
   };
 }

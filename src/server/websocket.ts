@@ -12,6 +12,7 @@ import type { Clock } from '../offers/ports.js';
 import type { OfferService } from '../offers/service.js';
 import { type ErrorMessage, IdParam } from '../protocol/schemas.js';
 import { rawErrorResponse } from './api-router.js';
+import type { ClientAddress } from './client-address.js';
 import type { Faults } from './faults.js';
 import type { LocalHub, Peer } from './hub.js';
 import type { Logger } from './log.js';
@@ -29,6 +30,8 @@ export interface WebSocketOptions {
   /** Bytes queued on a socket beyond which the server stops writing to it and drops it. */
   maxBufferedBytes: number;
   auth: Authenticator;
+  /** The address a connection is logged as coming from. */
+  clientAddress: ClientAddress;
   /** Open sockets allowed at once, in all and per employee. */
   maxConnections: number;
   maxConnectionsPerEmployee: number;
@@ -256,7 +259,7 @@ export function attachWebSocket(server: Server, options: WebSocketOptions): WebS
     // live or replayed (perhaps both: delivery is at-least-once), never lost.
     const peer = new DevicePeer(ws, req.socket);
     const devices = hub.add(empId, peer);
-    log.event({ event: 'connect', emp_id: empId, devices, from: req.socket.remoteAddress });
+    log.event({ event: 'connect', emp_id: empId, devices, from: options.clientAddress(req) });
     ws.on('pong', () => {
       conn.alive = true;
     });
@@ -304,33 +307,73 @@ export function attachWebSocket(server: Server, options: WebSocketOptions): WebS
       refuse(socket, 'E_UNAVAILABLE', 'Refusing new connections (an injected fault).');
       return;
     }
-    let principal: Principal;
+    let caller: Principal | Promise<Principal>;
     try {
       const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
       const token = query.get('token') ?? bearerToken(req.headers.authorization);
-      principal = options.auth.authenticate(token ?? undefined);
-      options.auth.authorize(principal, 'self', id.data);
+      caller = options.auth.authenticate(token ?? undefined);
     } catch (err) {
-      if (!(err instanceof ShiftctlError)) throw err;
+      refuseFor(socket, err);
+      return;
+    }
+    if (caller instanceof Promise) {
+      caller.then(
+        (principal) => admit(req, socket, head, id.data, principal),
+        (err: unknown) => refuseFor(socket, err),
+      );
+    } else {
+      admit(req, socket, head, id.data, caller);
+    }
+  });
+
+  /** A refused upgrade: the caller's mistake as its own error, anything else as E_INTERNAL. */
+  function refuseFor(socket: Duplex, err: unknown): void {
+    if (err instanceof ShiftctlError) {
       refuse(socket, err.code, err.message);
+      return;
+    }
+    log.error('unexpected error while authenticating a WebSocket upgrade', {
+      error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+    });
+    refuse(socket, 'E_INTERNAL', 'The server failed to handle this request; see its log.');
+  }
+
+  /**
+   * The checks after authentication, in the same tick as the upgrade itself, so that the
+   * connection limits hold however many upgrades arrive at once.
+   */
+  function admit(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    empId: number,
+    principal: Principal,
+  ): void {
+    try {
+      options.auth.authorize(principal, 'self', empId);
+    } catch (err) {
+      refuseFor(socket, err);
+      return;
+    }
+    // Verifying a token takes a moment, in which the server may have begun to shut down.
+    if (closing) {
+      refuse(socket, 'E_UNAVAILABLE', 'The server is shutting down.');
       return;
     }
     if (connections.size >= options.maxConnections) {
       refuse(socket, 'E_SERVER_FULL', 'The server has as many connections as it takes.');
       return;
     }
-    if (hub.devices(id.data) >= options.maxConnectionsPerEmployee) {
+    if (hub.devices(empId) >= options.maxConnectionsPerEmployee) {
       refuse(
         socket,
         'E_TOO_MANY_CONNECTIONS',
-        `Employee ${id.data} already has ${options.maxConnectionsPerEmployee} connections.`,
+        `Employee ${empId} already has ${options.maxConnectionsPerEmployee} connections.`,
       );
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) =>
-      onConnection(ws, req, id.data, principal.expiresAt),
-    );
-  });
+    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, req, empId, principal.expiresAt));
+  }
 
   const heartbeat =
     options.heartbeatMs > 0
