@@ -14,6 +14,7 @@ import type { Scenario } from '../scenario.js';
 import { createSqliteStore } from '../store/sqlite.js';
 import type { Store } from '../store/types.js';
 import { VERSION } from '../version.js';
+import { trackAnswers } from './answers.js';
 import { rawErrorResponse } from './api-router.js';
 import { contractDocuments } from './docs.js';
 import { createFaults, type FaultSettingsInput } from './faults.js';
@@ -154,9 +155,15 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
       // How often stalled connections are looked for: a fraction of the header timeout.
       connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(headersTimeout / 4))),
     };
+    // A client may pipeline requests and close its side at once: answer them all before
+    // closing ours. TLS sockets need `allowHalfOpen` for that; Node's HTTP layer otherwise ends
+    // the socket when the client's side ends, before answers still being made (its one switch,
+    // `httpAllowHalfOpen`, is undocumented; test/hostile-sockets.test.ts pins what it does).
     const server: Server = options.tls
-      ? createHttpsServer({ ...options.tls, ...timeouts })
+      ? createHttpsServer({ ...options.tls, ...timeouts, allowHalfOpen: true })
       : createHttpServer(timeouts);
+    (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
+    const answers = trackAnswers(server);
     const ws = attachWebSocket(server, {
       hub,
       service,
@@ -169,6 +176,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
       auth,
       maxConnections: options.maxConnections ?? 25_000,
       maxConnectionsPerEmployee: options.maxConnectionsPerEmployee ?? 10,
+      answers,
     });
     const limits =
       options.answerRateLimits === false
@@ -213,9 +221,8 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
     server.on('request', app);
     // Requests Node's parser refuses (or that stall) get a JSON error and a closed socket.
     server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-      // Nothing can be written into the middle of an answer already on its way (pipelining).
-      const answering = (socket as { _httpMessage?: { headersSent: boolean } | null })._httpMessage;
-      if (!socket.writable || answering?.headersSent) {
+      // Nothing can be written into the middle of answers already on their way (pipelining).
+      if (!socket.writable || answers.busy(socket)) {
         socket.destroy();
         return;
       }
