@@ -198,6 +198,12 @@ async function serve(flags: ServeFlags): Promise<void> {
     );
   }
   const tls = await tlsFrom(flags);
+  if (tls?.caFile) {
+    // The certificate is made for this run only: its file goes when the server does, or when
+    // it fails to start.
+    const dir = dirname(tls.caFile);
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
   const server = await createServer({
     scenario,
     secret: flags.secret,
@@ -277,9 +283,6 @@ async function serve(flags: ServeFlags): Promise<void> {
   }
   if (tls?.caFile) {
     log.warn(`self-signed certificate for testing: clients need --ca ${tls.caFile}`);
-    // The certificate is made for this run only: its file goes when the server does.
-    const dir = dirname(tls.caFile);
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   }
 }
 

@@ -6,7 +6,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createAuthenticator } from '../auth/policy.js';
-import { ShiftctlError } from '../errors.js';
+import { isShiftctlError, ShiftctlError } from '../errors.js';
 import type { FixtureData } from '../fixtures.js';
 import { type Clock, systemClock } from '../offers/ports.js';
 import { createOfferService } from '../offers/service.js';
@@ -246,10 +246,25 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
     }
     // After listen, so a start that fails (say, the port is taken) leaves the database as it was.
     // The SQLite store answers synchronously, so no request is served before this completes.
-    const fixturesLoaded = options.fixtures
-      ? await loadFixtures(store, options.fixtures, clock.now())
-      : false;
-    await service.start();
+    let fixturesLoaded = false;
+    try {
+      if (options.fixtures) {
+        fixturesLoaded = await loadFixtures(store, options.fixtures, clock.now());
+      }
+      await service.start();
+    } catch (err) {
+      // A server that cannot write its database must not stay up: /healthz would say ok over
+      // an API that fails every call.
+      service.stop();
+      await ws.close();
+      await stopListening(server);
+      throw isShiftctlError(err)
+        ? err
+        : new ShiftctlError(
+            'E_DATABASE',
+            `Cannot start: writing the database at ${options.db ?? ':memory:'} failed: ${(err as Error).message}`,
+          );
+    }
     const stopScenario = options.scenario
       ? playScenario(options.scenario, { service, faults, hub, clock, log })
       : undefined;
@@ -286,6 +301,13 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
     await store.close();
     throw err;
   }
+}
+
+/** Stops listening and drops every connection at once (no request has been answered yet). */
+function stopListening(server: Server): Promise<void> {
+  const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeAllConnections();
+  return stopped;
 }
 
 function listen(server: Server, port: number, host: string) {
