@@ -184,6 +184,18 @@ async function serve(flags: ServeFlags): Promise<void> {
     level: flags.quiet ? 'warn' : 'info',
     out,
   });
+  // Whatever nobody expected still leaves a trace: logged, the log flushed, then exit 1.
+  const fail =
+    (what: string) =>
+    (err: unknown): void => {
+      log.error(`${what}; the server stops`, {
+        error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+      });
+      log.flush();
+      process.exit(1);
+    };
+  process.on('uncaughtException', fail('unexpected error'));
+  process.on('unhandledRejection', fail('unhandled promise rejection'));
   let fixtures: FixtureData | undefined;
   if (flags.fixtures !== false) {
     fixtures = await readFixtures(

@@ -54,4 +54,6 @@ export interface OfferEvent {
 
 export interface EventSink {
   event(e: OfferEvent): void;
+  /** Something went wrong in the background (a deadline run failed); events otherwise. */
+  warn?(message: string, fields?: Record<string, unknown>): void;
 }

@@ -24,6 +24,7 @@ import type {
 } from '../protocol/schemas.js';
 import type { JournalInput, NewShift, OfferRecord, ShiftRecord, Store } from '../store/types.js';
 import type { Clock, EventSink, Fanout } from './ports.js';
+import { failureStreak, type StreakLog } from './retry.js';
 import { isoTime, toHistoryItem, toOfferMessage, toOfferState, toShiftView } from './views.js';
 
 /** The seed's test offer (PROTOCOL.md, `POST /api/test/send_offer`). */
@@ -76,6 +77,18 @@ export function createOfferService(deps: OfferServiceDeps) {
   const { store, fanout, clock, events } = deps;
   let deadline: { at: number; cancel: () => void } | undefined;
   let stopped = false;
+  /** While the deadline job fails, it runs no earlier than this (its backoff). */
+  let retryNotBefore = 0;
+  /** Shifts whose offers closed at their deadline, with holders still to tell (or a cascade to move). */
+  const afterExpiry = new Map<number, number[]>();
+  const streakLog: StreakLog = {
+    warn: (message, fields) =>
+      events.warn
+        ? events.warn(message, fields)
+        : events.event({ event: 'warning', message, ...fields }),
+    recovered: (fields) => events.event({ event: 'recovered', ...fields }),
+  };
+  const deadlineFailures = failureStreak('closing offers at their deadline', streakLog);
 
   async function requireShift(shiftId: number): Promise<ShiftRecord> {
     const shift = await store.getShift(shiftId);
@@ -163,27 +176,60 @@ export function createOfferService(deps: OfferServiceDeps) {
     return devices;
   }
 
-  /** Keeps one timer, at the earliest open deadline. */
+  /** Keeps one timer, at the earliest open deadline (or the retry of a failed run, if later). */
   async function armDeadline(): Promise<void> {
     if (stopped) return;
-    const next = await store.nextDeadline();
+    // Holders left untold by a failed run are due now (after the backoff, if failing).
+    const due = afterExpiry.size > 0 ? clock.now() : await store.nextDeadline();
+    const next = due === undefined ? undefined : Math.max(due, retryNotBefore);
     if (deadline && deadline.at === next) return;
     deadline?.cancel();
     deadline = undefined;
     if (next === undefined) return;
-    deadline = { at: next, cancel: clock.schedule(next, () => void expireDue()) };
+    deadline = { at: next, cancel: clock.schedule(next, runDeadlines) };
+  }
+
+  /**
+   * The deadline timer's job. A run that fails (the database full or locked) is logged once
+   * per streak and tried again with a backoff; it never ends the process or leaves the timer
+   * unarmed.
+   */
+  function runDeadlines(): void {
+    expireDue().then(
+      () => deadlineFailures.succeeded(),
+      (err: unknown) => {
+        if (stopped) return;
+        const retryAt = clock.now() + deadlineFailures.failed(err);
+        retryNotBefore = retryAt;
+        deadline?.cancel();
+        deadline = { at: retryAt, cancel: clock.schedule(retryAt, runDeadlines) };
+      },
+    );
   }
 
   /** Closes every offer whose deadline has passed, tells its holders, moves cascades on. */
   async function expireDue(): Promise<void> {
+    deadline?.cancel();
     deadline = undefined;
-    const closed = await store.expireDue(clock.now());
-    for (const { shiftId, empIds } of closed) {
+    for (const { shiftId, empIds } of await store.expireDue(clock.now())) {
       events.event({ event: 'expired', shift_id: shiftId, emp_ids: empIds });
-      await notify(empIds, shiftId, 'expired');
-      await advance(shiftId);
+      afterExpiry.set(shiftId, [...(afterExpiry.get(shiftId) ?? []), ...empIds]);
     }
+    // Shift by shift, so that one that fails (kept for the retry) holds up no other.
+    let failure: { err: unknown } | undefined;
+    for (const [shiftId, empIds] of afterExpiry) {
+      try {
+        await notify(empIds, shiftId, 'expired');
+        afterExpiry.set(shiftId, []);
+        await advance(shiftId);
+        afterExpiry.delete(shiftId);
+      } catch (err) {
+        failure ??= { err };
+      }
+    }
+    if (!failure) retryNotBefore = 0;
     await armDeadline();
+    if (failure) throw failure.err;
   }
 
   /**
@@ -632,6 +678,7 @@ export function createOfferService(deps: OfferServiceDeps) {
     async reset(): Promise<void> {
       deadline?.cancel();
       deadline = undefined;
+      afterExpiry.clear();
       await store.reset(clock.now());
       events.event({ event: 'reset' });
     },
