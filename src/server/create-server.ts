@@ -110,7 +110,11 @@ function hostForUrl(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-/** Starts a shift-offer server and resolves once it is listening. */
+/**
+ * Starts a shift-offer server and resolves once it is listening and its database is ready.
+ * A start that fails (the port taken, the database refusing writes) rejects with nothing left
+ * listening.
+ */
 export async function createServer(options: ServerOptions = {}): Promise<ShiftServer> {
   const host = options.host ?? '127.0.0.1';
   const clock = options.clock ?? systemClock;
