@@ -100,7 +100,9 @@ describe('the deadline timer, when the database fails', () => {
 
     clock.advance(60_000); // the deadline: the run fails
     await expect.poll(() => warnings.length).toBe(1);
-    expect(warnings[0]?.message).toMatch(/^closing offers at their deadline failed/);
+    expect(warnings[0]?.message).toMatch(
+      /^closing offers at their deadline and moving cascades on failed/,
+    );
     expect(warnings[0]?.fields).toMatchObject({ code: 'SQLITE_FULL' });
     await expect.poll(() => clock.pending).toBe(1); // the retry, in 1 s
     clock.advance(1000); // fails again: no second warning
@@ -114,7 +116,10 @@ describe('the deadline timer, when the database fails', () => {
     expect(warnings).toHaveLength(1);
     await expect
       .poll(() => events.find((e) => e.event === 'recovered'))
-      .toMatchObject({ job: 'closing offers at their deadline', failures: 2 });
+      .toMatchObject({
+        job: 'closing offers at their deadline and moving cascades on',
+        failures: 2,
+      });
 
     // Later deadlines still fire.
     await service.createShift({ ...TEST_OFFER, id: 2, ttlSeconds: 60 }, [8]);
@@ -145,6 +150,33 @@ describe('the deadline timer, when the database fails', () => {
         [7, 'offer_result'],
         [8, 'shift_offer'],
       ]);
+    service.stop();
+  });
+});
+
+describe('a cascade, when moving on after an answer fails', () => {
+  it('records the answer, and asks the next employee once the database works again', async () => {
+    const failures: Failures = {};
+    const { service, clock, pushed, warnings } = rig(failures);
+    await service.start();
+    await service.createShift({ ...TEST_OFFER, id: 4, mode: 'cascade' }, [7, 8]);
+    failures.advanceCascade = 1;
+
+    const answer = await service.respond({
+      emp_id: 7,
+      shift_id: 4,
+      response: 'rejected',
+      timestamp: '2026-01-14T15:30:00.000',
+    });
+    expect(answer).toMatchObject({ success: true, outcome: 'rejected' });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.fields).toMatchObject({ shift_id: 4, code: 'SQLITE_FULL' });
+    expect(pushed.some(([empId]) => empId === 8)).toBe(false);
+    expect(clock.pending).toBe(1);
+    clock.advance(1000);
+    await expect
+      .poll(() => pushed.filter(([, m]) => m.type === 'shift_offer').map(([empId]) => empId))
+      .toEqual([7, 8]);
     service.stop();
   });
 });

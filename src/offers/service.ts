@@ -79,8 +79,12 @@ export function createOfferService(deps: OfferServiceDeps) {
   let stopped = false;
   /** While the deadline job fails, it runs no earlier than this (its backoff). */
   let retryNotBefore = 0;
-  /** Shifts whose offers closed at their deadline, with holders still to tell (or a cascade to move). */
-  const afterExpiry = new Map<number, number[]>();
+  /**
+   * Shifts with work left by a failed run: holders of offers closed at their deadline still to
+   * tell, or a cascade to move on (after an expiry or an answer). The deadline job's retry
+   * takes them up.
+   */
+  const unsettled = new Map<number, number[]>();
   const streakLog: StreakLog = {
     warn: (message, fields) =>
       events.warn
@@ -88,7 +92,10 @@ export function createOfferService(deps: OfferServiceDeps) {
         : events.event({ event: 'warning', message, ...fields }),
     recovered: (fields) => events.event({ event: 'recovered', ...fields }),
   };
-  const deadlineFailures = failureStreak('closing offers at their deadline', streakLog);
+  const deadlineFailures = failureStreak(
+    'closing offers at their deadline and moving cascades on',
+    streakLog,
+  );
 
   async function requireShift(shiftId: number): Promise<ShiftRecord> {
     const shift = await store.getShift(shiftId);
@@ -180,7 +187,7 @@ export function createOfferService(deps: OfferServiceDeps) {
   async function armDeadline(): Promise<void> {
     if (stopped) return;
     // Holders left untold by a failed run are due now (after the backoff, if failing).
-    const due = afterExpiry.size > 0 ? clock.now() : await store.nextDeadline();
+    const due = unsettled.size > 0 ? clock.now() : await store.nextDeadline();
     const next = due === undefined ? undefined : Math.max(due, retryNotBefore);
     if (deadline && deadline.at === next) return;
     deadline?.cancel();
@@ -197,14 +204,29 @@ export function createOfferService(deps: OfferServiceDeps) {
   function runDeadlines(): void {
     expireDue().then(
       () => deadlineFailures.succeeded(),
-      (err: unknown) => {
-        if (stopped) return;
-        const retryAt = clock.now() + deadlineFailures.failed(err);
-        retryNotBefore = retryAt;
-        deadline?.cancel();
-        deadline = { at: retryAt, cancel: clock.schedule(retryAt, runDeadlines) };
-      },
+      (err: unknown) => retryDeadlines(err),
     );
+  }
+
+  function retryDeadlines(err: unknown, context?: Record<string, unknown>): void {
+    if (stopped) return;
+    const retryAt = clock.now() + deadlineFailures.failed(err, context);
+    retryNotBefore = retryAt;
+    deadline?.cancel();
+    deadline = { at: retryAt, cancel: clock.schedule(retryAt, runDeadlines) };
+  }
+
+  /**
+   * Moves a cascade on after an answer. The answer is recorded by then, so a failure here is
+   * not the caller's: the deadline job's retry moves the cascade on instead.
+   */
+  async function advanceAfterAnswer(shiftId: number): Promise<void> {
+    try {
+      await advance(shiftId);
+    } catch (err) {
+      if (!unsettled.has(shiftId)) unsettled.set(shiftId, []);
+      retryDeadlines(err, { shift_id: shiftId });
+    }
   }
 
   /** Closes every offer whose deadline has passed, tells its holders, moves cascades on. */
@@ -213,16 +235,16 @@ export function createOfferService(deps: OfferServiceDeps) {
     deadline = undefined;
     for (const { shiftId, empIds } of await store.expireDue(clock.now())) {
       events.event({ event: 'expired', shift_id: shiftId, emp_ids: empIds });
-      afterExpiry.set(shiftId, [...(afterExpiry.get(shiftId) ?? []), ...empIds]);
+      unsettled.set(shiftId, [...(unsettled.get(shiftId) ?? []), ...empIds]);
     }
     // Shift by shift, so that one that fails (kept for the retry) holds up no other.
     let failure: { err: unknown } | undefined;
-    for (const [shiftId, empIds] of afterExpiry) {
+    for (const [shiftId, empIds] of unsettled) {
       try {
         await notify(empIds, shiftId, 'expired');
-        afterExpiry.set(shiftId, []);
+        unsettled.set(shiftId, []);
         await advance(shiftId);
-        afterExpiry.delete(shiftId);
+        unsettled.delete(shiftId);
       } catch (err) {
         failure ??= { err };
       }
@@ -461,7 +483,7 @@ export function createOfferService(deps: OfferServiceDeps) {
           const outcome = await store.reject(shiftId, empId, at);
           if (outcome) {
             events.event({ event: 'answer', shift_id: shiftId, emp_id: empId, response });
-            await advance(shiftId);
+            await advanceAfterAnswer(shiftId);
             return respondBody(req, { response, outcome }, at);
           }
         } else {
@@ -476,7 +498,7 @@ export function createOfferService(deps: OfferServiceDeps) {
             });
             if (claim.outcome === 'assigned') {
               await announceAssignment(shiftId, empId, claim.closed);
-              if (!claim.shiftFilled) await advance(shiftId);
+              if (!claim.shiftFilled) await advanceAfterAnswer(shiftId);
             }
             return respondBody(req, { response, outcome: claim.outcome }, at);
           }
@@ -553,7 +575,7 @@ export function createOfferService(deps: OfferServiceDeps) {
       }
       events.event({ event: 'approved', shift_id: shiftId, emp_id: empId });
       await announceAssignment(shiftId, empId, result.closed);
-      if (!result.shiftFilled) await advance(shiftId);
+      if (!result.shiftFilled) await advanceAfterAnswer(shiftId);
       return this.shiftDetail(shiftId);
     },
 
@@ -678,7 +700,7 @@ export function createOfferService(deps: OfferServiceDeps) {
     async reset(): Promise<void> {
       deadline?.cancel();
       deadline = undefined;
-      afterExpiry.clear();
+      unsettled.clear();
       await store.reset(clock.now());
       events.event({ event: 'reset' });
     },
