@@ -218,6 +218,18 @@ async function serve(flags: ServeFlags): Promise<void> {
     level: flags.quiet ? 'warn' : 'info',
     out,
   });
+  // Whatever nobody expected still leaves a trace: logged, the log flushed, then exit 1.
+  const fail =
+    (what: string) =>
+    (err: unknown): void => {
+      log.error(`${what}; the server stops`, {
+        error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+      });
+      log.flush();
+      process.exit(1);
+    };
+  process.on('uncaughtException', fail('unexpected error'));
+  process.on('unhandledRejection', fail('unhandled promise rejection'));
   let fixtures: FixtureData | undefined;
   if (flags.fixtures !== false) {
     fixtures = await readFixtures(
@@ -232,6 +244,12 @@ async function serve(flags: ServeFlags): Promise<void> {
     );
   }
   const tls = await tlsFrom(flags);
+  if (tls?.caFile) {
+    // The certificate is made for this run only: its file goes when the server does, or when
+    // it fails to start.
+    const dir = dirname(tls.caFile);
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
   const server = await createServer({
     scenario,
     secret: flags.secret,
@@ -314,9 +332,6 @@ async function serve(flags: ServeFlags): Promise<void> {
   }
   if (tls?.caFile) {
     log.warn(`self-signed certificate for testing: clients need --ca ${tls.caFile}`);
-    // The certificate is made for this run only: its file goes when the server does.
-    const dir = dirname(tls.caFile);
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   }
 }
 

@@ -24,6 +24,7 @@ import type {
 } from '../protocol/schemas.js';
 import type { JournalInput, NewShift, OfferRecord, ShiftRecord, Store } from '../store/types.js';
 import type { Clock, EventSink, Fanout } from './ports.js';
+import { failureStreak, type StreakLog } from './retry.js';
 import { isoTime, toHistoryItem, toOfferMessage, toOfferState, toShiftView } from './views.js';
 
 /** The seed's test offer (PROTOCOL.md, `POST /api/test/send_offer`). */
@@ -72,13 +73,29 @@ export interface OfferServiceDeps {
 
 export type OfferService = ReturnType<typeof createOfferService>;
 
-/** How soon expiry runs again after the store failed it. */
-const EXPIRY_RETRY_MS = 5000;
-
 export function createOfferService(deps: OfferServiceDeps) {
   const { store, fanout, clock, events } = deps;
   let deadline: { at: number; cancel: () => void } | undefined;
   let stopped = false;
+  /** While the deadline job fails, it runs no earlier than this (its backoff). */
+  let retryNotBefore = 0;
+  /**
+   * Shifts with work left by a failed run: holders of offers closed at their deadline still to
+   * tell, or a cascade to move on (after an expiry or an answer). The deadline job's retry
+   * takes them up.
+   */
+  const unsettled = new Map<number, number[]>();
+  const streakLog: StreakLog = {
+    warn: (message, fields) =>
+      events.warn
+        ? events.warn(message, fields)
+        : events.event({ event: 'warning', message, ...fields }),
+    recovered: (fields) => events.event({ event: 'recovered', ...fields }),
+  };
+  const deadlineFailures = failureStreak(
+    'closing offers at their deadline and moving cascades on',
+    streakLog,
+  );
 
   async function requireShift(shiftId: number): Promise<ShiftRecord> {
     const shift = await store.getShift(shiftId);
@@ -189,44 +206,75 @@ export function createOfferService(deps: OfferServiceDeps) {
     if (holders.length > 0) await push(shift, holders);
   }
 
-  /** Keeps one timer, at the earliest open deadline. */
+  /** Keeps one timer, at the earliest open deadline (or the retry of a failed run, if later). */
   async function armDeadline(): Promise<void> {
     if (stopped) return;
-    const next = await store.nextDeadline();
+    // Holders left untold by a failed run are due now (after the backoff, if failing).
+    const due = unsettled.size > 0 ? clock.now() : await store.nextDeadline();
+    const next = due === undefined ? undefined : Math.max(due, retryNotBefore);
     if (deadline && deadline.at === next) return;
     deadline?.cancel();
     deadline = undefined;
     if (next === undefined) return;
-    deadline = { at: next, cancel: clock.schedule(next, () => void runExpiry()) };
+    deadline = { at: next, cancel: clock.schedule(next, runDeadlines) };
   }
 
   /**
-   * Expiry in the background: a failure (a full disk) is logged and tried again a little later,
-   * never left to end the process.
+   * The deadline timer's job. A run that fails (the database full or locked) is logged once
+   * per streak and tried again with a backoff; it never ends the process or leaves the timer
+   * unarmed.
    */
-  function runExpiry(): Promise<void> {
-    return expireDue().catch((err: unknown) => {
-      events.warn?.('cannot close offers past their deadline; retrying', {
-        error: err instanceof Error ? err.message : String(err),
-        retry_in_s: EXPIRY_RETRY_MS / 1000,
-      });
-      if (stopped) return;
-      deadline?.cancel();
-      const at = clock.now() + EXPIRY_RETRY_MS;
-      deadline = { at, cancel: clock.schedule(at, () => void runExpiry()) };
-    });
+  function runDeadlines(): void {
+    expireDue().then(
+      () => deadlineFailures.succeeded(),
+      (err: unknown) => retryDeadlines(err),
+    );
+  }
+
+  function retryDeadlines(err: unknown, context?: Record<string, unknown>): void {
+    if (stopped) return;
+    const retryAt = clock.now() + deadlineFailures.failed(err, context);
+    retryNotBefore = retryAt;
+    deadline?.cancel();
+    deadline = { at: retryAt, cancel: clock.schedule(retryAt, runDeadlines) };
+  }
+
+  /**
+   * Moves a cascade on after an answer. The answer is recorded by then, so a failure here is
+   * not the caller's: the deadline job's retry moves the cascade on instead.
+   */
+  async function advanceAfterAnswer(shiftId: number): Promise<void> {
+    try {
+      await advance(shiftId);
+    } catch (err) {
+      if (!unsettled.has(shiftId)) unsettled.set(shiftId, []);
+      retryDeadlines(err, { shift_id: shiftId });
+    }
   }
 
   /** Closes every offer whose deadline has passed, tells its holders, moves cascades on. */
   async function expireDue(): Promise<void> {
+    deadline?.cancel();
     deadline = undefined;
-    const closed = await store.expireDue(clock.now());
-    for (const { shiftId, empIds } of closed) {
+    for (const { shiftId, empIds } of await store.expireDue(clock.now())) {
       events.event({ event: 'expired', shift_id: shiftId, emp_ids: empIds });
-      await notify(empIds, shiftId, 'expired');
-      await advance(shiftId);
+      unsettled.set(shiftId, [...(unsettled.get(shiftId) ?? []), ...empIds]);
     }
+    // Shift by shift, so that one that fails (kept for the retry) holds up no other.
+    let failure: { err: unknown } | undefined;
+    for (const [shiftId, empIds] of unsettled) {
+      try {
+        await notify(empIds, shiftId, 'expired');
+        unsettled.set(shiftId, []);
+        await advance(shiftId);
+        unsettled.delete(shiftId);
+      } catch (err) {
+        failure ??= { err };
+      }
+    }
+    if (!failure) retryNotBefore = 0;
     await armDeadline();
+    if (failure) throw failure.err;
   }
 
   /**
@@ -373,7 +421,7 @@ export function createOfferService(deps: OfferServiceDeps) {
     /** Closes deadlines that passed while the server was down and arms the next one. */
     async start(): Promise<void> {
       stopped = false;
-      await runExpiry();
+      await expireDue();
     },
 
     stop(): void {
@@ -471,7 +519,7 @@ export function createOfferService(deps: OfferServiceDeps) {
             events.event({ event: 'answer', shift_id: shiftId, emp_id: empId, response });
             // Every device of the employee closes the offer, whichever of them answered.
             if (outcome === 'rejected') await notify([empId], shiftId, 'rejected');
-            await advance(shiftId);
+            await advanceAfterAnswer(shiftId);
             return respondBody(req, { response, outcome }, at);
           }
         } else {
@@ -486,7 +534,7 @@ export function createOfferService(deps: OfferServiceDeps) {
             });
             if (claim.outcome === 'assigned') {
               await announceAssignment(shiftId, empId, claim.closed);
-              if (!claim.shiftFilled) await advance(shiftId);
+              if (!claim.shiftFilled) await advanceAfterAnswer(shiftId);
             } else if (claim.outcome === 'requested') {
               await notify([empId], shiftId, 'requested');
             }
@@ -573,7 +621,7 @@ export function createOfferService(deps: OfferServiceDeps) {
       }
       events.event({ event: 'approved', shift_id: shiftId, emp_id: empId });
       await announceAssignment(shiftId, empId, result.closed);
-      if (!result.shiftFilled) await advance(shiftId);
+      if (!result.shiftFilled) await advanceAfterAnswer(shiftId);
       return this.shiftDetail(shiftId);
     },
 
@@ -701,6 +749,7 @@ export function createOfferService(deps: OfferServiceDeps) {
     async reset(): Promise<void> {
       deadline?.cancel();
       deadline = undefined;
+      unsettled.clear();
       // Whoever still holds an offer is told it is gone, so no prompt stays open on a shift
       // that no longer exists (a rare, operator-only call: a read per open shift is fine).
       const held: Array<[number, number[]]> = [];

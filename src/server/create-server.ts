@@ -6,7 +6,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createAuthenticator } from '../auth/policy.js';
-import { ShiftctlError } from '../errors.js';
+import { isShiftctlError, ShiftctlError } from '../errors.js';
 import type { FixtureData } from '../fixtures.js';
 import { type Clock, systemClock } from '../offers/ports.js';
 import { createOfferService } from '../offers/service.js';
@@ -14,6 +14,7 @@ import type { Scenario } from '../scenario.js';
 import { createSqliteStore } from '../store/sqlite.js';
 import type { Store } from '../store/types.js';
 import { VERSION } from '../version.js';
+import { trackAnswers } from './answers.js';
 import { rawErrorResponse } from './api-router.js';
 import { createClientAddress } from './client-address.js';
 import { contractDocuments } from './docs.js';
@@ -135,7 +136,11 @@ function hostForUrl(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-/** Starts a shift-offer server and resolves once it is listening. */
+/**
+ * Starts a shift-offer server and resolves once it is listening and its database is ready.
+ * A start that fails (the port taken, the database refusing writes) rejects with nothing left
+ * listening.
+ */
 export async function createServer(options: ServerOptions = {}): Promise<ShiftServer> {
   const host = options.host ?? '127.0.0.1';
   const clock = options.clock ?? systemClock;
@@ -184,9 +189,15 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
       // How often stalled connections are looked for: a fraction of the header timeout.
       connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(headersTimeout / 4))),
     };
+    // A client may pipeline requests and close its side at once: answer them all before
+    // closing ours. TLS sockets need `allowHalfOpen` for that; Node's HTTP layer otherwise ends
+    // the socket when the client's side ends, before answers still being made (its one switch,
+    // `httpAllowHalfOpen`, is undocumented; test/hostile-sockets.test.ts pins what it does).
     const server: Server = options.tls
-      ? createHttpsServer({ ...options.tls, ...timeouts })
+      ? createHttpsServer({ ...options.tls, ...timeouts, allowHalfOpen: true })
       : createHttpServer(timeouts);
+    (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
+    const answers = trackAnswers(server);
     const ws = attachWebSocket(server, {
       hub,
       service,
@@ -200,6 +211,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
       clientAddress,
       maxConnections: options.maxConnections ?? 25_000,
       maxConnectionsPerEmployee: options.maxConnectionsPerEmployee ?? 10,
+      answers,
     });
     const limits =
       options.answerRateLimits === false
@@ -274,9 +286,8 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
     server.on('request', app);
     // Requests Node's parser refuses (or that stall) get a JSON error and a closed socket.
     server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-      // Nothing can be written into the middle of an answer already on its way (pipelining).
-      const answering = (socket as { _httpMessage?: { headersSent: boolean } | null })._httpMessage;
-      if (!socket.writable || answering?.headersSent) {
+      // Nothing can be written into the middle of answers already on their way (pipelining).
+      if (!socket.writable || answers.busy(socket)) {
         socket.destroy();
         return;
       }
@@ -300,10 +311,25 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
     }
     // After listen, so a start that fails (say, the port is taken) leaves the database as it was.
     // The SQLite store answers synchronously, so no request is served before this completes.
-    const fixturesLoaded = options.fixtures
-      ? await loadFixtures(store, options.fixtures, clock.now())
-      : false;
-    await service.start();
+    let fixturesLoaded = false;
+    try {
+      if (options.fixtures) {
+        fixturesLoaded = await loadFixtures(store, options.fixtures, clock.now());
+      }
+      await service.start();
+    } catch (err) {
+      // A server that cannot write its database must not stay up: /healthz would say ok over
+      // an API that fails every call.
+      service.stop();
+      await ws.close();
+      await stopListening(server);
+      throw isShiftctlError(err)
+        ? err
+        : new ShiftctlError(
+            'E_DATABASE',
+            `Cannot start: writing the database at ${options.db ?? ':memory:'} failed: ${(err as Error).message}`,
+          );
+    }
     const stopTrimming = startJournalTrimmer({
       store,
       clock,
@@ -351,6 +377,13 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
     await store.close();
     throw err;
   }
+}
+
+/** Stops listening and drops every connection at once (no request has been answered yet). */
+function stopListening(server: Server): Promise<void> {
+  const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeAllConnections();
+  return stopped;
 }
 
 function listen(server: Server, port: number, host: string) {

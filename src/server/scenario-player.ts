@@ -1,5 +1,7 @@
 /** Plays a scenario's steps on the server's clock, through the same rules as the API. */
+import { isShiftctlError } from '../errors.js';
 import type { Clock } from '../offers/ports.js';
+import { failureStreak } from '../offers/retry.js';
 import type { OfferService } from '../offers/service.js';
 import type { Scenario, ScenarioStep } from '../scenario.js';
 import type { Faults } from './faults.js';
@@ -39,22 +41,54 @@ async function play(step: ScenarioStep, deps: ScenarioDeps): Promise<string> {
 /** Schedules every step; returns a function that cancels those not yet played. */
 export function playScenario(scenario: Scenario, deps: ScenarioDeps): () => void {
   const start = deps.clock.now();
+  const { log } = deps;
   deps.log.event({ event: 'scenario', name: scenario.name, steps: scenario.steps.length });
-  // Steps at the same moment run in file order: each waits for the one before.
+  let stopped = false;
+  let cancelRetry: (() => void) | undefined;
+  const wait = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const cancel = deps.clock.schedule(deps.clock.now() + ms, resolve);
+      cancelRetry = () => {
+        cancel();
+        resolve();
+      };
+    });
+
+  /**
+   * A rule's refusal (a 4xx code) is the scenario's own mistake and is skipped; a failure of
+   * the server's (the database full or locked) is tried again.
+   */
+  async function run(step: ScenarioStep, number: number): Promise<void> {
+    const failures = failureStreak(`scenario step ${number}`, {
+      warn: (message, fields) => log.warn(message, fields),
+      recovered: (fields) => log.event({ event: 'recovered', ...fields }),
+    });
+    while (!stopped) {
+      try {
+        const did = await play(step, deps);
+        failures.succeeded();
+        log.event({ event: 'scenario_step', step: number, did, note: step.note });
+        return;
+      } catch (err) {
+        if (isShiftctlError(err) && err.status < 500) {
+          log.warn(`scenario step ${number} failed: ${err.message}`);
+          return;
+        }
+        await wait(failures.failed(err, { step: number }));
+      }
+    }
+  }
+
+  // Steps at the same moment run in file order: each waits for the one before (and its retries).
   let chain = Promise.resolve();
   const cancels = scenario.steps.map((step, index) =>
     deps.clock.schedule(start + step.at * 1000, () => {
-      chain = chain.then(async () => {
-        try {
-          const did = await play(step, deps);
-          deps.log.event({ event: 'scenario_step', step: index + 1, did, note: step.note });
-        } catch (err) {
-          deps.log.warn(`scenario step ${index + 1} failed: ${(err as Error).message}`);
-        }
-      });
+      chain = chain.then(() => run(step, index + 1));
     }),
   );
   return () => {
+    stopped = true;
+    cancelRetry?.();
     for (const cancel of cancels) cancel();
   };
 }

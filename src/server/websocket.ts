@@ -3,7 +3,7 @@
  * heartbeats (JSON `ping` messages and ping frames, as in the ws README's recipe), and frames
  * from clients that must never crash or stall the server.
  */
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import { type Authenticator, bearerToken, type Principal } from '../auth/policy.js';
@@ -11,6 +11,7 @@ import { type ErrorCode, ShiftctlError } from '../errors.js';
 import type { Clock } from '../offers/ports.js';
 import type { OfferService } from '../offers/service.js';
 import { type ErrorMessage, IdParam } from '../protocol/schemas.js';
+import type { AnswersInFlight } from './answers.js';
 import { rawErrorResponse } from './api-router.js';
 import type { ClientAddress } from './client-address.js';
 import type { Faults } from './faults.js';
@@ -35,6 +36,8 @@ export interface WebSocketOptions {
   /** Open sockets allowed at once, in all and per employee. */
   maxConnections: number;
   maxConnectionsPerEmployee: number;
+  /** Answers in flight per socket, for requests served without their upgrade. */
+  answers: AnswersInFlight;
 }
 
 export interface WebSocketSide {
@@ -81,6 +84,7 @@ const HOP_BY_HOP_UPGRADE = new Set(['upgrade', 'http2-settings']);
  */
 function serveWithoutUpgrade(
   server: Server,
+  answers: AnswersInFlight,
   req: IncomingMessage,
   socket: Duplex,
   head: Buffer,
@@ -103,20 +107,22 @@ function serveWithoutUpgrade(
     lines.push(`${name}: ${value}`);
   }
   socket.unshift(Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'), head]));
-  // A request pipelined behind one still being answered waits for that answer to finish: the
-  // new connection state would otherwise queue its answer where nothing ever sends it.
-  const handOver = (): void => {
-    const busy = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
-    if (busy) {
-      busy.once('finish', () => setImmediate(handOver));
-      return;
-    }
+  // A request pipelined behind others still being answered waits for those answers: the new
+  // connection state would otherwise queue its answer where nothing ever sends it.
+  answers.whenIdle(socket, () => {
     if (socket.destroyed) return;
-    // The finished answer armed the keep-alive timer; the request is already here.
+    // The last answer armed the keep-alive timer; the request is already here.
     (socket as Duplex & { setTimeout(ms: number): void }).setTimeout(0);
     server.emit('encrypted' in socket ? 'secureConnection' : 'connection', socket);
-  };
-  handOver();
+  });
+}
+
+/**
+ * Node takes its own error listener off a socket it hands to the upgrade listener; without one,
+ * a client's reset (ECONNRESET) would be an unhandled 'error' that ends the process.
+ */
+function destroyOnError(this: Duplex): void {
+  this.destroy();
 }
 
 const TOKEN_LIST = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+(\s*,\s*[!#$%&'*+\-.^_`|~0-9A-Za-z]+)*$/;
@@ -278,11 +284,12 @@ export function attachWebSocket(server: Server, options: WebSocketOptions): WebS
   }
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Once per socket: pipelined h2c requests bring the same socket back here.
+    if (!socket.listeners('error').includes(destroyOnError)) socket.on('error', destroyOnError);
     if (!wantsWebSocket(req)) {
-      serveWithoutUpgrade(server, req, socket, head);
+      serveWithoutUpgrade(server, options.answers, req, socket, head);
       return;
     }
-    socket.on('error', () => socket.destroy());
     const path = (req.url ?? '').split('?', 1)[0] ?? '';
     const match = PATH.exec(path);
     if (!match) {
