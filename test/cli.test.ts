@@ -30,6 +30,26 @@ async function getJson(url: string): Promise<{ status: number; body: any }> {
 }
 
 describe('shiftctl serve', () => {
+  it('with --secret, shows how to send the test offer with a token, and never the secret', async () => {
+    const secret = 'banner-secret-for-a-test';
+    const { cli, port } = await serve('--port', '0', '--db', ':memory:', '--secret', secret);
+    expect(cli.stdout).not.toContain(secret);
+    expect(cli.stdout).toContain(
+      "TOKEN=$(SHIFTCTL_SECRET='your secret' npx shiftctl token --admin)",
+    );
+    const curl = /curl -X POST -H "Authorization: Bearer \$TOKEN" "([^"]+)"/.exec(cli.stdout)?.[1];
+    expect(curl).toBe(`http://127.0.0.1:${port}/api/test/send_offer/123?shift_id=456`);
+    // What the banner says to do works.
+    const minted = await runWithEnv({ SHIFTCTL_SECRET: secret }, 'token', '--admin');
+    const token = minted.stdout.trim();
+    const res = await fetch(curl as string, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(res.status).toBe(200);
+    await cli.stop('SIGTERM');
+  });
+
   it('prints the real URLs, serves the demo data, and exits 0 on SIGTERM', async () => {
     const { cli, port } = await serve('--port', '0', '--db', ':memory:');
     expect(port).toBeGreaterThan(0);

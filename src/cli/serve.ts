@@ -415,9 +415,17 @@ function banner(
   } else {
     lines.push(`  (Android emulator: use 10.0.2.2 in place of ${server.host}.)`);
   }
+  const sendOffer = `"${server.apiUrl}/test/send_offer/123?shift_id=456"`;
   lines.push(
     '',
-    `  Send a test offer:  curl -X POST "${server.apiUrl}/test/send_offer/123?shift_id=456"`,
+    ...(flags.secret
+      ? // Authentication is on: the bare curl line would get 401. The secret is never printed.
+        [
+          '  Send a test offer (tokens are required: mint an admin one with your secret):',
+          "    TOKEN=$(SHIFTCTL_SECRET='your secret' npx shiftctl token --admin)",
+          `    curl -X POST -H "Authorization: Bearer $TOKEN" ${sendOffer}`,
+        ]
+      : [`  Send a test offer:  curl -X POST ${sendOffer}`]),
     '',
     c.dim('Press Ctrl-C to stop.'),
     '',
