@@ -265,6 +265,8 @@ describe('shiftctl send-offer', () => {
     expect(jsonLines(json.stdout)).toEqual([
       { emp_id: 2, shift_id: 7, error },
       { emp_id: 3, shift_id: 7, error },
+      // The command's own failure ends the output, in the shape every command uses.
+      { error: { code: 'E_REFUSED', message: 'the server refused 2 of 2 offers.' } },
     ]);
     expect(json.stderr).toBe('shiftctl: the server refused 2 of 2 offers.\n');
   });
@@ -575,6 +577,36 @@ describe('shiftctl respond', () => {
         shift_id: 456,
         emp_id: 1,
         outcome: 'rejected',
+      },
+    ]);
+  });
+
+  it('prints a refusal with --json as one error line, the shape every command uses', async () => {
+    const never = await shiftctl(server(), 'respond', '3', '--shift', '456', 'accept', '--json');
+    expect(never.code).toBe(4);
+    expect(jsonLines(never.stdout)).toEqual([
+      {
+        error: {
+          status: 404,
+          code: 'E_OFFER_NOT_FOUND',
+          message: 'Shift 456 was never offered to employee 3.',
+        },
+      },
+    ]);
+    expect(never.stderr).toMatch(/^shiftctl: Shift 456 was never offered/);
+    const withdraw = await shiftctl(server(), 'withdraw', '99999', '--json');
+    expect(withdraw.code).toBe(4);
+    expect(jsonLines(withdraw.stdout)).toEqual([
+      { error: { status: 404, code: 'E_SHIFT_NOT_FOUND', message: 'Shift 99999 does not exist.' } },
+    ]);
+    const unreachable = await run('approve', '1', '2', '--json', '--url', 'http://127.0.0.1:1');
+    expect(unreachable.code).toBe(3);
+    expect(jsonLines(unreachable.stdout)).toEqual([
+      {
+        error: {
+          code: 'E_UNREACHABLE',
+          message: expect.stringMatching(/^Cannot reach the server/),
+        },
       },
     ]);
   });

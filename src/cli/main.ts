@@ -1,6 +1,6 @@
 /** The `shiftctl` command line: wiring only. Each command lives in its own module. */
 import { Command, CommanderError } from 'commander';
-import { EXIT, isShiftctlError } from '../errors.js';
+import { ApiError, EXIT, isShiftctlError, type ShiftctlError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { registerAdmin } from './admin.js';
 import { registerBench } from './bench.js';
@@ -65,6 +65,8 @@ export async function run(argv: string[]): Promise<void> {
     }
     if (isShiftctlError(err)) {
       process.stderr.write(`shiftctl: ${err.message}\n`);
+      // With --json, the failure is also data: one line of the shape every command uses.
+      if (argv.includes('--json')) process.stdout.write(`${JSON.stringify(jsonError(err))}\n`);
       process.exitCode = err.exitCode;
       return;
     }
@@ -73,4 +75,20 @@ export async function run(argv: string[]): Promise<void> {
     );
     process.exitCode = EXIT.FAILURE;
   }
+}
+
+/**
+ * A failure as one `--json` line, the shape `send-offer --json` uses for each refusal: the
+ * server's HTTP status, its code and its words when it answered; shiftctl's own code otherwise.
+ */
+export function jsonError(err: ShiftctlError): {
+  error: { status?: number; code: string | null; message: string };
+} {
+  const api = err instanceof ApiError ? err : err.cause instanceof ApiError ? err.cause : undefined;
+  if (api) {
+    return {
+      error: { status: api.httpStatus, code: api.serverCode ?? null, message: api.serverMessage },
+    };
+  }
+  return { error: { code: err.code, message: err.message } };
 }

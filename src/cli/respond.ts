@@ -65,7 +65,12 @@ async function respond(empId: number, answer: OfferResponse, flags: RespondFlags
   } catch (err) {
     // The server's own sentence says it best ("Shift 456 was never offered to employee 123.").
     if (err instanceof ApiError && err.httpStatus < 500) {
-      throw new ShiftctlError('E_REFUSED', `${err.serverMessage} (${statusAndCode(err)})`);
+      const refused = new ShiftctlError(
+        'E_REFUSED',
+        `${err.serverMessage} (${statusAndCode(err)})`,
+      );
+      refused.cause = err; // what --json reports: the server's status and code
+      throw refused;
     }
     throw err;
   }
