@@ -331,7 +331,8 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       },
     },
     connection: {
-      application_name: 'shiftctl',
+      // Named by schema, so that an operator (or a test) can tell instances' sessions apart.
+      application_name: schema === undefined ? 'shiftctl' : `shiftctl/${schema}`,
       ...(schema === undefined ? {} : { search_path: `"${schema}"` }),
     },
   });
