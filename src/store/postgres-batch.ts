@@ -50,6 +50,16 @@ const MAX_WRITES = 256;
 /** Bookkeeping that failed on a database that went away is tried again after this long. */
 const RETRY_MS = 1000;
 
+/** The rows of a batch's shifts, locked in id order (see the top of this file). */
+const LOCK_SHIFTS =
+  'SELECT id FROM shifts WHERE id = ANY($1::bigint[]) ORDER BY id FOR NO KEY UPDATE';
+/** The same, with the shifts of the open offers due by a time (to close them). */
+const LOCK_SHIFTS_AND_DUE = `
+  SELECT id FROM shifts
+  WHERE id = ANY($1::bigint[]) OR id IN (
+    SELECT shift_id FROM offers WHERE outcome = 'open' AND expires_at <= $2::bigint)
+  ORDER BY id FOR NO KEY UPDATE`;
+
 /** Errors that roll the whole batch back through no fault of any one write: try it again. */
 const TRANSIENT = new Set(['40001', '40P01']);
 
@@ -154,16 +164,11 @@ export function createGroupCommit(sql: Sql, log: (message: string) => void): Gro
         owners.push('setting');
       }
       if (shifts.size > 0 || due !== null) {
+        const ids = [...shifts].sort((a, b) => a - b);
         queries.push(
-          sql.unsafe(
-            `SELECT id FROM shifts
-             WHERE id = ANY($1::bigint[]) OR ($2::bigint IS NOT NULL AND id IN (
-               SELECT shift_id FROM offers
-               WHERE outcome = 'open' AND expires_at <= $2::bigint))
-             ORDER BY id FOR NO KEY UPDATE`,
-            [[...shifts].sort((a, b) => a - b), due],
-            { prepare: true },
-          ),
+          due === null
+            ? sql.unsafe(LOCK_SHIFTS, [ids] as never[], { prepare: true })
+            : sql.unsafe(LOCK_SHIFTS_AND_DUE, [ids, due] as never[], { prepare: true }),
         );
         owners.push('lock');
       }
