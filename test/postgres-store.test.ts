@@ -198,6 +198,24 @@ describe.skipIf(postgresUrl === undefined)(
       });
     });
 
+    it('writes what was queued before close, and refuses writes after it', async () => {
+      const schema = schemas.name();
+      const [first] = (await open(schema, 1)) as [PostgresStore];
+      const line = { at: 1, kind: 'request' as const, empId: 1, shiftId: 1, outcome: '200' };
+      const created = first.createShift({ ...SHIFT, id: 1 }, 1000);
+      first.journal({ ...line, name: 'just before close', detail: null });
+      await first.close();
+      await expect(created).resolves.toMatchObject({ id: 1 });
+      await expect(first.createShift({ ...SHIFT, id: 2 }, 1000)).rejects.toMatchObject({
+        code: 'E_DATABASE',
+      });
+      first.journal({ ...line, name: 'after close', detail: null }); // dropped, never thrown
+      const [second] = (await open(schema, 1)) as [PostgresStore];
+      expect((await second.readJournal({ limit: 10 })).map((e) => e.name)).toEqual([
+        'just before close',
+      ]);
+    });
+
     describe('a write the database refuses', () => {
       it('is refused alone, and a journal line it refuses is dropped and reported', async () => {
         const logged: string[] = [];

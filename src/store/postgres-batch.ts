@@ -47,6 +47,8 @@ export interface GroupCommit {
 
 /** Writes in one batch: PostgreSQL answers a long batch as fast, but holds its locks longer. */
 const MAX_WRITES = 256;
+/** Journal lines (and delivery marks) kept for a database that is down, at most. */
+const MAX_KEPT = 100_000;
 /** Bookkeeping that failed on a database that went away is tried again after this long. */
 const RETRY_MS = 1000;
 
@@ -82,6 +84,8 @@ export function createGroupCommit(sql: Sql, log: (message: string) => void): Gro
   let running = false;
   let scheduled = false;
   let closing = false;
+  /** Closed: bookkeeping arriving late (a request still finishing) is dropped. */
+  let closed = false;
   let retryTimer: NodeJS.Timeout | undefined;
   let idle: Array<() => void> = [];
 
@@ -215,9 +219,14 @@ export function createGroupCommit(sql: Sql, log: (message: string) => void): Gro
           log(`shiftctl: journal and delivery marks not written: ${(err as Error).message}`);
         } else {
           log(`shiftctl: write failed, journal kept for a retry: ${(err as Error).message}`);
-          // In front of what was queued since, so that journal ids keep the order of events.
-          delivered = [...marks, ...delivered];
+          // In front of what was queued since, so that journal ids keep the order of events;
+          // a database down for long costs the oldest lines, not the process's memory.
+          delivered = [...marks, ...delivered].slice(-MAX_KEPT);
           journalQueue = [...lines, ...journalQueue];
+          if (journalQueue.length > MAX_KEPT) {
+            log(`shiftctl: dropped ${journalQueue.length - MAX_KEPT} journal lines kept too long`);
+            journalQueue = journalQueue.slice(-MAX_KEPT);
+          }
         }
         return false;
       }
@@ -261,12 +270,10 @@ export function createGroupCommit(sql: Sql, log: (message: string) => void): Gro
       log(`shiftctl: group commit failed: ${(err as Error).stack ?? String(err)}`);
     } finally {
       running = false;
-      if (!empty() && retryTimer === undefined) schedule();
-      if (!running && (empty() || retryTimer !== undefined || closing)) {
-        const waiting = idle;
-        idle = [];
-        for (const done of waiting) done();
-      }
+      // What is left waits for the retry; those draining do not wait for a database that failed.
+      const waiting = idle;
+      idle = [];
+      for (const done of waiting) done();
     }
   }
 
@@ -285,11 +292,12 @@ export function createGroupCommit(sql: Sql, log: (message: string) => void): Gro
       });
     },
     markDelivered(shiftId, empIds, at) {
+      if (closed) return;
       for (const empId of empIds) delivered.push([shiftId, empId, at]);
       if (empIds.length > 0) schedule();
     },
     journal(entry) {
-      if (entry.empIds?.length === 0) return;
+      if (closed || entry.empIds?.length === 0) return;
       journalQueue.push(entry);
       schedule();
     },
@@ -301,11 +309,12 @@ export function createGroupCommit(sql: Sql, log: (message: string) => void): Gro
       });
     },
     async close() {
+      // From here on a failure drops the bookkeeping instead of keeping it for a retry.
+      closing = true;
       if (retryTimer !== undefined) clearTimeout(retryTimer);
       retryTimer = undefined;
       await this.drain();
-      closing = true;
-      await this.drain();
+      closed = true;
     },
   };
 }
