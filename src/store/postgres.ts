@@ -379,18 +379,18 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     ];
   }
 
+  /** A shift as it was just inserted, without reading it back. */
   function shiftRecord(id: number, shift: NewShift, at: number): ShiftRecord {
-    return { ...detailsOf(shift), ...newShiftFields(shift), id, createdAt: at };
-  }
-
-  function newShiftFields(shift: NewShift) {
     return {
+      id,
+      ...detailsOf(shift),
       slots: shift.slots ?? 1,
       filled: 0,
-      status: 'open' as const,
+      status: 'open',
       mode: shift.mode ?? 'broadcast',
       approval: shift.approval === true,
       stepTtlS: shift.stepTtlS ?? null,
+      createdAt: at,
       closedAt: null,
     };
   }
