@@ -140,18 +140,45 @@ describe.skipIf(postgresUrl === undefined)(
           await a.addOffers(id, [1], 1000, {});
         }
         // Each shift's only slot is claimed on one instance while the other offers it to more.
-        await Promise.all(
-          ids.flatMap((id) => [
-            a.claim(id, 1, 2000),
-            b.addOffers(id, [2, 3, 4], 2000, {}).catch((err: { code?: string }) => {
-              if (err.code !== 'E_SHIFT_TAKEN') throw err;
-            }),
-          ]),
+        const results = await Promise.all(
+          ids.map(async (id) => {
+            const [, offered] = await Promise.all([
+              a.claim(id, 1, 2000),
+              b.addOffers(id, [2, 3, 4], 2000, {}),
+            ]);
+            return offered;
+          }),
         );
-        for (const id of ids) {
+        for (const [i, id] of ids.entries()) {
           const offers = await b.offersForShift(id);
           expect(offers.filter((o) => o.outcome === 'open')).toEqual([]);
+          // Offered before the claim (then closed by it), or refused as assigned.
+          const offered = results[i];
+          if (offered?.offered) expect(offered.offers.map((o) => o.empId)).toEqual([2, 3, 4]);
+          else expect(offered).toEqual({ offered: false, status: 'assigned' });
+          expect(offers).toHaveLength(offered?.offered ? 4 : 1);
         }
+      });
+
+      it('create a shift ensured on 3 instances at once once, and write every offer of it', async () => {
+        const three = await open(schemas.name(), 3);
+        const employees = Array.from({ length: 30 }, (_, i) => 1 + i);
+        const results = await Promise.all(
+          employees.map((e, i) =>
+            (three[i % 3] as PostgresStore).ensureShift({ ...SHIFT, id: 7 }, 1000 + e, {
+              empIds: [e],
+              expiresAt: null,
+            }),
+          ),
+        );
+        expect(results.filter((r) => r.created)).toHaveLength(1);
+        for (const [i, r] of results.entries()) {
+          expect(r.shift).toMatchObject({ id: 7, status: 'open' });
+          expect(r.offers?.map((o) => [o.empId, o.sentAt])).toEqual([[i + 1, 1001 + i]]);
+        }
+        expect(
+          (await three[0]?.offersForShift(7))?.map((o) => o.empId).sort((x, y) => x - y),
+        ).toEqual(employees);
       });
 
       it('never deadlock, however their writes order the shifts', async () => {
@@ -214,6 +241,36 @@ describe.skipIf(postgresUrl === undefined)(
       expect((await second.readJournal({ limit: 10 })).map((e) => e.name)).toEqual([
         'just before close',
       ]);
+    });
+
+    describe('a lock held elsewhere past the lock timeout', () => {
+      it('refuses the writes that wait for it as busy, and readiness says so, until it is let go', async () => {
+        const schema = schemas.name();
+        const store = await createPostgresStore({
+          url: postgresUrl ?? '',
+          schema,
+          lockTimeoutMs: 100,
+          log: () => {},
+        });
+        stores.push(store);
+        await store.createShift({ ...SHIFT, id: 1 }, 1000);
+        await store.addOffers(1, [1], 1000, {});
+        const sql = postgres(postgresUrl ?? '', { max: 1, onnotice: () => {} });
+        try {
+          await sql.begin(async (tx) => {
+            await tx`SELECT 1 FROM ${tx(schema)}.shifts WHERE id = 1 FOR UPDATE`;
+            await tx`LOCK TABLE ${tx(schema)}.journal IN ACCESS EXCLUSIVE MODE`;
+            await expect(store.claim(1, 1, 1100)).rejects.toMatchObject({
+              code: 'E_DATABASE_BUSY',
+            });
+            await expect(store.checkWritable()).rejects.toMatchObject({ code: 'E_DATABASE_BUSY' });
+          });
+        } finally {
+          await sql.end();
+        }
+        await expect(store.checkWritable()).resolves.toBeUndefined();
+        expect(await store.claim(1, 1, 1200)).toMatchObject({ outcome: 'assigned' });
+      });
     });
 
     describe('a write the database refuses', () => {

@@ -71,9 +71,26 @@ function isInfrastructure(code: string | undefined): boolean {
   return /^(08|53|57|58|XX)/.test(code);
 }
 
+/**
+ * A failed write as a coded error: a full disk and a lock held elsewhere past the lock timeout
+ * are the SQLite store's `E_STORAGE_FULL` and `E_DATABASE_BUSY` (503: try again later).
+ */
 function databaseError(err: unknown): ShiftctlError {
   if (err instanceof ShiftctlError) return err;
   const message = err instanceof Error ? err.message : String(err);
+  const code = (err as { code?: string }).code;
+  if (code === '53100') {
+    return new ShiftctlError(
+      'E_STORAGE_FULL',
+      `The database is full (no space left on its disk): nothing was written. Try again once space is freed. (${message})`,
+    );
+  }
+  if (code === '55P03') {
+    return new ShiftctlError(
+      'E_DATABASE_BUSY',
+      `The database is locked by another session: nothing was written. Try again shortly. (${message})`,
+    );
+  }
   return new ShiftctlError('E_DATABASE', `The database refused the write: ${message}`);
 }
 

@@ -10,10 +10,11 @@ import {
   detailsOf,
   type OfferResponse,
   type Outcome,
+  type ShiftDetails,
   type ShiftMode,
   type ShiftStatus,
 } from '../protocol/schemas.js';
-import { createGroupCommit, type Write } from './postgres-batch.js';
+import { createGroupCommit } from './postgres-batch.js';
 import { migrate } from './postgres-schema.js';
 import type {
   ClaimResult,
@@ -22,6 +23,7 @@ import type {
   NewShift,
   OfferedShift,
   OfferRecord,
+  OfferWrite,
   ShiftRecord,
   Store,
 } from './types.js';
@@ -39,6 +41,12 @@ export interface PostgresStoreOptions {
   schema?: string | undefined;
   /** Where background failures (a journal batch that could not be written) are reported. */
   log?: ((message: string) => void) | undefined;
+  /**
+   * How long a statement waits for a lock held elsewhere (another program's transaction, a
+   * migration) before its writes are refused with `E_DATABASE_BUSY`; 5000 ms by default. Writes
+   * are committed one batch at a time, so a lock never let go would otherwise stall them all.
+   */
+  lockTimeoutMs?: number | undefined;
 }
 
 /** A shift and the offers to make of it, as fixtures describe them. */
@@ -176,51 +184,17 @@ function toOffered(row: Row): OfferedShift {
   return { shift: toShift(row as ShiftRow), offer: toOffer(offer) };
 }
 
-/** An offer row as it was just inserted, without reading it back. */
-function newOffer(
-  shiftId: number,
-  empId: number,
-  position: number | null,
-  sentAt: number | null,
-  expiresAt: number | null,
-  outcome: Outcome,
-): OfferRecord {
-  return {
-    shiftId,
-    empId,
-    position,
-    sentAt,
-    expiresAt,
-    deliveredAt: null,
-    answeredAt: null,
-    response: null,
-    outcome,
-  };
-}
-
-/** The refusal of offering a shift that is not open, as the offer rules word it. */
-function notOpen(shiftId: number, status: ShiftStatus | null): ShiftctlError {
-  if (status === null) {
-    return new ShiftctlError('E_SHIFT_NOT_FOUND', `Shift ${shiftId} does not exist.`);
-  }
-  if (status === 'assigned') {
-    return new ShiftctlError(
-      'E_SHIFT_TAKEN',
-      `Shift ${shiftId} is already assigned; it can no longer be offered.`,
-    );
-  }
-  return new ShiftctlError(
-    'E_SHIFT_CLOSED',
-    `Shift ${shiftId} is ${status}; it can no longer be offered.`,
-  );
-}
-
 function requireIds(ids: readonly number[], what: string): void {
   for (const id of ids) {
     if (!Number.isSafeInteger(id) || id < 1) {
       throw new ShiftctlError('E_DATABASE', `${what} id ${id} is not a positive integer.`);
     }
   }
+}
+
+/** The detail fields given (a client never names a column: only these can be set). */
+function detailFields(details: Partial<ShiftDetails>): Array<[string, unknown]> {
+  return Object.entries(details).filter(([k, v]) => v !== undefined && DETAIL_FIELDS.has(k));
 }
 
 /** The URL without its password, for messages. */
@@ -245,6 +219,54 @@ const INSERT_SHIFT_AUTO = `
     description, slots, mode, approval, step_ttl_s, created_at)
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
   ON CONFLICT (id) DO NOTHING RETURNING id`;
+
+const OFFER_RETURNING = OFFER_FIELDS.join(', ');
+/**
+ * Offers a shift while it is open, in one statement: queued after the cascade's last step
+ * ($5 true), open at once with a deadline ($5 false), or as the shift's mode says ($5 null).
+ * Those who already hold an offer keep it: their rows come back as they were (the statement's
+ * snapshot does not see the rows it inserts), with the inserted ones after them; a shift that is
+ * not open (or does not exist) comes back as one row with its status and no offer. The shift's
+ * row is locked here too, in case it did not exist when the batch locked its shifts (created
+ * by another instance a moment ago).
+ */
+const OFFER = `
+  WITH s AS (
+    SELECT status, COALESCE($5::boolean, mode = 'cascade') AS queued
+    FROM shifts WHERE id = $1 FOR NO KEY UPDATE),
+  last AS (SELECT COALESCE(MAX(position), 0) AS p FROM offers WHERE shift_id = $1),
+  fresh AS (
+    SELECT e.emp_id, row_number() OVER (ORDER BY e.n) AS k
+    FROM unnest($2::bigint[]) WITH ORDINALITY AS e (emp_id, n)
+    WHERE NOT EXISTS (SELECT 1 FROM offers o WHERE o.shift_id = $1 AND o.emp_id = e.emp_id)),
+  queued AS (
+    INSERT INTO offers (shift_id, emp_id, position, outcome)
+    SELECT $1, f.emp_id, last.p + f.k, 'queued' FROM fresh f, last
+    WHERE (SELECT status = 'open' AND queued FROM s)
+    ON CONFLICT DO NOTHING
+    RETURNING ${OFFER_RETURNING}),
+  opened AS (
+    INSERT INTO offers (shift_id, emp_id, sent_at, expires_at, outcome)
+    SELECT $1, e.emp_id, $3, $4, 'open' FROM unnest($2::bigint[]) AS e (emp_id)
+    WHERE (SELECT status = 'open' AND NOT queued FROM s)
+    ON CONFLICT DO NOTHING
+    RETURNING ${OFFER_RETURNING})
+  SELECT (SELECT status FROM s) AS shift_status, o.* FROM (SELECT 1) one
+  LEFT JOIN (
+    SELECT ${OFFER_COLUMNS} FROM offers o WHERE o.shift_id = $1 AND o.emp_id = ANY($2::bigint[])
+    UNION ALL SELECT * FROM queued
+    UNION ALL SELECT * FROM opened) o ON (SELECT status FROM s) = 'open'`;
+
+/** What the OFFER statement wrote, for these employees in the order given. */
+function offerResult(empIds: readonly number[], rows: RowList<Row[]> | undefined): OfferWrite {
+  const status = (rows?.[0] as { shift_status: ShiftStatus | null } | undefined)?.shift_status;
+  if (status !== 'open') return { offered: false, status: status ?? undefined };
+  const held = new Map<number, OfferRecord>();
+  for (const row of rows ?? []) {
+    if (row.shift_id !== null) held.set(row.emp_id, toOffer(row as OfferRow));
+  }
+  return { offered: true, offers: empIds.map((empId) => held.get(empId) as OfferRecord) };
+}
 
 // Whether an accepted offer wins, is requested or lost is decided from the shift's row, which
 // the batch locked: no other writer can change it, or the shift's offers, until this commits.
@@ -301,6 +323,28 @@ function claimResult(rows: RowList<Row[]>): ClaimResult | undefined {
   return { recorded: true, outcome: row.outcome, shiftFilled, closed: row.closed };
 }
 
+/**
+ * Deletes the oldest journal lines beyond the limits, up to $1 of them, never the newest (ids
+ * continue from it): those more than $2 ids behind the newest, or written before $3. Ids are
+ * in time order, so the oldest ids are the oldest lines, found on the primary key. (Ids a
+ * failed batch drew are skipped, so a cap can keep a few lines fewer, never more.)
+ */
+const TRIM_JOURNAL = `
+  WITH ends AS (SELECT MIN(id) AS first, MAX(id) AS last FROM journal),
+  gone AS (
+    DELETE FROM journal j USING ends
+    WHERE j.id <= LEAST(ends.first + $1::bigint - 1, ends.last - 1)
+      AND (j.id <= ends.last - $2::bigint OR j.at < $3::bigint)
+    RETURNING 1)
+  SELECT COUNT(*)::int AS n FROM gone`;
+
+/**
+ * A write that writes nothing: refused as a real one would be by a database that takes no
+ * writes (a read-only standby) or whose journal is locked elsewhere past the lock timeout.
+ */
+const PROBE_WRITE = `
+  INSERT INTO journal (at, kind, name, outcome) SELECT 0, 'request', 'probe', 'probe' WHERE false`;
+
 /** Connects, creates or migrates the tables, and returns the store over them. */
 export async function createPostgresStore(options: PostgresStoreOptions): Promise<PostgresStore> {
   const { schema } = options;
@@ -315,6 +359,13 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     throw new ShiftctlError(
       'E_DATABASE',
       `The pool size must be a positive integer, not ${poolSize}.`,
+    );
+  }
+  const lockTimeoutMs = options.lockTimeoutMs ?? 5000;
+  if (!Number.isInteger(lockTimeoutMs) || lockTimeoutMs < 1) {
+    throw new ShiftctlError(
+      'E_DATABASE',
+      `The lock timeout must be a positive number of milliseconds, not ${lockTimeoutMs}.`,
     );
   }
   const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
@@ -333,6 +384,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     connection: {
       // Named by schema, so that an operator (or a test) can tell instances' sessions apart.
       application_name: schema === undefined ? 'shiftctl' : `shiftctl/${schema}`,
+      lock_timeout: lockTimeoutMs,
       ...(schema === undefined ? {} : { search_path: `"${schema}"` }),
     },
   });
@@ -415,66 +467,15 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     throw new ShiftctlError('E_SHIFT_EXISTS', 'Every shift id is taken; give the shift an id.');
   }
 
-  /** Offers the shift when it is open, in one statement; refuses with why when it is not. */
-  function offerWrite(
+  /** The OFFER statement; `queued` null offers as the shift's mode says. */
+  function offerStatement(
     shiftId: number,
     empIds: readonly number[],
     at: number,
-    options: { expiresAt?: number | null | undefined; queued?: boolean },
-  ): Write<OfferRecord[]> {
-    const unique = [...new Set(empIds)];
-    const queued = options.queued === true;
-    const expiresAt = queued ? null : (options.expiresAt ?? null);
-    // Those who already hold an offer keep it: their rows come back as they were (the
-    // statement's snapshot does not see the rows it inserts); the others get a new one.
-    const text = queued
-      ? `WITH s AS (SELECT status FROM shifts WHERE id = $1),
-         last AS (SELECT COALESCE(MAX(position), 0) AS p FROM offers WHERE shift_id = $1),
-         fresh AS (
-           SELECT e.emp_id, row_number() OVER (ORDER BY e.n) AS k
-           FROM unnest($2::bigint[]) WITH ORDINALITY AS e (emp_id, n)
-           WHERE NOT EXISTS (SELECT 1 FROM offers o WHERE o.shift_id = $1 AND o.emp_id = e.emp_id)),
-         ins AS (
-           INSERT INTO offers (shift_id, emp_id, position, outcome)
-           SELECT $1, f.emp_id, last.p + f.k, 'queued' FROM fresh f, last
-           WHERE (SELECT status FROM s) = 'open')
-         SELECT (SELECT status FROM s) AS shift_status, (SELECT p FROM last)::int AS last_position,
-           ${OFFER_COLUMNS}
-         FROM (SELECT 1) one
-         LEFT JOIN offers o ON o.shift_id = $1 AND o.emp_id = ANY($2::bigint[])`
-      : `WITH s AS (SELECT status FROM shifts WHERE id = $1),
-         ins AS (
-           INSERT INTO offers (shift_id, emp_id, sent_at, expires_at, outcome)
-           SELECT $1, e.emp_id, $3, $4, 'open' FROM unnest($2::bigint[]) AS e (emp_id)
-           WHERE (SELECT status FROM s) = 'open'
-           ON CONFLICT DO NOTHING)
-         SELECT (SELECT status FROM s) AS shift_status, 0 AS last_position, ${OFFER_COLUMNS}
-         FROM (SELECT 1) one
-         LEFT JOIN offers o ON o.shift_id = $1 AND o.emp_id = ANY($2::bigint[])`;
-    return {
-      shifts: [shiftId],
-      statements: () => [run(text, queued ? [shiftId, unique] : [shiftId, unique, at, expiresAt])],
-      finish: ([rows = [] as unknown as RowList<Row[]>]) => {
-        const first = rows[0] as { shift_status: ShiftStatus | null; last_position: number };
-        if (first?.shift_status !== 'open') throw notOpen(shiftId, first?.shift_status ?? null);
-        const held = new Map<number, OfferRecord>();
-        for (const row of rows) {
-          if (row.shift_id !== null) held.set(row.emp_id, toOffer(row as OfferRow));
-        }
-        let position = first.last_position;
-        const made = new Map<number, OfferRecord>();
-        for (const empId of unique) {
-          if (held.has(empId)) continue;
-          made.set(
-            empId,
-            queued
-              ? newOffer(shiftId, empId, ++position, null, null, 'queued')
-              : newOffer(shiftId, empId, null, at, expiresAt, 'open'),
-          );
-        }
-        return empIds.map((empId) => (held.get(empId) ?? made.get(empId)) as OfferRecord);
-      },
-    };
+    expiresAt: number | null,
+    queued: boolean | null,
+  ): PendingQuery<Row[]> {
+    return run(OFFER, [shiftId, [...new Set(empIds)], at, queued ? null : expiresAt, queued]);
   }
 
   async function seedIfEmpty(
@@ -549,44 +550,52 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       });
     },
 
-    async ensureShift(shift, at, offer) {
+    async ensureShift(shift, at, offer, update) {
       requireIds([shift.id], 'Shift');
       if (offer) requireIds(offer.empIds, 'Employee');
-      const empIds = offer ? [...new Set(offer.empIds)] : [];
-      const expiresAt = offer?.expiresAt ?? null;
-      // The shift's offers are written only when this statement created it: a new shift is open.
-      const created = await writer.write({
-        shifts: [],
+      const fields = update ? detailFields(update) : [];
+      const params = shiftParams(shift.id, shift, at);
+      // The shift as it is after this statement: inserted (built below), or as it was, having
+      // taken the details while open. Its snapshot does not see the row it inserts.
+      const ensure =
+        fields.length === 0
+          ? `WITH ins AS (${INSERT_SHIFT} RETURNING id)
+             SELECT EXISTS (SELECT 1 FROM ins) AS created, ${SHIFT_COLUMNS}
+             FROM (SELECT 1) one LEFT JOIN shifts s ON s.id = $1`
+          : `WITH ins AS (${INSERT_SHIFT} RETURNING id),
+             upd AS (
+               UPDATE shifts SET ${fields.map(([k], i) => `${k} = $${i + params.length + 1}`).join(', ')}
+               WHERE id = $1 AND status = 'open' RETURNING ${SHIFT_FIELDS.join(', ')})
+             SELECT EXISTS (SELECT 1 FROM ins) AS created, s.* FROM (SELECT 1) one
+             LEFT JOIN (
+               SELECT * FROM upd
+               UNION ALL SELECT ${SHIFT_COLUMNS} FROM shifts s
+               WHERE s.id = $1 AND NOT EXISTS (SELECT 1 FROM upd)) s ON true`;
+      const result = await writer.write({
+        shifts: [shift.id],
         statements: () => [
-          run(
-            `WITH ins AS (${INSERT_SHIFT} RETURNING id),
-             offered AS (
-               INSERT INTO offers (shift_id, emp_id, sent_at, expires_at, outcome)
-               SELECT ins.id, e.emp_id, $13, $15, 'open' FROM ins, unnest($14::bigint[]) AS e (emp_id))
-             SELECT EXISTS (SELECT 1 FROM ins) AS created`,
-            [...shiftParams(shift.id, shift, at), empIds, expiresAt],
-          ),
+          run(ensure, [...params, ...fields.map(([, v]) => v)]),
+          ...(offer ? [offerStatement(shift.id, offer.empIds, at, offer.expiresAt, null)] : []),
         ],
-        finish: ([rows]) => (rows?.[0] as { created: boolean } | undefined)?.created === true,
+        finish: ([ensured, offered]) => {
+          const row = ensured?.[0] as (ShiftRow & { created: boolean }) | undefined;
+          const created = row?.created === true;
+          let record: ShiftRecord | undefined;
+          if (created) record = shiftRecord(shift.id, shift, at);
+          else if (row && row.id !== null) record = toShift(row);
+          return { record, created, written: offer && offerResult(offer.empIds, offered) };
+        },
       });
-      if (created) {
-        const record = shiftRecord(shift.id, shift, at);
-        if (!offer) return { shift: record, created: true };
-        const offers = offer.empIds.map((empId) =>
-          newOffer(shift.id, empId, null, at, expiresAt, 'open'),
-        );
-        return { shift: record, created: true, offers };
-      }
-      // It existed (maybe created by another instance a moment ago): as it is now.
-      const existing = await getShift(shift.id);
-      if (!existing) throw new ShiftctlError('E_DATABASE', `Shift ${shift.id} could not be read.`);
-      return { shift: existing, created: false };
+      // Created by another instance while this statement waited for its insert: read as it is.
+      const record = result.record ?? (await getShift(shift.id));
+      if (!record) throw new ShiftctlError('E_DATABASE', `Shift ${shift.id} could not be read.`);
+      return result.written?.offered
+        ? { shift: record, created: result.created, offers: result.written.offers }
+        : { shift: record, created: result.created };
     },
 
     async updateShiftDetails(id, details) {
-      const fields = Object.entries(details).filter(
-        ([k, v]) => v !== undefined && DETAIL_FIELDS.has(k),
-      );
+      const fields = detailFields(details);
       if (fields.length === 0) return getShift(id);
       // Column names come from the fixed list of detail fields, never from the client.
       const set = fields.map(([k], i) => `${k} = $${i + 2}`).join(', ');
@@ -654,7 +663,12 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
 
     async addOffers(shiftId, empIds, at, options) {
       requireIds(empIds, 'Employee');
-      return writer.write(offerWrite(shiftId, empIds, at, options));
+      const queued = options.queued === true;
+      return writer.write({
+        shifts: [shiftId],
+        statements: () => [offerStatement(shiftId, empIds, at, options.expiresAt ?? null, queued)],
+        finish: ([rows]) => offerResult(empIds, rows),
+      });
     },
 
     async getOffer(shiftId, empId) {
@@ -901,6 +915,23 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
           detail: r.detail === null ? null : JSON.parse(r.detail),
         }),
       );
+    },
+
+    trimJournal(limits, max) {
+      return writer.write({
+        shifts: [],
+        statements: () => [run(TRIM_JOURNAL, [max, limits.maxRows ?? null, limits.before ?? null])],
+        finish: ([rows]) => (rows?.[0] as { n: number } | undefined)?.n ?? 0,
+      });
+    },
+
+    async checkWritable() {
+      // Queued behind the writes waiting now: a group commit stuck on a lock is not ready.
+      await writer.write({
+        shifts: [],
+        statements: () => [run(PROBE_WRITE)],
+        finish: () => undefined,
+      });
     },
 
     async reset(at) {
