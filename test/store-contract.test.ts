@@ -8,9 +8,7 @@ import { createSqliteStore } from '../src/store/sqlite.js';
 import { postgresUrl, testSchemas } from './postgres-helpers.js';
 import { describeStoreContract } from './store-contract.js';
 
-describeStoreContract('sqlite', () => createSqliteStore({ path: ':memory:' }), {
-  pending: ['offers only on an open shift', 'withdraw cancels assignments'],
-});
+describeStoreContract('sqlite', () => createSqliteStore({ path: ':memory:' }));
 
 describe.skipIf(postgresUrl === undefined)('postgres (set SHIFTCTL_TEST_POSTGRES to run)', () => {
   const schemas = testSchemas();
