@@ -221,6 +221,15 @@ describe('bad requests elsewhere', () => {
       '{"client_name":"\\ud800x"}',
     );
     expect(broken.body.message).toContain('client_name: must be valid Unicode text');
+    // And U+0000, which one store would keep and the other refuse.
+    const nul = await post(
+      server,
+      '/api/test/send_offer/1?shift_id=300',
+      '{"description":"before\\u0000after"}',
+    );
+    expect(nul.status).toBe(400);
+    expect(nul.body).toMatchObject({ code: 'E_INVALID_BODY' });
+    expect(nul.body.message).toContain('description: must not contain U+0000');
     expect((await get(server, '/api/shift_offer/300/available')).status).toBe(404);
   });
 

@@ -40,6 +40,9 @@ const OptionalText = z
   .string()
   .max(MAX_TEXT)
   .refine((text) => !LONE_SURROGATE.test(text), 'must be valid Unicode text (no lone surrogate)')
+  // JSON can carry U+0000 too (`"\\u0000"`): SQLite would store it, PostgreSQL refuses it, so it
+  // is refused here and both stores take the same shifts.
+  .refine((text) => !text.includes('\u0000'), 'must not contain U+0000 (a NUL character)')
   .nullable()
   .optional();
 
