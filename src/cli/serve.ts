@@ -9,7 +9,7 @@ import { ShiftctlError } from '../errors.js';
 import { DEMO_FIXTURES_PATH, type FixtureData, readFixtures } from '../fixtures.js';
 import { readScenario } from '../scenario.js';
 import { parseTrustedProxies } from '../server/client-address.js';
-import { createServer, type ShiftServer } from '../server/create-server.js';
+import { createServer, redactDbUrl, type ShiftServer } from '../server/create-server.js';
 import { createLogger, type LogFormat } from '../server/log.js';
 import { selfSignedCertificate } from '../server/self-signed.js';
 import { VERSION } from '../version.js';
@@ -22,6 +22,7 @@ interface ServeFlags extends FaultFlags {
   port: number;
   host: string;
   db: string;
+  dbPool: number;
   durability: 'normal' | 'full';
   fixtures: string | boolean;
   heartbeat: number;
@@ -66,9 +67,18 @@ export function registerServe(program: Command): void {
         .env('SHIFTCTL_HOST'),
     )
     .addOption(
-      new Option('--db <path>', 'SQLite database file, or :memory: for a throwaway run')
+      new Option(
+        '--db <path>',
+        'SQLite database file, :memory: for a throwaway run, or a PostgreSQL URL (postgres://user@host:5432/db[?schema=NAME]) that several instances share',
+      )
         .default('./shiftctl.db')
         .env('SHIFTCTL_DB'),
+    )
+    .addOption(
+      new Option('--db-pool <n>', 'connections to PostgreSQL (with a postgres:// --db)')
+        .argParser(integerIn(1, 1000))
+        .default(10)
+        .env('SHIFTCTL_DB_POOL'),
     )
     .option(
       '--durability <level>',
@@ -268,6 +278,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     port: flags.port,
     host: flags.host,
     db: flags.db,
+    dbPool: flags.dbPool,
     durability: flags.durability,
     journalMaxRows: flags.journalMaxRows,
     journalMaxAgeSeconds: flags.journalMaxAge,
@@ -312,7 +323,7 @@ async function serve(flags: ServeFlags): Promise<void> {
       api_url: server.apiUrl,
       docs_url: `${server.url}/docs`,
       ...(tls?.caFile ? { ca_file: tls.caFile } : {}),
-      db: flags.db,
+      db: redactDbUrl(flags.db),
       fixtures_loaded: server.fixturesLoaded,
       lan: lan.map((ip) => ({
         ws_url: `ws://${ip}:${server.port}/ws`,
@@ -401,7 +412,7 @@ function banner(
     `  ${c.dim('wsUrl ')}  ${c.cyan(server.wsUrl)}`,
     `  ${c.dim('apiUrl')}  ${c.cyan(server.apiUrl)}`,
     `  ${c.dim('docs  ')}  ${server.url}/docs`,
-    `  ${c.dim('db    ')}  ${flags.db} (${data})`,
+    `  ${c.dim('db    ')}  ${redactDbUrl(flags.db)} (${data})`,
     '',
     "  Paste into the app's lib/services/shift_offer_helper.dart:",
     `    static const String wsUrl = '${server.wsUrl}';`,

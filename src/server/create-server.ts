@@ -11,6 +11,7 @@ import type { FixtureData } from '../fixtures.js';
 import { type Clock, systemClock } from '../offers/ports.js';
 import { createOfferService } from '../offers/service.js';
 import type { Scenario } from '../scenario.js';
+import type { PostgresStore } from '../store/postgres.js';
 import { createSqliteStore } from '../store/sqlite.js';
 import type { Store } from '../store/types.js';
 import { VERSION } from '../version.js';
@@ -44,8 +45,14 @@ export interface ServerOptions {
   port?: number;
   /** Interface to listen on. Default `127.0.0.1`. */
   host?: string;
-  /** SQLite file, or `:memory:`. Default `:memory:`. */
+  /**
+   * SQLite file, or `:memory:`; or a PostgreSQL URL (`postgres://user@host:5432/db`, with
+   * `?schema=NAME` to keep the tables in a schema of their own), which several instances may
+   * share. Default `:memory:`.
+   */
   db?: string;
+  /** Connections to PostgreSQL (with a `postgres://` db). Default 10. */
+  dbPool?: number;
   /** `normal` (default) survives a killed process; `full` also survives a power cut. */
   durability?: 'normal' | 'full';
   /** A store to use in place of opening `db`; the server closes it. */
@@ -121,7 +128,57 @@ export interface ShiftServer {
   close(): Promise<void>;
 }
 
+/** Whether `db` names a PostgreSQL database rather than a SQLite file. */
+export function isPostgresUrl(db: string | undefined): db is string {
+  return db !== undefined && /^postgres(ql)?:\/\//i.test(db);
+}
+
+/** `db` with any password replaced, for the banner and logs. */
+export function redactDbUrl(db: string): string {
+  if (!isPostgresUrl(db)) return db;
+  try {
+    const url = new URL(db);
+    if (url.password) url.password = '***';
+    return url.href;
+  } catch {
+    return db.replace(/\/\/([^:/@]*):[^@]*@/, '//$1:***@');
+  }
+}
+
+/** The store `db` names: PostgreSQL for a `postgres://` URL, else SQLite. */
+async function openStore(options: ServerOptions, log: Logger): Promise<Store> {
+  if (isPostgresUrl(options.db)) {
+    let url: URL;
+    try {
+      url = new URL(options.db);
+    } catch {
+      throw new ShiftctlError('E_USAGE', `--db ${redactDbUrl(options.db)} is not a valid URL.`);
+    }
+    // `schema` is ours, not a connection parameter: taken off before the driver sees the URL.
+    const schema = url.searchParams.get('schema') ?? undefined;
+    url.searchParams.delete('schema');
+    // Loaded only when asked for: a SQLite server never loads the PostgreSQL driver.
+    const { createPostgresStore } = await import('../store/postgres.js');
+    return createPostgresStore({
+      url: url.href,
+      schema,
+      poolSize: options.dbPool,
+      log: (message) => log.warn(message),
+    });
+  }
+  return createSqliteStore({
+    path: options.db ?? ':memory:',
+    durability: options.durability,
+    warn: (message, fields) => log.warn(message, fields),
+  });
+}
+
 async function loadFixtures(store: Store, data: FixtureData, at: number): Promise<boolean> {
+  // Several instances on one PostgreSQL database may start together: exactly one loads them.
+  if ('seedIfEmpty' in store) {
+    const shifts = data.shifts.map(({ offer_to: offerTo, ...shift }) => ({ ...shift, offerTo }));
+    return (store as PostgresStore).seedIfEmpty({ employees: data.employees, shifts }, at);
+  }
   if (!(await store.isEmpty())) return false;
   await store.upsertEmployees(data.employees);
   for (const { offer_to: offerTo, ...shift } of data.shifts) {
@@ -146,13 +203,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
   const clock = options.clock ?? systemClock;
   const log = options.log ?? silentLogger;
   const clientAddress = createClientAddress(options.trustProxy);
-  const store =
-    options.store ??
-    createSqliteStore({
-      path: options.db ?? ':memory:',
-      durability: options.durability,
-      warn: (message, fields) => log.warn(message, fields),
-    });
+  const store = options.store ?? (await openStore(options, log));
 
   try {
     const faults = createFaults(options.faults ?? {}, options.random);
