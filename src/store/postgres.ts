@@ -8,14 +8,25 @@ import postgres, { type PendingQuery, type Row, type RowList } from 'postgres';
 import { ShiftctlError } from '../errors.js';
 import {
   detailsOf,
-  type OfferResponse,
   type Outcome,
   type ShiftDetails,
-  type ShiftMode,
   type ShiftStatus,
 } from '../protocol/schemas.js';
 import { createGroupCommit } from './postgres-batch.js';
 import { migrate } from './postgres-schema.js';
+import {
+  JOINED_COLUMNS,
+  type JoinedRow,
+  OFFER_COLUMNS,
+  OFFER_FIELDS,
+  type OfferRow,
+  SHIFT_COLUMNS,
+  SHIFT_FIELDS,
+  type ShiftRow,
+  toOffer,
+  toOffered,
+  toShift,
+} from './rows.js';
 import type {
   ClaimResult,
   Employee,
@@ -69,69 +80,6 @@ const SEED_LOCK = 0x53_48_49_47;
 /** Tries of an id for a shift created without one before giving up (each skips a run of ids). */
 const ID_TRIES = 64;
 
-interface ShiftRow {
-  id: number;
-  date: string;
-  start_time: string;
-  end_time: string;
-  location_name: string | null;
-  client_name: string | null;
-  service_type: string | null;
-  description: string | null;
-  slots: number;
-  filled: number;
-  status: ShiftStatus;
-  mode: ShiftMode;
-  approval: boolean;
-  step_ttl_s: number | null;
-  created_at: number;
-  closed_at: number | null;
-}
-
-interface OfferRow {
-  shift_id: number;
-  emp_id: number;
-  position: number | null;
-  sent_at: number | null;
-  expires_at: number | null;
-  delivered_at: number | null;
-  answered_at: number | null;
-  response: OfferResponse | null;
-  outcome: Outcome;
-}
-
-const SHIFT_FIELDS = [
-  'id',
-  'date',
-  'start_time',
-  'end_time',
-  'location_name',
-  'client_name',
-  'service_type',
-  'description',
-  'slots',
-  'filled',
-  'status',
-  'mode',
-  'approval',
-  'step_ttl_s',
-  'created_at',
-  'closed_at',
-] as const;
-const OFFER_FIELDS = [
-  'shift_id',
-  'emp_id',
-  'position',
-  'sent_at',
-  'expires_at',
-  'delivered_at',
-  'answered_at',
-  'response',
-  'outcome',
-] as const;
-const SHIFT_COLUMNS = SHIFT_FIELDS.map((f) => `s.${f}`).join(', ');
-const OFFER_COLUMNS = OFFER_FIELDS.map((f) => `o.${f}`).join(', ');
-const JOINED_COLUMNS = `${SHIFT_COLUMNS}, ${OFFER_FIELDS.map((f) => `o.${f} AS o_${f}`).join(', ')}`;
 const DETAIL_FIELDS = new Set<string>([
   'date',
   'start_time',
@@ -144,45 +92,8 @@ const DETAIL_FIELDS = new Set<string>([
 /** Ordered as SQLite orders NULLs (first, ascending), so both stores list offers alike. */
 const OFFER_ORDER = 'o.position NULLS FIRST, o.sent_at NULLS FIRST, o.emp_id';
 
-function toShift(row: ShiftRow): ShiftRecord {
-  return {
-    id: row.id,
-    date: row.date,
-    start_time: row.start_time,
-    end_time: row.end_time,
-    location_name: row.location_name,
-    client_name: row.client_name,
-    service_type: row.service_type,
-    description: row.description,
-    slots: row.slots,
-    filled: row.filled,
-    status: row.status,
-    mode: row.mode,
-    approval: row.approval,
-    stepTtlS: row.step_ttl_s,
-    createdAt: row.created_at,
-    closedAt: row.closed_at,
-  };
-}
-
-function toOffer(row: OfferRow): OfferRecord {
-  return {
-    shiftId: row.shift_id,
-    empId: row.emp_id,
-    position: row.position,
-    sentAt: row.sent_at,
-    expiresAt: row.expires_at,
-    deliveredAt: row.delivered_at,
-    answeredAt: row.answered_at,
-    response: row.response,
-    outcome: row.outcome,
-  };
-}
-
-function toOffered(row: Row): OfferedShift {
-  const offer = Object.fromEntries(OFFER_FIELDS.map((f) => [f, row[`o_${f}`]])) as OfferRow;
-  return { shift: toShift(row as ShiftRow), offer: toOffer(offer) };
-}
+/** A joined row as postgres.js returns it. */
+const offeredOf = (row: Row): OfferedShift => toOffered(row as unknown as JoinedRow);
 
 function requireIds(ids: readonly number[], what: string): void {
   for (const id of ids) {
@@ -694,7 +605,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
          ORDER BY o.sent_at, o.shift_id`,
         [empId],
       );
-      return rows.map(toOffered);
+      return rows.map(offeredOf);
     },
 
     async history(empId, limit) {
@@ -704,7 +615,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
          ORDER BY o.sent_at DESC, o.shift_id DESC LIMIT $2`,
         [empId, limit],
       );
-      return rows.map(toOffered);
+      return rows.map(offeredOf);
     },
 
     reject(shiftId, empId, at) {

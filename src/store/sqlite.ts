@@ -12,12 +12,21 @@ import Database from 'better-sqlite3';
 import { ShiftctlError } from '../errors.js';
 import {
   detailsOf,
-  type OfferResponse,
   type Outcome,
   type ShiftDetails,
-  type ShiftMode,
   type ShiftStatus,
 } from '../protocol/schemas.js';
+import {
+  JOINED_COLUMNS,
+  type JoinedRow,
+  OFFER_COLUMNS,
+  type OfferRow,
+  SHIFT_COLUMNS,
+  type ShiftRow,
+  toOffer,
+  toOffered,
+  toShift,
+} from './rows.js';
 import type {
   ClaimResult,
   Closed,
@@ -26,7 +35,6 @@ import type {
   JournalInput,
   JournalLimits,
   NewShift,
-  OfferedShift,
   OfferRecord,
   OfferWrite,
   ShiftRecord,
@@ -242,99 +250,6 @@ const MIGRATIONS: Record<number, string> = {
       WHERE outcome = 'open' AND expires_at IS NOT NULL;
   `,
 };
-
-interface ShiftRow {
-  id: number;
-  date: string;
-  start_time: string;
-  end_time: string;
-  location_name: string | null;
-  client_name: string | null;
-  service_type: string | null;
-  description: string | null;
-  slots: number;
-  filled: number;
-  status: ShiftStatus;
-  mode: ShiftMode;
-  approval: number;
-  step_ttl_s: number | null;
-  created_at: number;
-  closed_at: number | null;
-}
-
-interface OfferRow {
-  shift_id: number;
-  emp_id: number;
-  position: number | null;
-  sent_at: number | null;
-  expires_at: number | null;
-  delivered_at: number | null;
-  answered_at: number | null;
-  response: OfferResponse | null;
-  outcome: Outcome;
-}
-
-const SHIFT_COLUMNS =
-  's.id, s.date, s.start_time, s.end_time, s.location_name, s.client_name, s.service_type, s.description, s.slots, s.filled, s.status, s.mode, s.approval, s.step_ttl_s, s.created_at, s.closed_at';
-const OFFER_FIELDS = [
-  'shift_id',
-  'emp_id',
-  'position',
-  'sent_at',
-  'expires_at',
-  'delivered_at',
-  'answered_at',
-  'response',
-  'outcome',
-] as const;
-const OFFER_COLUMNS = OFFER_FIELDS.map((f) => `o.${f}`).join(', ');
-
-function toShift(row: ShiftRow): ShiftRecord {
-  return {
-    id: row.id,
-    date: row.date,
-    start_time: row.start_time,
-    end_time: row.end_time,
-    location_name: row.location_name,
-    client_name: row.client_name,
-    service_type: row.service_type,
-    description: row.description,
-    slots: row.slots,
-    filled: row.filled,
-    status: row.status,
-    mode: row.mode,
-    approval: row.approval === 1,
-    stepTtlS: row.step_ttl_s,
-    createdAt: row.created_at,
-    closedAt: row.closed_at,
-  };
-}
-
-function toOffer(row: OfferRow): OfferRecord {
-  return {
-    shiftId: row.shift_id,
-    empId: row.emp_id,
-    position: row.position,
-    sentAt: row.sent_at,
-    expiresAt: row.expires_at,
-    deliveredAt: row.delivered_at,
-    answeredAt: row.answered_at,
-    response: row.response,
-    outcome: row.outcome,
-  };
-}
-
-/** Joined rows carry the offer's columns under `o_` names. */
-type JoinedRow = ShiftRow & { [K in (typeof OFFER_FIELDS)[number] as `o_${K}`]: OfferRow[K] };
-
-const JOINED_COLUMNS = `${SHIFT_COLUMNS}, ${OFFER_FIELDS.map((f) => `o.${f} AS o_${f}`).join(', ')}`;
-
-function toOffered(row: JoinedRow): OfferedShift {
-  const offer = Object.fromEntries(
-    OFFER_FIELDS.map((f) => [f, row[`o_${f}`]]),
-  ) as unknown as OfferRow;
-  return { shift: toShift(row), offer: toOffer(offer) };
-}
 
 /** The file beside a database that names the process serving it (the lock is the truth). */
 const pidFileOf = (path: string): string => `${path}.pid`;
