@@ -2,7 +2,10 @@
  * `shiftctl bench`, the load generator, as a user runs it: the real binary against a real
  * server on port 0, at small sizes (the full comparison is `npm run bench`, not part of tests).
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { afterEach, beforeEach, expect, it } from 'vitest';
+import { pidWarning } from '../src/cli/bench.js';
 import type { ShiftServer } from '../src/server/create-server.js';
 import { run, STACK_FRAME } from './cli-harness.js';
 import { get, startServer } from './helpers.js';
@@ -91,6 +94,82 @@ it('refuses an unknown scenario and sizes that do not fit, with usage errors', a
   );
   expect(tooMany.code).toBe(2);
   expect(tooMany.stderr).toMatch(/--race \(10\) cannot exceed --connections \(5\)/);
+});
+
+it('refuses scenarios that cannot run without the ones they build on', async () => {
+  for (const [scenarios, message] of [
+    ['offers', /offers needs connect before it/],
+    ['answers', /answers needs offers before it/],
+    ['offers,connect', /offers needs connect before it/],
+  ] as const) {
+    const exit = await run('bench', '--url', server.url, '--scenarios', scenarios);
+    expect(exit.code, scenarios).toBe(2);
+    expect(exit.stderr).toMatch(message);
+    expect(exit.stderr).toContain('e.g. --scenarios connect,offers,answers');
+    expect(exit.stdout).toBe('');
+  }
+});
+
+it('names refused requests by status and code, with the remedy for the rate limit', async () => {
+  const limited = await startServer({
+    answerRateLimits: {
+      employee: { perSecond: 1, burst: 1 },
+      address: { perSecond: 1000, burst: 1000 },
+    },
+  });
+  try {
+    const exit = await run(
+      'bench',
+      '--url',
+      limited.url,
+      '--connections',
+      '1',
+      '--offers',
+      '4',
+      '--concurrency',
+      '1',
+      '--scenarios',
+      'connect,offers,answers',
+      '--json',
+    );
+    expect(exit.code).toBe(1);
+    const answers = exit.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line))
+      .find((r) => r.scenario === 'answers');
+    expect(answers).toMatchObject({ errors: 3, refused: { '429 E_RATE_LIMITED': 3 } });
+    expect(exit.stderr).toContain(
+      'shiftctl: answers: 3 request(s) refused with 429 E_RATE_LIMITED: the rate limits refused them; bench a shiftctl server started with serve --no-rate-limit.',
+    );
+  } finally {
+    await limited.close();
+  }
+});
+
+it('warns when --pid is not the server but the npm wrapper that started it', async () => {
+  // A process that looks like `npx shiftctl serve`'s wrapper (npm exec ...).
+  const wrapper = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', 'npm', 'exec']);
+  try {
+    await once(wrapper, 'spawn');
+    expect(pidWarning(wrapper.pid as number)).toMatch(/is npm's wrapper .*, not the server/);
+    expect(pidWarning(process.pid)).toBeUndefined();
+  } finally {
+    wrapper.kill();
+  }
+  const exit = await run(
+    'bench',
+    '--url',
+    server.url,
+    '--scenarios',
+    'connect',
+    '-n',
+    '1',
+    '--pid',
+    '999999999',
+  );
+  expect(exit.stderr).toContain('warning: --pid 999999999: no such process here');
+  expect(exit.code).toBe(0);
 });
 
 it('says the server cannot be reached, with exit 3 and no stack trace', async () => {

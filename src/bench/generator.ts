@@ -194,6 +194,8 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const results: ScenarioResult[] = [];
   let nextShift = options.firstShiftId;
 
+  /** Requests of the scenario running that were not answered 200, by "status code". */
+  const refusals = new Map<string, number>();
   async function post(path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
     const res = await http.request({
       method: 'POST',
@@ -207,6 +209,12 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       json = JSON.parse(text);
     } catch {
       json = undefined;
+    }
+    if (res.statusCode !== 200) {
+      // Refusals by status and code, so a report says why (a 429 is the rate limit, ...).
+      const code = (json as { code?: unknown } | undefined)?.code;
+      const key = `${res.statusCode}${typeof code === 'string' ? ` ${code}` : ''}`;
+      refusals.set(key, (refusals.get(key) ?? 0) + 1);
     }
     return { status: res.statusCode, json };
   }
@@ -265,7 +273,11 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     say(`bench: ${scenario}`);
     const cpuBefore = options.pid ? cpuMsOf(options.pid) : undefined;
     const before = results.length;
+    refusals.clear();
     await runScenario(scenario);
+    if (refusals.size > 0 && results[before]) {
+      results[before].refused = Object.fromEntries(refusals);
+    }
     const cpuAfter = options.pid ? cpuMsOf(options.pid) : undefined;
     const result = results[before];
     if (result && cpuBefore !== undefined && cpuAfter !== undefined) {

@@ -1,4 +1,5 @@
 /** `shiftctl bench`: load any server that speaks the contract and report what it sustains. */
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { type BenchReport, runBench, SCENARIOS, type ScenarioName } from '../bench/generator.js';
 import { ShiftctlError } from '../errors.js';
@@ -72,6 +73,19 @@ Examples:
           `Unknown scenario ${unknown.join(', ')}; use ${SCENARIOS.join(', ')}.`,
         );
       }
+      // Each scenario works on what an earlier one left: connections, then delivered offers.
+      const missing = scenarios.flatMap((s, i) => {
+        const needs = s === 'answers' ? 'offers' : s === 'connect' ? undefined : 'connect';
+        return needs && !scenarios.slice(0, i).includes(needs)
+          ? [`${s} needs ${needs} before it`]
+          : [];
+      });
+      if (missing.length > 0) {
+        throw new ShiftctlError(
+          'E_USAGE',
+          `--scenarios ${flags.scenarios}: ${missing.join('; ')} (e.g. --scenarios connect,offers,answers).`,
+        );
+      }
       for (const scenario of ['broadcast', 'race'] as const) {
         if (scenarios.includes(scenario) && flags[scenario] > flags.connections) {
           throw new ShiftctlError(
@@ -79,6 +93,10 @@ Examples:
             `--${scenario} (${flags[scenario]}) cannot exceed --connections (${flags.connections}).`,
           );
         }
+      }
+      if (flags.pid !== undefined) {
+        const warning = pidWarning(flags.pid);
+        if (warning) process.stderr.write(`shiftctl: warning: ${warning}\n`);
       }
       const { endpoints, token } = clientFrom(flags);
       const report = await runBench({
@@ -105,8 +123,43 @@ Examples:
         );
       });
       printReport(report, flags.json === true, process.stdout);
+      for (const line of refusalNotes(report)) process.stderr.write(`${line}\n`);
       if (report.results.some((r) => r.errors > 0)) process.exitCode = 1;
     });
+}
+
+/**
+ * Why `--pid` may not be the server's process: `npx shiftctl serve ... &` leaves `$!` on npm's
+ * wrapper, whose memory and CPU say nothing of the server's.
+ */
+export function pidWarning(pid: number): string | undefined {
+  let cmdline: string;
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim();
+  } catch {
+    return `--pid ${pid}: no such process here; its memory and CPU are not reported.`;
+  }
+  if (/(^|[/\s])(npm|npx)([\s-]|$)|npm-cli\.js|npx-cli\.js/.test(cmdline)) {
+    return `--pid ${pid} is npm's wrapper (${cmdline.slice(0, 60)}), not the server: start it with node_modules/.bin/shiftctl serve ... & and pass that $!.`;
+  }
+  return undefined;
+}
+
+/** What the server refused, by status and code, with what to do about the usual ones. */
+export function refusalNotes(report: BenchReport): string[] {
+  const notes: string[] = [];
+  for (const r of report.results) {
+    const refused = r.refused as Record<string, number> | undefined;
+    for (const [what, count] of Object.entries(refused ?? {})) {
+      const remedy = what.startsWith('429')
+        ? ': the rate limits refused them; bench a shiftctl server started with serve --no-rate-limit'
+        : what.startsWith('401') || what.startsWith('403')
+          ? ': give --token (an admin token: shiftctl token --admin)'
+          : '';
+      notes.push(`shiftctl: ${r.scenario}: ${count} request(s) refused with ${what}${remedy}.`);
+    }
+  }
+  return notes;
 }
 
 /** Socket errors that mean the server is not there (or went away), not a bug. */
@@ -151,6 +204,7 @@ export function printReport(report: BenchReport, json: boolean, out: Stream): vo
                   'p50_ms',
                   'p99_ms',
                   'max_ms',
+                  'refused',
                 ].includes(k),
             )
             .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('/') : String(v)}`)
