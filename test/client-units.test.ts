@@ -3,11 +3,13 @@ import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
 import { reconnectDelaySeconds } from '../src/client/backoff.js';
 import {
+  formatCountdown,
   formatDate,
   formatDuration,
   formatExpiry,
   formatTimeRange,
   renderCard,
+  wrapText,
 } from '../src/client/card.js';
 import { socketUrl } from '../src/client/connection.js';
 import { parseHeaders, resolveEndpoints } from '../src/client/endpoints.js';
@@ -36,10 +38,14 @@ describe('offer cards', () => {
 
   it('counts down to an expiry', () => {
     const now = Date.parse('2026-01-14T15:30:00Z');
-    expect(formatExpiry('2026-01-14T15:44:30Z', now)).toMatch(/^in 15 min \(\d\d:\d\d\)$/);
-    expect(formatExpiry('2026-01-14T17:35:00Z', now)).toMatch(/^in 2 h 5 min/);
+    expect(formatExpiry('2026-01-14T15:44:30Z', now)).toMatch(/^in 14:30, at \d\d:\d\d:\d\d$/);
+    expect(formatExpiry('2026-01-14T17:35:00Z', now)).toMatch(/^in 2 h 5 min, at \d\d:\d\d$/);
     expect(formatExpiry('2026-01-14T15:00:00Z', now)).toBe('expired');
-    expect(formatExpiry('2026-01-14T15:30:04.200Z', now)).toMatch(/^in 5 s \(\d\d:\d\d:\d\d\)$/);
+    expect(formatExpiry('2026-01-14T15:30:04.200Z', now)).toMatch(/^in 0:05, at \d\d:\d\d:\d\d$/);
+    // 90 s: the card says what the prompt's countdown says, not "2 min".
+    const left = formatExpiry('2026-01-14T15:31:30Z', now);
+    expect(left).toMatch(new RegExp(`^in ${formatCountdown(90_000)},`));
+    expect(left).toMatch(/^in 1:30,/);
   });
 
   it('shows every field the app shows, and leaves out absent ones', () => {
@@ -58,14 +64,48 @@ describe('offer cards', () => {
       plain,
     );
     expect(card.split('\n')).toEqual([
-      `┌─ Shift 456 ${'─'.repeat(29)}`,
+      `┌─ Shift 456 ${'─'.repeat(47)}`,
       '│ When    Tue 20 Jan 2026  09:00-17:00 (8 h)',
       '│ Where   Outreach Center',
       '│ Service Home Care',
       '│ Details Test shift offer from backend',
-      `└${'─'.repeat(41)}`,
+      `└${'─'.repeat(59)}`,
       '',
     ]);
+  });
+
+  it('fits the terminal, wrapping long values inside the box under their label', () => {
+    const plain = new Chalk({ level: 0 });
+    const offer = {
+      shift_id: 458,
+      date: '2026-01-20',
+      start_time: '09:00',
+      end_time: '17:00',
+      location_name: 'Maple Grove Care Home, Willow Wing, second floor, east corridor',
+      description: `Assist residents with washing and dressing; ${'x'.repeat(70)} then breakfast.`,
+    };
+    for (const columns of [40, 60, 120]) {
+      const lines = renderCard(offer, plain, Date.now(), columns).trimEnd().split('\n');
+      const width = Math.min(columns, 80);
+      for (const line of lines) expect(line.length, line).toBeLessThanOrEqual(width);
+      expect(lines.at(-1)).toBe(`└${'─'.repeat(width - 1)}`);
+      // Every line between the borders is inside the box.
+      for (const line of lines.slice(1, -1)) expect(line.startsWith('│ ')).toBe(true);
+      const text = lines
+        .filter((l) => l.startsWith('│ '))
+        .map((l) => l.slice(10))
+        .join(' ');
+      expect(text.replace(/ /g, '')).toContain(offer.description.replace(/ /g, ''));
+    }
+    const narrow = renderCard(offer, plain, Date.now(), 40).split('\n');
+    const where = narrow.indexOf('│ Where   Maple Grove Care Home, Willow');
+    expect(where).toBeGreaterThan(0);
+    expect(narrow.slice(where + 1, where + 3)).toEqual([
+      '│         Wing, second floor, east',
+      '│         corridor',
+    ]);
+    expect(wrapText('a bb ccc', 4)).toEqual(['a bb', 'ccc']);
+    expect(wrapText('abcdefghij', 4)).toEqual(['abcd', 'efgh', 'ij']);
   });
 });
 

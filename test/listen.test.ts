@@ -119,6 +119,19 @@ describe('listen at a terminal', () => {
     expect((await term.waitExit()).code).toBe(0);
   });
 
+  it('wraps long details inside the card, at the width of the terminal', async () => {
+    const s = await server();
+    const description = `${'Medication round and handover notes for the night team. '.repeat(3)}End.`;
+    await post(s, '/api/test/send_offer/16?shift_id=801', { description });
+    const term = listen(s, 16);
+    await term.waitFor(PROMPT);
+    // 120 columns wide, the card stops at 80: the rest of the text continues under its label.
+    await term.waitFor(/│ Details Medication round .{40,70}\n│ {9}\S/);
+    await term.waitFor(/│ {9}.*End\./);
+    term.type('\u0003');
+    expect((await term.waitExit()).code).toBe(0);
+  });
+
   it('s skips an offer and leaves it pending on the server', async () => {
     const s = await server();
     await post(s, '/api/test/send_offer/9?shift_id=5');

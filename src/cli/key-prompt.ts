@@ -1,6 +1,9 @@
 /** A one-key prompt built on inquirer's core: `a`, `r` or `s` answers at once, no Enter. */
 import { createPrompt, useEffect, useKeypress, usePrefix, useState } from '@inquirer/core';
 import type { ChalkInstance } from 'chalk';
+import { formatCountdown } from '../client/card.js';
+
+export { formatCountdown };
 
 export interface KeyChoice {
   key: string;
@@ -15,15 +18,6 @@ export interface KeyPromptConfig {
   /** When set, a countdown to this moment (ms since the epoch) ticks after the keys. */
   expiresAt?: number;
   chalk: ChalkInstance;
-}
-
-/** `4:59`, `1:02:03`: the time left, to the second. */
-export function formatCountdown(ms: number): string {
-  const total = Math.max(0, Math.ceil(ms / 1000));
-  const h = Math.floor(total / 3600);
-  const m = Math.floor((total % 3600) / 60);
-  const sec = String(total % 60).padStart(2, '0');
-  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
 }
 
 /** Resolves with the key pressed; Ctrl-C rejects with inquirer's ExitPromptError. */

@@ -240,7 +240,7 @@ function prettyView(
     context: Parameters<Decider['decide']>[1],
   ): Promise<Decision> {
     current = offer.shift_id;
-    write(out, `\n${renderCard(offer, c)}`);
+    write(out, `\n${renderCard(offer, c, Date.now(), out.columns)}`);
     for (;;) {
       const controller = new AbortController();
       const onClosed = () => controller.abort('closed');
@@ -323,7 +323,7 @@ function prettyView(
         case 'offer':
           if (flags.bell && err.isTTY) err.write('\u0007');
           if (!interactive) {
-            line(`\n${renderCard(e.offer, c).trimEnd()}`);
+            line(`\n${renderCard(e.offer, c, Date.now(), out.columns).trimEnd()}`);
           } else if (e.waiting > 0 || current !== undefined) {
             // Shown as a card when its turn comes; for now, say it is waiting.
             line(c.cyan(`+ new offer: shift ${e.offer.shift_id} (${e.waiting} waiting)`));
@@ -332,7 +332,7 @@ function prettyView(
         case 'updated':
           if (!interactive) {
             line(
-              `\n${c.cyan(`↻ Shift ${e.offer.shift_id} changed:`)}\n${renderCard(e.offer, c).trimEnd()}`,
+              `\n${c.cyan(`↻ Shift ${e.offer.shift_id} changed:`)}\n${renderCard(e.offer, c, Date.now(), out.columns).trimEnd()}`,
             );
           } else {
             line(c.cyan(`↻ Shift ${e.offer.shift_id} changed; its card is shown again.`));

@@ -4,6 +4,8 @@ import { Chalk, type ChalkInstance } from 'chalk';
 export interface Stream {
   write(chunk: string): unknown;
   isTTY?: boolean;
+  /** A terminal's width. */
+  columns?: number;
 }
 
 /** Whether to colour a stream: FORCE_COLOR wins, then NO_COLOR, then whether it is a TTY. */

@@ -50,20 +50,56 @@ export function formatTimeRange(start: string, end: string): string {
   return `${start}-${end} (${duration}${overnight ? ', overnight' : ''})`;
 }
 
-/** `in 45 s (15:30:45)`, `in 14 min (15:45)`, `in 2 h 5 min (18:00)`, or `expired` once past. */
+/** `4:59`, `1:02:03`: the time left, to the second (the prompt's countdown, and the card's). */
+export function formatCountdown(ms: number): string {
+  const total = Math.max(0, Math.ceil(ms / 1000));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const sec = String(total % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
+}
+
+/**
+ * `in 1:30, at 15:31:30` (the same count as the prompt's), `in 2 h 5 min, at 18:00` for an
+ * hour or more, or `expired` once past.
+ */
 export function formatExpiry(expiresAt: string, now: number): string | undefined {
   const at = Date.parse(expiresAt);
   if (Number.isNaN(at)) return undefined;
   const left = at - now;
   if (left <= 0) return 'expired';
-  // Under a minute, to the second: "in 1 min" would contradict the prompt's countdown.
-  if (left < 60_000)
-    return `in ${Math.ceil(left / 1000)} s (${new Date(at).toTimeString().slice(0, 8)})`;
+  const time = new Date(at).toTimeString();
+  if (left < 3_600_000) return `in ${formatCountdown(left)}, at ${time.slice(0, 8)}`;
   const minutes = Math.ceil(left / 60_000);
-  const clock = new Date(at).toTimeString().slice(0, 5);
-  const span =
-    minutes < 60 ? `${minutes} min` : `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
-  return `in ${span} (${clock})`;
+  return `in ${Math.floor(minutes / 60)} h ${minutes % 60} min, at ${time.slice(0, 5)}`;
+}
+
+/** Words in lines of at most `width` characters; a longer word is cut. */
+export function wrapText(text: string, width: number): string[] {
+  if (text.length <= width) return [text]; // as it is, its spacing kept
+  const lines: string[] = [];
+  let line = '';
+  for (let word of text.split(' ').filter((w) => w !== '')) {
+    while (word.length > width) {
+      if (line) lines.push(line);
+      line = '';
+      lines.push(word.slice(0, width));
+      word = word.slice(width);
+    }
+    if (!line) line = word;
+    else if (line.length + 1 + word.length <= width) line += ` ${word}`;
+    else {
+      lines.push(line);
+      line = word;
+    }
+  }
+  if (line || lines.length === 0) lines.push(line);
+  return lines;
+}
+
+/** The card's width for a terminal of `columns` (unknown: a pipe): fits it, 32 to 80. */
+export function cardWidth(columns: number | undefined): number {
+  return Math.max(32, Math.min(columns ?? 60, 80));
 }
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: these are what it removes
@@ -77,8 +113,16 @@ export function printable(text: string): string {
   return text.replace(CONTROL, ' ');
 }
 
-/** The offer as a boxed card of labelled lines. */
-export function renderCard(offer: OfferLike, c: ChalkInstance, now = Date.now()): string {
+/**
+ * The offer as a boxed card of labelled lines, `columns` wide at most (the terminal's width;
+ * see `cardWidth`): long values wrap inside the box, under their label.
+ */
+export function renderCard(
+  offer: OfferLike,
+  c: ChalkInstance,
+  now = Date.now(),
+  columns?: number,
+): string {
   const rows: Array<[string, string | null | undefined]> = [
     ['When', `${formatDate(offer.date)}  ${formatTimeRange(offer.start_time, offer.end_time)}`],
     ['Where', offer.location_name],
@@ -88,10 +132,15 @@ export function renderCard(offer: OfferLike, c: ChalkInstance, now = Date.now())
   ];
   if (offer.expires_at) rows.push(['Expires', formatExpiry(offer.expires_at, now)]);
   const title = ` Shift ${offer.shift_id} `;
-  const width = 42;
+  const width = cardWidth(columns);
   const lines = [c.cyan(`┌─${c.bold(title)}${'─'.repeat(Math.max(4, width - 2 - title.length))}`)];
+  // "│ " and the label's 8 columns come before each value.
+  const valueWidth = width - 10;
   for (const [label, value] of rows) {
-    if (value) lines.push(`${c.cyan('│')} ${c.dim(label.padEnd(8))}${printable(value)}`);
+    if (!value) continue;
+    wrapText(printable(value), valueWidth).forEach((part, i) => {
+      lines.push(`${c.cyan('│')} ${c.dim((i === 0 ? label : '').padEnd(8))}${part}`);
+    });
   }
   lines.push(c.cyan(`└${'─'.repeat(width - 1)}`));
   return `${lines.join('\n')}\n`;
