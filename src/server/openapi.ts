@@ -15,7 +15,13 @@ export function componentSchemas(): Record<string, JsonSchema> {
     uri: (id) => `${REF_PREFIX}${id}`,
     unrepresentable: 'any',
   }) as { schemas: Record<string, JsonSchema> };
-  for (const schema of Object.values(schemas)) delete schema.$schema;
+  for (const schema of Object.values(schemas)) {
+    delete schema.$schema;
+    // zod names each component by a fragment `$id`, which JSON Schema 2020-12 forbids (ajv
+    // refuses them, and Swagger UI then shows "string" for every example): the `$ref`s the
+    // document uses resolve without them.
+    delete schema.$id;
+  }
   return schemas;
 }
 
@@ -101,6 +107,8 @@ export function buildOpenApi(routes: Route[], options: OpenApiOptions): JsonSche
         ...errorResponses([...impliedErrors(r), ...r.errors]),
       },
     };
+    // The Authorize button of /docs: tokens are needed when the server runs with a secret.
+    op.security = r.access === 'public' ? [] : [{ bearer: [] }];
     if (r.body) {
       op.requestBody = {
         required: !r.bodyOptional,
@@ -126,6 +134,17 @@ export function buildOpenApi(routes: Route[], options: OpenApiOptions): JsonSche
       { name: 'debug', description: 'Introspection.' },
     ],
     paths,
-    components: { schemas: componentSchemas() },
+    components: {
+      schemas: componentSchemas(),
+      securitySchemes: {
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          bearerFormat: 'JWT',
+          description:
+            'A token from `shiftctl token` (an employee token for the app calls, `--admin` for the rest), needed when the server runs with `--secret`.',
+        },
+      },
+    },
   };
 }
