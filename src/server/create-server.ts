@@ -24,6 +24,7 @@ import { createHttpApp } from './http.js';
 import { createLocalHub } from './hub.js';
 import { startJournalTrimmer } from './journal-trimmer.js';
 import { type Logger, silentLogger } from './log.js';
+import { createMetrics } from './metrics.js';
 import { createRateLimiter, type RateLimit } from './rate-limit.js';
 import { buildRoutes } from './routes.js';
 import { playScenario } from './scenario-player.js';
@@ -207,11 +208,13 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
 
   try {
     const faults = createFaults(options.faults ?? {}, options.random);
+    const metrics = createMetrics(() => ws.size);
     const hub = createLocalHub({
       maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
       faults,
       onSlowConsumer: (empId) => log.warn('dropping a slow consumer', { emp_id: empId }),
-      onPush: (empIds, message, outcome) =>
+      onPush: (empIds, message, outcome) => {
+        metrics.pushed(outcome, empIds.length);
         service.record({
           at: clock.now(),
           kind: 'push',
@@ -221,13 +224,21 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
           name: message.type,
           outcome,
           detail: 'status' in message ? { status: message.status } : null,
-        }),
+        });
+      },
     });
     const service = createOfferService({
       store,
       fanout: hub,
       clock,
-      events: log,
+      // Every event of the rules goes to the log and is counted for /metrics.
+      events: {
+        event(e) {
+          metrics.observe(e);
+          log.event(e);
+        },
+        warn: (message, fields) => log.warn(message, fields),
+      },
       defaultTtlSeconds: options.offerTtlSeconds,
     });
     const auth = createAuthenticator(options.secret, clock.now);
@@ -308,6 +319,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
     });
     const app = createHttpApp({
       routes,
+      metrics: () => metrics.render(),
       faults,
       // Spelled out: an object spread costs a microsecond or two on this, every request's path.
       journal: (entry) =>

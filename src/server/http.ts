@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { Authenticator } from '../auth/policy.js';
+import { type Authenticator, bearerToken } from '../auth/policy.js';
 import { type ErrorCode, ShiftctlError } from '../errors.js';
 import type { NewJournalEntry } from '../store/types.js';
 import { createApiRouter, errorResponse } from './api-router.js';
@@ -32,6 +32,8 @@ export interface HttpAppOptions {
   /** Largest accepted request body, in bytes. */
   bodyLimit: number;
   faults: Faults;
+  /** `/metrics` in Prometheus' text format. */
+  metrics?: () => Promise<{ text: string; contentType: string }>;
   /** Where each answered API request is recorded. */
   journal(entry: Omit<NewJournalEntry, 'at'>): void;
   /** Counts a request refused at the gate (by its error code) in place of a journal line. */
@@ -130,6 +132,7 @@ export function createHttpApp(
       version: options.version,
       websocket: '/ws/{emp_id}',
       docs: '/docs',
+      metrics: '/metrics',
       openapi: '/openapi.json',
       asyncapi: '/asyncapi.json',
       endpoints: options.routes.map((r) => ({
@@ -138,6 +141,18 @@ export function createHttpApp(
         summary: r.summary,
       })),
     });
+  });
+  app.get('/metrics', async (req, res, next) => {
+    try {
+      if (!options.metrics) throw new ShiftctlError('E_NOT_FOUND', 'No metrics on this server.');
+      // What the server does is operators' business: an admin token when tokens are required.
+      const principal = await options.auth.authenticate(bearerToken(req.headers.authorization));
+      options.auth.authorize(principal, 'admin');
+      const { text, contentType } = await options.metrics();
+      res.type(contentType).send(text);
+    } catch (err) {
+      next(err);
+    }
   });
   app.get('/openapi.json', (_req, res) => {
     res.json(options.openapi);

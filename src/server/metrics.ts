@@ -1,0 +1,82 @@
+/**
+ * `/metrics` in Prometheus' text format (`prom-client`): what the server did (offers, answers,
+ * claims won and lost, pushes, connections) and how the process does (event-loop lag, memory,
+ * CPU). Counted from the events the rules already emit, so no hot path gains a call of its own.
+ */
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import type { OfferEvent } from '../offers/ports.js';
+import type { PushOutcome } from './hub.js';
+
+export interface Metrics {
+  /** Counts one event of the rules (`offer`, `answer`, `assigned`, ...). */
+  observe(e: OfferEvent): void;
+  /** Counts a push to `employees` employees, by what became of it. */
+  pushed(outcome: PushOutcome, employees: number): void;
+  /** The text a Prometheus scrape reads, and its content type. */
+  render(): Promise<{ text: string; contentType: string }>;
+}
+
+/** A registry of its own per server, so that several servers in one process keep apart. */
+export function createMetrics(connections: () => number): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const events = new Counter({
+    name: 'shiftctl_events_total',
+    help: 'Events of the offer rules, by name (offer, answer, assigned, taken, expired, ...).',
+    labelNames: ['event'],
+    registers: [registry],
+  });
+  const offers = new Counter({
+    name: 'shiftctl_offers_total',
+    help: 'Offers made, by whether a device got them live (sent) or they wait (pending).',
+    labelNames: ['status'],
+    registers: [registry],
+  });
+  const answers = new Counter({
+    name: 'shiftctl_answers_total',
+    help: 'Answers recorded, by response.',
+    labelNames: ['response'],
+    registers: [registry],
+  });
+  const claims = new Counter({
+    name: 'shiftctl_claims_total',
+    help: 'Accepts, by whether they won a slot (won), lost it to another (lost) or asked for approval (requested).',
+    labelNames: ['result'],
+    registers: [registry],
+  });
+  const pushes = new Counter({
+    name: 'shiftctl_pushes_total',
+    help: 'Messages pushed to employees, by outcome (sent, no_device, dropped by a fault).',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  new Gauge({
+    name: 'shiftctl_connections',
+    help: 'Open WebSocket connections on this instance.',
+    registers: [registry],
+    collect() {
+      this.set(connections());
+    },
+  });
+  return {
+    observe(e) {
+      events.inc({ event: e.event });
+      if (e.event === 'offer') offers.inc({ status: String(e.status) });
+      else if (e.event === 'answer') {
+        answers.inc({ response: String(e.response) });
+        if (e.response === 'accepted') {
+          const outcome = e.outcome;
+          claims.inc({
+            result: outcome === 'assigned' ? 'won' : outcome === 'requested' ? 'requested' : 'lost',
+          });
+        }
+      }
+    },
+    pushed(outcome, employees) {
+      pushes.inc({ outcome }, employees);
+    },
+    async render() {
+      return { text: await registry.metrics(), contentType: registry.contentType };
+    },
+  };
+}
