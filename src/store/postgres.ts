@@ -6,15 +6,11 @@
  */
 import postgres, { type PendingQuery, type Row, type RowList } from 'postgres';
 import { ShiftctlError } from '../errors.js';
-import {
-  detailsOf,
-  type Outcome,
-  type ShiftDetails,
-  type ShiftStatus,
-} from '../protocol/schemas.js';
+import { detailsOf, type Outcome, type ShiftStatus } from '../protocol/schemas.js';
 import { createGroupCommit } from './postgres-batch.js';
 import { migrate } from './postgres-schema.js';
 import {
+  detailColumns,
   JOINED_COLUMNS,
   type JoinedRow,
   OFFER_COLUMNS,
@@ -80,15 +76,6 @@ const SEED_LOCK = 0x53_48_49_47;
 /** Tries of an id for a shift created without one before giving up (each skips a run of ids). */
 const ID_TRIES = 64;
 
-const DETAIL_FIELDS = new Set<string>([
-  'date',
-  'start_time',
-  'end_time',
-  'location_name',
-  'client_name',
-  'service_type',
-  'description',
-]);
 /** Ordered as SQLite orders NULLs (first, ascending), so both stores list offers alike. */
 const OFFER_ORDER = 'o.position NULLS FIRST, o.sent_at NULLS FIRST, o.emp_id';
 
@@ -101,11 +88,6 @@ function requireIds(ids: readonly number[], what: string): void {
       throw new ShiftctlError('E_DATABASE', `${what} id ${id} is not a positive integer.`);
     }
   }
-}
-
-/** The detail fields given (a client never names a column: only these can be set). */
-function detailFields(details: Partial<ShiftDetails>): Array<[string, unknown]> {
-  return Object.entries(details).filter(([k, v]) => v !== undefined && DETAIL_FIELDS.has(k));
 }
 
 /** The URL without its password, for messages. */
@@ -464,7 +446,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     async ensureShift(shift, at, offer, update) {
       requireIds([shift.id], 'Shift');
       if (offer) requireIds(offer.empIds, 'Employee');
-      const fields = update ? detailFields(update) : [];
+      const fields = update ? detailColumns(update) : [];
       const params = shiftParams(shift.id, shift, at);
       // The shift as it is after this statement: inserted (built below), or as it was, having
       // taken the details while open. Its snapshot does not see the row it inserts.
@@ -506,7 +488,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     },
 
     async updateShiftDetails(id, details) {
-      const fields = detailFields(details);
+      const fields = detailColumns(details);
       if (fields.length === 0) return getShift(id);
       // Column names come from the fixed list of detail fields, never from the client.
       const set = fields.map(([k], i) => `${k} = $${i + 2}`).join(', ');

@@ -2,7 +2,13 @@
  * Rows as both stores read them (the same columns in SQLite and PostgreSQL), and the records
  * the rules get from them. Only the stores import this.
  */
-import type { OfferResponse, Outcome, ShiftMode, ShiftStatus } from '../protocol/schemas.js';
+import {
+  type OfferResponse,
+  type Outcome,
+  ShiftDetails,
+  type ShiftMode,
+  type ShiftStatus,
+} from '../protocol/schemas.js';
 import type { OfferedShift, OfferRecord, ShiftRecord } from './types.js';
 
 export interface ShiftRow {
@@ -77,6 +83,17 @@ export const JOINED_COLUMNS = `${SHIFT_COLUMNS}, ${OFFER_FIELDS.map((f) => `o.${
 export type JoinedRow = ShiftRow & {
   [K in (typeof OFFER_FIELDS)[number] as `o_${K}`]: OfferRow[K];
 };
+
+/** The columns a shift's details may change: the protocol's detail fields, and no other. */
+const DETAIL_COLUMNS: ReadonlySet<string> = new Set(Object.keys(ShiftDetails.shape));
+
+/**
+ * The detail fields given, as [column, value]: only known detail columns, so that a key never
+ * reaches SQL as a column name unless it is one.
+ */
+export function detailColumns(details: Partial<ShiftDetails>): Array<[string, unknown]> {
+  return Object.entries(details).filter(([k, v]) => v !== undefined && DETAIL_COLUMNS.has(k));
+}
 
 export function toShift(row: ShiftRow): ShiftRecord {
   return {

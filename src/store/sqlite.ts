@@ -17,6 +17,7 @@ import {
   type ShiftStatus,
 } from '../protocol/schemas.js';
 import {
+  detailColumns,
   JOINED_COLUMNS,
   type JoinedRow,
   OFFER_COLUMNS,
@@ -1158,9 +1159,9 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   }
 
   function updateShiftDetails(id: number, details: Partial<ShiftDetails>): ShiftRecord | undefined {
-    const fields = Object.entries(details).filter(([, v]) => v !== undefined);
+    const fields = detailColumns(details);
     if (fields.length > 0) {
-      // Column names come from the validated schema's keys, never from the client.
+      // Column names come from the fixed list of detail columns, never from the caller.
       const set = fields.map(([k]) => `${k} = @${k}`).join(', ');
       db.prepare(`UPDATE shifts SET ${set} WHERE id = @id`).run({
         ...Object.fromEntries(fields),
