@@ -15,6 +15,7 @@ import type { PostgresStore } from '../store/postgres.js';
 import { createSqliteStore } from '../store/sqlite.js';
 import type { Store } from '../store/types.js';
 import { VERSION } from '../version.js';
+import { within } from '../within.js';
 import { trackAnswers } from './answers.js';
 import { rawErrorResponse } from './api-router.js';
 import { createClientAddress } from './client-address.js';
@@ -297,24 +298,15 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
         if (!ready) {
           throw new ShiftctlError('E_UNAVAILABLE', 'Not ready: starting or shutting down.');
         }
-        let timer: NodeJS.Timeout | undefined;
-        const timeout = new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () =>
-              reject(
-                new ShiftctlError(
-                  'E_DATABASE_BUSY',
-                  `The database did not take a write within ${READY_TIMEOUT_MS} ms.`,
-                ),
-              ),
-            READY_TIMEOUT_MS,
-          );
-        });
-        try {
-          await Promise.race([store.checkWritable(), timeout]);
-        } finally {
-          clearTimeout(timer);
-        }
+        await within(
+          store.checkWritable(),
+          READY_TIMEOUT_MS,
+          () =>
+            new ShiftctlError(
+              'E_DATABASE_BUSY',
+              `The database did not take a write within ${READY_TIMEOUT_MS} ms.`,
+            ),
+        );
       },
     });
     const app = createHttpApp({

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import type { ApiClient, RawResponse } from '../client/api.js';
 import { type ConnectionState, createConnection } from '../client/connection.js';
+import { within as withinMs } from '../within.js';
 import { CLAUSE, type Clause } from './clauses.js';
 
 /** A check found the backend breaking the contract. */
@@ -93,11 +94,7 @@ export interface VerifyContext {
 }
 
 export function within<T>(promise: Promise<T>, what: string, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Timeout(what, ms)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+  return withinMs(promise, ms, () => new Timeout(what, ms));
 }
 
 export class Timeout extends Error {
