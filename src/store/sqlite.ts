@@ -515,8 +515,9 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     turnDownRequest: db.prepare(`
       UPDATE offers SET outcome = 'taken', closed_at = ?
       WHERE shift_id = ? AND emp_id = ? AND outcome = 'requested'`),
-    // The shift is full or withdrawn: every offer still open, requested or queued closes.
-    // Read first (a full shift usually has none left) and written only when there are some.
+    // The shift is full: every offer still open, requested or queued is taken (a withdrawal has
+    // its own statements). Read first (a full shift usually has none left) and written only when
+    // there are some.
     // (Spelled with OR: a list after IN builds a temporary table on every run.)
     restOpen: db
       .prepare(`
@@ -524,7 +525,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
         WHERE shift_id = ? AND (outcome = 'open' OR outcome = 'requested' OR outcome = 'queued')`)
       .raw(),
     closeRest: db.prepare(`
-      UPDATE offers SET outcome = ?, closed_at = ?
+      UPDATE offers SET outcome = 'taken', closed_at = ?
       WHERE shift_id = ? AND (outcome = 'open' OR outcome = 'requested' OR outcome = 'queued')`),
     expireDue: db.prepare(`
       UPDATE offers SET outcome = 'expired', closed_at = expires_at
@@ -718,19 +719,19 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   }
 
   /**
-   * Closes every offer of the shift still open, requested or queued; returns those who held one
-   * (it was sent) to be told. Those queued behind a cascade never knew of it.
+   * The shift filled: every offer of it still open, requested or queued is taken; returns those
+   * who held one (it was sent) to be told. Those queued behind a cascade never knew of it.
    */
-  function closeRest(shiftId: number, outcome: 'taken' | 'withdrawn', at: number): number[] {
+  function closeRest(shiftId: number, at: number): number[] {
     const rows = stmt.restOpen.all(shiftId) as Array<[number, 0 | 1]>;
     if (rows.length === 0) return [];
-    stmt.closeRest.run(outcome, at, shiftId);
+    stmt.closeRest.run(at, shiftId);
     return rows.filter(([, held]) => held === 1).map(([empId]) => empId);
   }
 
   /** An assignment was recorded: when it filled the shift, the other offers close. */
   function assigned(shiftId: number, at: number, shiftFilled: boolean): ClaimResult {
-    const closed = shiftFilled ? closeRest(shiftId, 'taken', at) : [];
+    const closed = shiftFilled ? closeRest(shiftId, at) : [];
     return { recorded: true, outcome: 'assigned', shiftFilled, closed };
   }
 
