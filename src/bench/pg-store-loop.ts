@@ -8,13 +8,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
-import { TEST_OFFER } from '../offers/service.js';
 import { createPostgresStore } from '../store/postgres.js';
 import { pool } from './generator.js';
 import { median, roundsFrom } from './rounds.js';
+import { storeOps } from './store-ops.js';
 
 const OFFERS = 20_000;
-const EMPLOYEES = 8000;
 
 function flag(name: string): string | undefined {
   const at = process.argv.indexOf(name);
@@ -86,45 +85,10 @@ async function main(): Promise<void> {
       const schema = `shiftctl_bench_${randomBytes(6).toString('hex')}`;
       schemas.push(schema);
       const store = await createPostgresStore({ url, poolSize, schema });
-      const empOf = (i: number) => 100_000 + (i % EMPLOYEES);
-      const journal = (
-        at: number,
-        empId: number,
-        shiftId: number,
-        kind: 'push' | 'request',
-        name: string,
-        outcome: string,
-      ) => store.journal({ at, kind, empId, shiftId, name, outcome, detail: null });
+      const ops = storeOps(store);
       try {
-        // As in bench:store: the shift and its offer in one write, the delivery mark and the
-        // journal lines of the push and of the request.
-        offers.push(
-          await measure(OFFERS, inFlight, async (i) => {
-            const empId = empOf(i);
-            const shiftId = 1000 + i;
-            const at = Date.now();
-            await store.ensureShift({ ...TEST_OFFER, id: shiftId }, at, {
-              empIds: [empId],
-              expiresAt: null,
-            });
-            store.markDelivered(shiftId, [empId], at);
-            journal(at, empId, shiftId, 'push', 'shift_offer', 'sent');
-            journal(at, empId, shiftId, 'request', 'POST /api/test/send_offer/{emp_id}', '200');
-          }),
-        );
-        answers.push(
-          await measure(OFFERS, inFlight, async (i) => {
-            const empId = empOf(i);
-            const shiftId = 1000 + i;
-            const at = Date.now();
-            const claim = await store.claim(shiftId, empId, at);
-            if (!claim.recorded || claim.outcome !== 'assigned') {
-              throw new Error(`offer ${shiftId} to ${empId} was not assigned`);
-            }
-            journal(at, empId, shiftId, 'push', 'offer_result', 'sent');
-            journal(at, empId, shiftId, 'request', 'POST /api/shift_offer/respond', '200');
-          }),
-        );
+        offers.push(await measure(OFFERS, inFlight, ops.offer));
+        answers.push(await measure(OFFERS, inFlight, ops.answer));
       } finally {
         await store.close();
       }

@@ -8,14 +8,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TEST_OFFER } from '../offers/service.js';
 import { createSqliteStore } from '../store/sqlite.js';
 import { pool } from './generator.js';
 import { median, roundsFrom } from './rounds.js';
+import { storeOps } from './store-ops.js';
 
 const OFFERS = 20_000;
 const IN_FLIGHT = 64;
-const EMPLOYEES = 8000;
 const ROUNDS = roundsFrom(process.argv, 5);
 
 /** CPU microseconds per item spent by `work`. */
@@ -37,50 +36,9 @@ async function main(): Promise<void> {
     for (let round = 0; round < ROUNDS; round++) {
       const path = join(dir, `round-${round}.db`);
       const store = createSqliteStore({ path });
-      const empOf = (i: number) => 100_000 + (i % EMPLOYEES);
-      const journal = (
-        at: number,
-        empId: number,
-        shiftId: number,
-        kind: 'push' | 'request',
-        name: string,
-        outcome: string,
-      ) => store.journal({ at, kind, empId, shiftId, name, outcome, detail: null });
-      // An offer of a new test shift: shift and offer in one write, the delivery mark, and the
-      // journal lines of the push and of the request.
-      perOffer.push(
-        await cpuPer(OFFERS, () =>
-          pool(OFFERS, IN_FLIGHT, async (i) => {
-            const empId = empOf(i);
-            const shiftId = 1000 + i;
-            const at = Date.now();
-            await store.ensureShift({ ...TEST_OFFER, id: shiftId }, at, {
-              empIds: [empId],
-              expiresAt: null,
-            });
-            store.markDelivered(shiftId, [empId], at);
-            journal(at, empId, shiftId, 'push', 'shift_offer', 'sent');
-            journal(at, empId, shiftId, 'request', 'POST /api/test/send_offer/{emp_id}', '200');
-          }),
-        ),
-      );
-      // Each offer accepted: the claim, and the journal lines of the winner's push and of the
-      // request.
-      perAnswer.push(
-        await cpuPer(OFFERS, () =>
-          pool(OFFERS, IN_FLIGHT, async (i) => {
-            const empId = empOf(i);
-            const shiftId = 1000 + i;
-            const at = Date.now();
-            const claim = await store.claim(shiftId, empId, at);
-            if (!claim.recorded || claim.outcome !== 'assigned') {
-              throw new Error(`offer ${shiftId} to ${empId} was not assigned`);
-            }
-            journal(at, empId, shiftId, 'push', 'offer_result', 'sent');
-            journal(at, empId, shiftId, 'request', 'POST /api/shift_offer/respond', '200');
-          }),
-        ),
-      );
+      const ops = storeOps(store);
+      perOffer.push(await cpuPer(OFFERS, () => pool(OFFERS, IN_FLIGHT, ops.offer)));
+      perAnswer.push(await cpuPer(OFFERS, () => pool(OFFERS, IN_FLIGHT, ops.answer)));
       await store.close();
     }
   } finally {
