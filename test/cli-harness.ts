@@ -132,8 +132,16 @@ export function runWithEnv(env: NodeJS.ProcessEnv, ...args: string[]): Promise<E
 }
 
 /** Starts `serve --log-format json` and waits for its "listening" line to learn the URL. */
-export async function serveJson(...args: string[]): Promise<{ cli: Cli; url: string }> {
-  const cli = new Cli(['serve', '--port', '0', '--log-format', 'json', ...args]);
+export function serveJson(...args: string[]): Promise<{ cli: Cli; url: string }> {
+  return serveJsonWith({}, ...args);
+}
+
+/** `serveJson` with extra environment variables (e.g. `SHIFTCTL_SECRET`). */
+export async function serveJsonWith(
+  env: NodeJS.ProcessEnv,
+  ...args: string[]
+): Promise<{ cli: Cli; url: string }> {
+  const cli = new Cli(['serve', '--port', '0', '--log-format', 'json', ...args], env);
   const line = await cli.line((l) => l.includes('"event":"listening"'), 'the "listening" line');
   return { cli, url: (JSON.parse(line) as { url: string }).url };
 }

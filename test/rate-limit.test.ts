@@ -6,7 +6,7 @@ import { WebSocket } from 'ws';
 import { createClientAddress } from '../src/server/client-address.js';
 import type { ServerOptions, ShiftServer } from '../src/server/create-server.js';
 import { createLogger } from '../src/server/log.js';
-import { Cli, run } from './cli-harness.js';
+import { run, serveJsonWith } from './cli-harness.js';
 import { http, manualClock, startServer, withTimeout } from './helpers.js';
 
 let servers: ShiftServer[] = [];
@@ -159,21 +159,16 @@ describe('serve --trust-proxy', () => {
       [['--trust-proxy', '10.0.0.1', '--trust-proxy', 'loopback'], {}],
       [[], { SHIFTCTL_TRUST_PROXY: '10.0.0.1,127.0.0.1' }],
     ] as const) {
-      const cli = new Cli(
-        [
-          'serve',
-          '--port',
-          '0',
-          '--log-format',
-          'json',
-          '--db',
-          ':memory:',
-          '--no-fixtures',
-        ].concat(args, ['--answers-per-address', '1']),
+      const { cli, url } = await serveJsonWith(
         env,
+        '--db',
+        ':memory:',
+        '--no-fixtures',
+        ...args,
+        '--answers-per-address',
+        '1',
       );
-      const line = await cli.line((l) => l.includes('"event":"listening"'), 'listening');
-      const s = { url: (JSON.parse(line) as { url: string }).url } as ShiftServer;
+      const s = { url } as ShiftServer;
       const statuses = [];
       for (let emp = 1; emp <= 3; emp++) statuses.push(await answer(s, emp, from('203.0.113.1')));
       statuses.push(await answer(s, 4, from('203.0.113.2')));

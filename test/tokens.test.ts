@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { signToken } from '../src/auth/token.js';
 import type { ServerOptions, ShiftServer } from '../src/server/create-server.js';
-import { Cli, run, runWithEnv, STACK_FRAME } from './cli-harness.js';
+import { run, runWithEnv, STACK_FRAME, serveJsonWith } from './cli-harness.js';
 import { http, manualClock, startServer, upgrade } from './helpers.js';
 
 const NEW = 'the-new-secret-of-this-server';
@@ -119,24 +119,8 @@ describe('secret rotation', () => {
 
 describe('secrets on the command line', () => {
   /** Starts `serve` with these arguments and environment; resolves to its URL. */
-  async function serve(args: string[], env: NodeJS.ProcessEnv = {}) {
-    const cli = new Cli(
-      [
-        'serve',
-        '--port',
-        '0',
-        '--log-format',
-        'json',
-        '--db',
-        ':memory:',
-        '--no-fixtures',
-        ...args,
-      ],
-      env,
-    );
-    const line = await cli.line((l) => l.includes('"event":"listening"'), 'listening');
-    return { cli, url: (JSON.parse(line) as { url: string }).url };
-  }
+  const serve = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+    serveJsonWith(env, '--db', ':memory:', '--no-fixtures', ...args);
 
   it.each([
     ['--secret twice', ['--secret', NEW, '--secret', OLD], {}],
