@@ -7,9 +7,12 @@ export interface RateLimit {
   burst: number;
 }
 
+/** One token taken, or how many seconds until there is one. */
+export type RateLimitResult = { ok: true } | { ok: false; retryAfterSeconds: number };
+
 export interface RateLimiter {
   /** Takes one token for `key`; when none is left, says how many seconds until there is one. */
-  take(key: string): { ok: true } | { ok: false; retryAfterSeconds: number };
+  take(key: string): RateLimitResult;
   /** Returns a token taken for a request that was then refused for another reason. */
   giveBack(key: string): void;
 }
