@@ -201,7 +201,7 @@ describe('a scenario step, when the database fails', () => {
     const stop = playScenario(scenario, {
       service,
       faults: createFaults({}),
-      hub: { kick: () => 0 },
+      fanout: { kick: async () => 0 },
       clock,
       log,
     });

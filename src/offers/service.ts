@@ -69,6 +69,11 @@ export interface OfferServiceDeps {
   events: EventSink;
   /** Deadline for offers made without one (and cascade steps without a step TTL). */
   defaultTtlSeconds?: number | undefined;
+  /**
+   * With several instances, one leads the timers (see `lead`); the others tell it of every
+   * deadline they write through this. Without it, this instance leads.
+   */
+  deadlineWritten?: ((at: number) => void) | undefined;
 }
 
 export type OfferService = ReturnType<typeof createOfferService>;
@@ -77,6 +82,8 @@ export function createOfferService(deps: OfferServiceDeps) {
   const { store, fanout, clock, events } = deps;
   let deadline: { at: number; cancel: () => void } | undefined;
   let stopped = false;
+  /** Whether this instance runs deadlines and cascade steps (one instance of several does). */
+  let leading = deps.deadlineWritten === undefined;
   /** While the deadline job fails, it runs no earlier than this (its backoff). */
   let retryNotBefore = 0;
   /**
@@ -179,17 +186,12 @@ export function createOfferService(deps: OfferServiceDeps) {
       else byDeadline.set(o.expiresAt, [o.empId]);
     }
     const devices = new Map<number, number>();
-    const at = clock.now();
+    // Delivery is marked by whichever instance writes to a socket (see `delivered`).
     for (const [expiresAt, empIds] of byDeadline) {
       const reached = await fanout.publish(empIds, toOfferMessage(shift, expiresAt));
       empIds.forEach((empId, i) => {
         devices.set(empId, reached[i] ?? 0);
       });
-      store.markDelivered(
-        shift.id,
-        empIds.filter((empId) => (devices.get(empId) ?? 0) > 0),
-        at,
-      );
     }
     return devices;
   }
@@ -206,9 +208,17 @@ export function createOfferService(deps: OfferServiceDeps) {
     if (holders.length > 0) await push(shift, holders);
   }
 
-  /** Keeps one timer, at the earliest open deadline (or the retry of a failed run, if later). */
-  async function armDeadline(): Promise<void> {
+  /**
+   * Keeps one timer, at the earliest open deadline (or the retry of a failed run, if later).
+   * An instance that does not lead the timers only tells the leader of `written`, a deadline it
+   * just wrote.
+   */
+  async function armDeadline(written?: number | null): Promise<void> {
     if (stopped) return;
+    if (!leading) {
+      if (written !== undefined && written !== null) deps.deadlineWritten?.(written);
+      return;
+    }
     // Holders left untold by a failed run are due now (after the backoff, if failing).
     const due = unsettled.size > 0 ? clock.now() : await store.nextDeadline();
     const next = due === undefined ? undefined : Math.max(due, retryNotBefore);
@@ -294,7 +304,7 @@ export function createOfferService(deps: OfferServiceDeps) {
         position: step.position,
         status: devices > 0 ? 'sent' : 'pending',
       });
-      await armDeadline();
+      await armDeadline(step.expiresAt);
       return { empId: step.empId, devices };
     }
     const after = await store.getShift(shiftId);
@@ -344,7 +354,8 @@ export function createOfferService(deps: OfferServiceDeps) {
     const devices = await push(shift, open);
     // Only a new deadline can need the timer earlier; closing offers never does (a timer
     // that fires for an offer already closed finds nothing and re-arms for the next one).
-    if (open.some((o) => o.expiresAt !== null)) await armDeadline();
+    const earliest = Math.min(...open.map((o) => o.expiresAt ?? Number.POSITIVE_INFINITY));
+    if (earliest !== Number.POSITIVE_INFINITY) await armDeadline(earliest);
     return offers.map((o): OfferOutcome => {
       const reached = devices.get(o.empId);
       const status: OfferDeliveryStatus =
@@ -428,6 +439,39 @@ export function createOfferService(deps: OfferServiceDeps) {
       stopped = true;
       deadline?.cancel();
       deadline = undefined;
+    },
+
+    /**
+     * Whether this instance leads the timers, said again every lease period. Taking the lead
+     * closes what fell due meanwhile and arms the timer; keeping it re-arms from the store (a
+     * cheap read that catches a deadline whose message was lost); losing it drops the timer.
+     */
+    lead(now: boolean): void {
+      if (stopped) return;
+      const was = leading;
+      leading = now;
+      if (!now) {
+        deadline?.cancel();
+        deadline = undefined;
+        return;
+      }
+      if (!was) {
+        events.event({ event: 'leading_timers' });
+        runDeadlines();
+      } else if (retryNotBefore === 0) {
+        armDeadline().catch((err: unknown) => retryDeadlines(err));
+      }
+    },
+
+    /** Another instance wrote an offer due at `at`: the leader's timer moves earlier if need be. */
+    deadlineAt(at: number): void {
+      if (!leading || stopped || (deadline && deadline.at <= at)) return;
+      armDeadline().catch((err: unknown) => retryDeadlines(err));
+    },
+
+    /** Notes that these employees' sockets on this instance were written the offer. */
+    markDelivered(shiftId: number, empIds: readonly number[]): void {
+      store.markDelivered(shiftId, empIds, clock.now());
     },
 
     /** The seed's test endpoint: create the shift when unknown, then offer it to one employee. */

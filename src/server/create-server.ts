@@ -6,10 +6,12 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createAuthenticator } from '../auth/policy.js';
+import type { Cluster } from '../cluster/types.js';
 import { isShiftctlError, ShiftctlError } from '../errors.js';
 import type { FixtureData } from '../fixtures.js';
 import { type Clock, systemClock } from '../offers/ports.js';
-import { createOfferService } from '../offers/service.js';
+import { failureStreak } from '../offers/retry.js';
+import { createOfferService, type OfferService } from '../offers/service.js';
 import type { Scenario } from '../scenario.js';
 import type { PostgresStore } from '../store/postgres.js';
 import { createSqliteStore } from '../store/sqlite.js';
@@ -20,9 +22,10 @@ import { trackAnswers } from './answers.js';
 import { rawErrorResponse } from './api-router.js';
 import { createClientAddress } from './client-address.js';
 import { contractDocuments } from './docs.js';
-import { createFaults, type FaultSettingsInput } from './faults.js';
+import { createFanout, type ServerFanout } from './fanout.js';
+import { createFaults, type FaultSettingsInput, type Faults } from './faults.js';
 import { createHttpApp } from './http.js';
-import { createLocalHub } from './hub.js';
+import { createLocalHub, type LocalHub } from './hub.js';
 import { startJournalTrimmer } from './journal-trimmer.js';
 import { type Logger, silentLogger } from './log.js';
 import { createMetrics } from './metrics.js';
@@ -59,6 +62,11 @@ export interface ServerOptions {
   durability?: 'normal' | 'full';
   /** A store to use in place of opening `db`; the server closes it. */
   store?: Store;
+  /**
+   * What this instance shares with the others (see src/cluster/): the server starts it and
+   * closes it. Without one, this is the only instance.
+   */
+  cluster?: Cluster;
   /** Journal lines kept at most; 0 keeps every line. Default 100 000. */
   journalMaxRows?: number;
   /** Journal lines older than this go; 0 keeps them. Default 7 days. */
@@ -209,11 +217,21 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
 
   try {
     const faults = createFaults(options.faults ?? {}, options.random);
-    const metrics = createMetrics(() => ws.size);
+    const cluster = options.cluster;
+    const metrics = createMetrics(() => ws.size, {
+      store: () => store.checkWritable(),
+      cluster: cluster && (() => cluster.ping()),
+    });
     const hub = createLocalHub({
       maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
       faults,
       onSlowConsumer: (empId) => log.warn('dropping a slow consumer', { emp_id: empId }),
+    });
+    const fanout = createFanout({
+      hub,
+      cluster,
+      faults,
+      log,
       onPush: (empIds, message, outcome) => {
         metrics.pushed(outcome, empIds.length);
         service.record({
@@ -227,10 +245,15 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
           detail: 'status' in message ? { status: message.status } : null,
         });
       },
+      onDelivered: (empIds, message) => {
+        if (message.type === 'shift_offer') service.markDelivered(message.shift_id, empIds);
+      },
+      onDeadline: (at) => service.deadlineAt(at),
+      onClusterLatency: (seconds) => metrics.clusterPush(seconds),
     });
     const service = createOfferService({
       store,
-      fanout: hub,
+      fanout,
       clock,
       // Every event of the rules goes to the log and is counted for /metrics.
       events: {
@@ -241,7 +264,18 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
         warn: (message, fields) => log.warn(message, fields),
       },
       defaultTtlSeconds: options.offerTtlSeconds,
+      // With several instances, the leader of the timers hears of every deadline written.
+      deadlineWritten:
+        cluster &&
+        ((at) => {
+          cluster.broadcast({ kind: 'deadline', at }).catch((err: unknown) => {
+            log.warn('could not tell the timer leader of a deadline; it finds it within a second', {
+              error: err instanceof Error ? err.message : String(err),
+            });
+          });
+        }),
     });
+    if (cluster) await joinCluster(cluster, { fanout, faults, hub, log });
     const auth = createAuthenticator(options.secret, clock.now);
     // Slow or stalled handshakes and requests are cut off rather than held open.
     const headersTimeout = options.headersTimeoutMs ?? 10_000;
@@ -262,7 +296,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
     (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
     const answers = trackAnswers(server);
     const ws = attachWebSocket(server, {
-      hub,
+      fanout,
       service,
       log,
       faults,
@@ -291,7 +325,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
       startedAt: Date.now(),
       sockets: () => ws.size,
       faults,
-      hub,
+      fanout,
       clock,
       refused: () => Object.fromEntries([...refused].sort(([a], [b]) => a.localeCompare(b))),
       async ready() {
@@ -307,6 +341,22 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
               `The database did not take a write within ${READY_TIMEOUT_MS} ms.`,
             ),
         );
+        if (cluster) {
+          await within(
+            cluster.ping().catch((err: unknown) => {
+              throw new ShiftctlError(
+                'E_UNAVAILABLE',
+                `Cannot reach ${cluster.engine} between instances: ${(err as Error).message}`,
+              );
+            }),
+            READY_TIMEOUT_MS,
+            () =>
+              new ShiftctlError(
+                'E_UNAVAILABLE',
+                `${cluster.engine} between instances did not answer within ${READY_TIMEOUT_MS} ms.`,
+              ),
+          );
+        }
       },
     });
     const app = createHttpApp({
@@ -393,9 +443,10 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
       maxAgeSeconds: options.journalMaxAgeSeconds ?? JOURNAL_MAX_AGE_SECONDS,
       intervalMs: options.journalTrimIntervalMs ?? 5000,
     });
+    const stopLeading = cluster ? leadTimers(cluster, service, log) : undefined;
     ready = true;
     const stopScenario = options.scenario
-      ? playScenario(options.scenario, { service, faults, hub, clock, log })
+      ? playScenario(options.scenario, { service, faults, fanout, clock, log })
       : undefined;
     const port = (server.address() as AddressInfo).port;
     const base = `${hostForUrl(host)}:${port}`;
@@ -414,6 +465,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
           ready = false;
           stopScenario?.();
           stopTrimming();
+          stopLeading?.();
           service.stop();
           const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
           await ws.close();
@@ -422,6 +474,12 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
           const grace = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
           await stopped;
           clearTimeout(grace);
+          // Leaving the cluster frees the timer lease and this instance's presence at once.
+          await cluster?.close().catch((err: unknown) => {
+            log.warn('could not leave the cluster cleanly; its traces expire by themselves', {
+              error: err instanceof Error ? err.message : String(err),
+            });
+          });
           await store.close();
           log.flush();
         })();
@@ -429,9 +487,79 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
       },
     };
   } catch (err) {
+    await options.cluster?.close().catch(() => undefined);
     await store.close();
     throw err;
   }
+}
+
+/**
+ * Starts this instance's part in the cluster: messages from the other instances go to the
+ * fan-out, fault settings made anywhere apply everywhere (those in force are taken at start),
+ * and after a break in the link the local sockets are closed so that their clients reconnect
+ * and fetch what they missed meanwhile.
+ */
+async function joinCluster(
+  cluster: Cluster,
+  deps: { fanout: ServerFanout; faults: Faults; hub: LocalHub; log: Logger },
+): Promise<void> {
+  const { fanout, faults, hub, log } = deps;
+  await cluster.start({
+    message: (message) => fanout.receive(message),
+    resumed() {
+      const closed = hub.closeAll(1012, 'reconnect: messages may have been missed');
+      log.event({ event: 'cluster_resumed', engine: cluster.engine, reconnecting: closed });
+    },
+    warn: (message, fields) => log.warn(message, fields),
+  });
+  const shared = await cluster.loadFaults();
+  if (shared) faults.apply(shared);
+  faults.onChange = (settings) => {
+    Promise.all([
+      cluster.saveFaults(settings),
+      cluster.broadcast({ kind: 'faults', settings }),
+    ]).catch((err: unknown) => {
+      log.warn('could not share fault settings with the other instances', {
+        error: err instanceof Error ? err.message : String(err),
+      });
+    });
+  };
+}
+
+/**
+ * Asks for the timer lease every renewal period: the instance holding it runs deadlines and
+ * cascade steps; one that cannot reach the cluster stops leading (another may take over, and
+ * the store's claims close each offer once even if two lead for a moment).
+ */
+function leadTimers(cluster: Cluster, service: OfferService, log: Logger): () => void {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  const failures = failureStreak('renewing the timer lease', {
+    warn: (message, fields) => log.warn(message, fields),
+    recovered: (fields) => log.event({ event: 'recovered', ...fields }),
+  });
+  const tick = (): void => {
+    cluster
+      .lead()
+      .then(
+        (leading) => {
+          failures.succeeded();
+          if (!stopped) service.lead(leading);
+        },
+        (err: unknown) => {
+          failures.failed(err);
+          if (!stopped) service.lead(false);
+        },
+      )
+      .finally(() => {
+        if (!stopped) timer = setTimeout(tick, cluster.leaseRenewMs);
+      });
+  };
+  tick();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
 }
 
 /** Stops listening and drops every connection at once (no request has been answered yet). */

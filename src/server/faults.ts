@@ -3,6 +3,7 @@
  * pushes, slow HTTP answers, refused connections. All off by default; switched at start
  * (`serve --latency --drop-rate`) or at run time (`POST /api/admin/faults`).
  */
+import type { SharedFaults } from '../cluster/types.js';
 import type { FaultSettings } from '../protocol/schemas.js';
 
 export interface Faults {
@@ -16,6 +17,12 @@ export interface Faults {
   /** Applies the given settings, leaving the others as they are. */
   update(settings: Partial<FaultSettingsInput>, now: number): void;
   view(now: number): FaultSettings;
+  /** The settings as absolute values, for the other instances. */
+  shared(): SharedFaults;
+  /** Takes settings another instance made (without telling the listener). */
+  apply(settings: SharedFaults): void;
+  /** Called after every `update`, with the settings now in force. */
+  onChange?: ((settings: SharedFaults) => void) | undefined;
 }
 
 export interface FaultSettingsInput {
@@ -55,6 +62,19 @@ export function createFaults(
       if (settings.refuse_connections_seconds !== undefined) {
         refuseUntil = at + settings.refuse_connections_seconds * 1000;
       }
+      faults.onChange?.(faults.shared());
+    },
+    shared: () => ({
+      push_latency_ms: pushLatencyMs,
+      http_latency_ms: httpLatencyMs,
+      drop_rate: dropRate,
+      refuse_until: refuseUntil,
+    }),
+    apply(settings) {
+      pushLatencyMs = settings.push_latency_ms;
+      httpLatencyMs = settings.http_latency_ms;
+      dropRate = settings.drop_rate;
+      refuseUntil = settings.refuse_until;
     },
     view(at) {
       return {

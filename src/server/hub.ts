@@ -1,11 +1,9 @@
 /**
- * The in-process fan-out: employees' sockets by emp_id. Several devices of one employee each
+ * This instance's sockets by emp_id (the fan-out across instances is in fanout.ts). Several devices of one employee each
  * get every message, serialised once. A device whose send buffer has grown past the bound is a
  * slow consumer: it is disconnected rather than allowed to grow the server's memory. Faults
  * (dropped or delayed pushes) are injected here, where a network would lose them.
  */
-import type { Fanout } from '../offers/ports.js';
-import type { ServerMessage } from '../protocol/schemas.js';
 import type { Faults } from './faults.js';
 
 /** A connected device, as the hub uses it (see `DevicePeer` in websocket.ts). */
@@ -14,6 +12,7 @@ export interface Peer {
   sendFrame(frame: Buffer): void;
   readonly bufferedAmount: number;
   terminate(): void;
+  close(code: number, reason: string): void;
 }
 
 /**
@@ -42,12 +41,29 @@ export function textFrame(text: string): Buffer {
 /** What became of one push to one employee. */
 export type PushOutcome = 'sent' | 'no_device' | 'dropped';
 
-export interface LocalHub extends Fanout {
+/** What one instance's sockets made of a push. */
+export interface Delivery {
+  /** Local devices written to (or due to be, with a push latency), per employee given. */
+  reached: number[];
+  /** Employees with local devices whose push an injected fault dropped (counted as reached). */
+  dropped: number[];
+}
+
+/** This instance's sockets, by employee. */
+export interface LocalHub {
   add(empId: number, peer: Peer): number;
   remove(empId: number, peer: Peer): number;
   devices(empId: number): number;
-  /** Cuts every connection of an employee, as a network drop would; returns how many. */
+  /** Cuts every connection of an employee here, as a network drop would; returns how many. */
   kick(empId: number): number;
+  /** Writes `frame` (built once, by `textFrame`) to every local device of each employee. */
+  deliver(empIds: readonly number[], frame: Buffer): Delivery;
+  /** Local devices per employee with at least one. */
+  presence(): Map<number, number>;
+  /** Employees with a local device whose id is in [from, to]. */
+  connectedIn(from: number, to: number): number[];
+  /** Closes every local socket with this code (clients reconnect); returns how many. */
+  closeAll(code: number, reason: string): number;
 }
 
 export interface HubOptions {
@@ -55,8 +71,6 @@ export interface HubOptions {
   maxBufferedBytes: number;
   faults: Faults;
   onSlowConsumer?: (empId: number) => void;
-  /** Called once per publish and outcome, with every employee it applies to. */
-  onPush?: (empIds: number[], message: ServerMessage, outcome: PushOutcome) => void;
 }
 
 export function createLocalHub(options: HubOptions): LocalHub {
@@ -112,38 +126,37 @@ export function createLocalHub(options: HubOptions): LocalHub {
       for (const peer of peers) peer.terminate();
       return peers.length;
     },
-    async publish(empIds, message) {
-      let frame: Buffer | undefined;
-      const byOutcome: Record<PushOutcome, number[]> = { sent: [], no_device: [], dropped: [] };
+    deliver(empIds, frame) {
+      const dropped: number[] = [];
       const reached = empIds.map((empId) => {
         const peers = byEmployee.get(empId);
-        if (!peers) {
-          byOutcome.no_device.push(empId);
-          return 0;
-        }
+        if (!peers) return 0;
         // A dropped push is lost on the way: the server believes it sent it.
         if (faults.shouldDrop()) {
-          byOutcome.dropped.push(empId);
+          dropped.push(empId);
           return peers.size;
         }
-        frame ??= textFrame(JSON.stringify(message));
-        byOutcome.sent.push(empId);
         return sendTo(empId, peers, frame);
       });
-      if (options.onPush) {
-        for (const outcome of ['sent', 'no_device', 'dropped'] as const) {
-          if (byOutcome[outcome].length > 0) options.onPush(byOutcome[outcome], message, outcome);
-        }
-      }
-      return reached;
+      return { reached, dropped };
     },
-    async presence() {
+    presence() {
       return new Map([...byEmployee].map(([empId, peers]) => [empId, peers.size]));
     },
-    async connectedIn(from, to) {
+    connectedIn(from, to) {
       const empIds: number[] = [];
       for (const empId of byEmployee.keys()) if (empId >= from && empId <= to) empIds.push(empId);
       return empIds;
+    },
+    closeAll(code, reason) {
+      let closed = 0;
+      for (const peers of byEmployee.values()) {
+        for (const peer of peers) {
+          peer.close(code, reason);
+          closed++;
+        }
+      }
+      return closed;
     },
   };
 }

@@ -42,8 +42,8 @@ import {
   ShiftListResponse,
   ShiftParams,
 } from '../protocol/schemas.js';
+import type { ServerFanout } from './fanout.js';
 import type { Faults } from './faults.js';
-import type { LocalHub } from './hub.js';
 
 export interface RouteInput<P, Q, B> {
   params: P;
@@ -99,7 +99,7 @@ export interface RouteContext {
   /** Open WebSocket connections on this instance. */
   sockets(): number;
   faults: Faults;
-  hub: Pick<LocalHub, 'kick'>;
+  fanout: Pick<ServerFanout, 'kick'>;
   clock: Clock;
   /** Requests refused at the gate so far, by error code. */
   refused(): Record<string, number>;
@@ -364,9 +364,9 @@ export function buildRoutes(service: OfferService, context: RouteContext): Route
       params: EmpParams,
       response: KickResponse,
       errors: ['E_INVALID_PARAM'],
-      handle: ({ params }) => ({
+      handle: async ({ params }) => ({
         emp_id: params.emp_id,
-        disconnected: context.hub.kick(params.emp_id),
+        disconnected: await context.fanout.kick(params.emp_id),
       }),
     }),
     route({

@@ -4,14 +4,14 @@ import type { Clock } from '../offers/ports.js';
 import { failureStreak } from '../offers/retry.js';
 import type { OfferService } from '../offers/service.js';
 import type { Scenario, ScenarioStep } from '../scenario.js';
+import type { ServerFanout } from './fanout.js';
 import type { Faults } from './faults.js';
-import type { LocalHub } from './hub.js';
 import type { Logger } from './log.js';
 
 export interface ScenarioDeps {
   service: OfferService;
   faults: Faults;
-  hub: Pick<LocalHub, 'kick'>;
+  fanout: Pick<ServerFanout, 'kick'>;
   clock: Clock;
   log: Logger;
 }
@@ -32,7 +32,7 @@ async function play(step: ScenarioStep, deps: ScenarioDeps): Promise<string> {
     return `withdrew shift ${step.withdraw}`;
   }
   if ('kick' in step) {
-    return `kicked employee ${step.kick} (${deps.hub.kick(step.kick)} connections)`;
+    return `kicked employee ${step.kick} (${await deps.fanout.kick(step.kick)} connections)`;
   }
   deps.faults.update(step.fault, deps.clock.now());
   return `faults: ${JSON.stringify(deps.faults.view(deps.clock.now()))}`;

@@ -14,12 +14,13 @@ import { type ErrorMessage, IdParam } from '../protocol/schemas.js';
 import type { AnswersInFlight } from './answers.js';
 import { rawErrorResponse } from './api-router.js';
 import type { ClientAddress } from './client-address.js';
+import type { ServerFanout } from './fanout.js';
 import type { Faults } from './faults.js';
-import type { LocalHub, Peer } from './hub.js';
+import type { Peer } from './hub.js';
 import type { Logger } from './log.js';
 
 export interface WebSocketOptions {
-  hub: LocalHub;
+  fanout: ServerFanout;
   service: OfferService;
   log: Logger;
   faults: Faults;
@@ -169,7 +170,7 @@ function errorFrame(code: string, message: string): string {
 }
 
 export function attachWebSocket(server: Server, options: WebSocketOptions): WebSocketSide {
-  const { hub, service, log } = options;
+  const { fanout, service, log } = options;
   const wss = new WebSocketServer({
     noServer: true,
     clientTracking: false,
@@ -251,6 +252,9 @@ export function attachWebSocket(server: Server, options: WebSocketOptions): WebS
     terminate(): void {
       this.ws.terminate();
     }
+    close(code: number, reason: string): void {
+      this.ws.close(code, reason);
+    }
   }
 
   function onConnection(
@@ -258,13 +262,14 @@ export function attachWebSocket(server: Server, options: WebSocketOptions): WebS
     req: IncomingMessage,
     empId: number,
     expiresAt: number | undefined,
+    devices: number,
   ): void {
     const conn: Connection = { empId, alive: true, expiresAt };
     connections.set(ws, conn);
     // Join the fan-out before reading the open offers, so an offer made in between is pushed
     // live or replayed (perhaps both: delivery is at-least-once), never lost.
     const peer = new DevicePeer(ws, req.socket);
-    const devices = hub.add(empId, peer);
+    fanout.attach(empId, peer);
     log.event({ event: 'connect', emp_id: empId, devices, from: options.clientAddress(req) });
     ws.on('pong', () => {
       conn.alive = true;
@@ -275,8 +280,11 @@ export function attachWebSocket(server: Server, options: WebSocketOptions): WebS
     });
     ws.on('close', (code) => {
       connections.delete(ws);
-      const left = hub.remove(empId, peer);
-      log.event({ event: 'disconnect', emp_id: empId, devices: left, code });
+      fanout.detach(empId, peer);
+      fanout.leave(empId).then(
+        (left) => log.event({ event: 'disconnect', emp_id: empId, devices: left, code }),
+        () => log.event({ event: 'disconnect', emp_id: empId, code }),
+      );
     });
     replayPending(ws, empId).catch((err: unknown) => {
       log.error('could not replay open offers', { emp_id: empId, error: String(err) });
@@ -371,15 +379,39 @@ export function attachWebSocket(server: Server, options: WebSocketOptions): WebS
       refuse(socket, 'E_SERVER_FULL', 'The server has as many connections as it takes.');
       return;
     }
-    if (hub.devices(empId) >= options.maxConnectionsPerEmployee) {
-      refuse(
-        socket,
-        'E_TOO_MANY_CONNECTIONS',
-        `Employee ${empId} already has ${options.maxConnectionsPerEmployee} connections.`,
-      );
-      return;
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, req, empId, principal.expiresAt));
+    fanout.join(empId, options.maxConnectionsPerEmployee).then(
+      (devices) => {
+        if (devices === null) {
+          refuse(
+            socket,
+            'E_TOO_MANY_CONNECTIONS',
+            `Employee ${empId} already has ${options.maxConnectionsPerEmployee} connections.`,
+          );
+          return;
+        }
+        // The place is taken: given back if the handshake comes to nothing.
+        const giveBack = (): void => {
+          fanout.leave(empId).catch(() => undefined);
+        };
+        if (closing || socket.destroyed) {
+          giveBack();
+          refuse(socket, 'E_UNAVAILABLE', 'The server is shutting down.');
+          return;
+        }
+        socket.once('close', giveBack);
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          socket.off('close', giveBack);
+          onConnection(ws, req, empId, principal.expiresAt, devices);
+        });
+      },
+      (err: unknown) => {
+        log.warn('cannot count devices across instances; refusing a connection', {
+          emp_id: empId,
+          error: err instanceof Error ? err.message : String(err),
+        });
+        refuse(socket, 'E_UNAVAILABLE', 'The server cannot reach the other instances; try again.');
+      },
+    );
   }
 
   const heartbeat =
