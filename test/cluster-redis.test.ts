@@ -120,6 +120,25 @@ describe.skipIf(redisUrl === undefined)('redis (set SHIFTCTL_TEST_REDIS to run)'
       expect(await b.instances()).toBe(2);
     });
 
+    it('refills shared buckets as the local limiter does, and lets idle ones vanish', async () => {
+      const [a, , group] = await pair();
+      const limiter = a.rateLimiter({ perSecond: 0.5, burst: 1 });
+      expect(await limiter.take('ip:1')).toEqual({ ok: true });
+      // No token left, one every 2 s: ceil((1 - tokens) / perSecond) = 2.
+      expect(await limiter.take('ip:1')).toEqual({ ok: false, retryAfterSeconds: 2 });
+      const admin = new Redis(url);
+      try {
+        const [key] = await admin.keys(`${group}:rl:*ip:1`);
+        expect(key).toBeDefined();
+        // Full again within 2 s (the bucket was empty), plus a second's margin.
+        const ttl = await admin.pttl(key ?? '');
+        expect(ttl).toBeGreaterThan(2000);
+        expect(ttl).toBeLessThanOrEqual(3000);
+      } finally {
+        admin.disconnect();
+      }
+    });
+
     it('fails at once, naming the URL without its password, when Redis cannot be reached', async () => {
       const started = Date.now();
       await expect(

@@ -47,6 +47,8 @@ export interface RedisClusterOptions {
 
 export interface RedisCluster extends Cluster {
   readonly engine: 'redis';
+  /** Redis always keeps the buckets (one hash each), so every instance shares the limits. */
+  readonly rateLimiter: (limit: RateLimit) => SharedRateLimiter;
   /** Drops both connections without a goodbye and stops refreshing, as `kill -9` would (tests). */
   crash(): void;
 }
