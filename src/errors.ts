@@ -46,6 +46,8 @@ export const ERROR_STATUS = {
   E_DATABASE: 500,
   /** Another server (or program) holds the database file. */
   E_DATABASE_IN_USE: 500,
+  /** Redis (`serve --redis`, the link between instances) cannot be reached or used. */
+  E_REDIS: 500,
   /** The server could not be reached, or `listen` gave up reconnecting. */
   E_UNREACHABLE: 503,
   /** The server answered, but not with what the contract says. */
