@@ -267,6 +267,7 @@ describe('debug and docs endpoints', () => {
       '429',
       '500',
       '503',
+      'default',
     ]);
     expect(respondOp.responses['503'].description).toBe('Error: E_STORAGE_FULL, E_DATABASE_BUSY');
     expect(respondOp.responses['410'].description).toBe(

@@ -7,17 +7,119 @@ import { idFromText, isId, isRecord, keyCount, oneIdParam, withFastPath } from '
 
 export const registry = z.registry<{ id: string; description?: string }>();
 
+/**
+ * How a path or query parameter is documented: by the value it stands for (an integer and its
+ * range), where its zod schema has to read the text of a URL first.
+ */
+const parameterJson = new WeakMap<z.ZodType, Record<string, unknown>>();
+
+function documentedAs<S extends z.ZodType>(schema: S, json: Record<string, unknown>): S {
+  parameterJson.set(schema, json);
+  return schema;
+}
+
+/** The JSON Schema a parameter is documented with, when it is not the one zod would give. */
+export function parameterSchemaOf(schema: z.ZodType): Record<string, unknown> | undefined {
+  let inner = schema;
+  while (inner instanceof z.ZodOptional) inner = inner.unwrap() as z.ZodType;
+  return parameterJson.get(inner);
+}
+
 const MAX_TEXT = 500;
+
+// Examples for the documents (each one a value its schema takes; test/docs.test.ts checks):
+// employee 123 and the seed's test shift 999, so that on /docs, "Try it out" on send_offer and
+// then on respond makes a real offer and answers it.
+const EXAMPLE_OFFER = {
+  type: 'shift_offer' as const,
+  shift_id: 999,
+  date: '2026-01-20',
+  start_time: '09:00',
+  end_time: '17:00',
+  location_name: 'Outreach Center',
+  client_name: 'Test Client',
+  service_type: 'Home Care',
+  description: 'Test shift offer from backend',
+};
+const EXAMPLE_SHIFT = {
+  id: 1021,
+  date: '2026-12-01',
+  start_time: '22:00',
+  end_time: '07:00',
+  location_name: 'Maple Grove Care Home',
+  client_name: 'Margaret Chen',
+  service_type: 'Overnight Care',
+  description: 'Overnight supervision.',
+  status: 'open' as const,
+  mode: 'broadcast' as const,
+  approval: false,
+  slots: 1,
+  step_ttl_seconds: null,
+  assigned_to: [],
+  created_at: '2026-11-25T20:01:00.000Z',
+  closed_at: null,
+  offers: { total: 3, queued: 0, open: 3, requested: 0, accepted: 0, rejected: 0, expired: 0 },
+};
+const EXAMPLE_HISTORY_ITEM = {
+  ...EXAMPLE_OFFER,
+  position: null,
+  sent_at: '2026-01-14T15:29:58.101Z',
+  expires_at: null,
+  delivered_at: '2026-01-14T15:29:58.102Z',
+  answered_at: '2026-01-14T15:30:00.412Z',
+  response: 'accepted' as const,
+  outcome: 'assigned' as const,
+};
+const EXAMPLE_EMPLOYEE = {
+  emp_id: 123,
+  name: 'Alex Rivera',
+  devices: 1,
+  pending: [999],
+  assigned: [1021],
+};
+const EXAMPLE_JOURNAL_ENTRY = {
+  id: 42,
+  time: '2026-01-14T15:30:00.413Z',
+  kind: 'request' as const,
+  emp_id: 123,
+  shift_id: 999,
+  name: 'POST /api/shift_offer/respond',
+  outcome: '200',
+  detail: null,
+};
+const EXAMPLE_PUSH_ENTRY = {
+  id: 41,
+  time: '2026-01-14T15:29:58.102Z',
+  kind: 'push' as const,
+  emp_id: 123,
+  shift_id: 999,
+  name: 'shift_offer',
+  outcome: 'sent',
+  detail: null,
+};
+const EXAMPLE_HOLDER = {
+  emp_id: 123,
+  position: null,
+  sent_at: '2026-11-25T20:01:00.004Z',
+  expires_at: null,
+  delivered_at: '2026-11-25T20:01:00.006Z',
+  answered_at: null,
+  response: null,
+  outcome: 'open' as const,
+};
 
 /** A positive integer that survives a round trip through JSON and SQLite. */
 export const Id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 
 /** A path or query parameter that must be a positive integer, written in decimal. */
-export const IdParam = z
-  .string()
-  .regex(/^[1-9][0-9]{0,15}$/, 'must be a positive integer')
-  .transform(Number)
-  .refine((n) => Number.isSafeInteger(n), 'is too large');
+export const IdParam = documentedAs(
+  z
+    .string()
+    .regex(/^[1-9][0-9]{0,15}$/, 'must be a positive integer')
+    .transform(Number)
+    .refine((n) => Number.isSafeInteger(n), 'is too large'),
+  { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+);
 
 const isRealDate = (s: string): boolean => {
   const d = new Date(`${s}T00:00:00Z`);
@@ -27,7 +129,8 @@ const isRealDate = (s: string): boolean => {
 export const DateString = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD')
-  .refine(isRealDate, 'is not a real calendar date');
+  .refine(isRealDate, 'is not a real calendar date')
+  .meta({ format: 'date' });
 
 export const TimeString = z
   .string()
@@ -92,12 +195,18 @@ export const ShiftOfferMessage = z
       .optional()
       .describe('When the offer closes unanswered (ISO-8601, UTC); absent when it does not.'),
   })
-  .meta({ id: 'ShiftOffer', description: 'An open shift offered to an employee.' });
+  .meta({
+    id: 'ShiftOffer',
+    examples: [EXAMPLE_OFFER],
+    description: 'An open shift offered to an employee.',
+  });
 export type ShiftOfferMessage = z.infer<typeof ShiftOfferMessage>;
 
-export const PingMessage = z
-  .object({ type: z.literal('ping') })
-  .meta({ id: 'Ping', description: 'Liveness check; the client answers {"type":"pong"}.' });
+export const PingMessage = z.object({ type: z.literal('ping') }).meta({
+  id: 'Ping',
+  examples: [{ type: 'ping' }],
+  description: 'Liveness check; the client answers {"type":"pong"}.',
+});
 
 export const OFFER_RESULT_STATUSES = [
   'assigned',
@@ -114,6 +223,7 @@ export const OfferResultMessage = z
   .object({ type: z.literal('offer_result'), shift_id: Id, status: OfferResultStatus })
   .meta({
     id: 'OfferResult',
+    examples: [{ type: 'offer_result', shift_id: 999, status: 'assigned' }],
     description:
       'An offer the employee holds is no longer open: `assigned` to the winner, `taken`, `expired` or `withdrawn` to the others; `requested` (approval pending) or `rejected` to every device of an employee who answered, so that all of them close the offer.',
   });
@@ -121,7 +231,11 @@ export type OfferResultMessage = z.infer<typeof OfferResultMessage>;
 
 export const ErrorMessage = z
   .object({ type: z.literal('error'), code: z.string(), message: z.string() })
-  .meta({ id: 'ErrorMessage', description: 'The server could not use a frame the client sent.' });
+  .meta({
+    id: 'ErrorMessage',
+    examples: [{ type: 'error', code: 'E_BAD_JSON', message: 'The frame is not valid JSON.' }],
+    description: 'The server could not use a frame the client sent.',
+  });
 export type ErrorMessage = z.infer<typeof ErrorMessage>;
 
 export const ServerMessage = z.discriminatedUnion('type', [
@@ -135,9 +249,11 @@ export type ServerMessage = z.infer<typeof ServerMessage>;
 // ---------------------------------------------------------------------------------------------
 // App -> server, over the WebSocket
 
-export const ClientMessage = z
-  .object({ type: z.literal('pong') })
-  .meta({ id: 'Pong', description: 'The answer to a ping. Clients send nothing else.' });
+export const ClientMessage = z.object({ type: z.literal('pong') }).meta({
+  id: 'Pong',
+  examples: [{ type: 'pong' }],
+  description: 'The answer to a ping. Clients send nothing else.',
+});
 export type ClientMessage = z.infer<typeof ClientMessage>;
 
 // ---------------------------------------------------------------------------------------------
@@ -160,6 +276,14 @@ export const RespondRequest = withFastPath(
     })
     .meta({
       id: 'RespondRequest',
+      examples: [
+        {
+          emp_id: 123,
+          shift_id: 999,
+          response: 'accepted',
+          timestamp: '2026-01-14T15:30:00.000',
+        },
+      ],
       description: "An employee's answer to an offer, as the app sends it.",
     }),
   (input) => {
@@ -210,22 +334,39 @@ export const RespondResponse = z
   })
   .meta({
     id: 'RespondResponse',
+    examples: [
+      {
+        success: true,
+        assigned: true,
+        message: 'Shift successfully assigned',
+        timestamp: '2026-01-14T15:30:00.412Z',
+        shift_id: 999,
+        emp_id: 123,
+        outcome: 'assigned',
+      },
+    ],
     description:
       '`assigned` is true only for the one employee who won the shift (first come, first served).',
   });
 export type RespondResponse = z.infer<typeof RespondResponse>;
 
-export const PendingResponse = z
-  .array(ShiftOfferMessage)
-  .meta({ id: 'PendingOffers', description: 'Open offers this employee has not answered yet.' });
+export const PendingResponse = z.array(ShiftOfferMessage).meta({
+  id: 'PendingOffers',
+  examples: [[EXAMPLE_OFFER]],
+  description: 'Open offers this employee has not answered yet.',
+});
 
 export const HistoryQuery = z.object({
-  limit: z
-    .string()
-    .regex(/^[0-9]{1,4}$/, 'must be a whole number from 1 to 1000')
-    .transform(Number)
-    .refine((n) => n >= 1 && n <= 1000, 'must be a whole number from 1 to 1000')
-    .optional(),
+  limit: documentedAs(
+    z
+      .string()
+      .regex(/^[0-9]{1,4}$/, 'must be a whole number from 1 to 1000')
+      .transform(Number)
+      .refine((n) => n >= 1 && n <= 1000, 'must be a whole number from 1 to 1000'),
+    { type: 'integer', minimum: 1, maximum: 1000, default: 50 },
+  )
+    .optional()
+    .describe('At most this many offers, newest first.'),
 });
 
 /** `open` until every slot is filled (`assigned`), the cascade runs out (`unfilled`), or it is withdrawn. */
@@ -235,18 +376,25 @@ export type ShiftStatus = z.infer<typeof ShiftStatus>;
 
 export const AvailableResponse = z
   .object({ available: z.boolean(), shift_id: Id, status: ShiftStatus })
-  .meta({ id: 'Availability', description: 'Whether the shift can still be taken.' });
+  .meta({
+    id: 'Availability',
+    examples: [{ available: true, shift_id: 999, status: 'open' }],
+    description: 'Whether the shift can still be taken.',
+  });
 
 const TTL_MAX_S = 30 * 24 * 3600;
 
 /** A time to live in whole seconds, from 1 s to 30 days. */
 export const TtlSeconds = z.number().int().min(1).max(TTL_MAX_S);
 
-const TtlParam = z
-  .string()
-  .regex(/^[0-9]{1,7}$/, 'must be a whole number of seconds')
-  .transform(Number)
-  .refine((n) => n >= 1 && n <= TTL_MAX_S, `must be from 1 to ${TTL_MAX_S} seconds`);
+const TtlParam = documentedAs(
+  z
+    .string()
+    .regex(/^[0-9]{1,7}$/, 'must be a whole number of seconds')
+    .transform(Number)
+    .refine((n) => n >= 1 && n <= TTL_MAX_S, `must be from 1 to ${TTL_MAX_S} seconds`),
+  { type: 'integer', minimum: 1, maximum: TTL_MAX_S },
+);
 
 export const SendOfferQuery = withFastPath(
   z.object({
@@ -268,11 +416,14 @@ export const EmpParams = withFastPath(z.object({ emp_id: IdParam }), oneIdParam(
 export const ShiftParams = withFastPath(z.object({ shift_id: IdParam }), oneIdParam('shift_id'));
 export const AdminShiftParams = withFastPath(z.object({ id: IdParam }), oneIdParam('id'));
 
-export const SendOfferBody = ShiftDetails.partial().strict().meta({
-  id: 'SendOfferBody',
-  description:
-    "Optional overrides of the seed's test offer. On a new shift they fill its details; on a known one they update them.",
-});
+export const SendOfferBody = ShiftDetails.partial()
+  .strict()
+  .meta({
+    id: 'SendOfferBody',
+    examples: [{ date: '2026-02-01', location_name: 'Elm House' }],
+    description:
+      "Optional overrides of the seed's test offer. On a new shift they fill its details; on a known one they update them.",
+  });
 
 export const BroadcastParams = z
   .object({ from: IdParam, to: IdParam })
@@ -285,6 +436,7 @@ export const BroadcastResponse = z
   .object({ status: z.literal('sent'), sent: z.number().int(), shift_id: Id })
   .meta({
     id: 'BroadcastResult',
+    examples: [{ status: 'sent', sent: 40, shift_id: 999 }],
     description: 'How many connected employees were offered the shift.',
   });
 
@@ -296,6 +448,7 @@ export const SendOfferResponse = z
   .object({ status: Delivery, emp_id: Id, shift_id: Id, devices: z.number().int() })
   .meta({
     id: 'SendOfferResult',
+    examples: [{ status: 'sent', emp_id: 123, shift_id: 999, devices: 1 }],
     description:
       '`sent` when the employee had at least one connected device (`devices` of them), `pending` when the offer was stored for their next connect.',
   });
@@ -321,7 +474,22 @@ export const ConnectionsResponse = z
         'Requests refused at the gate (bad or missing token, forbidden, rate-limited) since the server started, by error code; they get no journal line.',
       ),
   })
-  .meta({ id: 'Connections', description: 'Connected employees and pending offers per employee.' });
+  .meta({
+    id: 'Connections',
+    examples: [
+      {
+        active_connections: [123],
+        total: 1,
+        sockets: 2,
+        employees: [
+          { emp_id: 101, connected: false, devices: 0, pending: 4 },
+          { emp_id: 123, connected: true, devices: 2, pending: 3 },
+        ],
+        refused_requests: { E_AUTH_REQUIRED: 12 },
+      },
+    ],
+    description: 'Connected employees and pending offers per employee.',
+  });
 export type ConnectionsResponse = z.infer<typeof ConnectionsResponse>;
 
 // ---------------------------------------------------------------------------------------------
@@ -367,7 +535,22 @@ export const CreateShiftRequest = ShiftDetails.extend({
 })
   .strict()
   .refine(oneExpiry, ONE_EXPIRY)
-  .meta({ id: 'CreateShift', description: 'A new shift, optionally offered at once.' });
+  .meta({
+    id: 'CreateShift',
+    examples: [
+      {
+        date: '2026-12-01',
+        start_time: '22:00',
+        end_time: '07:00',
+        location_name: 'Maple Grove Care Home',
+        client_name: 'Margaret Chen',
+        service_type: 'Overnight Care',
+        description: 'Overnight supervision.',
+        offer_to: [101, 102, 123],
+      },
+    ],
+    description: 'A new shift, optionally offered at once.',
+  });
 export type CreateShiftRequest = z.infer<typeof CreateShiftRequest>;
 
 export const OfferShiftRequest = z
@@ -376,6 +559,7 @@ export const OfferShiftRequest = z
   .refine(oneExpiry, ONE_EXPIRY)
   .meta({
     id: 'OfferShift',
+    examples: [{ emp_ids: [104, 105], ttl_seconds: 900 }],
     description: 'Employees to offer an existing shift to (for a cascade: added to its end).',
   });
 
@@ -404,13 +588,16 @@ export type OfferState = z.infer<typeof OfferState>;
 
 export const HistoryItem = ShiftOfferMessage.extend(OfferState.omit({ emp_id: true }).shape).meta({
   id: 'HistoryItem',
+  examples: [EXAMPLE_HISTORY_ITEM],
   description: 'One past offer, with what became of it.',
 });
 export type HistoryItem = z.infer<typeof HistoryItem>;
 
-export const HistoryResponse = z
-  .array(HistoryItem)
-  .meta({ id: 'History', description: "This employee's offers, newest first." });
+export const HistoryResponse = z.array(HistoryItem).meta({
+  id: 'History',
+  examples: [[EXAMPLE_HISTORY_ITEM]],
+  description: "This employee's offers, newest first.",
+});
 
 export const ShiftView = ShiftDetails.extend({
   id: Id,
@@ -431,21 +618,41 @@ export const ShiftView = ShiftDetails.extend({
     rejected: z.number().int(),
     expired: z.number().int(),
   }),
-}).meta({ id: 'Shift', description: 'A shift with its state and a count of its offers.' });
+}).meta({
+  id: 'Shift',
+  examples: [EXAMPLE_SHIFT],
+  description: 'A shift with its state and a count of its offers.',
+});
 export type ShiftView = z.infer<typeof ShiftView>;
 
 export const ShiftDetailView = ShiftView.extend({ holders: z.array(OfferState) }).meta({
   id: 'ShiftDetail',
+  examples: [{ ...EXAMPLE_SHIFT, holders: [EXAMPLE_HOLDER] }],
   description: 'A shift with the state of every offer made for it.',
 });
 export type ShiftDetailView = z.infer<typeof ShiftDetailView>;
 
 export const ShiftListQuery = z.object({ status: ShiftStatus.optional() });
-export const ShiftListResponse = z.array(ShiftView).meta({ id: 'ShiftList' });
+export const ShiftListResponse = z
+  .array(ShiftView)
+  .meta({ id: 'ShiftList', examples: [[EXAMPLE_SHIFT]] });
 
 export const OfferResultResponse = z
   .object({ shift: ShiftView, offers: z.array(OfferDelivery) })
-  .meta({ id: 'OfferResultSummary', description: 'The shift and how each offer was delivered.' });
+  .meta({
+    id: 'OfferResultSummary',
+    examples: [
+      {
+        shift: EXAMPLE_SHIFT,
+        offers: [
+          { emp_id: 101, status: 'pending' },
+          { emp_id: 102, status: 'sent' },
+          { emp_id: 123, status: 'sent' },
+        ],
+      },
+    ],
+    description: 'The shift and how each offer was delivered.',
+  });
 
 export const EmployeeView = z
   .object({
@@ -455,25 +662,33 @@ export const EmployeeView = z
     pending: z.array(Id).describe('Shift ids this employee holds open offers for.'),
     assigned: z.array(Id).describe('Shift ids assigned to this employee.'),
   })
-  .meta({ id: 'Employee', description: 'Who holds what.' });
+  .meta({ id: 'Employee', examples: [EXAMPLE_EMPLOYEE], description: 'Who holds what.' });
 export type EmployeeView = z.infer<typeof EmployeeView>;
-export const EmployeeListResponse = z.array(EmployeeView).meta({ id: 'EmployeeList' });
+export const EmployeeListResponse = z
+  .array(EmployeeView)
+  .meta({ id: 'EmployeeList', examples: [[EXAMPLE_EMPLOYEE]] });
 
 export const JournalQuery = z.object({
   emp_id: IdParam.optional(),
   shift_id: IdParam.optional(),
   kind: z.enum(['push', 'request']).optional(),
-  after_id: z
-    .string()
-    .regex(/^[0-9]{1,15}$/, 'must be a whole number')
-    .transform(Number)
-    .optional(),
-  limit: z
-    .string()
-    .regex(/^[0-9]{1,5}$/, 'must be a whole number from 1 to 10000')
-    .transform(Number)
-    .refine((n) => n >= 1 && n <= 10_000, 'must be a whole number from 1 to 10000')
-    .optional(),
+  after_id: documentedAs(
+    z
+      .string()
+      .regex(/^[0-9]{1,15}$/, 'must be a whole number')
+      .transform(Number),
+    { type: 'integer', minimum: 0, maximum: 999_999_999_999_999 },
+  )
+    .optional()
+    .describe('Only the entries after this one (to follow the journal).'),
+  limit: documentedAs(
+    z
+      .string()
+      .regex(/^[0-9]{1,5}$/, 'must be a whole number from 1 to 10000')
+      .transform(Number)
+      .refine((n) => n >= 1 && n <= 10_000, 'must be a whole number from 1 to 10000'),
+    { type: 'integer', minimum: 1, maximum: 10_000, default: 100 },
+  ).optional(),
 });
 
 export const JournalEntry = z
@@ -489,9 +704,15 @@ export const JournalEntry = z
       .describe('Pushes: `sent`, `no_device` or `dropped` (a fault). Requests: the HTTP status.'),
     detail: z.unknown(),
   })
-  .meta({ id: 'JournalEntry', description: 'One message pushed or one API request answered.' });
+  .meta({
+    id: 'JournalEntry',
+    examples: [EXAMPLE_JOURNAL_ENTRY],
+    description: 'One message pushed or one API request answered.',
+  });
 export type JournalEntry = z.infer<typeof JournalEntry>;
-export const JournalResponse = z.array(JournalEntry).meta({ id: 'Journal' });
+export const JournalResponse = z
+  .array(JournalEntry)
+  .meta({ id: 'Journal', examples: [[EXAMPLE_PUSH_ENTRY, EXAMPLE_JOURNAL_ENTRY]] });
 
 export const FaultSettingsRequest = z
   .object({
@@ -503,6 +724,7 @@ export const FaultSettingsRequest = z
   .strict()
   .meta({
     id: 'FaultSettingsRequest',
+    examples: [{ push_latency_ms: 200, drop_rate: 0.1 }],
     description:
       'Faults to inject; fields left out keep their value. `refuse_connections_seconds: 0` stops refusing.',
   });
@@ -514,22 +736,39 @@ export const FaultSettings = z
     drop_rate: z.number(),
     refusing_connections_until: z.string().nullable(),
   })
-  .meta({ id: 'FaultSettings', description: 'The faults in force.' });
+  .meta({
+    id: 'FaultSettings',
+    examples: [
+      {
+        push_latency_ms: 200,
+        http_latency_ms: 0,
+        drop_rate: 0.1,
+        refusing_connections_until: null,
+      },
+    ],
+    description: 'The faults in force.',
+  });
 export type FaultSettings = z.infer<typeof FaultSettings>;
 
-export const KickResponse = z
-  .object({ emp_id: Id, disconnected: z.number().int() })
-  .meta({ id: 'KickResult', description: 'How many connections of the employee were cut.' });
+export const KickResponse = z.object({ emp_id: Id, disconnected: z.number().int() }).meta({
+  id: 'KickResult',
+  examples: [{ emp_id: 123, disconnected: 2 }],
+  description: 'How many connections of the employee were cut.',
+});
 
-export const ResetResponse = z.object({ reset: z.literal(true) }).meta({ id: 'Reset' });
+export const ResetResponse = z
+  .object({ reset: z.literal(true) })
+  .meta({ id: 'Reset', examples: [{ reset: true }] });
 
 export const HealthResponse = z
   .object({ status: z.literal('ok'), uptime_s: z.number(), connections: z.number().int() })
-  .meta({ id: 'Health' });
+  .meta({ id: 'Health', examples: [{ status: 'ok', uptime_s: 42, connections: 2 }] });
 
-export const ReadyResponse = z
-  .object({ status: z.literal('ready') })
-  .meta({ id: 'Ready', description: 'The database takes writes and fixtures are loaded.' });
+export const ReadyResponse = z.object({ status: z.literal('ready') }).meta({
+  id: 'Ready',
+  examples: [{ status: 'ready' }],
+  description: 'The database takes writes and fixtures are loaded.',
+});
 
 export const ErrorBody = z
   .object({
@@ -538,7 +777,20 @@ export const ErrorBody = z
     message: z.string().describe('What went wrong, for a human.'),
     details: z.unknown().optional(),
   })
-  .meta({ id: 'Error', description: 'Every HTTP error has this shape.' });
+  .meta({
+    id: 'Error',
+    examples: [
+      {
+        success: false,
+        code: 'E_INVALID_BODY',
+        message: 'Invalid request body: response: must be one of "accepted", "rejected"',
+        details: {
+          issues: [{ path: 'response', message: 'must be one of "accepted", "rejected"' }],
+        },
+      },
+    ],
+    description: 'Every HTTP error has this shape.',
+  });
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
 /** Schemas listed in the OpenAPI components, each under its `id`. */
