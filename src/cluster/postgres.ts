@@ -11,6 +11,14 @@
  * one instance sends commits, and so is delivered, in the order sent), and postgres.js's own
  * listening connection.
  *
+ * Limits of the bus, inherited from LISTEN/NOTIFY: every notifying commit takes one lock for
+ * the whole server, so sends are serialised cluster-wide (about 1,500-3,000 a second from one
+ * instance here, pipelined; batch pushes rather than send many small ones); a message sent while
+ * an instance's listening connection is down is lost to it (hence `resumed`); the server queues
+ * notifications until the slowest listener reads them (8 GB at most, then NOTIFY fails); a
+ * pooler in transaction mode (PgBouncer) cannot carry LISTEN; and a large message is read from
+ * its row within a minute or not at all.
+ *
  * No shared rate limiter (`rateLimiter` is left undefined): each instance limits on its own, so
  * a client whose requests the load balancer spreads over n instances gets up to n times the
  * rate. A shared bucket here would be one write to the database per request, on the database
