@@ -70,7 +70,8 @@ export interface PostgresStore extends Store {
   seedIfEmpty(seed: { employees: Employee[]; shifts: SeedShift[] }, at: number): Promise<boolean>;
 }
 
-const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+/** A schema name as the store and the cluster accept it: a plain identifier. */
+export const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 /** Advisory lock class of fixture loading (the second key is the schema's name). */
 const SEED_LOCK = 0x53_48_49_47;
 /** Tries of an id for a shift created without one before giving up (each skips a run of ids). */
@@ -91,7 +92,7 @@ function requireIds(ids: readonly number[], what: string): void {
 }
 
 /** The URL without its password, for messages. */
-function redact(url: string): string {
+export function redact(url: string): string {
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';
