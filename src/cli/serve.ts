@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import { dirname } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { redactUrl } from '../cluster/open.js';
 import { ShiftctlError } from '../errors.js';
 import { DEMO_FIXTURES_PATH, type FixtureData, readFixtures } from '../fixtures.js';
 import { readScenario } from '../scenario.js';
@@ -23,6 +24,7 @@ interface ServeFlags extends FaultFlags {
   host: string;
   db: string;
   dbPool: number;
+  redis?: string;
   durability: 'normal' | 'full';
   fixtures: string | boolean;
   heartbeat: number;
@@ -79,6 +81,12 @@ export function registerServe(program: Command): void {
         .argParser(integerIn(1, 1000))
         .default(10)
         .env('SHIFTCTL_DB_POOL'),
+    )
+    .addOption(
+      new Option(
+        '--redis <url>',
+        'Redis between instances on one PostgreSQL --db (redis://host:6379): pushes, presence, kicks, faults and rate limits across them',
+      ).env('SHIFTCTL_REDIS'),
     )
     .option(
       '--durability <level>',
@@ -184,12 +192,13 @@ export function registerServe(program: Command): void {
     .addHelpText(
       'after',
       `
-Environment: SHIFTCTL_PORT, SHIFTCTL_HOST, SHIFTCTL_DB, SHIFTCTL_SECRET (a comma list: the
-first signs, all verify), SHIFTCTL_TRUST_PROXY, SHIFTCTL_JOURNAL_MAX_ROWS,
-SHIFTCTL_JOURNAL_MAX_AGE set the defaults of --port, --host, --db, --secret, --trust-proxy,
---journal-max-rows, --journal-max-age.
+Environment: SHIFTCTL_PORT, SHIFTCTL_HOST, SHIFTCTL_DB, SHIFTCTL_DB_POOL, SHIFTCTL_REDIS,
+SHIFTCTL_SECRET (a comma list: the first signs, all verify), SHIFTCTL_TRUST_PROXY,
+SHIFTCTL_JOURNAL_MAX_ROWS, SHIFTCTL_JOURNAL_MAX_AGE set the defaults of --port, --host, --db,
+--db-pool, --redis, --secret, --trust-proxy, --journal-max-rows, --journal-max-age.
 
-One server per database file: a second serve on a file in use is refused.
+One server per SQLite file: a second serve on a file in use is refused. Several instances
+share a PostgreSQL database, with Redis between them (--redis) or through PostgreSQL alone.
 
 Examples:
   $ shiftctl serve
@@ -197,6 +206,7 @@ Examples:
   $ shiftctl serve --host 0.0.0.0 --insecure --log-format json
   $ shiftctl serve --offer-ttl 15m --latency 200ms --drop-rate 0.1
   $ shiftctl serve --db :memory: --scenario fixtures/scenarios/night-cover-cascade.json
+  $ shiftctl serve --port 8001 --db postgres://app@127.0.0.1:5432/shifts --redis redis://127.0.0.1:6379
   $ SHIFTCTL_SECRET=s3cret shiftctl serve --host 0.0.0.0 --tls-self-signed
   $ shiftctl serve --secret "$SECRET" --trust-proxy loopback   # behind nginx on this machine`,
     )
@@ -279,6 +289,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     host: flags.host,
     db: flags.db,
     dbPool: flags.dbPool,
+    redis: flags.redis,
     durability: flags.durability,
     journalMaxRows: flags.journalMaxRows,
     journalMaxAgeSeconds: flags.journalMaxAge,
@@ -324,6 +335,9 @@ async function serve(flags: ServeFlags): Promise<void> {
       docs_url: `${server.url}/docs`,
       ...(tls?.caFile ? { ca_file: tls.caFile } : {}),
       db: redactDbUrl(flags.db),
+      ...(server.cluster
+        ? { cluster: server.cluster.engine, instance: server.cluster.instanceId }
+        : {}),
       fixtures_loaded: server.fixturesLoaded,
       lan: lan.map((ip) => ({
         ws_url: `ws://${ip}:${server.port}/ws`,
@@ -413,6 +427,11 @@ function banner(
     `  ${c.dim('apiUrl')}  ${c.cyan(server.apiUrl)}`,
     `  ${c.dim('docs  ')}  ${server.url}/docs`,
     `  ${c.dim('db    ')}  ${redactDbUrl(flags.db)} (${data})`,
+    ...(server.cluster
+      ? [
+          `  ${c.dim('shared')}  ${server.cluster.engine === 'redis' && flags.redis ? redactUrl(flags.redis) : 'through PostgreSQL (LISTEN/NOTIFY)'}, instance ${server.cluster.instanceId}`,
+        ]
+      : []),
     '',
     "  Paste into the app's lib/services/shift_offer_helper.dart:",
     `    static const String wsUrl = '${server.wsUrl}';`,

@@ -14,7 +14,7 @@ import type { NewJournalEntry } from '../store/types.js';
 import type { ClientAddress } from './client-address.js';
 import type { Faults } from './faults.js';
 import type { Logger } from './log.js';
-import type { RateLimiter } from './rate-limit.js';
+import type { RateLimitResult } from './rate-limit.js';
 import type { Route } from './routes.js';
 
 export interface ApiRouterOptions {
@@ -23,7 +23,7 @@ export interface ApiRouterOptions {
   faults: Faults;
   log: Logger;
   bodyLimit: number;
-  answerLimits?: { employee: RateLimiter; address: RateLimiter } | undefined;
+  answerLimits?: { employee: AnswerLimiter; address: AnswerLimiter } | undefined;
   /** The address an answer counts against. */
   clientAddress: ClientAddress;
   /** Headers every API answer carries (security headers, CORS); the same for every request. */
@@ -244,7 +244,7 @@ function idOf(value: unknown): number | null {
   return typeof n === 'number' && Number.isSafeInteger(n) && n > 0 ? n : null;
 }
 
-function refuseUnless(taken: ReturnType<RateLimiter['take']>): void {
+function refuseUnless(taken: RateLimitResult): void {
   if (!taken.ok) {
     throw new ShiftctlError(
       'E_RATE_LIMITED',
@@ -256,21 +256,27 @@ function refuseUnless(taken: ReturnType<RateLimiter['take']>): void {
   }
 }
 
+/** A limiter of this instance (answers at once) or one shared by every instance (a round trip). */
+export interface AnswerLimiter {
+  take(key: string): RateLimitResult | Promise<RateLimitResult>;
+  giveBack(key: string): void | Promise<void>;
+}
+
 /**
  * Charges the employee's bucket first and the address's only for what that let through: one
  * employee flooding its own answers must not get everyone behind the same address (a proxy, an
  * office NAT) refused. A request the address refuses gives the employee's token back, so that
  * each bucket counts only requests that were served.
  */
-function admit(
-  limits: { employee: RateLimiter; address: RateLimiter },
+async function admit(
+  limits: { employee: AnswerLimiter; address: AnswerLimiter },
   empId: number | undefined,
   address: string | undefined,
-): void {
+): Promise<void> {
   const employeeKey = empId === undefined ? undefined : `emp:${empId}`;
-  if (employeeKey !== undefined) refuseUnless(limits.employee.take(employeeKey));
-  const byAddress = limits.address.take(`ip:${address}`);
-  if (!byAddress.ok && employeeKey !== undefined) limits.employee.giveBack(employeeKey);
+  if (employeeKey !== undefined) refuseUnless(await limits.employee.take(employeeKey));
+  const byAddress = await limits.address.take(`ip:${address}`);
+  if (!byAddress.ok && employeeKey !== undefined) await limits.employee.giveBack(employeeKey);
   refuseUnless(byAddress);
 }
 
@@ -362,7 +368,7 @@ export function createApiRouter(options: ApiRouterOptions) {
     const input = { params, query, body };
     if (principal) options.auth.authorize(principal, route.access, route.subject?.(input));
     if (route.rateLimited && options.answerLimits) {
-      admit(options.answerLimits, route.subject?.(input), options.clientAddress(req));
+      await admit(options.answerLimits, route.subject?.(input), options.clientAddress(req));
     }
     const result = await route.handle(input);
     const status = route.status ?? 200;

@@ -6,6 +6,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { createAuthenticator } from '../auth/policy.js';
+import { openCluster, redactUrl } from '../cluster/open.js';
 import type { Cluster } from '../cluster/types.js';
 import { isShiftctlError, ShiftctlError } from '../errors.js';
 import type { FixtureData } from '../fixtures.js';
@@ -67,6 +68,11 @@ export interface ServerOptions {
    * closes it. Without one, this is the only instance.
    */
   cluster?: Cluster;
+  /**
+   * Redis between instances (`redis://host:6379`), with a PostgreSQL `db`. Without it, several
+   * instances on one PostgreSQL database still work, through PostgreSQL alone (LISTEN/NOTIFY).
+   */
+  redis?: string;
   /** Journal lines kept at most; 0 keeps every line. Default 100 000. */
   journalMaxRows?: number;
   /** Journal lines older than this go; 0 keeps them. Default 7 days. */
@@ -134,6 +140,8 @@ export interface ShiftServer {
   host: string;
   /** Whether fixtures were loaded into an empty database at start. */
   fixturesLoaded: boolean;
+  /** The cluster this instance is part of, if any. */
+  cluster: { engine: Cluster['engine']; instanceId: string } | undefined;
   /** Closes sockets with 1001, stops listening and closes the database. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -145,14 +153,7 @@ export function isPostgresUrl(db: string | undefined): db is string {
 
 /** `db` with any password replaced, for the banner and logs. */
 export function redactDbUrl(db: string): string {
-  if (!isPostgresUrl(db)) return db;
-  try {
-    const url = new URL(db);
-    if (url.password) url.password = '***';
-    return url.href;
-  } catch {
-    return db.replace(/\/\/([^:/@]*):[^@]*@/, '//$1:***@');
-  }
+  return isPostgresUrl(db) ? redactUrl(db) : db;
 }
 
 /** The store `db` names: PostgreSQL for a `postgres://` URL, else SQLite. */
@@ -214,10 +215,19 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
   const log = options.log ?? silentLogger;
   const clientAddress = createClientAddress(options.trustProxy);
   const store = options.store ?? (await openStore(options, log));
+  /** Closed with the store when the start fails. */
+  let opened: Cluster | undefined;
 
   try {
+    const cluster =
+      options.cluster ??
+      (await openCluster({
+        db: options.db,
+        redis: options.redis,
+        warn: (message, fields) => log.warn(message, fields),
+      }));
+    opened = cluster;
     const faults = createFaults(options.faults ?? {}, options.random);
-    const cluster = options.cluster;
     const metrics = createMetrics(() => ws.size, {
       store: () => store.checkWritable(),
       cluster: cluster && (() => cluster.ping()),
@@ -381,9 +391,12 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
       corsOrigin: options.corsOrigin ?? (auth.enabled ? undefined : '*'),
       auth,
       tls: options.tls !== undefined,
+      // Shared by every instance where the cluster keeps buckets (Redis); else this instance's.
       answerLimits: limits && {
-        employee: createRateLimiter(limits.employee, clock.now),
-        address: createRateLimiter(limits.address, clock.now),
+        employee:
+          cluster?.rateLimiter?.(limits.employee) ?? createRateLimiter(limits.employee, clock.now),
+        address:
+          cluster?.rateLimiter?.(limits.address) ?? createRateLimiter(limits.address, clock.now),
       },
       bodyLimit: options.maxBodyBytes ?? 16 * 1024,
       clientAddress,
@@ -460,6 +473,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
       port,
       host,
       fixturesLoaded,
+      cluster: cluster && { engine: cluster.engine, instanceId: cluster.instanceId },
       close() {
         closed ??= (async () => {
           ready = false;
@@ -487,7 +501,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
       },
     };
   } catch (err) {
-    await options.cluster?.close().catch(() => undefined);
+    await opened?.close().catch(() => undefined);
     await store.close();
     throw err;
   }

@@ -7,11 +7,11 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { type Authenticator, bearerToken } from '../auth/policy.js';
 import { type ErrorCode, ShiftctlError } from '../errors.js';
 import type { NewJournalEntry } from '../store/types.js';
+import type { AnswerLimiter } from './api-router.js';
 import { createApiRouter, errorResponse } from './api-router.js';
 import type { ClientAddress } from './client-address.js';
 import type { Faults } from './faults.js';
 import type { Logger } from './log.js';
-import type { RateLimiter } from './rate-limit.js';
 import type { Route } from './routes.js';
 
 export interface HttpAppOptions {
@@ -24,7 +24,7 @@ export interface HttpAppOptions {
   corsOrigin: string | undefined;
   auth: Authenticator;
   /** Limits on answers, per employee and per address; none when undefined. */
-  answerLimits?: { employee: RateLimiter; address: RateLimiter } | undefined;
+  answerLimits?: { employee: AnswerLimiter; address: AnswerLimiter } | undefined;
   /** The address an answer counts against (the peer, or behind a trusted proxy, its client). */
   clientAddress: ClientAddress;
   /** Served over TLS: adds Strict-Transport-Security. */
