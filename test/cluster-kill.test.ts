@@ -81,9 +81,7 @@ describe.skipIf(!postgresUrl || !redisUrl)(
         expect(shift.assigned_to).toHaveLength(1);
         if (winners[0]) expect(shift.assigned_to).toEqual([winners[0].body.emp_id]);
         for (const a of acknowledged) {
-          const holder = shift.holders.find(
-            (h: { emp_id: number }) => h.emp_id === a?.body.emp_id,
-          );
+          const holder = shift.holders.find((h: { emp_id: number }) => h.emp_id === a?.body.emp_id);
           expect(holder?.response).toBe('accepted');
         }
 

@@ -50,6 +50,7 @@ async function instances(kind: Engine, count: number, options: ServerOptions = {
       dbPool: 3,
       cluster: await engine(kind, schema),
       answerRateLimits: false,
+      drainSeconds: 0,
       ...options,
     });
     open.push(server);

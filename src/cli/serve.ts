@@ -25,6 +25,7 @@ interface ServeFlags extends FaultFlags {
   db: string;
   dbPool: number;
   redis?: string;
+  drain?: number;
   durability: 'normal' | 'full';
   fixtures: string | boolean;
   heartbeat: number;
@@ -87,6 +88,11 @@ export function registerServe(program: Command): void {
         '--redis <url>',
         'Redis between instances on one PostgreSQL --db (redis://host:6379): pushes, presence, kicks, faults and rate limits across them',
       ).env('SHIFTCTL_REDIS'),
+    )
+    .option(
+      '--drain <seconds>',
+      'on SIGTERM, say not ready (/readyz 503) this long before closing sockets, so a load balancer stops sending clients here first (default: 2 with other instances, 0 alone)',
+      integerIn(0, 300),
     )
     .option(
       '--durability <level>',
@@ -290,6 +296,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     db: flags.db,
     dbPool: flags.dbPool,
     redis: flags.redis,
+    drainSeconds: flags.drain,
     durability: flags.durability,
     journalMaxRows: flags.journalMaxRows,
     journalMaxAgeSeconds: flags.journalMaxAge,

@@ -73,6 +73,12 @@ export interface ServerOptions {
    * instances on one PostgreSQL database still work, through PostgreSQL alone (LISTEN/NOTIFY).
    */
   redis?: string;
+  /**
+   * Seconds between saying not ready (`/readyz` 503) and closing sockets on `close()`, so that a
+   * load balancer takes the instance out of rotation before its clients reconnect. Default 2
+   * with a cluster, 0 alone.
+   */
+  drainSeconds?: number;
   /** Journal lines kept at most; 0 keeps every line. Default 100 000. */
   journalMaxRows?: number;
   /** Journal lines older than this go; 0 keeps them. Default 7 days. */
@@ -477,6 +483,11 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
       close() {
         closed ??= (async () => {
           ready = false;
+          const drainMs = (options.drainSeconds ?? (cluster ? 2 : 0)) * 1000;
+          if (drainMs > 0) {
+            log.info(`draining: not ready for ${drainMs / 1000} s before closing connections`);
+            await new Promise((resolve) => setTimeout(resolve, drainMs));
+          }
           stopScenario?.();
           stopTrimming();
           stopLeading?.();
