@@ -201,6 +201,26 @@ describe.skipIf(!postgresUrl || !redisUrl)(
       expect(statuses).toEqual([404, 404, 429]);
     });
 
+    it('is not ready while Redis cannot be reached, and says why', async () => {
+      const schema = schemas.name();
+      const url = new URL(postgresUrl as string);
+      url.searchParams.set('schema', schema);
+      const cluster = await createRedisCluster({
+        url: redisUrl as string,
+        group: `shiftctl:${schema}`,
+      });
+      const server = await startServer({ db: url.href, dbPool: 2, cluster, drainSeconds: 0 });
+      open.push(server);
+      expect((await get(server, '/readyz')).status).toBe(200);
+      await cluster.crash();
+      const ready = await get(server, '/readyz');
+      expect(ready.status).toBe(503);
+      expect(ready.body).toMatchObject({
+        code: 'E_UNAVAILABLE',
+        message: expect.stringMatching(/redis/),
+      });
+    });
+
     it('hands the timers to another instance when the leader leaves', async () => {
       const [a, b] = await instances('redis', 2);
       if (!a || !b) throw new Error('two servers');
