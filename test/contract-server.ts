@@ -8,6 +8,8 @@ import { type WebSocket, WebSocketServer } from 'ws';
  * strings, fractions truncated) and `send_offer` takes zero and negative ids.
  * `drops-bad-frames` is the seed's server: a frame that is not JSON ends its socket, a moment
  * later (its read loop fails), and an offer pushed to that dead socket is a 500.
+ * `no-heartbeat` pings every socket but never closes one that stops answering;
+ * `heartbeat-ignores-pong` closes every socket at its second ping, answered or not.
  */
 export type Defect =
   | 'wrong-types'
@@ -15,7 +17,14 @@ export type Defect =
   | 'no-fcfs'
   | 'no-ping'
   | 'drops-bad-frames'
-  | 'lax-ids';
+  | 'lax-ids'
+  | 'no-heartbeat'
+  | 'heartbeat-ignores-pong';
+
+export interface ContractServerOptions {
+  /** Milliseconds between ping frames; a socket that missed the last one's pong is closed. */
+  heartbeatMs?: number;
+}
 export interface ContractServer {
   url: string;
   close(): Promise<void>;
@@ -79,7 +88,10 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-export function startContractServer(defects: Defect[] = []): Promise<ContractServer> {
+export function startContractServer(
+  defects: Defect[] = [],
+  options: ContractServerOptions = {},
+): Promise<ContractServer> {
   const has = (d: Defect) => defects.includes(d);
   const winners = new Map<number, number | null>(); // shift id -> winning emp id
   const offers = new Map<string, Offer>(); // `${shift}:${emp}`, in first-offer order
@@ -243,6 +255,10 @@ export function startContractServer(defects: Defect[] = []): Promise<ContractSer
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
+      alive.add(ws);
+      ws.on('pong', () => {
+        if (!has('heartbeat-ignores-pong')) alive.add(ws);
+      });
       ws.on('error', () => {});
       if (has('drops-bad-frames')) {
         ws.on('message', (data, binary) => {
@@ -265,6 +281,19 @@ export function startContractServer(defects: Defect[] = []): Promise<ContractSer
     });
   });
 
+  const alive = new WeakSet<WebSocket>();
+  const heartbeat = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (!alive.has(ws) && !has('no-heartbeat')) {
+        ws.terminate();
+        continue;
+      }
+      alive.delete(ws);
+      ws.ping();
+    }
+  }, options.heartbeatMs ?? 100);
+  heartbeat.unref();
+
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
@@ -274,6 +303,7 @@ export function startContractServer(defects: Defect[] = []): Promise<ContractSer
         url: `http://127.0.0.1:${port}`,
         close: () =>
           new Promise<void>((done) => {
+            clearInterval(heartbeat);
             for (const ws of wss.clients) ws.terminate();
             sockets.clear();
             wss.close();

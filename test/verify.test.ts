@@ -12,7 +12,12 @@ import type { ShiftServer } from '../src/server/create-server.js';
 import { CHECKS } from '../src/verify/checks.js';
 import { CLAUSE } from '../src/verify/clauses.js';
 import { type Exit, ROOT, run } from './cli-harness.js';
-import { type ContractServer, type Defect, startContractServer } from './contract-server.js';
+import {
+  type ContractServer,
+  type ContractServerOptions,
+  type Defect,
+  startContractServer,
+} from './contract-server.js';
 import { get, startServer } from './helpers.js';
 
 let servers: Array<ShiftServer | ContractServer> = [];
@@ -44,21 +49,27 @@ const withStatus = (lines: Line[], status: Line['status']) =>
     .map((l) => l.check)
     .sort();
 
-async function contractServer(defects: Defect[] = []): Promise<string> {
-  const s = await startContractServer(defects);
+async function contractServer(
+  defects: Defect[] = [],
+  options: ContractServerOptions = {},
+): Promise<string> {
+  const s = await startContractServer(defects, options);
   servers.push(s);
   return s.url;
 }
+
+/** The checks skipped unless asked for (the heartbeat check: --heartbeat-wait). */
+const OPT_IN = ['heartbeat'];
 
 async function verify(url: string, ...args: string[]): Promise<Exit> {
   return run('verify', '--url', url, '--json', '--timeout', '1s', ...args);
 }
 
 describe('verify against correct servers', () => {
-  it('passes every check against shiftctl serve', async () => {
-    const s = await startServer();
+  it('passes every check against shiftctl serve with a short heartbeat', async () => {
+    const s = await startServer({ heartbeatSeconds: 0.2 });
     servers.push(s);
-    const exit = await verify(s.url);
+    const exit = await verify(s.url, '--heartbeat-wait', '2s');
     const lines = parse(exit);
     expect(exit.stderr).toBe('');
     expect(withStatus(lines, 'pass')).toEqual(CHECKS.map((c) => c.id).sort());
@@ -70,8 +81,20 @@ describe('verify against correct servers', () => {
     expect(body.employees.filter((e: { pending: number }) => e.pending > 0)).toEqual([]);
   });
 
+  it('skips the heartbeat check, with the reason, unless given --heartbeat-wait', async () => {
+    const s = await startServer();
+    servers.push(s);
+    const exit = await verify(s.url, '--only', 'ws-connect,heartbeat');
+    expect(parse(exit)[1]).toMatchObject({
+      check: 'heartbeat',
+      status: 'skip',
+      message: expect.stringMatching(/give --heartbeat-wait \(e\.g\. 60s/),
+    });
+    expect(exit.code).toBe(0);
+  });
+
   it('passes every check against a server written from PROTOCOL.md alone', async () => {
-    const exit = await verify(await contractServer());
+    const exit = await verify(await contractServer(), '--heartbeat-wait', '2s');
     expect(withStatus(parse(exit), 'fail')).toEqual([]);
     expect(withStatus(parse(exit), 'skip')).toEqual([]);
     expect(exit.code).toBe(0);
@@ -79,7 +102,7 @@ describe('verify against correct servers', () => {
 });
 
 describe('verify against deliberately broken servers', () => {
-  const cases: Array<{ defect: Defect; fails: string[] }> = [
+  const cases: Array<{ defect: Defect; fails: string[]; args?: string[] }> = [
     { defect: 'wrong-types', fails: ['offer-push', 'pending-offline', 'resend-on-connect'] },
     {
       defect: 'pending-object',
@@ -100,10 +123,11 @@ describe('verify against deliberately broken servers', () => {
     { defect: 'no-ping', fails: ['ws-ping'] },
     { defect: 'drops-bad-frames', fails: ['ws-client-frames'] },
     { defect: 'lax-ids', fails: ['bad-input'] },
+    { defect: 'no-heartbeat', fails: ['heartbeat'], args: ['--heartbeat-wait', '1s'] },
   ];
-  for (const { defect, fails } of cases) {
+  for (const { defect, fails, args = [] } of cases) {
     it(`with ${defect}, fails exactly ${fails.join(', ')}`, async () => {
-      const exit = await verify(await contractServer([defect]));
+      const exit = await verify(await contractServer([defect]), ...args);
       const lines = parse(exit);
       expect(withStatus(lines, 'fail')).toEqual(fails);
       for (const failed of lines.filter((l) => l.status === 'fail')) {
@@ -125,7 +149,7 @@ describe('verify against deliberately broken servers', () => {
     expect(exit.stdout).toMatch(
       /the pushed offer is not a shift_offer the app can parse \(shift_id: must be a number; date: must be a string\)/,
     );
-    expect(exit.stdout).toMatch(/\d+ passed, 7 failed, 0 skipped \(level should\)/);
+    expect(exit.stdout).toMatch(/\d+ passed, 7 failed, 1 skipped \(level should\)/);
   });
 
   it('with --level must, runs only what the app needs', async () => {
@@ -150,7 +174,7 @@ describe('verify against deliberately broken servers', () => {
       const xml = readFileSync(file, 'utf8');
       expect(xml).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>/);
       expect(xml).toContain(
-        `<testsuites name="shiftctl verify" tests="${CHECKS.length}" failures="1" skipped="0"`,
+        `<testsuites name="shiftctl verify" tests="${CHECKS.length}" failures="1" skipped="${OPT_IN.length}"`,
       );
       expect(xml).toMatch(
         /<testcase classname="shiftctl.verify.must" name="ws-ping: WebSocket ping frames are answered" time="[\d.]+">\s*<failure message="a WebSocket ping frame got no pong" type="contract">expected: a pong frame within 1000 ms/,
@@ -260,6 +284,35 @@ describe('how verify drives a backend', () => {
     const exit = await verify(s.url, '--token', token, '--level', 'must');
     expect(withStatus(parse(exit), 'fail')).toEqual([]);
     expect(exit.code).toBe(0);
+  });
+
+  it('says how a silent socket outlived --heartbeat-wait', async () => {
+    const url = await contractServer(['no-heartbeat']);
+    const exit = await verify(url, '--heartbeat-wait', '500ms', '--only', 'heartbeat');
+    expect(parse(exit)[0]).toMatchObject({
+      check: 'heartbeat',
+      status: 'fail',
+      message: 'a socket that answered no ping for 500 ms (--heartbeat-wait) was still open',
+      actual: expect.stringMatching(
+        /^still open after \d+ ping frame\(s\) and 0 \{"type":"ping"\} went unanswered/,
+      ),
+      protocol: expect.objectContaining({ line: 33 }),
+    });
+    // shiftctl serve with its heartbeat off sends no ping at all.
+    const s = await startServer({ heartbeatSeconds: 0 });
+    servers.push(s);
+    const off = await verify(s.url, '--heartbeat-wait', '300ms', '--only', 'heartbeat');
+    expect(parse(off)[0]?.actual).toMatch(/^still open, and the server sent it no ping at all/);
+    // A heartbeat that drops live sockets too fails as well.
+    const rash = await contractServer(['heartbeat-ignores-pong']);
+    const both = await verify(rash, '--heartbeat-wait', '2s', '--only', 'heartbeat');
+    expect(parse(both)[0]).toMatchObject({
+      status: 'fail',
+      message: expect.stringMatching(
+        /^the server closed the dead socket after \d+ ms, and the live one as well$/,
+      ),
+      expected: 'a socket that answers every ping left open',
+    });
   });
 
   it('stops a --send-cmd that hangs, and says so', async () => {

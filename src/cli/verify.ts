@@ -22,6 +22,7 @@ interface VerifyFlags extends ClientFlags {
   adminToken?: string;
   junit?: string;
   timeout: number;
+  heartbeatWait?: number;
   only?: string[];
   list?: boolean;
   firstEmp?: number;
@@ -74,6 +75,12 @@ export function registerVerify(program: Command): void {
         .argParser(durationMs(120_000, 100))
         .default(5000, '5s'),
     )
+    .addOption(
+      new Option(
+        '--heartbeat-wait <duration>',
+        'run the heartbeat check: how long the backend may take to close a socket that answers no ping (e.g. 60s, twice its heartbeat interval)',
+      ).argParser(durationMs(600_000, 100)),
+    )
     .option('--only <ids>', 'run only these checks (comma-separated ids)', checkIds)
     .option('--list', 'list the checks and exit')
     .option('--first-emp <id>', 'first employee id to use (default: random)', integerIn(1, ID_MAX))
@@ -85,6 +92,8 @@ Each check is a small scenario through the same WebSocket and HTTP clients as "l
 Offers are created with the seed's test endpoint (POST {apiUrl}/test/send_offer/{emp_id}),
 or by --send-cmd. Checks a backend cannot support are skipped with the reason, not failed.
 Every check uses fresh employee and shift ids, so a staging server's data is left alone.
+The heartbeat check runs only with --heartbeat-wait: a real heartbeat can take a minute to
+drop a dead socket.
 
 Exit codes: 0 no check failed, 1 a check failed, 2 usage, 3 server unreachable,
 4 refused (a token is needed).
@@ -92,6 +101,7 @@ Exit codes: 0 no check failed, 1 a check failed, 2 usage, 3 server unreachable,
 Examples:
   $ shiftctl verify --url http://localhost:8000
   $ shiftctl verify --url https://staging.example.org --token "$TOKEN" --level must --junit verify.xml
+  $ shiftctl verify --url http://localhost:8000 --heartbeat-wait 60s
   $ shiftctl verify --url http://localhost:8000 --send-cmd './make-offer.sh "$SHIFTCTL_EMP_ID" "$SHIFTCTL_SHIFT_ID"'
   $ shiftctl verify --list`,
     )
@@ -140,6 +150,7 @@ async function verify(flags: VerifyFlags): Promise<number> {
     firstShiftId: flags.firstShift ?? randomId(),
     sendCmd: flags.sendCmd,
     adminToken: flags.adminToken,
+    heartbeatWaitMs: flags.heartbeatWait,
   };
   // Unreachable or refused is one clear error, not a page of failed checks.
   const probe = await client.api.raw('GET', `/shift_offers/pending/${options.firstEmpId}`);

@@ -19,7 +19,9 @@ import {
   CheckSkipped,
   type Frame,
   type VerifyContext,
+  type VerifyOptions,
   type VerifySocket,
+  within,
 } from './context.js';
 
 export type Level = 'must' | 'should';
@@ -30,6 +32,8 @@ export interface Check {
   level: Level;
   /** The line of PROTOCOL.md this check enforces. */
   clause: Clause;
+  /** How long the whole check may take; by default six times --timeout. */
+  budgetMs?(options: VerifyOptions): number;
   run(ctx: VerifyContext): Promise<void>;
 }
 
@@ -829,6 +833,56 @@ export const CHECKS: Check[] = [
             res ? shown(res) : 'no answer',
           );
         }
+      }
+    },
+  },
+  {
+    id: 'heartbeat',
+    title: 'a socket that stops answering pings is closed by the server; one that answers is not',
+    level: 'should',
+    clause: CLAUSE.ping,
+    budgetMs: (options) => (options.heartbeatWaitMs ?? 0) + options.timeoutMs * 6,
+    async run(ctx) {
+      const wait = ctx.options.heartbeatWaitMs;
+      if (!wait) {
+        throw new CheckSkipped(
+          "a backend may take one or two heartbeat intervals (often 25 s or more) to drop a dead socket, longer than verify waits unless told: give --heartbeat-wait (e.g. 60s, twice the backend's interval) to run it",
+        );
+      }
+      // A live phone (it answers ping frames and JSON pings, as the app does) beside a dead one.
+      const live = await ctx.connect(ctx.employee());
+      const deadEmp = ctx.employee();
+      const dead = ctx.bareSocket(deadEmp, 'verify');
+      const up = await ctx.within(dead.upgrade, `the WebSocket of employee ${deadEmp} to open`);
+      if (!up.opened) {
+        throw new CheckFailed(
+          `the WebSocket of employee ${deadEmp} did not open`,
+          `a WebSocket at ${ctx.options.wsUrl}/${deadEmp}`,
+          'error' in up ? up.error : `status ${up.status}: ${show(up.body)}`,
+          CLAUSE.connect,
+        );
+      }
+      const start = performance.now();
+      const closed = await within(dead.closed, '', wait).catch(() => undefined);
+      if (!closed) {
+        const { pingFrames, jsonPings } = dead.received;
+        throw new CheckFailed(
+          `a socket that answered no ping for ${wait} ms (--heartbeat-wait) was still open`,
+          `the server to close it within ${wait} ms`,
+          pingFrames + jsonPings === 0
+            ? 'still open, and the server sent it no ping at all (no ping frame, no {"type":"ping"})'
+            : `still open after ${pingFrames} ping frame(s) and ${jsonPings} {"type":"ping"} went unanswered (if the backend allows more missed pings, give a longer --heartbeat-wait)`,
+        );
+      }
+      // The live one must still be open: a round trip lets a close sent with the other arrive.
+      const pong = await live.ping();
+      const gone = live.closedBy();
+      if (gone || pong === undefined) {
+        throw new CheckFailed(
+          `the server closed the dead socket after ${Math.round(performance.now() - start)} ms, and the live one as well`,
+          'a socket that answers every ping left open',
+          gone ?? 'no pong on the live socket',
+        );
       }
     },
   },
