@@ -18,7 +18,7 @@ import {
   type Defect,
   startContractServer,
 } from './contract-server.js';
-import { get, startServer } from './helpers.js';
+import { http, startServer } from './helpers.js';
 
 let servers: Array<ShiftServer | ContractServer> = [];
 afterEach(async () => {
@@ -58,43 +58,53 @@ async function contractServer(
   return s.url;
 }
 
-/** The checks skipped unless asked for (the heartbeat check: --heartbeat-wait). */
-const OPT_IN = ['heartbeat'];
+const SECRET = 'verify-test-secret';
+/** What the checks skipped by default need: a secret to mint tokens, a heartbeat to wait for. */
+const FULL = ['--secret', SECRET, '--heartbeat-wait', '2s'];
+/** The checks skipped without them. */
+const OPT_IN = ['auth-other-employee', 'auth-required', 'heartbeat'];
 
 async function verify(url: string, ...args: string[]): Promise<Exit> {
   return run('verify', '--url', url, '--json', '--timeout', '1s', ...args);
 }
 
 describe('verify against correct servers', () => {
-  it('passes every check against shiftctl serve with a short heartbeat', async () => {
-    const s = await startServer({ heartbeatSeconds: 0.2 });
+  it('passes every check against shiftctl serve with a secret and a short heartbeat', async () => {
+    const s = await startServer({ secret: SECRET, heartbeatSeconds: 0.2 });
     servers.push(s);
-    const exit = await verify(s.url, '--heartbeat-wait', '2s');
+    const exit = await verify(s.url, ...FULL);
     const lines = parse(exit);
     expect(exit.stderr).toBe('');
     expect(withStatus(lines, 'pass')).toEqual(CHECKS.map((c) => c.id).sort());
     expect(lines.at(-1)?.summary).toMatchObject({ passed: CHECKS.length, failed: 0, skipped: 0 });
     expect(exit.code).toBe(0);
     // What it offered and nobody took is withdrawn: a shared server is left as it was.
-    expect((await get(s, '/api/admin/shifts?status=open')).body).toEqual([]);
-    const { body } = await get(s, '/api/connections');
+    const token = await signToken({ role: 'admin' }, SECRET, 600);
+    const admin = { headers: { authorization: `Bearer ${token}` } };
+    const open = await http(s, 'GET', '/api/admin/shifts?status=open', undefined, admin);
+    expect(open.body).toEqual([]);
+    const { body } = await http(s, 'GET', '/api/connections', undefined, admin);
     expect(body.employees.filter((e: { pending: number }) => e.pending > 0)).toEqual([]);
   });
 
-  it('skips the heartbeat check, with the reason, unless given --heartbeat-wait', async () => {
+  it('against an open server, skips the auth and heartbeat checks with the reasons', async () => {
     const s = await startServer();
     servers.push(s);
-    const exit = await verify(s.url, '--only', 'ws-connect,heartbeat');
-    expect(parse(exit)[1]).toMatchObject({
-      check: 'heartbeat',
-      status: 'skip',
-      message: expect.stringMatching(/give --heartbeat-wait \(e\.g\. 60s/),
-    });
+    const exit = await verify(s.url);
+    const lines = parse(exit);
+    expect(withStatus(lines, 'fail')).toEqual([]);
+    expect(withStatus(lines, 'skip')).toEqual(OPT_IN);
+    const reason = (id: string) => lines.find((l) => l.check === id)?.message;
+    expect(reason('auth-required')).toMatch(/^verify was given no --token or --secret/);
+    expect(reason('auth-other-employee')).toMatch(/^verify was given no --token or --secret/);
+    expect(reason('heartbeat')).toMatch(/give --heartbeat-wait \(e\.g\. 60s/);
+    // No warning: an open server has no authentication to test, so nothing the app needs was missed.
+    expect(exit.stderr).toBe('');
     expect(exit.code).toBe(0);
   });
 
   it('passes every check against a server written from PROTOCOL.md alone', async () => {
-    const exit = await verify(await contractServer(), '--heartbeat-wait', '2s');
+    const exit = await verify(await contractServer([], { secret: SECRET }), ...FULL);
     expect(withStatus(parse(exit), 'fail')).toEqual([]);
     expect(withStatus(parse(exit), 'skip')).toEqual([]);
     expect(exit.code).toBe(0);
@@ -102,7 +112,7 @@ describe('verify against correct servers', () => {
 });
 
 describe('verify against deliberately broken servers', () => {
-  const cases: Array<{ defect: Defect; fails: string[]; args?: string[] }> = [
+  const cases: Array<{ defect: Defect; fails: string[]; args?: string[]; secret?: true }> = [
     { defect: 'wrong-types', fails: ['offer-push', 'pending-offline', 'resend-on-connect'] },
     {
       defect: 'pending-object',
@@ -124,10 +134,17 @@ describe('verify against deliberately broken servers', () => {
     { defect: 'drops-bad-frames', fails: ['ws-client-frames'] },
     { defect: 'lax-ids', fails: ['bad-input'] },
     { defect: 'no-heartbeat', fails: ['heartbeat'], args: ['--heartbeat-wait', '1s'] },
+    {
+      defect: 'ignores-auth',
+      fails: ['auth-other-employee', 'auth-required'],
+      args: ['--secret', SECRET],
+      secret: true,
+    },
   ];
-  for (const { defect, fails, args = [] } of cases) {
+  for (const { defect, fails, args = [], secret } of cases) {
     it(`with ${defect}, fails exactly ${fails.join(', ')}`, async () => {
-      const exit = await verify(await contractServer([defect]), ...args);
+      const url = await contractServer([defect], secret ? { secret: SECRET } : {});
+      const exit = await verify(url, ...args);
       const lines = parse(exit);
       expect(withStatus(lines, 'fail')).toEqual(fails);
       for (const failed of lines.filter((l) => l.status === 'fail')) {
@@ -149,7 +166,7 @@ describe('verify against deliberately broken servers', () => {
     expect(exit.stdout).toMatch(
       /the pushed offer is not a shift_offer the app can parse \(shift_id: must be a number; date: must be a string\)/,
     );
-    expect(exit.stdout).toMatch(/\d+ passed, 7 failed, 1 skipped \(level should\)/);
+    expect(exit.stdout).toMatch(/\d+ passed, 7 failed, 3 skipped \(level should\)/);
   });
 
   it('with --level must, runs only what the app needs', async () => {
@@ -271,8 +288,7 @@ describe('how verify drives a backend', () => {
   });
 
   it('runs against a server with authentication when given a token for any employee', async () => {
-    const secret = 'verify-test-secret';
-    const s = await startServer({ secret });
+    const s = await startServer({ secret: SECRET });
     servers.push(s);
     const refused = await run('verify', '--url', s.url);
     expect(refused.code).toBe(4);
@@ -280,9 +296,49 @@ describe('how verify drives a backend', () => {
     expect(refused.stderr).toMatch(
       /^shiftctl: The server refused verify's requests \(HTTP 401: .*\)\. Give --token, one that may act for any employee/,
     );
-    const token = await signToken({ role: 'admin' }, secret, 600);
+    const token = await signToken({ role: 'admin' }, SECRET, 600);
     const exit = await verify(s.url, '--token', token, '--level', 'must');
+    const lines = parse(exit);
+    expect(withStatus(lines, 'fail')).toEqual([]);
+    // A token alone proves requests without one are refused; another employee's needs the secret.
+    expect(lines.find((l) => l.check === 'auth-required')?.status).toBe('pass');
+    expect(lines.find((l) => l.check === 'auth-other-employee')).toMatchObject({
+      status: 'skip',
+      message: expect.stringMatching(/^verify was given a token but no --secret.*give --secret/),
+    });
+    expect(exit.stderr).toContain(
+      'shiftctl: warning: 1 "must" check was skipped (auth-other-employee)',
+    );
+    expect(exit.code).toBe(0);
+  });
+
+  it('with the secret alone, mints its own tokens and tries one employee on another', async () => {
+    const s = await startServer({ secret: SECRET });
+    servers.push(s);
+    const exit = await verify(s.url, '--secret', SECRET, '--level', 'must');
     expect(withStatus(parse(exit), 'fail')).toEqual([]);
+    expect(withStatus(parse(exit), 'skip')).toEqual([]);
+    expect(exit.stderr).toBe('');
+    expect(exit.stdout).not.toContain(SECRET);
+    expect(exit.code).toBe(0);
+  });
+
+  it("skips the other-employee check when --secret is not the server's", async () => {
+    const s = await startServer({ secret: SECRET });
+    servers.push(s);
+    const token = await signToken({ role: 'admin' }, SECRET, 600);
+    const only = ['--only', 'auth-required,auth-other-employee'];
+    const exit = await verify(s.url, '--token', token, '--secret', 'not-the-secret', ...only);
+    expect(parse(exit).slice(0, 2)).toEqual([
+      expect.objectContaining({ check: 'auth-required', status: 'pass' }),
+      expect.objectContaining({
+        check: 'auth-other-employee',
+        status: 'skip',
+        message: expect.stringMatching(
+          /^a token minted with --secret for employee \d+ was refused for that employee \(status 401/,
+        ),
+      }),
+    ]);
     expect(exit.code).toBe(0);
   });
 

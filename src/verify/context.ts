@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { WebSocket } from 'ws';
-import type { ApiClient, RawResponse } from '../client/api.js';
+import { type ApiClient, createApiClient, type RawResponse } from '../client/api.js';
 import { type ConnectionState, createConnection, socketUrl } from '../client/connection.js';
 import { within as withinMs } from '../within.js';
 import { CLAUSE, type Clause } from './clauses.js';
@@ -26,7 +26,11 @@ export class CheckFailed extends Error {
 
 /** The check cannot run against this backend; not a failure. */
 export class CheckSkipped extends Error {
-  constructor(reason: string) {
+  constructor(
+    reason: string,
+    /** Nothing to test (e.g. auth checks against an open backend), rather than untested. */
+    readonly notApplicable = false,
+  ) {
     super(reason);
     this.name = 'CheckSkipped';
   }
@@ -77,6 +81,11 @@ export interface VerifyOptions {
   /** For the checks that need an operator's call (closing an employee's sockets). */
   adminToken?: string | undefined;
   /**
+   * The backend's secret, when verify was given one: the auth checks mint tokens with it for
+   * employees of their choosing (shiftctl's token format, src/auth/token.ts).
+   */
+  secret?: string | undefined;
+  /**
    * How long the heartbeat check gives the backend to close a socket that answers no ping;
    * undefined or 0: the check is skipped (a real heartbeat is often 25 s or more).
    */
@@ -117,6 +126,8 @@ export interface VerifyContext {
    * (undefined: none at all).
    */
   bareSocket(empId: number, as: 'verify' | { token: string | undefined }): BareSocket;
+  /** The HTTP client with this token instead of verify's own (none: no Authorization at all). */
+  apiAs(token: string | undefined): ApiClient;
   /** Rejects after the timeout unless `promise` settles first. */
   within<T>(promise: Promise<T>, what: string, ms?: number): Promise<T>;
   /** Closes everything the check opened. */
@@ -268,6 +279,14 @@ export function contextFactory(
         opened.push(socket);
         return socket;
       },
+      apiAs: (token) =>
+        createApiClient({
+          apiUrl: options.api.apiUrl,
+          token,
+          headers: withoutAuthorization(options.headers),
+          ca: options.ca,
+          timeoutMs: Math.max(options.timeoutMs, 10_000),
+        }),
       within: wait,
       dispose() {
         disposed = true;

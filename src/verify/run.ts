@@ -23,6 +23,8 @@ export interface CheckResult {
   actual?: string;
   /** The line of PROTOCOL.md broken (or enforced, when it passed). */
   clause: Clause;
+  /** Skipped because there was nothing to test (not a gap in what was tested). */
+  notApplicable?: true;
 }
 
 export interface RunOptions {
@@ -91,8 +93,16 @@ async function withdrawShifts(options: VerifyOptions, shiftIds: number[]): Promi
   }
 }
 
-function outcomeOf(err: unknown): Pick<CheckResult, 'status' | 'message' | 'expected' | 'actual'> {
-  if (err instanceof CheckSkipped) return { status: 'skip', message: err.message };
+function outcomeOf(
+  err: unknown,
+): Pick<CheckResult, 'status' | 'message' | 'expected' | 'actual' | 'notApplicable'> {
+  if (err instanceof CheckSkipped) {
+    return {
+      status: 'skip',
+      message: err.message,
+      ...(err.notApplicable ? { notApplicable: true as const } : {}),
+    };
+  }
   if (err instanceof CheckFailed) {
     return { status: 'fail', message: err.message, expected: err.expected, actual: err.actual };
   }
