@@ -1,13 +1,18 @@
 /** PROTOCOL.md as a tiny in-memory server for `shiftctl verify`'s tests, with switchable defects. */
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer, type IncomingMessage, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { bearerToken } from '../src/auth/policy.js';
+import { createTokenVerifier } from '../src/auth/token.js';
 
 /**
  * `lax-ids` is the seed's server too: ids are taken as Python's `int()` takes them (numeric
  * strings, fractions truncated) and `send_offer` takes zero and negative ids.
  * `drops-bad-frames` is the seed's server: a frame that is not JSON ends its socket, a moment
  * later (its read loop fails), and an offer pushed to that dead socket is a 500.
+ * `no-heartbeat` pings every socket but never closes one that stops answering;
+ * `heartbeat-ignores-pong` closes every socket at its second ping, answered or not.
+ * `ignores-auth` takes any request and any WebSocket, with a token or without, for anyone.
  */
 export type Defect =
   | 'wrong-types'
@@ -15,7 +20,17 @@ export type Defect =
   | 'no-fcfs'
   | 'no-ping'
   | 'drops-bad-frames'
-  | 'lax-ids';
+  | 'lax-ids'
+  | 'no-heartbeat'
+  | 'heartbeat-ignores-pong'
+  | 'ignores-auth';
+
+export interface ContractServerOptions {
+  /** Turns authentication on: shiftctl's tokens signed with this secret (src/auth/token.ts). */
+  secret?: string;
+  /** Milliseconds between ping frames; a socket that missed the last one's pong is closed. */
+  heartbeatMs?: number;
+}
 export interface ContractServer {
   url: string;
   close(): Promise<void>;
@@ -32,7 +47,14 @@ type Offer = {
   reply: Reply | null;
 };
 type Result = [status: number, body: unknown];
-type Handler = (p: string[], q: URLSearchParams, req: IncomingMessage) => Result | Promise<Result>;
+/** Who a request is from: an admin (anyone, with authentication off) or one employee. */
+type Caller = { admin: true } | { admin: false; empId: number };
+type Handler = (
+  p: string[],
+  q: URLSearchParams,
+  req: IncomingMessage,
+  caller: Caller,
+) => Result | Promise<Result>;
 
 const SEED = {
   date: '2026-01-20',
@@ -52,6 +74,16 @@ class HttpError extends Error {
   ) {
     super(message);
   }
+}
+
+const NOT_FOUND = new HttpError(404, 'E_NOT_FOUND', 'bad WebSocket path');
+
+/** Answers an upgrade with an HTTP error instead of a WebSocket. */
+function refuse(socket: Duplex, e: HttpError): void {
+  const body = JSON.stringify({ success: false, code: e.code, message: e.message });
+  socket.end(
+    `HTTP/1.1 ${e.status} ${STATUS_CODES[e.status]}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
+  );
 }
 
 /** A positive integer from a path or query segment (no sign, no leading zero, safe size). */
@@ -79,8 +111,31 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-export function startContractServer(defects: Defect[] = []): Promise<ContractServer> {
+export function startContractServer(
+  defects: Defect[] = [],
+  options: ContractServerOptions = {},
+): Promise<ContractServer> {
   const has = (d: Defect) => defects.includes(d);
+  const verifyToken =
+    options.secret === undefined || has('ignores-auth')
+      ? undefined
+      : createTokenVerifier([options.secret]);
+  /** The caller behind a token; 401 without a good one (when authentication is on). */
+  async function authenticate(token: string | undefined): Promise<Caller> {
+    if (!verifyToken) return { admin: true };
+    if (token === undefined) throw new HttpError(401, 'E_UNAUTHORIZED', 'a token is needed');
+    const verified = await verifyToken(token, Date.now());
+    if (!verified.ok) throw new HttpError(401, verified.error, 'the token is not good');
+    const { role, emp_id } = verified.claims;
+    return role === 'admin' || emp_id === undefined
+      ? { admin: true }
+      : { admin: false, empId: emp_id };
+  }
+  /** 403 unless the caller is an admin or (given one) that employee. */
+  const allow = (caller: Caller, empId?: number) => {
+    if (caller.admin || caller.empId === empId) return;
+    throw new HttpError(403, 'E_FORBIDDEN', 'not for this token');
+  };
   const winners = new Map<number, number | null>(); // shift id -> winning emp id
   const offers = new Map<string, Offer>(); // `${shift}:${emp}`, in first-offer order
   const sockets = new Map<number, Set<WebSocket>>();
@@ -106,7 +161,7 @@ export function startContractServer(defects: Defect[] = []): Promise<ContractSer
     if (set?.size === 0) sockets.delete(empId);
   };
 
-  function respond(body: unknown): Result {
+  function respond(body: unknown, caller: Caller): Result {
     const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
     const { response, timestamp } = b;
     const lax = (v: unknown) => (has('lax-ids') && v !== '' ? Math.trunc(Number(v)) || v : v);
@@ -115,6 +170,7 @@ export function startContractServer(defects: Defect[] = []): Promise<ContractSer
     if (!isId(empId) || !isId(shiftId) || (response !== 'accepted' && response !== 'rejected')) {
       throw new HttpError(400, 'E_BAD_REQUEST', 'need emp_id, shift_id and response');
     }
+    allow(caller, empId);
     if (timestamp != null && typeof timestamp !== 'string') {
       throw new HttpError(400, 'E_BAD_REQUEST', 'timestamp must be a string');
     }
@@ -171,14 +227,20 @@ export function startContractServer(defects: Defect[] = []): Promise<ContractSer
   const emp = (e: string | undefined) =>
     has('lax-ids') && /^-?\d+$/.test(e ?? '') ? Number(e) : parseId(e, 'emp_id');
   const routes: Record<string, Handler> = {
-    'POST /api/test/send_offer/:': ([e], q) => sendOffer(emp(e), q),
-    'POST /api/shift_offer/respond': async (_p, _q, req) => respond(await readJson(req)),
-    'GET /api/shift_offers/pending/:': ([e]) => {
+    'POST /api/test/send_offer/:': ([e], q, _req, caller) => {
+      allow(caller);
+      return sendOffer(emp(e), q);
+    },
+    'POST /api/shift_offer/respond': async (_p, _q, req, caller) =>
+      respond(await readJson(req), caller),
+    'GET /api/shift_offers/pending/:': ([e], _q, _req, caller) => {
+      allow(caller, emp(e));
       const list = held(emp(e)).filter(isOpen);
       const wire = list.map((o) => offerJson(o.shiftId, true));
       return [200, has('pending-object') ? { offers: wire } : wire];
     },
-    'GET /api/shift_offers/history/:': ([e], q) => {
+    'GET /api/shift_offers/history/:': ([e], q, _req, caller) => {
+      allow(caller, emp(e));
       const limit = q.has('limit') ? parseId(q.get('limit') ?? '', 'limit') : 50;
       const list = held(emp(e)).reverse().slice(0, limit);
       const entry = (o: Offer) => ({ ...offerJson(o.shiftId, false), response: o.response });
@@ -189,14 +251,16 @@ export function startContractServer(defects: Defect[] = []): Promise<ContractSer
       if (winner === undefined) throw new HttpError(404, 'E_NO_SHIFT', 'unknown shift');
       return [200, { available: winner === null }];
     },
-    'POST /api/admin/kick/:': ([e]) => {
+    'POST /api/admin/kick/:': ([e], _q, _req, caller) => {
+      allow(caller);
       const empId = emp(e);
       const list = [...(sockets.get(empId) ?? [])];
       sockets.delete(empId);
       for (const ws of list) ws.close(1012, 'kicked');
       return [200, { emp_id: empId, closed: list.length }];
     },
-    'GET /api/connections': () => {
+    'GET /api/connections': (_p, _q, _req, caller) => {
+      allow(caller);
       const ids = [...sockets.keys()].sort((a, b) => a - b);
       return [200, { active_connections: ids, total: ids.length }];
     },
@@ -219,8 +283,11 @@ export function startContractServer(defects: Defect[] = []): Promise<ContractSer
     const onPath = table.filter(({ re }) => re.test(path));
     const route = onPath.find(({ method }) => method === req.method);
     const run = async (): Promise<Result> => {
-      if (route)
-        return route.fn(route.re.exec(path)?.slice(1) ?? [], new URLSearchParams(query), req);
+      if (route) {
+        const caller = await authenticate(bearerToken(req.headers.authorization));
+        const params = route.re.exec(path)?.slice(1) ?? [];
+        return route.fn(params, new URLSearchParams(query), req, caller);
+      }
       if (onPath.length) throw new HttpError(405, 'E_METHOD', 'method not allowed');
       throw new HttpError(404, 'E_NOT_FOUND', 'no such route');
     };
@@ -235,14 +302,41 @@ export function startContractServer(defects: Defect[] = []): Promise<ContractSer
     const m = /^\/ws\/([^/]+)$/.exec((req.url ?? '').split('?', 1)[0] ?? '');
     const empId = m && /^[1-9]\d{0,14}$/.test(m[1] ?? '') ? Number(m[1]) : 0;
     if (!empId) {
-      const [status, text] = m ? ['400 Bad Request', 'E_BAD_ID'] : ['404 Not Found', 'E_NOT_FOUND'];
-      const body = JSON.stringify({ success: false, code: text, message: 'bad WebSocket path' });
-      socket.end(
-        `HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
-      );
+      refuse(socket, m ? new HttpError(400, 'E_BAD_ID', 'bad WebSocket path') : NOT_FOUND);
       return;
     }
+    const token = new URLSearchParams((req.url ?? '').split('?')[1] ?? '').get('token');
+    authenticate(token ?? undefined)
+      .then((caller) => allow(caller, empId))
+      .then(
+        () => admit(req, socket, head, empId),
+        (err: unknown) =>
+          refuse(
+            socket,
+            err instanceof HttpError ? err : new HttpError(500, 'E_INTERNAL', String(err)),
+          ),
+      );
+  });
+
+  const alive = new WeakSet<WebSocket>();
+  const heartbeat = setInterval(() => {
+    for (const ws of wss.clients) {
+      if (!alive.has(ws) && !has('no-heartbeat')) {
+        ws.terminate();
+        continue;
+      }
+      alive.delete(ws);
+      ws.ping();
+    }
+  }, options.heartbeatMs ?? 100);
+  heartbeat.unref();
+
+  function admit(req: IncomingMessage, socket: Duplex, head: Buffer, empId: number): void {
     wss.handleUpgrade(req, socket, head, (ws) => {
+      alive.add(ws);
+      ws.on('pong', () => {
+        if (!has('heartbeat-ignores-pong')) alive.add(ws);
+      });
       ws.on('error', () => {});
       if (has('drops-bad-frames')) {
         ws.on('message', (data, binary) => {
@@ -263,7 +357,7 @@ export function startContractServer(defects: Defect[] = []): Promise<ContractSer
       for (const o of held(empId).filter(isOpen))
         ws.send(JSON.stringify(offerJson(o.shiftId, true)));
     });
-  });
+  }
 
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -274,6 +368,7 @@ export function startContractServer(defects: Defect[] = []): Promise<ContractSer
         url: `http://127.0.0.1:${port}`,
         close: () =>
           new Promise<void>((done) => {
+            clearInterval(heartbeat);
             for (const ws of wss.clients) ws.terminate();
             sockets.clear();
             wss.close();

@@ -12,8 +12,13 @@ import type { ShiftServer } from '../src/server/create-server.js';
 import { CHECKS } from '../src/verify/checks.js';
 import { CLAUSE } from '../src/verify/clauses.js';
 import { type Exit, ROOT, run } from './cli-harness.js';
-import { type ContractServer, type Defect, startContractServer } from './contract-server.js';
-import { get, startServer } from './helpers.js';
+import {
+  type ContractServer,
+  type ContractServerOptions,
+  type Defect,
+  startContractServer,
+} from './contract-server.js';
+import { http, startServer } from './helpers.js';
 
 let servers: Array<ShiftServer | ContractServer> = [];
 afterEach(async () => {
@@ -44,34 +49,62 @@ const withStatus = (lines: Line[], status: Line['status']) =>
     .map((l) => l.check)
     .sort();
 
-async function contractServer(defects: Defect[] = []): Promise<string> {
-  const s = await startContractServer(defects);
+async function contractServer(
+  defects: Defect[] = [],
+  options: ContractServerOptions = {},
+): Promise<string> {
+  const s = await startContractServer(defects, options);
   servers.push(s);
   return s.url;
 }
+
+const SECRET = 'verify-test-secret';
+/** What the checks skipped by default need: a secret to mint tokens, a heartbeat to wait for. */
+const FULL = ['--secret', SECRET, '--heartbeat-wait', '2s'];
+/** The checks skipped without them. */
+const OPT_IN = ['auth-other-employee', 'auth-required', 'heartbeat'];
 
 async function verify(url: string, ...args: string[]): Promise<Exit> {
   return run('verify', '--url', url, '--json', '--timeout', '1s', ...args);
 }
 
 describe('verify against correct servers', () => {
-  it('passes every check against shiftctl serve', async () => {
-    const s = await startServer();
+  it('passes every check against shiftctl serve with a secret and a short heartbeat', async () => {
+    const s = await startServer({ secret: SECRET, heartbeatSeconds: 0.2 });
     servers.push(s);
-    const exit = await verify(s.url);
+    const exit = await verify(s.url, ...FULL);
     const lines = parse(exit);
     expect(exit.stderr).toBe('');
     expect(withStatus(lines, 'pass')).toEqual(CHECKS.map((c) => c.id).sort());
     expect(lines.at(-1)?.summary).toMatchObject({ passed: CHECKS.length, failed: 0, skipped: 0 });
     expect(exit.code).toBe(0);
     // What it offered and nobody took is withdrawn: a shared server is left as it was.
-    expect((await get(s, '/api/admin/shifts?status=open')).body).toEqual([]);
-    const { body } = await get(s, '/api/connections');
+    const token = await signToken({ role: 'admin' }, SECRET, 600);
+    const admin = { headers: { authorization: `Bearer ${token}` } };
+    const open = await http(s, 'GET', '/api/admin/shifts?status=open', undefined, admin);
+    expect(open.body).toEqual([]);
+    const { body } = await http(s, 'GET', '/api/connections', undefined, admin);
     expect(body.employees.filter((e: { pending: number }) => e.pending > 0)).toEqual([]);
   });
 
+  it('against an open server, skips the auth and heartbeat checks with the reasons', async () => {
+    const s = await startServer();
+    servers.push(s);
+    const exit = await verify(s.url);
+    const lines = parse(exit);
+    expect(withStatus(lines, 'fail')).toEqual([]);
+    expect(withStatus(lines, 'skip')).toEqual(OPT_IN);
+    const reason = (id: string) => lines.find((l) => l.check === id)?.message;
+    expect(reason('auth-required')).toMatch(/^verify was given no --token or --secret/);
+    expect(reason('auth-other-employee')).toMatch(/^verify was given no --token or --secret/);
+    expect(reason('heartbeat')).toMatch(/give --heartbeat-wait \(e\.g\. 60s/);
+    // No warning: an open server has no authentication to test, so nothing the app needs was missed.
+    expect(exit.stderr).toBe('');
+    expect(exit.code).toBe(0);
+  });
+
   it('passes every check against a server written from PROTOCOL.md alone', async () => {
-    const exit = await verify(await contractServer());
+    const exit = await verify(await contractServer([], { secret: SECRET }), ...FULL);
     expect(withStatus(parse(exit), 'fail')).toEqual([]);
     expect(withStatus(parse(exit), 'skip')).toEqual([]);
     expect(exit.code).toBe(0);
@@ -79,7 +112,7 @@ describe('verify against correct servers', () => {
 });
 
 describe('verify against deliberately broken servers', () => {
-  const cases: Array<{ defect: Defect; fails: string[] }> = [
+  const cases: Array<{ defect: Defect; fails: string[]; args?: string[]; secret?: true }> = [
     { defect: 'wrong-types', fails: ['offer-push', 'pending-offline', 'resend-on-connect'] },
     {
       defect: 'pending-object',
@@ -100,10 +133,18 @@ describe('verify against deliberately broken servers', () => {
     { defect: 'no-ping', fails: ['ws-ping'] },
     { defect: 'drops-bad-frames', fails: ['ws-client-frames'] },
     { defect: 'lax-ids', fails: ['bad-input'] },
+    { defect: 'no-heartbeat', fails: ['heartbeat'], args: ['--heartbeat-wait', '1s'] },
+    {
+      defect: 'ignores-auth',
+      fails: ['auth-other-employee', 'auth-required'],
+      args: ['--secret', SECRET],
+      secret: true,
+    },
   ];
-  for (const { defect, fails } of cases) {
+  for (const { defect, fails, args = [], secret } of cases) {
     it(`with ${defect}, fails exactly ${fails.join(', ')}`, async () => {
-      const exit = await verify(await contractServer([defect]));
+      const url = await contractServer([defect], secret ? { secret: SECRET } : {});
+      const exit = await verify(url, ...args);
       const lines = parse(exit);
       expect(withStatus(lines, 'fail')).toEqual(fails);
       for (const failed of lines.filter((l) => l.status === 'fail')) {
@@ -125,7 +166,7 @@ describe('verify against deliberately broken servers', () => {
     expect(exit.stdout).toMatch(
       /the pushed offer is not a shift_offer the app can parse \(shift_id: must be a number; date: must be a string\)/,
     );
-    expect(exit.stdout).toMatch(/\d+ passed, 7 failed, 0 skipped \(level should\)/);
+    expect(exit.stdout).toMatch(/\d+ passed, 7 failed, 3 skipped \(level should\)/);
   });
 
   it('with --level must, runs only what the app needs', async () => {
@@ -150,7 +191,7 @@ describe('verify against deliberately broken servers', () => {
       const xml = readFileSync(file, 'utf8');
       expect(xml).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>/);
       expect(xml).toContain(
-        `<testsuites name="shiftctl verify" tests="${CHECKS.length}" failures="1" skipped="0"`,
+        `<testsuites name="shiftctl verify" tests="${CHECKS.length}" failures="1" skipped="${OPT_IN.length}"`,
       );
       expect(xml).toMatch(
         /<testcase classname="shiftctl.verify.must" name="ws-ping: WebSocket ping frames are answered" time="[\d.]+">\s*<failure message="a WebSocket ping frame got no pong" type="contract">expected: a pong frame within 1000 ms/,
@@ -247,8 +288,7 @@ describe('how verify drives a backend', () => {
   });
 
   it('runs against a server with authentication when given a token for any employee', async () => {
-    const secret = 'verify-test-secret';
-    const s = await startServer({ secret });
+    const s = await startServer({ secret: SECRET });
     servers.push(s);
     const refused = await run('verify', '--url', s.url);
     expect(refused.code).toBe(4);
@@ -256,10 +296,79 @@ describe('how verify drives a backend', () => {
     expect(refused.stderr).toMatch(
       /^shiftctl: The server refused verify's requests \(HTTP 401: .*\)\. Give --token, one that may act for any employee/,
     );
-    const token = await signToken({ role: 'admin' }, secret, 600);
+    const token = await signToken({ role: 'admin' }, SECRET, 600);
     const exit = await verify(s.url, '--token', token, '--level', 'must');
-    expect(withStatus(parse(exit), 'fail')).toEqual([]);
+    const lines = parse(exit);
+    expect(withStatus(lines, 'fail')).toEqual([]);
+    // A token alone proves requests without one are refused; another employee's needs the secret.
+    expect(lines.find((l) => l.check === 'auth-required')?.status).toBe('pass');
+    expect(lines.find((l) => l.check === 'auth-other-employee')).toMatchObject({
+      status: 'skip',
+      message: expect.stringMatching(/^verify was given a token but no --secret.*give --secret/),
+    });
+    expect(exit.stderr).toContain(
+      'shiftctl: warning: 1 "must" check was skipped (auth-other-employee)',
+    );
     expect(exit.code).toBe(0);
+  });
+
+  it('with the secret alone, mints its own tokens and tries one employee on another', async () => {
+    const s = await startServer({ secret: SECRET });
+    servers.push(s);
+    const exit = await verify(s.url, '--secret', SECRET, '--level', 'must');
+    expect(withStatus(parse(exit), 'fail')).toEqual([]);
+    expect(withStatus(parse(exit), 'skip')).toEqual([]);
+    expect(exit.stderr).toBe('');
+    expect(exit.stdout).not.toContain(SECRET);
+    expect(exit.code).toBe(0);
+  });
+
+  it("skips the other-employee check when --secret is not the server's", async () => {
+    const s = await startServer({ secret: SECRET });
+    servers.push(s);
+    const token = await signToken({ role: 'admin' }, SECRET, 600);
+    const only = ['--only', 'auth-required,auth-other-employee'];
+    const exit = await verify(s.url, '--token', token, '--secret', 'not-the-secret', ...only);
+    expect(parse(exit).slice(0, 2)).toEqual([
+      expect.objectContaining({ check: 'auth-required', status: 'pass' }),
+      expect.objectContaining({
+        check: 'auth-other-employee',
+        status: 'skip',
+        message: expect.stringMatching(
+          /^a token minted with --secret for employee \d+ was refused for that employee \(status 401/,
+        ),
+      }),
+    ]);
+    expect(exit.code).toBe(0);
+  });
+
+  it('says how a silent socket outlived --heartbeat-wait', async () => {
+    const url = await contractServer(['no-heartbeat']);
+    const exit = await verify(url, '--heartbeat-wait', '500ms', '--only', 'heartbeat');
+    expect(parse(exit)[0]).toMatchObject({
+      check: 'heartbeat',
+      status: 'fail',
+      message: 'a socket that answered no ping for 500 ms (--heartbeat-wait) was still open',
+      actual: expect.stringMatching(
+        /^still open after \d+ ping frame\(s\) and 0 \{"type":"ping"\} went unanswered/,
+      ),
+      protocol: expect.objectContaining({ line: 33 }),
+    });
+    // shiftctl serve with its heartbeat off sends no ping at all.
+    const s = await startServer({ heartbeatSeconds: 0 });
+    servers.push(s);
+    const off = await verify(s.url, '--heartbeat-wait', '300ms', '--only', 'heartbeat');
+    expect(parse(off)[0]?.actual).toMatch(/^still open, and the server sent it no ping at all/);
+    // A heartbeat that drops live sockets too fails as well.
+    const rash = await contractServer(['heartbeat-ignores-pong']);
+    const both = await verify(rash, '--heartbeat-wait', '2s', '--only', 'heartbeat');
+    expect(parse(both)[0]).toMatchObject({
+      status: 'fail',
+      message: expect.stringMatching(
+        /^the server closed the dead socket after \d+ ms, and the live one as well$/,
+      ),
+      expected: 'a socket that answers every ping left open',
+    });
   });
 
   it('stops a --send-cmd that hangs, and says so', async () => {

@@ -4,6 +4,7 @@
  * what a production backend does beyond it.
  */
 import { z } from 'zod';
+import { signToken } from '../auth/token.js';
 import type { RawResponse } from '../client/api.js';
 import {
   DateString,
@@ -15,11 +16,14 @@ import {
 import { describeIssues, summariseIssues } from '../protocol/validate.js';
 import { CLAUSE, type Clause } from './clauses.js';
 import {
+  type BareSocket,
   CheckFailed,
   CheckSkipped,
   type Frame,
   type VerifyContext,
+  type VerifyOptions,
   type VerifySocket,
+  within,
 } from './context.js';
 
 export type Level = 'must' | 'should';
@@ -30,6 +34,8 @@ export interface Check {
   level: Level;
   /** The line of PROTOCOL.md this check enforces. */
   clause: Clause;
+  /** How long the whole check may take; by default six times --timeout. */
+  budgetMs?(options: VerifyOptions): number;
   run(ctx: VerifyContext): Promise<void>;
 }
 
@@ -184,6 +190,47 @@ function expectAnswerBody(res: RawResponse, what: string): z.infer<typeof Answer
   }
   return parsed.data;
 }
+
+/** Whether verify acts with credentials (--token, --secret, or an Authorization header). */
+function hasCredentials(options: VerifyOptions): boolean {
+  return (
+    options.token !== undefined ||
+    options.secret !== undefined ||
+    Object.keys(options.headers ?? {}).some((name) => name.toLowerCase() === 'authorization')
+  );
+}
+
+const NO_CREDENTIALS =
+  'verify was given no --token or --secret, so the backend takes requests without one: there is no authentication to check';
+
+/**
+ * How a WebSocket that should be refused was treated: undefined when it was refused (one of
+ * `statuses` at the upgrade, or opened and closed at once with 1008, policy violation), else
+ * what happened instead.
+ */
+async function refusal(
+  ctx: VerifyContext,
+  socket: BareSocket,
+  statuses: readonly number[],
+): Promise<string | undefined> {
+  const up = await ctx.within(socket.upgrade, 'the WebSocket upgrade to be answered');
+  if (!up.opened) {
+    if (statuses.includes(up.status)) return undefined;
+    return 'error' in up
+      ? `the upgrade failed without an HTTP answer (${up.error})`
+      : `the upgrade was answered with status ${up.status}: ${show(up.body || '(empty body)')}`;
+  }
+  const closed = await within(socket.closed, '', ctx.options.timeoutMs).catch(() => undefined);
+  if (closed?.code === 1008 && socket.received.other === 0) return undefined;
+  const frames = socket.received.other ? `, after ${socket.received.other} frame(s)` : '';
+  return closed
+    ? `the socket opened, then closed with code ${closed.code}${frames}`
+    : `the socket opened and stayed open for ${ctx.options.timeoutMs} ms${frames}`;
+}
+
+/** A socket refused as it should be is expected to look like this. */
+const refusedAs = (statuses: readonly number[]) =>
+  `HTTP ${statuses.join(' or ')} at the upgrade (or the socket closed at once with 1008)`;
 
 /** Offers a fresh shift to a fresh employee who is not connected. */
 async function offlineOffer(ctx: VerifyContext) {
@@ -643,6 +690,100 @@ export const CHECKS: Check[] = [
     },
   },
   {
+    id: 'auth-required',
+    title: 'with authentication on, a request or WebSocket without a token gets 401',
+    level: 'must',
+    clause: CLAUSE.auth,
+    async run(ctx) {
+      if (!hasCredentials(ctx.options)) throw new CheckSkipped(NO_CREDENTIALS, true);
+      const empId = ctx.employee();
+      const anonymous = ctx.apiAs(undefined);
+      const requests: Array<[method: string, path: string, body?: unknown]> = [
+        ['GET', `/shift_offers/pending/${empId}`],
+        ['GET', `/shift_offers/history/${empId}`],
+        [
+          'POST',
+          '/shift_offer/respond',
+          { emp_id: empId, shift_id: ctx.shift(), response: 'accepted' },
+        ],
+      ];
+      const wrong: string[] = [];
+      for (const [method, path, body] of requests) {
+        const res = await anonymous.raw(method, path, body);
+        if (res.status !== 401) wrong.push(`${method} ${path}: ${shown(res)}`);
+      }
+      const socket = ctx.bareSocket(empId, { token: undefined });
+      const how = await refusal(ctx, socket, [401]);
+      if (how) wrong.push(`the WebSocket of employee ${empId}: ${how}`);
+      if (wrong.length > 0) {
+        throw new CheckFailed(
+          `${wrong.length} of ${requests.length + 1} requests without a token were not refused with 401`,
+          `status 401 for each; for the WebSocket ${refusedAs([401])}`,
+          wrong.join('; '),
+        );
+      }
+    },
+  },
+  {
+    id: 'auth-other-employee',
+    title: "an employee's token is refused for another employee (403, WebSocket refused)",
+    level: 'must',
+    clause: CLAUSE.auth,
+    async run(ctx) {
+      if (!hasCredentials(ctx.options)) throw new CheckSkipped(NO_CREDENTIALS, true);
+      const secret = ctx.options.secret;
+      if (secret === undefined) {
+        throw new CheckSkipped(
+          "verify was given a token but no --secret, so it cannot mint one employee's token to try on another's data; give --secret to run it",
+        );
+      }
+      const [self, other] = [ctx.employee(), ctx.employee()];
+      const token = await signToken({ emp_id: self, role: 'employee' }, secret, 600);
+      const api = ctx.apiAs(token);
+      // First the token on its own employee: refused there, it is not one this backend takes.
+      const own = await api.raw('GET', `/shift_offers/pending/${self}`);
+      if (own.status === 401) {
+        throw new CheckSkipped(
+          `a token minted with --secret for employee ${self} was refused for that employee (${shown(own)}): the backend does not take shiftctl's tokens with this secret`,
+        );
+      }
+      expectOk(
+        own,
+        `GET /shift_offers/pending/${self} with employee ${self}'s own token`,
+        CLAUSE.auth,
+      );
+      // The other employee holds a real offer, so that an answer in their name would take it.
+      const shiftId = ctx.shift();
+      await ctx.offer(other, shiftId).catch((err: unknown) => {
+        if (!(err instanceof CheckSkipped)) throw err;
+      });
+      const requests: Array<[method: string, path: string, body?: unknown]> = [
+        ['GET', `/shift_offers/pending/${other}`],
+        ['GET', `/shift_offers/history/${other}`],
+        [
+          'POST',
+          '/shift_offer/respond',
+          { emp_id: other, shift_id: shiftId, response: 'accepted' },
+        ],
+      ];
+      const wrong: string[] = [];
+      for (const [method, path, body] of requests) {
+        const res = await api.raw(method, path, body);
+        if (res.status !== 403) wrong.push(`${method} ${path}: ${shown(res)}`);
+      }
+      const socket = ctx.bareSocket(other, { token });
+      const how = await refusal(ctx, socket, [401, 403]);
+      if (how) wrong.push(`the WebSocket of employee ${other}: ${how}`);
+      if (wrong.length > 0) {
+        throw new CheckFailed(
+          `${wrong.length} of ${requests.length + 1} requests with employee ${self}'s token for employee ${other} were not refused`,
+          `status 403 for each; for the WebSocket ${refusedAs([401, 403])}`,
+          wrong.join('; '),
+        );
+      }
+    },
+  },
+  {
     id: 'bad-input',
     title: 'malformed answers and ids get a 4xx, never a 2xx or a 5xx',
     level: 'should',
@@ -829,6 +970,56 @@ export const CHECKS: Check[] = [
             res ? shown(res) : 'no answer',
           );
         }
+      }
+    },
+  },
+  {
+    id: 'heartbeat',
+    title: 'a socket that stops answering pings is closed by the server; one that answers is not',
+    level: 'should',
+    clause: CLAUSE.ping,
+    budgetMs: (options) => (options.heartbeatWaitMs ?? 0) + options.timeoutMs * 6,
+    async run(ctx) {
+      const wait = ctx.options.heartbeatWaitMs;
+      if (!wait) {
+        throw new CheckSkipped(
+          "a backend may take one or two heartbeat intervals (often 25 s or more) to drop a dead socket, longer than verify waits unless told: give --heartbeat-wait (e.g. 60s, twice the backend's interval) to run it",
+        );
+      }
+      // A live phone (it answers ping frames and JSON pings, as the app does) beside a dead one.
+      const live = await ctx.connect(ctx.employee());
+      const deadEmp = ctx.employee();
+      const dead = ctx.bareSocket(deadEmp, 'verify');
+      const up = await ctx.within(dead.upgrade, `the WebSocket of employee ${deadEmp} to open`);
+      if (!up.opened) {
+        throw new CheckFailed(
+          `the WebSocket of employee ${deadEmp} did not open`,
+          `a WebSocket at ${ctx.options.wsUrl}/${deadEmp}`,
+          'error' in up ? up.error : `status ${up.status}: ${show(up.body)}`,
+          CLAUSE.connect,
+        );
+      }
+      const start = performance.now();
+      const closed = await within(dead.closed, '', wait).catch(() => undefined);
+      if (!closed) {
+        const { pingFrames, jsonPings } = dead.received;
+        throw new CheckFailed(
+          `a socket that answered no ping for ${wait} ms (--heartbeat-wait) was still open`,
+          `the server to close it within ${wait} ms`,
+          pingFrames + jsonPings === 0
+            ? 'still open, and the server sent it no ping at all (no ping frame, no {"type":"ping"})'
+            : `still open after ${pingFrames} ping frame(s) and ${jsonPings} {"type":"ping"} went unanswered (if the backend allows more missed pings, give a longer --heartbeat-wait)`,
+        );
+      }
+      // The live one must still be open: a round trip lets a close sent with the other arrive.
+      const pong = await live.ping();
+      const gone = live.closedBy();
+      if (gone || pong === undefined) {
+        throw new CheckFailed(
+          `the server closed the dead socket after ${Math.round(performance.now() - start)} ms, and the live one as well`,
+          'a socket that answers every ping left open',
+          gone ?? 'no pong on the live socket',
+        );
       }
     },
   },

@@ -9,6 +9,10 @@ export interface Clause {
 export const CLAUSE = {
   // biome-ignore lint/suspicious/noTemplateCurlyInString: quoted from PROTOCOL.md
   connect: { line: 11, text: 'It connects to `${wsUrl}/${emp_id}` and calls `${apiUrl}/...`.' },
+  auth: {
+    line: 13,
+    text: 'With authentication on, the app adds `?token=...` to the WebSocket URL and an `Authorization: Bearer ...` header to HTTP calls.',
+  },
   ids: { line: 12, text: '`emp_id` and `shift_id` are positive integers.' },
   frames: {
     line: 18,

@@ -4,8 +4,9 @@
  * event or a timeout, never on a sleep.
  */
 import { spawn } from 'node:child_process';
-import type { ApiClient, RawResponse } from '../client/api.js';
-import { type ConnectionState, createConnection } from '../client/connection.js';
+import { WebSocket } from 'ws';
+import { type ApiClient, createApiClient, type RawResponse } from '../client/api.js';
+import { type ConnectionState, createConnection, socketUrl } from '../client/connection.js';
 import { within as withinMs } from '../within.js';
 import { CLAUSE, type Clause } from './clauses.js';
 
@@ -25,7 +26,11 @@ export class CheckFailed extends Error {
 
 /** The check cannot run against this backend; not a failure. */
 export class CheckSkipped extends Error {
-  constructor(reason: string) {
+  constructor(
+    reason: string,
+    /** Nothing to test (e.g. auth checks against an open backend), rather than untested. */
+    readonly notApplicable = false,
+  ) {
     super(reason);
     this.name = 'CheckSkipped';
   }
@@ -75,6 +80,35 @@ export interface VerifyOptions {
   sendCmd?: string | undefined;
   /** For the checks that need an operator's call (closing an employee's sockets). */
   adminToken?: string | undefined;
+  /**
+   * The backend's secret, when verify was given one: the auth checks mint tokens with it for
+   * employees of their choosing (shiftctl's token format, src/auth/token.ts).
+   */
+  secret?: string | undefined;
+  /**
+   * How long the heartbeat check gives the backend to close a socket that answers no ping;
+   * undefined or 0: the check is skipped (a real heartbeat is often 25 s or more).
+   */
+  heartbeatWaitMs?: number | undefined;
+}
+
+/** How a bare WebSocket attempt went: refused at the upgrade, or opened. */
+export type Upgrade =
+  | { opened: false; status: number; body: string }
+  | { opened: false; status: 0; error: string }
+  | { opened: true };
+
+/**
+ * A WebSocket as no client of the app would open it: it answers no ping (neither frames nor
+ * `{"type":"ping"}`), sends nothing, and never reconnects. For the heartbeat and auth checks.
+ */
+export interface BareSocket {
+  readonly upgrade: Promise<Upgrade>;
+  /** Resolves when the socket closes (by either side), with the code. */
+  readonly closed: Promise<{ code: number; reason: string }>;
+  /** Ping frames and JSON pings the server sent; frames of any other kind. */
+  readonly received: { pingFrames: number; jsonPings: number; other: number };
+  close(): void;
 }
 
 export interface VerifyContext {
@@ -87,6 +121,13 @@ export interface VerifyContext {
   offer(empId: number, shiftId: number): Promise<void>;
   /** Opens a socket as the app does and waits until it is connected. */
   connect(empId: number, options?: { reconnect?: boolean }): Promise<VerifySocket>;
+  /**
+   * Opens a bare socket for the employee: with verify's own credentials, or with only this token
+   * (undefined: none at all).
+   */
+  bareSocket(empId: number, as: 'verify' | { token: string | undefined }): BareSocket;
+  /** The HTTP client with this token instead of verify's own (none: no Authorization at all). */
+  apiAs(token: string | undefined): ApiClient;
   /** Rejects after the timeout unless `promise` settles first. */
   within<T>(promise: Promise<T>, what: string, ms?: number): Promise<T>;
   /** Closes everything the check opened. */
@@ -207,7 +248,7 @@ export function contextFactory(
   let nextEmp = options.firstEmpId;
   let nextShift = options.firstShiftId;
   const fresh = (): VerifyContext => {
-    const opened: VerifySocket[] = [];
+    const opened: Array<{ close(): void }> = [];
     let disposed = false;
     const wait = <T>(promise: Promise<T>, what: string, ms = options.timeoutMs) =>
       within(promise, what, ms);
@@ -229,6 +270,23 @@ export function contextFactory(
         await socket.state('connected', `the WebSocket of employee ${empId} to open`);
         return socket;
       },
+      bareSocket(empId, as) {
+        if (disposed) throw new CheckSkipped('the check ran out of time');
+        const socket =
+          as === 'verify'
+            ? openBareSocket(empId, options.token, options.headers, options)
+            : openBareSocket(empId, as.token, withoutAuthorization(options.headers), options);
+        opened.push(socket);
+        return socket;
+      },
+      apiAs: (token) =>
+        createApiClient({
+          apiUrl: options.api.apiUrl,
+          token,
+          headers: withoutAuthorization(options.headers),
+          ca: options.ca,
+          timeoutMs: Math.max(options.timeoutMs, 10_000),
+        }),
       within: wait,
       dispose() {
         disposed = true;
@@ -338,5 +396,66 @@ function openSocket(
     },
     sendFrame: (frame) => connection.sendFrame(frame),
     close: () => connection.close(),
+  };
+}
+
+/** The -H headers without any Authorization among them (a token is chosen per call). */
+function withoutAuthorization(headers: Record<string, string> = {}): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(headers).filter(([name]) => name.toLowerCase() !== 'authorization'),
+  );
+}
+
+function openBareSocket(
+  empId: number,
+  token: string | undefined,
+  headers: Record<string, string> | undefined,
+  options: VerifyOptions,
+): BareSocket {
+  const received = { pingFrames: 0, jsonPings: 0, other: 0 };
+  const ws = new WebSocket(socketUrl(options.wsUrl, empId, token), {
+    headers,
+    perMessageDeflate: false,
+    // A dead phone: ping frames go unanswered (ws answers them itself unless told not to).
+    autoPong: false,
+    ...(options.ca ? { ca: options.ca } : {}),
+  });
+  const upgrade = new Promise<Upgrade>((resolve) => {
+    ws.once('open', () => resolve({ opened: true }));
+    ws.once('unexpected-response', (_req, res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        if (body.length < 2048) body += chunk;
+      });
+      res.on('end', () => {
+        resolve({ opened: false, status: res.statusCode ?? 0, body });
+        ws.terminate();
+      });
+      res.on('error', () => resolve({ opened: false, status: res.statusCode ?? 0, body }));
+    });
+    ws.on('error', (err) => resolve({ opened: false, status: 0, error: err.message }));
+  });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => {
+    ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() }));
+  });
+  ws.on('ping', () => {
+    received.pingFrames++;
+  });
+  ws.on('message', (data) => {
+    let type: unknown;
+    try {
+      type = (JSON.parse(data.toString()) as { type?: unknown } | null)?.type;
+    } catch {
+      type = undefined;
+    }
+    if (type === 'ping') received.jsonPings++;
+    else received.other++;
+  });
+  return {
+    upgrade,
+    closed,
+    received,
+    close: () => ws.terminate(),
   };
 }
