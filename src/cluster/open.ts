@@ -4,6 +4,7 @@
  * Each engine is loaded only when asked for.
  */
 import { ShiftctlError } from '../errors.js';
+import { redactUrl } from '../redact.js';
 import type { Cluster } from './types.js';
 
 export interface ClusterChoice {
@@ -17,17 +18,6 @@ export interface ClusterChoice {
 /** Whether `url` names Redis. */
 export function isRedisUrl(url: string): boolean {
   return /^rediss?:\/\//i.test(url);
-}
-
-/** `url` with any password replaced, for the banner and logs. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.href;
-  } catch {
-    return url.replace(/\/\/([^:/@]*):[^@]*@/, '//$1:***@');
-  }
 }
 
 export async function openCluster(choice: ClusterChoice): Promise<Cluster | undefined> {

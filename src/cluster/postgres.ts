@@ -27,7 +27,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import postgres, { type PendingQuery, type Row, type Sql } from 'postgres';
 import { ShiftctlError } from '../errors.js';
-import { redact, SCHEMA_NAME } from '../store/postgres.js';
+import { redactUrl } from '../redact.js';
+import { SCHEMA_NAME } from '../store/postgres.js';
 import type { Cluster, ClusterHandlers, ClusterMessage, SharedFaults } from './types.js';
 
 export interface PostgresClusterOptions {
@@ -322,7 +323,7 @@ export async function createPostgresCluster(
     await Promise.all([sql.end({ timeout: 1 }), bus.end({ timeout: 1 })]).catch(() => {});
     throw new ShiftctlError(
       'E_DATABASE',
-      `Cannot use the database at ${redact(url)} for the cluster: ${messageOf(err)}`,
+      `Cannot use the database at ${redactUrl(url)} for the cluster: ${messageOf(err)}`,
     );
   }
   const channel = channelOf(schema);

@@ -19,6 +19,7 @@ import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Redis, type RedisOptions } from 'ioredis';
 import { ShiftctlError } from '../errors.js';
+import { redactUrl } from '../redact.js';
 import type { RateLimit, RateLimitResult } from '../server/rate-limit.js';
 import type {
   Cluster,
@@ -263,17 +264,6 @@ type Scripted = Redis & {
   [K in ScriptName]: (...args: (string | number)[]) => Promise<unknown>;
 };
 
-/** The URL without its password, for messages (as the PostgreSQL store names its database). */
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return 'the given URL';
-  }
-}
-
 /** The comma-separated counts a script returned, as numbers (none for no employee). */
 function counts(reply: unknown, length: number): number[] {
   return length === 0 ? [] : String(reply).split(',').map(Number);
@@ -334,7 +324,7 @@ export async function createRedisCluster(options: RedisClusterOptions): Promise<
   }
   // Readable in CLIENT LIST and in logs: which host and process, plus randomness for uniqueness.
   const instanceId = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const where = redact(options.url);
+  const where = redactUrl(options.url);
 
   let handlers: ClusterHandlers | undefined;
   const warn = (message: string, fields?: Record<string, unknown>) =>

@@ -4,9 +4,11 @@
  * of the shifts it touches; writes are group-committed (see postgres-batch.ts), reads go to the
  * pool, where postgres.js pipelines them.
  */
+
 import postgres, { type PendingQuery, type Row, type RowList } from 'postgres';
 import { ShiftctlError } from '../errors.js';
 import { detailsOf, type Outcome, type ShiftStatus } from '../protocol/schemas.js';
+import { redactUrl } from '../redact.js';
 import { createGroupCommit } from './postgres-batch.js';
 import { migrate } from './postgres-schema.js';
 import {
@@ -88,17 +90,6 @@ function requireIds(ids: readonly number[], what: string): void {
     if (!Number.isSafeInteger(id) || id < 1) {
       throw new ShiftctlError('E_DATABASE', `${what} id ${id} is not a positive integer.`);
     }
-  }
-}
-
-/** The URL without its password, for messages. */
-export function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return 'the given URL';
   }
 }
 
@@ -289,7 +280,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     if (err instanceof ShiftctlError) throw err;
     throw new ShiftctlError(
       'E_DATABASE',
-      `Cannot use the database at ${redact(options.url)}: ${(err as Error).message}`,
+      `Cannot use the database at ${redactUrl(options.url)}: ${(err as Error).message}`,
     );
   }
 
