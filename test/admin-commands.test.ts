@@ -52,7 +52,31 @@ describe('operator commands', () => {
     expect(refused.stderr).toContain('has not asked for shift 11');
     const exit = await run('approve', '11', '2', '--url', s.url, '--json');
     expect(exit.code).toBe(0);
-    expect(JSON.parse(exit.stdout)).toMatchObject({ id: 11, status: 'assigned', assigned_to: [2] });
+    const shift = JSON.parse(exit.stdout);
+    expect(shift).toMatchObject({ shift_id: 11, status: 'assigned', assigned_to: [2] });
+    expect(shift).not.toHaveProperty('id');
+  });
+
+  it('withdraw --json names the shift shift_id, as status --json does', async () => {
+    const s = await start();
+    await post(s, '/api/admin/shifts', { ...SHIFT, id: 12, offer_to: [1] });
+    const status = await run('status', '--url', s.url, '--json');
+    const line = status.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .find((l) => l.type === 'shift');
+    expect(line).toMatchObject({ shift_id: 12 });
+    const exit = await run('withdraw', '12', '--url', s.url, '--json');
+    expect(exit.code).toBe(0);
+    const shift = JSON.parse(exit.stdout);
+    expect(Object.keys(shift)[0]).toBe('shift_id');
+    expect(shift).toMatchObject({
+      shift_id: 12,
+      status: 'withdrawn',
+      holders: [{ emp_id: 1, outcome: 'withdrawn' }],
+    });
+    expect(shift).not.toHaveProperty('id');
   });
 
   it('kick cuts the connections of an employee', async () => {

@@ -15,6 +15,16 @@ function printJson(value: unknown): void {
   out.write(`${JSON.stringify(value)}\n`);
 }
 
+/**
+ * A shift as `withdraw --json` and `approve --json` print it: the admin API's shift with `id`
+ * as `shift_id`, the name every other command's output (and the protocol) gives a shift's id.
+ */
+export type ShiftJson = { shift_id: number } & Omit<ShiftDetailView, 'id'>;
+
+function shiftJson({ id, ...rest }: ShiftDetailView): ShiftJson {
+  return { shift_id: id, ...rest };
+}
+
 function holdersLine(shift: ShiftDetailView): string {
   return shift.holders.map((h) => `${h.emp_id}:${h.outcome}`).join(' ');
 }
@@ -29,7 +39,7 @@ export function registerAdmin(program: Command): void {
     .addHelpText('after', '\nExample:\n  $ shiftctl withdraw 1004')
     .action(async (shiftId: number, flags: ClientFlags) => {
       const shift = await clientFrom(flags).api.withdraw(shiftId);
-      if (flags.json) printJson(shift);
+      if (flags.json) printJson(shiftJson(shift));
       else out.write(`Withdrew shift ${shiftId}. Holders: ${holdersLine(shift) || 'none'}\n`);
     });
 
@@ -43,7 +53,7 @@ export function registerAdmin(program: Command): void {
     .addHelpText('after', '\nExample:\n  $ shiftctl approve 1004 123')
     .action(async (shiftId: number, empId: number, flags: ClientFlags) => {
       const shift = await clientFrom(flags).api.approve(shiftId, empId);
-      if (flags.json) printJson(shift);
+      if (flags.json) printJson(shiftJson(shift));
       else
         out.write(`Approved: shift ${shiftId} is assigned to ${shift.assigned_to.join(', ')}.\n`);
     });
