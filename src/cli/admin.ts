@@ -104,16 +104,20 @@ export async function log(flags: LogFlags): Promise<void> {
       );
     }
   };
-  let entries = await api.journal({ ...filter, limit: flags.limit });
-  print(entries);
-  if (!flags.follow) return;
-  let last = entries.at(-1)?.id ?? 0;
+  // With --follow, Ctrl-C is a clean stop (exit 0) from the start, even while the first page
+  // is on its way.
   let stop = false;
   const onSignal = (): void => {
     stop = true;
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  if (flags.follow) {
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  }
+  let entries = await api.journal({ ...filter, limit: flags.limit });
+  print(entries);
+  if (!flags.follow) return;
+  let last = entries.at(-1)?.id ?? 0;
   while (!stop) {
     await delay(flags.interval);
     entries = await api.journal({ ...filter, after_id: last, limit: 1000 });
