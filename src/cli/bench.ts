@@ -95,7 +95,7 @@ export function pidWarning(pid: number): string | undefined {
     return `--pid ${pid}: no such process here; its memory and CPU are not reported.`;
   }
   if (/(^|[/\s])(npm|npx)([\s-]|$)|npm-cli\.js|npx-cli\.js/.test(cmdline)) {
-    return `--pid ${pid} is npm's wrapper (${cmdline.slice(0, 60)}), not the server: start it with node_modules/.bin/shiftctl serve ... & and pass that $!.`;
+    return `--pid ${pid} is npm's wrapper (${cmdline.slice(0, 60)}), not the server: start it with node bin/shiftctl.js serve ... & (or a shiftctl put on PATH by npm link) and pass that $!.`;
   }
   return undefined;
 }
