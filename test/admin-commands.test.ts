@@ -1,8 +1,10 @@
 /** The operator commands through the real binary against a real server. */
+import { createServer as createHttpServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ShiftServer } from '../src/server/create-server.js';
-import { Cli, PtyCli, ROOT, run, serveJson } from './cli-harness.js';
+import { Cli, PtyCli, ROOT, run, serveJson, within } from './cli-harness.js';
 import {
   connect,
   get,
@@ -14,13 +16,19 @@ import {
 } from './helpers.js';
 
 let server: ShiftServer | undefined;
+let journal: Server | undefined;
 let phones: TestClient[] = [];
 afterEach(async () => {
   for (const p of phones) p.close();
   phones = [];
   await server?.close();
   server = undefined;
+  journal?.closeAllConnections();
+  journal?.close();
+  journal = undefined;
 });
+
+const JSON_TYPE = { 'content-type': 'application/json' };
 
 async function start(options = {}) {
   server = await startServer(options);
@@ -52,7 +60,31 @@ describe('operator commands', () => {
     expect(refused.stderr).toContain('has not asked for shift 11');
     const exit = await run('approve', '11', '2', '--url', s.url, '--json');
     expect(exit.code).toBe(0);
-    expect(JSON.parse(exit.stdout)).toMatchObject({ id: 11, status: 'assigned', assigned_to: [2] });
+    const shift = JSON.parse(exit.stdout);
+    expect(shift).toMatchObject({ shift_id: 11, status: 'assigned', assigned_to: [2] });
+    expect(shift).not.toHaveProperty('id');
+  });
+
+  it('withdraw --json names the shift shift_id, as status --json does', async () => {
+    const s = await start();
+    await post(s, '/api/admin/shifts', { ...SHIFT, id: 12, offer_to: [1] });
+    const status = await run('status', '--url', s.url, '--json');
+    const line = status.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .find((l) => l.type === 'shift');
+    expect(line).toMatchObject({ shift_id: 12 });
+    const exit = await run('withdraw', '12', '--url', s.url, '--json');
+    expect(exit.code).toBe(0);
+    const shift = JSON.parse(exit.stdout);
+    expect(Object.keys(shift)[0]).toBe('shift_id');
+    expect(shift).toMatchObject({
+      shift_id: 12,
+      status: 'withdrawn',
+      holders: [{ emp_id: 1, outcome: 'withdrawn' }],
+    });
+    expect(shift).not.toHaveProperty('id');
   });
 
   it('kick cuts the connections of an employee', async () => {
@@ -96,6 +128,41 @@ describe('operator commands', () => {
     await respond(s, 5, 20, 'rejected');
     await follow.line((l) => l.includes('POST /api/shift_offer/respond'), 'the answer');
     expect((await follow.stop('SIGINT')).code).toBe(0);
+  });
+
+  it('log --follow stops cleanly on Ctrl-C while its first page is on the way', async () => {
+    // A journal that holds the first request until the Ctrl-C has been sent.
+    let first: ((body: string) => void) | undefined;
+    const asked = new Promise<void>((resolve) => {
+      journal = createHttpServer((req, res) => {
+        const answer = (body: string) => res.writeHead(200, JSON_TYPE).end(body);
+        if (!req.url?.startsWith('/api/admin/journal')) {
+          res.writeHead(404, JSON_TYPE).end('{}');
+        } else if (first === undefined) {
+          first = answer;
+          resolve();
+        } else {
+          answer('[]');
+        }
+      });
+    });
+    await new Promise<void>((resolve) => journal?.listen(0, '127.0.0.1', resolve));
+    const { port } = journal?.address() as AddressInfo;
+    const follow = new Cli([
+      'log',
+      '--follow',
+      '--interval',
+      '50',
+      '--url',
+      `http://127.0.0.1:${port}`,
+    ]);
+    await within(asked, 'the first journal request');
+    follow.child.kill('SIGINT');
+    first?.('[]');
+    expect(await within(follow.done, 'log --follow to exit')).toMatchObject({
+      code: 0,
+      signal: null,
+    });
   });
 
   it('reset empties the server', async () => {

@@ -7,16 +7,9 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Pool } from 'undici';
 import { WebSocket } from 'ws';
+import { SCENARIOS, type ScenarioName } from './scenarios.js';
 
-export const SCENARIOS = [
-  'connect',
-  'offers',
-  'answers',
-  'broadcast',
-  'race',
-  'reconnect',
-] as const;
-export type ScenarioName = (typeof SCENARIOS)[number];
+export { SCENARIOS, type ScenarioName };
 
 export interface BenchOptions {
   /** e.g. `ws://127.0.0.1:8000/ws` */

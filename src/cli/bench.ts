@@ -1,14 +1,16 @@
-/** `shiftctl bench`: load any server that speaks the contract and report what it sustains. */
+/**
+ * `shiftctl bench`: load any server that speaks the contract and report what it sustains.
+ * Declared in commands/bench.ts.
+ */
 import { readFileSync } from 'node:fs';
-import type { Command } from 'commander';
 import { type BenchReport, runBench, SCENARIOS, type ScenarioName } from '../bench/generator.js';
 import { ShiftctlError } from '../errors.js';
-import { type ClientFlags, clientFrom, withClientOptions } from './client-options.js';
+import { clientFrom } from './client.js';
+import type { ClientFlags } from './client-options.js';
 import type { Stream } from './output.js';
-import { integerIn } from './parse.js';
 import { renderTable } from './table.js';
 
-interface BenchFlags extends ClientFlags {
+export interface BenchFlags extends ClientFlags {
   connections: number;
   offers: number;
   concurrency: number;
@@ -20,112 +22,65 @@ interface BenchFlags extends ClientFlags {
   pid?: number;
 }
 
-export function registerBench(program: Command): void {
-  withClientOptions(
-    program
-      .command('bench')
-      .description(
-        'load a server: connections, offers, answers, a broadcast, a race, a reconnect storm',
-      ),
-  )
-    .option(
-      '-n, --connections <n>',
-      'employees to connect, one socket each',
-      integerIn(1, 100_000),
-      1000,
-    )
-    .option('-m, --offers <n>', 'offers to send (then answer)', integerIn(0, 10_000_000), 5000)
-    .option('-c, --concurrency <n>', 'HTTP requests in flight at once', integerIn(1, 10_000), 64)
-    .option('--broadcast <n>', 'employees one shift is broadcast to', integerIn(1, 100_000), 1000)
-    .option('--race <n>', 'employees racing for one shift', integerIn(1, 100_000), 1000)
-    .option('--first-emp <id>', 'first employee id', integerIn(1, 1e12), 100_000)
-    .option(
-      '--first-shift <id>',
-      'first shift id (default: from the clock, so runs never collide)',
-      integerIn(1, 1e14),
-    )
-    .option(
-      '--scenarios <list>',
-      `comma-separated, from ${SCENARIOS.join(',')}`,
-      SCENARIOS.join(','),
-    )
-    .option(
-      '--pid <pid>',
-      "the server's process id, to report its memory per connection",
-      integerIn(1, 1e9),
-    )
-    .addHelpText(
-      'after',
-      `
-Against shiftctl, start the server with --no-rate-limit (answers come from one address).
-npm run bench runs the whole comparison with the floor server and writes BENCHMARKS.md.
-
-Examples:
-  $ shiftctl bench --url http://127.0.0.1:8000 -n 2000 -m 10000
-  $ shiftctl bench --scenarios connect,broadcast --broadcast 5000 -n 5000 --pid 4242 --json`,
-    )
-    .action(async (flags: BenchFlags) => {
-      const scenarios = flags.scenarios.split(',').map((s) => s.trim());
-      const unknown = scenarios.filter((s) => !(SCENARIOS as readonly string[]).includes(s));
-      if (unknown.length > 0) {
-        throw new ShiftctlError(
-          'E_USAGE',
-          `Unknown scenario ${unknown.join(', ')}; use ${SCENARIOS.join(', ')}.`,
-        );
-      }
-      // Each scenario works on what an earlier one left: connections, then delivered offers.
-      const missing = scenarios.flatMap((s, i) => {
-        const needs = s === 'answers' ? 'offers' : s === 'connect' ? undefined : 'connect';
-        return needs && !scenarios.slice(0, i).includes(needs)
-          ? [`${s} needs ${needs} before it`]
-          : [];
-      });
-      if (missing.length > 0) {
-        throw new ShiftctlError(
-          'E_USAGE',
-          `--scenarios ${flags.scenarios}: ${missing.join('; ')} (e.g. --scenarios connect,offers,answers).`,
-        );
-      }
-      for (const scenario of ['broadcast', 'race'] as const) {
-        if (scenarios.includes(scenario) && flags[scenario] > flags.connections) {
-          throw new ShiftctlError(
-            'E_USAGE',
-            `--${scenario} (${flags[scenario]}) cannot exceed --connections (${flags.connections}).`,
-          );
-        }
-      }
-      if (flags.pid !== undefined) {
-        const warning = pidWarning(flags.pid);
-        if (warning) process.stderr.write(`shiftctl: warning: ${warning}\n`);
-      }
-      const { endpoints, token } = clientFrom(flags);
-      const report = await runBench({
-        wsUrl: endpoints.wsUrl,
-        apiUrl: endpoints.apiUrl,
-        connections: flags.connections,
-        offers: flags.offers,
-        concurrency: flags.concurrency,
-        broadcast: flags.broadcast,
-        race: flags.race,
-        firstEmpId: flags.firstEmp,
-        firstShiftId: flags.firstShift ?? (Date.now() % 1e10) * 10,
-        scenarios: scenarios as ScenarioName[],
-        pid: flags.pid,
-        token,
-        progress: (line) => process.stderr.write(`${line}\n`),
-      }).catch((err: unknown) => {
-        const cause = (err as { cause?: NodeJS.ErrnoException }).cause;
-        const code = (err as NodeJS.ErrnoException).code ?? cause?.code ?? '';
-        if (!NETWORK_ERRORS.has(code)) throw err;
-        throw new ShiftctlError(
-          'E_UNREACHABLE',
-          `Cannot reach the server at ${endpoints.apiUrl} (${code}). Is it running? Set the address with --url.`,
-        );
-      });
-      printReport(report, flags.json === true, process.stdout);
-      for (const line of refusalNotes(report)) process.stderr.write(`${line}\n`);
-      if (report.results.some((r) => r.errors > 0)) process.exitCode = 1;
-    });
+export async function bench(flags: BenchFlags): Promise<void> {
+  const scenarios = flags.scenarios.split(',').map((s) => s.trim());
+  const unknown = scenarios.filter((s) => !(SCENARIOS as readonly string[]).includes(s));
+  if (unknown.length > 0) {
+    throw new ShiftctlError(
+      'E_USAGE',
+      `Unknown scenario ${unknown.join(', ')}; use ${SCENARIOS.join(', ')}.`,
+    );
+  }
+  // Each scenario works on what an earlier one left: connections, then delivered offers.
+  const missing = scenarios.flatMap((s, i) => {
+    const needs = s === 'answers' ? 'offers' : s === 'connect' ? undefined : 'connect';
+    return needs && !scenarios.slice(0, i).includes(needs) ? [`${s} needs ${needs} before it`] : [];
+  });
+  if (missing.length > 0) {
+    throw new ShiftctlError(
+      'E_USAGE',
+      `--scenarios ${flags.scenarios}: ${missing.join('; ')} (e.g. --scenarios connect,offers,answers).`,
+    );
+  }
+  for (const scenario of ['broadcast', 'race'] as const) {
+    if (scenarios.includes(scenario) && flags[scenario] > flags.connections) {
+      throw new ShiftctlError(
+        'E_USAGE',
+        `--${scenario} (${flags[scenario]}) cannot exceed --connections (${flags.connections}).`,
+      );
+    }
+  }
+  if (flags.pid !== undefined) {
+    const warning = pidWarning(flags.pid);
+    if (warning) process.stderr.write(`shiftctl: warning: ${warning}\n`);
+  }
+  const { endpoints, token } = clientFrom(flags);
+  const report = await runBench({
+    wsUrl: endpoints.wsUrl,
+    apiUrl: endpoints.apiUrl,
+    connections: flags.connections,
+    offers: flags.offers,
+    concurrency: flags.concurrency,
+    broadcast: flags.broadcast,
+    race: flags.race,
+    firstEmpId: flags.firstEmp,
+    firstShiftId: flags.firstShift ?? (Date.now() % 1e10) * 10,
+    scenarios: scenarios as ScenarioName[],
+    pid: flags.pid,
+    token,
+    progress: (line) => process.stderr.write(`${line}\n`),
+  }).catch((err: unknown) => {
+    const cause = (err as { cause?: NodeJS.ErrnoException }).cause;
+    const code = (err as NodeJS.ErrnoException).code ?? cause?.code ?? '';
+    if (!NETWORK_ERRORS.has(code)) throw err;
+    throw new ShiftctlError(
+      'E_UNREACHABLE',
+      `Cannot reach the server at ${endpoints.apiUrl} (${code}). Is it running? Set the address with --url.`,
+    );
+  });
+  printReport(report, flags.json === true, process.stdout);
+  for (const line of refusalNotes(report)) process.stderr.write(`${line}\n`);
+  if (report.results.some((r) => r.errors > 0)) process.exitCode = 1;
 }
 
 /**
@@ -140,7 +95,7 @@ export function pidWarning(pid: number): string | undefined {
     return `--pid ${pid}: no such process here; its memory and CPU are not reported.`;
   }
   if (/(^|[/\s])(npm|npx)([\s-]|$)|npm-cli\.js|npx-cli\.js/.test(cmdline)) {
-    return `--pid ${pid} is npm's wrapper (${cmdline.slice(0, 60)}), not the server: start it with node_modules/.bin/shiftctl serve ... & and pass that $!.`;
+    return `--pid ${pid} is npm's wrapper (${cmdline.slice(0, 60)}), not the server: start it with node bin/shiftctl.js serve ... & (or a shiftctl put on PATH by npm link) and pass that $!.`;
   }
   return undefined;
 }

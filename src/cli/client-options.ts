@@ -1,9 +1,9 @@
-/** The options every client command shares: where the server is, how to authenticate, --json. */
-import { readFileSync } from 'node:fs';
+/**
+ * The options every client command shares: where the server is, how to authenticate, --json.
+ * Only commander here: every command declares these, so `--help` loads this file (the client
+ * itself is in client.ts, loaded when a command runs).
+ */
 import { type Command, Option } from 'commander';
-import { type ApiClient, createApiClient } from '../client/api.js';
-import { type Endpoints, parseHeaders, resolveEndpoints } from '../client/endpoints.js';
-import { ShiftctlError } from '../errors.js';
 
 export interface ClientFlags {
   url?: string;
@@ -13,15 +13,6 @@ export interface ClientFlags {
   header: string[];
   json?: boolean;
   ca?: string;
-}
-
-export interface ClientContext {
-  endpoints: Endpoints;
-  api: ApiClient;
-  token: string | undefined;
-  headers: Record<string, string>;
-  /** Extra trusted certificate (PEM), from --ca. */
-  ca: string | undefined;
 }
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -50,42 +41,4 @@ export function withClientOptions(command: Command): Command {
       ),
     )
     .option('--json', 'print one JSON object per line');
-}
-
-function readCa(file: string | undefined): string | undefined {
-  if (!file) return undefined;
-  let pem: string;
-  try {
-    pem = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ShiftctlError('E_USAGE', `Cannot read --ca ${file}: ${(err as Error).message}`);
-  }
-  // Checked here: a file that is not a certificate would otherwise surface as a TLS failure
-  // to reach the server.
-  if (!pem.includes('-----BEGIN CERTIFICATE-----')) {
-    throw new ShiftctlError(
-      'E_USAGE',
-      `--ca ${file} is not a PEM certificate (no "-----BEGIN CERTIFICATE-----" line).`,
-    );
-  }
-  return pem;
-}
-
-export function clientFrom(flags: ClientFlags, timeoutMs?: number): ClientContext {
-  const endpoints = resolveEndpoints(flags);
-  const headers = parseHeaders(flags.header);
-  const ca = readCa(flags.ca);
-  return {
-    endpoints,
-    headers,
-    token: flags.token,
-    ca,
-    api: createApiClient({
-      apiUrl: endpoints.apiUrl,
-      token: flags.token,
-      headers,
-      ca,
-      ...(timeoutMs === undefined ? {} : { timeoutMs }),
-    }),
-  };
 }

@@ -1,18 +1,15 @@
 /** `shiftctl history <emp_id>`: an employee's past offers and what became of each, newest first. */
 import type { ChalkInstance } from 'chalk';
-import type { Command } from 'commander';
 import type { HistoryItem } from '../protocol/schemas.js';
-import { type ClientFlags, clientFrom, withClientOptions } from './client-options.js';
+import { clientFrom } from './client.js';
+import type { ClientFlags } from './client-options.js';
 import { localDateTime, timeRange, writeTable } from './format.js';
 import { chalkFor, type Stream } from './output.js';
-import { integerIn } from './parse.js';
 import { type Column, writeJsonLines } from './table.js';
 
-interface HistoryFlags extends ClientFlags {
+export interface HistoryFlags extends ClientFlags {
   limit: number;
 }
-
-const DEFAULT_LIMIT = 50;
 
 function columns(c: ChalkInstance): Column<HistoryItem>[] {
   // Still to act on: yellow; won: green; closed either way: dim. Any other outcome is plain.
@@ -36,35 +33,7 @@ function columns(c: ChalkInstance): Column<HistoryItem>[] {
   ];
 }
 
-export function registerHistory(program: Command): void {
-  withClientOptions(
-    program
-      .command('history')
-      .description("list an employee's offers, newest first, with what became of each")
-      .argument('<emp_id>', 'employee id', integerIn(1, Number.MAX_SAFE_INTEGER))
-      .option(
-        '--limit <n>',
-        'at most this many offers (1-1000)',
-        integerIn(1, 1000),
-        DEFAULT_LIMIT,
-      ),
-  )
-    .addHelpText(
-      'after',
-      `
-SENT is local time. OUTCOME is open (not answered yet), assigned, taken (someone else got the
-shift) or rejected. With --json, each offer is printed as the server sent it, one a line.
-
-Examples:
-  $ shiftctl history 123 --limit 10
-  $ shiftctl history 123 --json | jq -r 'select(.outcome == "assigned") | .shift_id'`,
-    )
-    .action(async (empId: number, flags: HistoryFlags) => {
-      await history(empId, flags);
-    });
-}
-
-async function history(empId: number, flags: HistoryFlags): Promise<void> {
+export async function history(empId: number, flags: HistoryFlags): Promise<void> {
   const out: Stream = process.stdout;
   const items = await clientFrom(flags).api.history(empId, flags.limit);
   if (flags.json) {

@@ -1,73 +1,27 @@
 /**
  * `shiftctl listen <emp_id>`: the app in a terminal. The session (src/client/session.ts) does
  * the work; this file turns flags into a session and its events into lines, prompts or JSON.
+ * The command's options are declared in commands/listen.ts.
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { AbortPromptError, ExitPromptError } from '@inquirer/core';
 import type { ChalkInstance } from 'chalk';
-import { type Command, Option } from 'commander';
-import { DEFAULT_MAX_RETRIES } from '../client/backoff.js';
 import { type OfferLike, renderCard } from '../client/card.js';
 import { socketUrl } from '../client/connection.js';
 import { createSession, type Decider, type Decision, type ListenEvent } from '../client/session.js';
 import { EXIT } from '../errors.js';
 import type { OfferResponse } from '../protocol/schemas.js';
-import { type ClientFlags, clientFrom, withClientOptions } from './client-options.js';
+import { clientFrom } from './client.js';
+import type { ClientFlags } from './client-options.js';
 import { keyPrompt } from './key-prompt.js';
 import { chalkFor, type Stream } from './output.js';
-import { integerIn, oneOf } from './parse.js';
 
-interface ListenFlags extends ClientFlags {
+export interface ListenFlags extends ClientFlags {
   auto?: OfferResponse;
   delay: number;
   once?: boolean;
   bell: boolean;
   maxRetries: number;
-}
-
-const AUTO = { accept: 'accepted', reject: 'rejected' } as const;
-
-export function registerListen(program: Command): void {
-  withClientOptions(
-    program
-      .command('listen')
-      .description('connect as an employee, like the app: show offers, answer them, reconnect')
-      .argument('<emp_id>', 'employee id', integerIn(1, Number.MAX_SAFE_INTEGER)),
-  )
-    .addOption(
-      new Option('--auto <answer>', 'answer every offer without asking: accept or reject')
-        .choices(['accept', 'reject'])
-        // Replaces the check .choices() makes (it stays for --help): a usage error, exit 2.
-        .argParser((v) => AUTO[oneOf(['accept', 'reject'] as const)(v)]),
-    )
-    .option(
-      '--delay <ms>',
-      'with --auto, wait this long before answering',
-      integerIn(0, 3_600_000),
-      0,
-    )
-    .option('--once', 'exit after the first offer is handled')
-    .option('--no-bell', 'do not ring the terminal bell on a new offer')
-    .option(
-      '--max-retries <n>',
-      'reconnect attempts before giving up (2, 4, 8, 16, then 30 s apart)',
-      integerIn(0, 1000),
-      DEFAULT_MAX_RETRIES,
-    )
-    .addHelpText(
-      'after',
-      `
-Keys at the prompt: a accept, r reject, s skip for now (it stays pending). Ctrl-C quits.
-Without a terminal on stdin (and without --auto) offers are printed, never prompted.
-
-Examples:
-  $ shiftctl listen 123
-  $ shiftctl listen 123 --url https://staging.example.com --token "$TOKEN"
-  $ shiftctl listen 124 --auto accept --delay 200 --json`,
-    )
-    .action(async (empId: number, flags: ListenFlags) => {
-      process.exitCode = await listen(empId, flags);
-    });
 }
 
 function timeScale(): number {
@@ -76,7 +30,7 @@ function timeScale(): number {
   return Number.isFinite(scale) && scale > 0 ? scale : 1;
 }
 
-async function listen(empId: number, flags: ListenFlags): Promise<number> {
+export async function listen(empId: number, flags: ListenFlags): Promise<number> {
   const client = clientFrom(flags);
   const out: Stream = process.stdout;
   const err: Stream = process.stderr;

@@ -1,20 +1,24 @@
-/** The `shiftctl` command line: wiring only. Each command lives in its own module. */
+/**
+ * The `shiftctl` command line: wiring only. Each command is declared in commands/ (arguments,
+ * options, help) and its implementation is imported only when it runs, so `shiftctl --help`
+ * and a usage error load commander and little else.
+ */
 import { Command, CommanderError } from 'commander';
 import { ApiError, EXIT, isShiftctlError, type ShiftctlError } from '../errors.js';
 import { VERSION } from '../version.js';
-import { registerAdmin } from './admin.js';
-import { registerBench } from './bench.js';
-import { registerDocs } from './docs.js';
-import { registerHistory } from './history.js';
-import { registerListen } from './listen.js';
-import { stdoutClosed } from './output.js';
-import { registerPending } from './pending.js';
-import { registerRespond } from './respond.js';
-import { registerSendOffer } from './send-offer.js';
-import { registerServe } from './serve.js';
-import { registerStatus } from './status.js';
-import { registerToken } from './token.js';
-import { registerVerify } from './verify.js';
+import { registerAdmin } from './commands/admin.js';
+import { registerBench } from './commands/bench.js';
+import { registerDocs } from './commands/docs.js';
+import { registerHistory } from './commands/history.js';
+import { registerListen } from './commands/listen.js';
+import { registerPending } from './commands/pending.js';
+import { registerRespond } from './commands/respond.js';
+import { registerSendOffer } from './commands/send-offer.js';
+import { registerServe } from './commands/serve.js';
+import { registerStatus } from './commands/status.js';
+import { registerToken } from './commands/token.js';
+import { registerVerify } from './commands/verify.js';
+import { stdoutClosed } from './stdout-closed.js';
 
 export function buildProgram(): Command {
   const program = new Command('shiftctl')

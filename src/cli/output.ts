@@ -19,8 +19,5 @@ export function chalkFor(stream: Stream, env?: NodeJS.ProcessEnv): ChalkInstance
   return new Chalk({ level: wantsColor(stream, env) ? 1 : 0 });
 }
 
-/**
- * What to do when standard output's reader goes away (EPIPE). Unset, the command stops quietly,
- * as a Unix tool does under `| head`; a server sets it to go on without its stdout.
- */
-export const stdoutClosed: { handler: (() => void) | undefined } = { handler: undefined };
+// Apart from chalk, so that `run` (and `--help`) need not load it.
+export { stdoutClosed } from './stdout-closed.js';

@@ -1,56 +1,21 @@
 /** `shiftctl respond <emp_id> --shift <id> accept|reject`: answer an offer exactly as the app does. */
-import { type Command, InvalidArgumentError } from 'commander';
 import { localTimestamp } from '../client/session.js';
 import { ApiError, ShiftctlError } from '../errors.js';
 import type { OfferResponse, RespondResponse } from '../protocol/schemas.js';
-import { type ClientFlags, clientFrom, withClientOptions } from './client-options.js';
+import { clientFrom } from './client.js';
+import type { ClientFlags } from './client-options.js';
 import { statusAndCode } from './format.js';
 import { chalkFor, type Stream } from './output.js';
-import { integerIn } from './parse.js';
 
-interface RespondFlags extends ClientFlags {
+export interface RespondFlags extends ClientFlags {
   shift: number;
 }
 
-const ANSWERS: Record<string, OfferResponse> = {
-  accept: 'accepted',
-  accepted: 'accepted',
-  reject: 'rejected',
-  rejected: 'rejected',
-};
-
-/** `accept` or `reject` (or the wire words `accepted`, `rejected`) as the wire value. */
-function parseAnswer(value: string): OfferResponse {
-  const answer = ANSWERS[value.trim().toLowerCase()];
-  if (!answer) throw new InvalidArgumentError('expected accept or reject.');
-  return answer;
-}
-
-export function registerRespond(program: Command): void {
-  withClientOptions(
-    program
-      .command('respond')
-      .description('accept or reject an offer as an employee, as the app does')
-      .argument('<emp_id>', 'employee id', integerIn(1, Number.MAX_SAFE_INTEGER))
-      .argument('<answer>', 'accept or reject', parseAnswer)
-      .requiredOption('--shift <id>', 'the shift to answer', integerIn(1, Number.MAX_SAFE_INTEGER)),
-  )
-    .addHelpText(
-      'after',
-      `
-The first employee to accept a shift gets it; a later accept is answered "taken" (exit 0).
-Answering an offer that was never made, or changing an answer, is refused (exit 4).
-
-Examples:
-  $ shiftctl respond 123 --shift 456 accept
-  $ shiftctl respond 123 --shift 456 reject --json`,
-    )
-    .action(async (empId: number, answer: OfferResponse, flags: RespondFlags) => {
-      await respond(empId, answer, flags);
-    });
-}
-
-async function respond(empId: number, answer: OfferResponse, flags: RespondFlags): Promise<void> {
+export async function respond(
+  empId: number,
+  answer: OfferResponse,
+  flags: RespondFlags,
+): Promise<void> {
   const out: Stream = process.stdout;
   const { api } = clientFrom(flags);
   let body: RespondResponse;

@@ -1,19 +1,21 @@
 /**
  * `shiftctl send-offer <emp_id...>`: the seed's curl line as a command. It calls the seed's test
  * endpoint, once per employee (and, to pick a fresh shift id, the app's availability call), so
- * it also works against the seed's Python server.
+ * it also works against the seed's Python server. Its options are declared in
+ * commands/send-offer.ts.
  */
-import { type Command, InvalidArgumentError } from 'commander';
+import { InvalidArgumentError } from 'commander';
 import { z } from 'zod';
 import type { ApiClient } from '../client/api.js';
 import { ApiError, ShiftctlError } from '../errors.js';
 import { readJsonFile } from '../json-file.js';
 import { Id, SendOfferBody } from '../protocol/schemas.js';
 import { describeIssues } from '../protocol/validate.js';
-import { type ClientFlags, clientFrom, withClientOptions } from './client-options.js';
+import { clientFrom } from './client.js';
+import type { ClientFlags } from './client-options.js';
+import { FIELD_OPTIONS, type FieldFlag } from './commands/send-offer.js';
 import { statusAndCode } from './format.js';
 import { chalkFor, type Stream } from './output.js';
-import { durationSeconds, integerIn } from './parse.js';
 
 /** Fresh shift ids start here, counted from the clock, so that they grow from run to run. */
 const FRESH_SHIFT_BASE = 100_000;
@@ -21,20 +23,7 @@ const FRESH_SHIFT_BASE = 100_000;
 type OfferFields = z.input<typeof SendOfferBody>;
 type FieldName = keyof OfferFields;
 
-/** Each offer field option and the wire field it sets. */
-const FIELD_OPTIONS = [
-  { flag: 'date', field: 'date', arg: '<YYYY-MM-DD>', help: 'date of the shift' },
-  { flag: 'start', field: 'start_time', arg: '<HH:MM>', help: 'start time (24-hour)' },
-  { flag: 'end', field: 'end_time', arg: '<HH:MM>', help: 'end time (24-hour)' },
-  { flag: 'location', field: 'location_name', arg: '<name>', help: 'location name' },
-  { flag: 'client', field: 'client_name', arg: '<name>', help: 'client name' },
-  { flag: 'service', field: 'service_type', arg: '<type>', help: 'service type' },
-  { flag: 'description', field: 'description', arg: '<text>', help: 'description' },
-] as const satisfies readonly { flag: string; field: FieldName; arg: string; help: string }[];
-
-type FieldFlag = (typeof FIELD_OPTIONS)[number]['flag'];
-
-type SendOfferFlags = ClientFlags &
+export type SendOfferFlags = ClientFlags &
   Partial<Record<FieldFlag, string>> & {
     shift?: number;
     file?: string;
@@ -52,61 +41,15 @@ const OfferFile = SendOfferBody.extend({
   expires_at: z.string().optional(),
 }).strict();
 
-/** A parser for one field option, checked with the same schema the server uses. */
-function fieldValue(field: FieldName) {
-  const schema = SendOfferBody.shape[field];
-  return (value: string): string => {
-    const result = schema.safeParse(value);
-    if (result.success) return value;
-    const issue = result.error.issues[0];
-    if (issue?.code === 'too_big') {
-      throw new InvalidArgumentError(`It must be at most ${issue.maximum} characters long.`);
-    }
-    throw new InvalidArgumentError(`It ${describeIssues(result.error)[0]?.message}.`);
-  };
-}
-
-const collectIds = (value: string, previous: number[] = []): number[] => [
-  ...previous,
-  integerIn(1, Number.MAX_SAFE_INTEGER)(value),
-];
-
-export function registerSendOffer(program: Command): void {
-  const command = program
-    .command('send-offer')
-    .description("offer a shift to one or more employees through the seed's test endpoint")
-    .argument('<emp_id...>', 'employee ids', collectIds)
-    .option(
-      '--shift <id>',
-      "shift id (default: the file's shift_id, else a fresh shift each time)",
-      integerIn(1, Number.MAX_SAFE_INTEGER),
-    )
-    .option('--file <file>', 'JSON file with the offer fields (see fixtures/offers/)')
-    .option(
-      '--ttl <duration>',
-      'the offer expires this long from now, e.g. 15m (shiftctl servers)',
-      durationSeconds(30 * 86_400),
-    );
-  for (const o of FIELD_OPTIONS) {
-    command.option(`--${o.flag} ${o.arg}`, o.help, fieldValue(o.field));
+/** One field option's value, checked with the same schema the server uses: its parser. */
+export function fieldValue(field: FieldName, value: string): string {
+  const result = SendOfferBody.shape[field].safeParse(value);
+  if (result.success) return value;
+  const issue = result.error.issues[0];
+  if (issue?.code === 'too_big') {
+    throw new InvalidArgumentError(`It must be at most ${issue.maximum} characters long.`);
   }
-  withClientOptions(command)
-    .addHelpText(
-      'after',
-      `
-A new shift gets the seed's test offer (2026-01-20, 09:00-17:00, Outreach Center, Test Client,
-Home Care) with the given fields in place of its own; on a known shift the fields update it.
-Options override the file's fields. Exit 4 when the server refused any of the offers.
-
-Examples:
-  $ shiftctl send-offer 123 --shift 456
-  $ shiftctl send-offer 101 102 123 --file fixtures/offers/overnight.json --date 2026-12-05
-  $ shiftctl send-offer 123 --shift 457 --location "Elm House" --start 13:00 --end 21:00 --json
-  $ shiftctl send-offer 101 102 --shift 458 --ttl 15m`,
-    )
-    .action(async (empIds: number[], flags: SendOfferFlags) => {
-      await sendOffer(empIds, flags);
-    });
+  throw new InvalidArgumentError(`It ${describeIssues(result.error)[0]?.message}.`);
 }
 
 function readOfferFile(path: string): Promise<z.output<typeof OfferFile>> {
@@ -148,7 +91,7 @@ async function offerFrom(
   return { shiftId: flags.shift ?? fileShiftId, fields: merged };
 }
 
-async function sendOffer(empIds: number[], flags: SendOfferFlags): Promise<void> {
+export async function sendOffer(empIds: number[], flags: SendOfferFlags): Promise<void> {
   const out: Stream = process.stdout;
   const err: Stream = process.stderr;
   const { api } = clientFrom(flags);

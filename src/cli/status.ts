@@ -1,8 +1,8 @@
 /** `shiftctl status`: the operator's view: who is connected, who holds offers, what is open. */
-import type { Command } from 'commander';
 import { ApiError } from '../errors.js';
 import type { ShiftView } from '../protocol/schemas.js';
-import { type ClientFlags, clientFrom, withClientOptions } from './client-options.js';
+import { clientFrom } from './client.js';
+import type { ClientFlags } from './client-options.js';
 import { timeRange, writeTable } from './format.js';
 import { chalkFor, type Stream } from './output.js';
 import { type Column, writeJsonLines } from './table.js';
@@ -46,36 +46,7 @@ const SHIFT_COLUMNS: Column<ShiftStatusLine>[] = [
   { title: 'rejected', value: (s) => String(s.offers.rejected) },
 ];
 
-export function registerStatus(program: Command): void {
-  withClientOptions(
-    program
-      .command('status')
-      .description('show connected employees, pending offers per employee and open shifts'),
-  )
-    .addHelpText(
-      'after',
-      `
-Employees come from GET /api/connections: everyone connected or holding an open offer. Open
-shifts come from the admin API (GET /api/admin/shifts?status=open); a server without it gets
-a note on stderr and no shift list. OFFERED counts the employees a shift was offered to,
-WAITING those who have not answered yet. Requests refused at the gate (a missing or bad token,
-forbidden, rate-limited) are counted by error code, since they are not journalled.
-
-With --json, one object a line:
-  {"type":"employee","emp_id":123,"connected":true,"devices":2,"pending":3}
-  {"type":"shift","shift_id":456,"date":"2026-01-20",...,"status":"open","offers":{...}}
-  {"type":"refused","code":"E_AUTH_REQUIRED","count":12}
-
-Examples:
-  $ shiftctl status
-  $ shiftctl status --json | jq 'select(.type == "employee" and .connected)'`,
-    )
-    .action(async (flags: ClientFlags) => {
-      await status(flags);
-    });
-}
-
-async function status(flags: ClientFlags): Promise<void> {
+export async function status(flags: ClientFlags): Promise<void> {
   const out: Stream = process.stdout;
   const { api } = clientFrom(flags);
   const connections = await api.connections();

@@ -1,6 +1,9 @@
-/** `shiftctl verify`: check any backend against the shift-offer contract (PROTOCOL.md). */
+/**
+ * `shiftctl verify`: check any backend against the shift-offer contract (PROTOCOL.md). Declared
+ * in commands/verify.ts.
+ */
 import { writeFile } from 'node:fs/promises';
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { InvalidArgumentError } from 'commander';
 import { signToken } from '../auth/token.js';
 import { EXIT, ShiftctlError } from '../errors.js';
 import { CHECKS, type Level } from '../verify/checks.js';
@@ -13,12 +16,11 @@ import {
   summarise,
 } from '../verify/report.js';
 import { checksFor, runChecks } from '../verify/run.js';
-import { type ClientFlags, clientFrom, withClientOptions } from './client-options.js';
+import { clientFrom } from './client.js';
+import type { ClientFlags } from './client-options.js';
 import { chalkFor } from './output.js';
-import { durationMs, integerIn, oneOf } from './parse.js';
-import { secretOption, secretsOf } from './secrets.js';
 
-interface VerifyFlags extends ClientFlags {
+export interface VerifyFlags extends ClientFlags {
   level: Level;
   sendCmd?: string;
   adminToken?: string;
@@ -31,9 +33,8 @@ interface VerifyFlags extends ClientFlags {
   firstShift?: number;
 }
 
-const ID_MAX = 2_000_000_000;
-
-function checkIds(value: string): string[] {
+/** `--only`'s parser: known check ids, comma-separated. */
+export function checkIds(value: string): string[] {
   const ids = value
     .split(',')
     .map((s) => s.trim())
@@ -47,84 +48,13 @@ function checkIds(value: string): string[] {
   return ids;
 }
 
-export function registerVerify(program: Command): void {
-  withClientOptions(
-    program
-      .command('verify')
-      .description('check a backend against the shift-offer contract the app relies on'),
-  )
-    .addOption(
-      new Option('--level <level>', '"must": only what the app needs; "should": also the rest')
-        .argParser(oneOf(['must', 'should'] as const))
-        .default('should'),
-    )
-    .option(
-      '--send-cmd <command>',
-      'create each offer by running this shell command (with SHIFTCTL_EMP_ID and SHIFTCTL_SHIFT_ID set) instead of the test endpoint',
-    )
-    .addOption(
-      new Option('--admin-token <token>', 'operator token, for the reconnect check').env(
-        'SHIFTCTL_ADMIN_TOKEN',
-      ),
-    )
-    .option('--junit <file>', 'also write a JUnit XML report to this file (for CI)')
-    .addOption(
-      new Option(
-        '--timeout <duration>',
-        'longest wait for any one thing, e.g. 5s or 500ms; a bare number is milliseconds',
-      )
-        // Shorter than a round trip fails every check and blames the backend for it.
-        .argParser(durationMs(120_000, 100))
-        .default(5000, '5s'),
-    )
-    .addOption(
-      new Option(
-        '--heartbeat-wait <duration>',
-        'run the heartbeat check: how long the backend may take to close a socket that answers no ping (e.g. 60s, twice its heartbeat interval)',
-      ).argParser(durationMs(600_000, 100)),
-    )
-    .addOption(
-      secretOption(
-        "the backend's secret (shiftctl's tokens): verify mints its own admin token with it, and employee tokens for the auth checks",
-      ),
-    )
-    .option('--only <ids>', 'run only these checks (comma-separated ids)', checkIds)
-    .option('--list', 'list the checks and exit')
-    .option('--first-emp <id>', 'first employee id to use (default: random)', integerIn(1, ID_MAX))
-    .option('--first-shift <id>', 'first shift id to use (default: random)', integerIn(1, ID_MAX))
-    .addHelpText(
-      'after',
-      `
-Each check is a small scenario through the same WebSocket and HTTP clients as "listen".
-Offers are created with the seed's test endpoint (POST {apiUrl}/test/send_offer/{emp_id}),
-or by --send-cmd. Checks a backend cannot support are skipped with the reason, not failed.
-Every check uses fresh employee and shift ids, so a staging server's data is left alone.
-With --token or --secret, the auth checks prove requests without a token get 401; with
---secret, also that one employee's token is refused for another (403). The heartbeat check
-runs only with --heartbeat-wait: a real heartbeat can take a minute to drop a dead socket.
-
-Exit codes: 0 no check failed, 1 a check failed, 2 usage, 3 server unreachable,
-4 refused (a token is needed).
-
-Examples:
-  $ shiftctl verify --url http://localhost:8000
-  $ shiftctl verify --url https://staging.example.org --token "$TOKEN" --level must --junit verify.xml
-  $ SHIFTCTL_SECRET=... shiftctl verify --url http://localhost:8000 --heartbeat-wait 60s
-  $ shiftctl verify --url http://localhost:8000 --send-cmd './make-offer.sh "$SHIFTCTL_EMP_ID" "$SHIFTCTL_SHIFT_ID"'
-  $ shiftctl verify --list`,
-    )
-    .action(async (flags: VerifyFlags, command: Command) => {
-      process.exitCode = await verify(flags, secretsOf(command)?.[0]);
-    });
-}
-
 /** A random starting id, so runs against the same server never share employees or shifts. */
 const randomId = () => 100_000_000 + Math.floor(Math.random() * 900_000_000);
 
 /** verify's own tokens, minted with the secret, last the longest run of checks could take. */
 const MINTED_TTL_SECONDS = 24 * 3600;
 
-async function verify(flags: VerifyFlags, secret: string | undefined): Promise<number> {
+export async function verify(flags: VerifyFlags, secret?: string): Promise<number> {
   const out = process.stdout;
   const c = chalkFor(out);
   if (flags.list) {

@@ -1,0 +1,190 @@
+/** `shiftctl serve`: the declaration; the server is started by ../serve.ts. */
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { parseTrustedProxies } from '../../server/client-address.js';
+import { withFaultOptions } from '../fault-options.js';
+import { durationSeconds, durationSecondsOrOff, integerIn, oneOf } from '../parse.js';
+import { secretOption, secretsOf } from '../secrets.js';
+import type { ServeFlags } from '../serve.js';
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('run the reference shift-offer server')
+    // Options with an environment variable are built whole: commander reads a variable only
+    // for an option that had it when it was added.
+    .addOption(
+      new Option('-p, --port <port>', 'TCP port (0 picks a free one)')
+        .argParser(integerIn(0, 65535))
+        .default(8000)
+        .env('SHIFTCTL_PORT'),
+    )
+    .addOption(
+      new Option('--host <host>', 'interface to listen on; 0.0.0.0 for phones on your network')
+        .default('127.0.0.1')
+        .env('SHIFTCTL_HOST'),
+    )
+    .addOption(
+      new Option(
+        '--db <path>',
+        'SQLite database file, :memory: for a throwaway run, or a PostgreSQL URL (postgres://user@host:5432/db[?schema=NAME]) that several instances share',
+      )
+        .default('./shiftctl.db')
+        .env('SHIFTCTL_DB'),
+    )
+    .addOption(
+      new Option('--db-pool <n>', 'connections to PostgreSQL (with a postgres:// --db)')
+        .argParser(integerIn(1, 1000))
+        .default(10)
+        .env('SHIFTCTL_DB_POOL'),
+    )
+    .addOption(
+      new Option(
+        '--redis <url>',
+        'Redis between instances on one PostgreSQL --db (redis://host:6379): pushes, presence, kicks, faults and rate limits across them',
+      ).env('SHIFTCTL_REDIS'),
+    )
+    .option(
+      '--drain <seconds>',
+      'on SIGTERM, say not ready (/readyz 503) this long before closing sockets, so a load balancer stops sending clients here first (default: 2 with other instances, 0 alone)',
+      integerIn(0, 300),
+    )
+    .option(
+      '--durability <level>',
+      'normal: survives a killed process; full: also a power cut (slower)',
+      oneOf(['normal', 'full'] as const),
+      'normal',
+    )
+    .option(
+      '--fixtures <file>',
+      'load this fixtures file into an empty database (default: demo data)',
+    )
+    .option('--no-fixtures', 'start with an empty database')
+    .option(
+      '--heartbeat <seconds>',
+      'seconds between pings; 0 turns them off',
+      integerIn(0, 3600),
+      25,
+    )
+    .option(
+      '--cors-origin <origin>',
+      'Access-Control-Allow-Origin for HTTP answers (default: * without --secret, none with it)',
+    )
+    .addOption(
+      secretOption(
+        'turn authentication on: tokens must be signed with it (repeat it, or a comma list in SHIFTCTL_SECRET, to rotate: all verify)',
+      ),
+    )
+    .option('--insecure', 'allow listening beyond loopback without --secret')
+    .option('--tls-cert <file>', 'serve https:// and wss:// with this certificate (PEM)')
+    .option('--tls-key <file>', 'the private key of --tls-cert (PEM)')
+    .option('--tls-self-signed', 'make a throwaway certificate for local testing')
+    .option(
+      '--max-connections <n>',
+      'WebSocket connections allowed at once',
+      integerIn(1, 1_000_000),
+      25_000,
+    )
+    .option(
+      '--max-connections-per-employee <n>',
+      'WebSocket connections allowed per employee',
+      integerIn(1, 10_000),
+      10,
+    )
+    .option(
+      '--answers-per-employee <n>',
+      'answers allowed per employee per second (bursts of twice that)',
+      integerIn(1, 1_000_000),
+      10,
+    )
+    .option(
+      '--answers-per-address <n>',
+      'answers allowed per client address per second (bursts of twice that)',
+      integerIn(1, 1_000_000),
+      200,
+    )
+    .option('--no-rate-limit', 'do not rate-limit answers (for load tests)')
+    .addOption(
+      new Option(
+        '--trust-proxy <addresses>',
+        'take client addresses from X-Forwarded-For sent by these proxies (IPs, CIDRs or loopback, comma-separated)',
+      )
+        .argParser(proxyList)
+        .env('SHIFTCTL_TRUST_PROXY'),
+    )
+    .option('--max-body <bytes>', 'largest HTTP request body', integerIn(256, 10_485_760), 16_384)
+    .option(
+      '--max-frame <bytes>',
+      'largest WebSocket frame from a client',
+      integerIn(64, 1_048_576),
+      4096,
+    )
+    .addOption(
+      new Option('--journal-max-rows <n>', 'journal lines kept at most; 0 keeps every line')
+        .argParser(integerIn(0, 1_000_000_000))
+        .default(100_000)
+        .env('SHIFTCTL_JOURNAL_MAX_ROWS'),
+    )
+    .addOption(
+      new Option(
+        '--journal-max-age <duration>',
+        'journal lines older than this are deleted, e.g. 7d; 0 or off keeps them',
+      )
+        .argParser(durationSecondsOrOff(10 * 365 * 86_400))
+        .default(7 * 86_400, '7d')
+        .env('SHIFTCTL_JOURNAL_MAX_AGE'),
+    )
+    .option(
+      '--log-format <format>',
+      'pretty or json (one object per line)',
+      oneOf(['pretty', 'json'] as const),
+      'pretty',
+    )
+    .option('-q, --quiet', 'log only warnings and errors')
+    .option(
+      '--offer-ttl <duration>',
+      'deadline for offers made without one, e.g. 15m (default: none)',
+      durationSeconds(30 * 86_400),
+    )
+    .option(
+      '--scenario <file>',
+      'play a scripted session, e.g. fixtures/scenarios/flaky-network.json',
+    )
+    .addHelpText(
+      'after',
+      `
+Environment: SHIFTCTL_PORT, SHIFTCTL_HOST, SHIFTCTL_DB, SHIFTCTL_DB_POOL, SHIFTCTL_REDIS,
+SHIFTCTL_SECRET (a comma list: the first signs, all verify), SHIFTCTL_TRUST_PROXY,
+SHIFTCTL_JOURNAL_MAX_ROWS, SHIFTCTL_JOURNAL_MAX_AGE set the defaults of --port, --host, --db,
+--db-pool, --redis, --secret, --trust-proxy, --journal-max-rows, --journal-max-age.
+
+One server per SQLite file: a second serve on a file in use is refused. Several instances
+share a PostgreSQL database, with Redis between them (--redis) or through PostgreSQL alone.
+
+Examples:
+  $ shiftctl serve
+  $ shiftctl serve --port 3000 --db :memory: --no-fixtures
+  $ shiftctl serve --host 0.0.0.0 --insecure --log-format json
+  $ shiftctl serve --offer-ttl 15m --latency 200ms --drop-rate 0.1
+  $ shiftctl serve --db :memory: --scenario fixtures/scenarios/night-cover-cascade.json
+  $ shiftctl serve --port 8001 --db postgres://app@127.0.0.1:5432/shifts --redis redis://127.0.0.1:6379
+  $ SHIFTCTL_SECRET=s3cret shiftctl serve --host 0.0.0.0 --tls-self-signed
+  $ shiftctl serve --secret "$SECRET" --trust-proxy loopback   # behind nginx on this machine`,
+    )
+    .action(async (flags: ServeFlags, command: Command) => {
+      const { serve } = await import('../serve.js');
+      await serve({ ...flags, secret: secretsOf(command) });
+    });
+  const serveCommand = program.commands.find((c) => c.name() === 'serve');
+  if (serveCommand) withFaultOptions(serveCommand, 'fault: ');
+}
+
+/** `--trust-proxy`, repeatable, each a comma list: checked here so a typo is a usage error. */
+function proxyList(value: string, previous: string[] | undefined): string[] {
+  const entries = value.split(',').map((entry) => entry.trim());
+  try {
+    parseTrustedProxies(entries);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+  return [...(previous ?? []), ...entries];
+}
