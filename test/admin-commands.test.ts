@@ -146,8 +146,10 @@ describe('operator commands', () => {
         }
       });
     });
-    await new Promise<void>((resolve) => journal?.listen(0, '127.0.0.1', resolve));
-    const { port } = journal?.address() as AddressInfo;
+    const server = journal;
+    if (!server) throw new Error('the journal server was not made');
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
     const follow = new Cli([
       'log',
       '--follow',
