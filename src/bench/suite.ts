@@ -4,14 +4,13 @@
  * Debian packages are installed, one after the other on this machine. Prints each figure with
  * its ratio to the floor and writes BENCHMARKS.md.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { type BenchReport, runBench, type ScenarioName, type ScenarioResult } from './generator.js';
+import { allowedCpus, freePort, pinnedLine, pinSelf, stopChild, waitForPort } from './processes.js';
 import { median, roundsFrom } from './rounds.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -33,23 +32,6 @@ const SHARED = process.env.SHIFTCTL_SHARED_DIR ?? resolve(ROOT, '..', 'shared');
 const ANCHORS = join(SHARED, 'anchors');
 const OUT = process.env.BENCH_OUT ?? join(ROOT, 'BENCHMARKS.md');
 
-/** The CPUs this process may run on (Linux), e.g. `0-1` or `0,2-3`; empty when unknown. */
-function allowedCpus(): number[] {
-  try {
-    const list = /^Cpus_allowed_list:\s*(.+)$/m.exec(
-      readFileSync('/proc/self/status', 'utf8'),
-    )?.[1];
-    return (list ?? '').split(',').flatMap((part) => {
-      const [from, to = from] = part.split('-').map(Number);
-      if (from === undefined || to === undefined) return [];
-      if (!Number.isInteger(from) || !Number.isInteger(to) || to < from) return [];
-      return Array.from({ length: to - from + 1 }, (_, i) => from + i);
-    });
-  } catch {
-    return [];
-  }
-}
-
 /**
  * The generator (this process) on one CPU and the server under test on another, with
  * `taskset`, when two or more are allowed: otherwise the two compete for the same cores and the
@@ -60,15 +42,9 @@ function pinning(): { generator: number; server: number } | undefined {
   const [generator, server] = allowedCpus();
   if (argv.includes('--no-pin') || generator === undefined || server === undefined)
     return undefined;
-  try {
-    execFileSync('taskset', ['-a', '-p', '-c', String(generator), String(process.pid)], {
-      stdio: 'ignore',
-    });
-    return { generator, server };
-  } catch {
-    process.stderr.write('taskset is not available: the generator and servers are not pinned\n');
-    return undefined;
-  }
+  if (pinSelf(generator)) return { generator, server };
+  process.stderr.write('taskset is not available: the generator and servers are not pinned\n');
+  return undefined;
 }
 
 interface Target {
@@ -78,34 +54,6 @@ interface Target {
   scenarios: ScenarioName[];
   /** Measured in the first round only (a slow reference: its figures are context, not targets). */
   once?: boolean;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-  });
-}
-
-async function waitForPort(port: number, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    const ok = await new Promise<boolean>((res) => {
-      const s = connect(port, '127.0.0.1');
-      s.once('connect', () => {
-        s.destroy();
-        res(true);
-      });
-      s.once('error', () => res(false));
-    });
-    if (ok) return;
-    await delay(50);
-  }
-  throw new Error(`nothing listened on ${port}`);
 }
 
 function fastapiPython(): string | undefined {
@@ -125,10 +73,8 @@ async function measure(target: Target, firstShiftId: number, withHold: boolean) 
   // taken one chosen earlier.
   const port = await freePort();
   const line = target.command(port);
-  const [command, ...commandArgs] = PINNED
-    ? ['taskset', '-c', String(PINNED.server), ...line]
-    : line;
-  const child = spawn(command as string, commandArgs, {
+  const [command, ...commandArgs] = pinnedLine(line, PINNED?.server);
+  const child = spawn(command, commandArgs, {
     cwd: ROOT,
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -164,11 +110,7 @@ async function measure(target: Target, firstShiftId: number, withHold: boolean) 
     });
     return { main, hold };
   } finally {
-    child.kill('SIGTERM');
-    await Promise.race([
-      new Promise((res) => child.once('exit', res)),
-      delay(10_000).then(() => child.kill('SIGKILL')),
-    ]);
+    await stopChild(child);
   }
 }
 
