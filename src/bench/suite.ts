@@ -13,6 +13,7 @@ import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BenchReport, runBench, type ScenarioName, type ScenarioResult } from './generator.js';
+import { type HoldAcrossResult, holdAcross } from './hold-across.js';
 import {
   dropRedisGroup,
   dropSchema,
@@ -30,7 +31,15 @@ const QUICK = argv.includes('--quick');
 /** Rounds of floor then shiftctl, interleaved; each figure is the median of its rounds. */
 const ROUNDS = roundsFrom(argv, QUICK ? 1 : 5);
 const SIZES = QUICK
-  ? { connections: 1000, offers: 3000, concurrency: 64, broadcast: 1000, race: 500, hold: 2000 }
+  ? {
+      connections: 1000,
+      offers: 3000,
+      concurrency: 64,
+      broadcast: 1000,
+      race: 500,
+      hold: 2000,
+      holdAcross: 6000,
+    }
   : {
       connections: 8000,
       offers: 20_000,
@@ -38,6 +47,8 @@ const SIZES = QUICK
       broadcast: 5000,
       race: 1000,
       hold: 19_000,
+      /** Across the three instances of the multi-instance target. */
+      holdAcross: 50_000,
     };
 const SHARED = process.env.SHIFTCTL_SHARED_DIR ?? resolve(ROOT, '..', 'shared');
 const ANCHORS = join(SHARED, 'anchors');
@@ -63,6 +74,8 @@ interface Running {
   port: number;
   /** The processes that serve (their CPU and memory are summed). */
   pids: number[];
+  /** Several instances behind a load balancer: each one's WebSocket base, for the hold. */
+  instanceWs?: string[];
   stop(): Promise<void>;
 }
 
@@ -155,6 +168,7 @@ function clusterTarget(dir: string, setup: { postgres: string; redis: string }):
       }
       return {
         port: cluster.haproxy.frontend,
+        instanceWs: cluster.instances.map((i) => `${i.url.replace(/^http/, 'ws')}/ws`),
         pids: cluster.pids(),
         async stop() {
           await cluster.stop();
@@ -207,6 +221,17 @@ async function measure(target: Target, firstShiftId: number, withHold: boolean) 
       firstShiftId,
       scenarios: target.scenarios,
     });
+    if (withHold && running.instanceWs) {
+      const across = await holdAcross({
+        instances: running.instanceWs,
+        apiUrl: base.apiUrl,
+        total: SIZES.holdAcross,
+        firstEmpId: 2_000_000,
+        shiftId: firstShiftId + 20_000_000,
+        progress: say,
+      });
+      return { main, across };
+    }
     if (!withHold || !target.hold) return { main };
     // Then how many connections one process holds (the open-file limit here is 20 000).
     const hold = await runBench({
@@ -230,6 +255,8 @@ function find(report: BenchReport | undefined, scenario: ScenarioName): Scenario
 interface Run {
   main: BenchReport;
   hold?: BenchReport;
+  /** Several instances: connections held across them, and a broadcast to all. */
+  across?: HoldAcrossResult;
 }
 
 interface Row {
@@ -512,14 +539,18 @@ async function main(): Promise<void> {
   const clusterRows: Array<{
     row: Row;
     target: string;
-    pass?: (v: number, single: number) => boolean;
+    pass?: ((v: number, single: number | undefined) => boolean) | undefined;
   }> = [
     {
       row: byKey('offers'),
       target: '>= 0.5x shiftctl',
-      pass: (v, single) => v >= 0.5 * single,
+      pass: (v, single) => single !== undefined && v >= 0.5 * single,
     },
-    { row: byKey('answers'), target: '>= 0.5x shiftctl', pass: (v, single) => v >= 0.5 * single },
+    {
+      row: byKey('answers'),
+      target: '>= 0.5x shiftctl',
+      pass: (v, single) => single !== undefined && v >= 0.5 * single,
+    },
     { row: byKey('p50'), target: '' },
     { row: byKey('p99'), target: '' },
     { row: byKey('broadcast'), target: '' },
@@ -529,6 +560,44 @@ async function main(): Promise<void> {
     { row: byKey('cpuAnswer'), target: '' },
     { row: byKey('errors'), target: '' },
   ];
+  // The hold across instances: the cluster's alone (one generator process per instance).
+  const across = (field: 'held' | 'lastArrivalMs') =>
+    runs.map((rounds) =>
+      median(
+        rounds.flatMap((r) =>
+          r.across && !Number.isNaN(r.across[field]) ? [r.across[field]] : [],
+        ),
+      ),
+    );
+  const acrossRetried = median(
+    (runs[ci] ?? []).flatMap((r) => (r.across ? [r.across.retried] : [])),
+  );
+  const acrossArrived = median(
+    (runs[ci] ?? []).flatMap((r) => (r.across ? [r.across.arrived] : [])),
+  );
+  clusterRows.push(
+    {
+      row: {
+        metric: `concurrent connections held across the three instances (${SIZES.holdAcross} asked; one generator process per instance, straight to it; ${fmt(acrossRetried)} needed a second try)`,
+        values: across('held'),
+        unit: '',
+      },
+      target: `at least ${SIZES.holdAcross}`,
+      pass: (v) => v >= SIZES.holdAcross,
+    },
+    {
+      row: {
+        metric: `one shift to all of them through HAProxy, last arrival (${fmt(acrossArrived)} reached)`,
+        values: across('lastArrivalMs'),
+        unit: 'ms',
+      },
+      target: SIZES.holdAcross >= 50_000 ? 'within 2000 ms' : '',
+      pass:
+        SIZES.holdAcross >= 50_000
+          ? (v) => v <= 2000 && acrossArrived === SIZES.holdAcross
+          : undefined,
+    },
+  );
   const clusterTable =
     ci < 0
       ? undefined
@@ -549,13 +618,7 @@ async function main(): Promise<void> {
               row.values[si],
               fi < 0 ? undefined : row.values[fi],
             ];
-            const result = !pass
-              ? ''
-              : c === undefined || single === undefined
-                ? 'n/a'
-                : pass(c, single)
-                  ? 'pass'
-                  : 'FAIL';
+            const result = !pass ? '' : c === undefined ? 'n/a' : pass(c, single) ? 'pass' : 'FAIL';
             return [
               row.metric,
               cell(row, c),
@@ -573,7 +636,7 @@ async function main(): Promise<void> {
     process.stdout.write(`\nMulti-instance run skipped: ${setup.skipped}\n`);
 
   const clusterSection = clusterTable
-    ? `**cluster** is three \`shiftctl serve\` instances on one PostgreSQL database (a schema of its own each round, dropped after it) and Redis, behind HAProxy running the shipped [docs/haproxy.cfg](docs/haproxy.cfg) with only its ports changed; each instance runs \`serve --db 'postgres://...?schema=...' --redis redis://... --no-fixtures --quiet --no-rate-limit --trust-proxy loopback\`. The generator talks to HAProxy alone, so every request and socket crosses it, and an offer made through one instance reaches a socket held by another through Redis. ${PINNED ? `The three instances and HAProxy share the server CPU (${PINNED.server}), as the single instance has it alone` : 'Nothing is pinned'}; PostgreSQL and Redis are this machine's services, not pinned, so they take time from both CPUs, the generator's included. Server CPU counts the instances and HAProxy, not PostgreSQL or Redis. The hold of ${SIZES.hold} connections is measured for one process only.
+    ? `**cluster** is three \`shiftctl serve\` instances on one PostgreSQL database (a schema of its own each round, dropped after it) and Redis, behind HAProxy running the shipped [docs/haproxy.cfg](docs/haproxy.cfg) with only its ports changed; each instance runs \`serve --db 'postgres://...?schema=...' --redis redis://... --no-fixtures --quiet --no-rate-limit --trust-proxy loopback\`. The generator talks to HAProxy alone, so every request and socket crosses it, and an offer made through one instance reaches a socket held by another through Redis. ${PINNED ? `The three instances and HAProxy share the server CPU (${PINNED.server}), as the single instance has it alone` : 'Nothing is pinned'}; PostgreSQL and Redis are this machine's services, not pinned, so they take time from both CPUs, the generator's included. Server CPU counts the instances and HAProxy, not PostgreSQL or Redis. Its hold is ${SIZES.holdAcross} connections across the three instances, in the first round: one generator process per instance (a process may open 20,000 files here) connecting straight to it from a loopback address of its own (HAProxy would need two files per connection), then one shift broadcast to all of them through HAProxy, timed from the request to the last arrival in any process.
 
 ${clusterTable}
 ${CLUSTER_NOTES}
