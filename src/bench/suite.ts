@@ -654,7 +654,7 @@ Measured with \`npm run bench\` on ${when} UTC${QUICK ? ' (quick sizes)' : ''}.
 - Servers: **floor** is \`../shared/anchors/raw-floor.mjs\` (bare \`node:http\` + \`ws\`, in-memory, no validation, no storage); **shiftctl** is \`shiftctl serve --db <temp file> --no-fixtures --quiet --no-rate-limit\` (file-backed SQLite in WAL mode with the default durability: an answer is acknowledged only after its transaction commits); **fastapi** is \`../shared/anchors/fastapi-anchor.py\` when Debian's \`python3-fastapi\` and \`python3-uvicorn\` are installed.
 - Sizes: ${SIZES.connections} connections, ${SIZES.offers} offers at concurrency ${SIZES.concurrency}, a broadcast to ${SIZES.broadcast}, a ${SIZES.race}-way race, then ${SIZES.hold} connections held at once.
 
-Rerun: \`npm ci && npm run bench\` (about five minutes; \`npm run bench -- --quick\` for a smaller run, \`-- --rounds N\` for more or fewer rounds, \`-- --no-pin\` to let the scheduler place the processes). One scenario against any server: \`npx shiftctl bench --url http://HOST:PORT ...\` (see the README).
+Rerun: \`npm ci && npm run bench\` (about five minutes, and as much again for the multi-instance target; \`npm run bench -- --quick\` for a smaller run, \`-- --rounds N\` for more or fewer rounds, \`-- --no-pin\` to let the scheduler place the processes). One scenario against any server: \`npx shiftctl bench --url http://HOST:PORT ...\` (see the README).
 
 ${table}
 ${PINNED ? 'Each server has one core to itself and the generator the other, for every server alike; figures still move by 10-20% between runs as the machine drifts.' : 'Not pinned (`--no-pin`, or no `taskset`): the generator competes with the server for the same cores, and figures move a lot between runs.'}
