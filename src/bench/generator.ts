@@ -33,6 +33,8 @@ export interface BenchOptions {
   scenarios: readonly ScenarioName[];
   /** The server's process id, to report its memory per connection. */
   pid?: number | undefined;
+  /** Several processes serving together (instances, their load balancer): figures are summed. */
+  pids?: readonly number[] | undefined;
   token?: string | undefined;
   /** Progress lines (to stderr in the CLI). */
   progress?: (line: string) => void;
@@ -95,6 +97,18 @@ export function cpuMsOf(pid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The sum of `read` over `pids`; undefined when there are none or one cannot be read. */
+function summed(pids: readonly number[], read: (pid: number) => number | undefined) {
+  if (pids.length === 0) return undefined;
+  let total = 0;
+  for (const pid of pids) {
+    const value = read(pid);
+    if (value === undefined) return undefined;
+    total += value;
+  }
+  return total;
 }
 
 /** Waits for `work`, or `ms` at most, and leaves no timer behind to hold the process open. */
@@ -186,6 +200,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const empIds = Array.from({ length: options.connections }, (_, i) => options.firstEmpId + i);
   const results: ScenarioResult[] = [];
   let nextShift = options.firstShiftId;
+  const serverPids = options.pids ?? (options.pid !== undefined ? [options.pid] : []);
 
   /** Requests of the scenario running that were not answered 200, by "status code". */
   const refusals = new Map<string, number>();
@@ -264,14 +279,14 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
 
   for (const scenario of options.scenarios) {
     say(`bench: ${scenario}`);
-    const cpuBefore = options.pid ? cpuMsOf(options.pid) : undefined;
+    const cpuBefore = summed(serverPids, cpuMsOf);
     const before = results.length;
     refusals.clear();
     await runScenario(scenario);
     if (refusals.size > 0 && results[before]) {
       results[before].refused = Object.fromEntries(refusals);
     }
-    const cpuAfter = options.pid ? cpuMsOf(options.pid) : undefined;
+    const cpuAfter = summed(serverPids, cpuMsOf);
     const result = results[before];
     if (result && cpuBefore !== undefined && cpuAfter !== undefined) {
       // The server's CPU per operation: steadier than throughput on a busy machine.
@@ -284,10 +299,10 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
 
   async function runScenario(scenario: ScenarioName): Promise<void> {
     if (scenario === 'connect') {
-      const before = options.pid ? rssOf(options.pid) : undefined;
+      const before = summed(serverPids, rssOf);
       const { ok, failed, seconds } = await connectAll();
       await delay(1000); // let the server settle before reading its memory
-      const after = options.pid ? rssOf(options.pid) : undefined;
+      const after = summed(serverPids, rssOf);
       results.push({
         scenario,
         count: ok,

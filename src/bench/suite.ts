@@ -1,17 +1,28 @@
 /**
  * `npm run bench`: the same load against the floor (bare node:http + ws, no storage), against
- * `shiftctl serve` on a file-backed database, and against the seed's FastAPI server when its
- * Debian packages are installed, one after the other on this machine. Prints each figure with
- * its ratio to the floor and writes BENCHMARKS.md.
+ * `shiftctl serve` on a file-backed database, against three instances on PostgreSQL and Redis
+ * behind HAProxy (docs/haproxy.cfg) when they are given, and against the seed's FastAPI server
+ * when its Debian packages are installed, one after the other on this machine. Prints each
+ * figure with its ratio to the floor (and the cluster's to the single instance) and writes
+ * BENCHMARKS.md.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { type BenchReport, runBench, type ScenarioName, type ScenarioResult } from './generator.js';
+import { type HoldAcrossResult, holdAcross } from './hold-across.js';
+import {
+  dropRedisGroup,
+  dropSchema,
+  haproxyBinary,
+  type LbCluster,
+  startLbCluster,
+  withSchema,
+} from './lb-cluster.js';
+import { allowedCpus, freePort, pinnedLine, pinSelf, stopChild, waitForPort } from './processes.js';
 import { median, roundsFrom } from './rounds.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -20,7 +31,15 @@ const QUICK = argv.includes('--quick');
 /** Rounds of floor then shiftctl, interleaved; each figure is the median of its rounds. */
 const ROUNDS = roundsFrom(argv, QUICK ? 1 : 5);
 const SIZES = QUICK
-  ? { connections: 1000, offers: 3000, concurrency: 64, broadcast: 1000, race: 500, hold: 2000 }
+  ? {
+      connections: 1000,
+      offers: 3000,
+      concurrency: 64,
+      broadcast: 1000,
+      race: 500,
+      hold: 2000,
+      holdAcross: 6000,
+    }
   : {
       connections: 8000,
       offers: 20_000,
@@ -28,27 +47,12 @@ const SIZES = QUICK
       broadcast: 5000,
       race: 1000,
       hold: 19_000,
+      /** Across the three instances of the multi-instance target. */
+      holdAcross: 50_000,
     };
 const SHARED = process.env.SHIFTCTL_SHARED_DIR ?? resolve(ROOT, '..', 'shared');
 const ANCHORS = join(SHARED, 'anchors');
 const OUT = process.env.BENCH_OUT ?? join(ROOT, 'BENCHMARKS.md');
-
-/** The CPUs this process may run on (Linux), e.g. `0-1` or `0,2-3`; empty when unknown. */
-function allowedCpus(): number[] {
-  try {
-    const list = /^Cpus_allowed_list:\s*(.+)$/m.exec(
-      readFileSync('/proc/self/status', 'utf8'),
-    )?.[1];
-    return (list ?? '').split(',').flatMap((part) => {
-      const [from, to = from] = part.split('-').map(Number);
-      if (from === undefined || to === undefined) return [];
-      if (!Number.isInteger(from) || !Number.isInteger(to) || to < from) return [];
-      return Array.from({ length: to - from + 1 }, (_, i) => from + i);
-    });
-  } catch {
-    return [];
-  }
-}
 
 /**
  * The generator (this process) on one CPU and the server under test on another, with
@@ -60,53 +64,129 @@ function pinning(): { generator: number; server: number } | undefined {
   const [generator, server] = allowedCpus();
   if (argv.includes('--no-pin') || generator === undefined || server === undefined)
     return undefined;
-  try {
-    execFileSync('taskset', ['-a', '-p', '-c', String(generator), String(process.pid)], {
-      stdio: 'ignore',
-    });
-    return { generator, server };
-  } catch {
-    process.stderr.write('taskset is not available: the generator and servers are not pinned\n');
-    return undefined;
-  }
+  if (pinSelf(generator)) return { generator, server };
+  process.stderr.write('taskset is not available: the generator and servers are not pinned\n');
+  return undefined;
+}
+
+/** A server under test, started: the bench talks to 127.0.0.1:port. */
+interface Running {
+  port: number;
+  /** The processes that serve (their CPU and memory are summed). */
+  pids: number[];
+  /** Several instances behind a load balancer: each one's WebSocket base, for the hold. */
+  instanceWs?: string[];
+  stop(): Promise<void>;
 }
 
 interface Target {
   name: string;
-  /** The command line that starts it on a port. */
-  command(port: number): string[];
+  start(): Promise<Running>;
   scenarios: ScenarioName[];
   /** Measured in the first round only (a slow reference: its figures are context, not targets). */
   once?: boolean;
+  /** Measure how many connections it holds (one process; the open-file limit is 20,000). */
+  hold: boolean;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-  });
+/** One process started by a command line on a free port, pinned to the server CPU. */
+function commandTarget(
+  name: string,
+  command: (port: number) => string[],
+  options: { scenarios: ScenarioName[]; once?: boolean },
+): Target {
+  return {
+    name,
+    ...options,
+    hold: true,
+    async start() {
+      // Chosen just before the start: the thousands of client ports of the run before may have
+      // taken one chosen earlier.
+      const port = await freePort();
+      const [line, ...args] = pinnedLine(command(port), PINNED?.server);
+      const child = spawn(line, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+      try {
+        await waitForPort(port, child);
+      } catch (err) {
+        await stopChild(child, 'SIGKILL');
+        throw err;
+      }
+      return {
+        port,
+        pids: child.pid === undefined ? [] : [child.pid],
+        stop: () => stopChild(child),
+      };
+    },
+  };
 }
 
-async function waitForPort(port: number, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    const ok = await new Promise<boolean>((res) => {
-      const s = connect(port, '127.0.0.1');
-      s.once('connect', () => {
-        s.destroy();
-        res(true);
-      });
-      s.once('error', () => res(false));
-    });
-    if (ok) return;
-    await delay(50);
-  }
-  throw new Error(`nothing listened on ${port}`);
+/** Where the multi-instance target's PostgreSQL and Redis are, or why it is skipped. */
+function clusterSetup(): { postgres: string; redis: string } | { skipped: string } {
+  const postgres = process.env.SHIFTCTL_BENCH_POSTGRES || process.env.SHIFTCTL_TEST_POSTGRES;
+  const redis = process.env.SHIFTCTL_BENCH_REDIS || process.env.SHIFTCTL_TEST_REDIS;
+  const missing = [
+    postgres ? '' : 'SHIFTCTL_BENCH_POSTGRES (or SHIFTCTL_TEST_POSTGRES) is not set',
+    redis ? '' : 'SHIFTCTL_BENCH_REDIS (or SHIFTCTL_TEST_REDIS) is not set',
+    haproxyBinary() ? '' : 'haproxy is not installed (apt-get install haproxy)',
+  ].filter(Boolean);
+  if (missing.length > 0 || !postgres || !redis) return { skipped: missing.join('; ') };
+  return { postgres, redis };
 }
+
+/**
+ * Three `serve` instances on PostgreSQL (a schema of their own each round, dropped after it)
+ * and Redis, behind HAProxy on the shipped docs/haproxy.cfg; the instances and HAProxy share
+ * the server CPU. PostgreSQL and Redis are the machine's services, not pinned.
+ */
+function clusterTarget(dir: string, setup: { postgres: string; redis: string }): Target {
+  return {
+    name: 'cluster',
+    scenarios: ALL_SCENARIOS,
+    hold: false,
+    async start() {
+      const schema = `shiftctl_bench_${randomBytes(6).toString('hex')}`;
+      const cleanup = async () => {
+        await dropRedisGroup(setup.redis, schema).catch((err: unknown) => {
+          process.stderr.write(`  cluster: could not delete its Redis keys: ${String(err)}\n`);
+        });
+        await dropSchema(setup.postgres, schema).catch((err: unknown) => {
+          process.stderr.write(`  cluster: could not drop schema ${schema}: ${String(err)}\n`);
+        });
+      };
+      let cluster: LbCluster;
+      try {
+        cluster = await startLbCluster({
+          db: withSchema(setup.postgres, schema),
+          redis: setup.redis,
+          serveArgs: ['--no-fixtures', '--quiet', '--no-rate-limit', '--trust-proxy', 'loopback'],
+          dir,
+          cpu: PINNED?.server,
+        });
+      } catch (err) {
+        await cleanup();
+        throw err;
+      }
+      return {
+        port: cluster.haproxy.frontend,
+        instanceWs: cluster.instances.map((i) => `${i.url.replace(/^http/, 'ws')}/ws`),
+        pids: cluster.pids(),
+        async stop() {
+          await cluster.stop();
+          await cleanup();
+        },
+      };
+    },
+  };
+}
+
+const ALL_SCENARIOS: ScenarioName[] = [
+  'connect',
+  'offers',
+  'answers',
+  'broadcast',
+  'race',
+  'reconnect',
+];
 
 function fastapiPython(): string | undefined {
   for (const python of ['/usr/bin/python3', 'python3']) {
@@ -121,27 +201,16 @@ function fastapiPython(): string | undefined {
 }
 
 async function measure(target: Target, firstShiftId: number, withHold: boolean) {
-  // Chosen just before the start: the thousands of client ports of the run before may have
-  // taken one chosen earlier.
-  const port = await freePort();
-  const line = target.command(port);
-  const [command, ...commandArgs] = PINNED
-    ? ['taskset', '-c', String(PINNED.server), ...line]
-    : line;
-  const child = spawn(command as string, commandArgs, {
-    cwd: ROOT,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const running = await target.start();
   try {
-    await waitForPort(port, child);
     const say = (line: string) => process.stderr.write(`  ${target.name}: ${line}\n`);
     const base = {
-      wsUrl: `ws://127.0.0.1:${port}/ws`,
-      apiUrl: `http://127.0.0.1:${port}/api`,
+      wsUrl: `ws://127.0.0.1:${running.port}/ws`,
+      apiUrl: `http://127.0.0.1:${running.port}/api`,
       concurrency: SIZES.concurrency,
       broadcast: SIZES.broadcast,
       race: SIZES.race,
-      pid: child.pid,
+      pids: running.pids,
       progress: say,
     };
     const main = await runBench({
@@ -152,7 +221,18 @@ async function measure(target: Target, firstShiftId: number, withHold: boolean) 
       firstShiftId,
       scenarios: target.scenarios,
     });
-    if (!withHold) return { main };
+    if (withHold && running.instanceWs) {
+      const across = await holdAcross({
+        instances: running.instanceWs,
+        apiUrl: base.apiUrl,
+        total: SIZES.holdAcross,
+        firstEmpId: 2_000_000,
+        shiftId: firstShiftId + 20_000_000,
+        progress: say,
+      });
+      return { main, across };
+    }
+    if (!withHold || !target.hold) return { main };
     // Then how many connections one process holds (the open-file limit here is 20 000).
     const hold = await runBench({
       ...base,
@@ -164,11 +244,7 @@ async function measure(target: Target, firstShiftId: number, withHold: boolean) 
     });
     return { main, hold };
   } finally {
-    child.kill('SIGTERM');
-    await Promise.race([
-      new Promise((res) => child.once('exit', res)),
-      delay(10_000).then(() => child.kill('SIGKILL')),
-    ]);
+    await running.stop();
   }
 }
 
@@ -179,9 +255,13 @@ function find(report: BenchReport | undefined, scenario: ScenarioName): Scenario
 interface Run {
   main: BenchReport;
   hold?: BenchReport;
+  /** Several instances: connections held across them, and a broadcast to all. */
+  across?: HoldAcrossResult;
 }
 
 interface Row {
+  /** For the rows the multi-instance table shows again. */
+  key?: string;
   metric: string;
   values: Array<number | undefined>;
   unit: string;
@@ -189,6 +269,22 @@ interface Row {
   target?: { ratio: number; higherIsBetter: boolean } | undefined;
   absolute?: string;
 }
+
+/** A Markdown table (each row as many cells as the header), ending with a newline. */
+function markdownTable(header: string[], body: string[][]): string {
+  const line = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return `${[line(header), line(header.map(() => '---')), ...body.map(line)].join('\n')}\n`;
+}
+
+/** What the multi-instance figures mean, and how they would grow (BENCHMARKS.md). */
+const CLUSTER_NOTES = `On this machine the cluster column measures what spreading costs, not what it gains: three Node processes and HAProxy share the one CPU the single instance had to itself, and PostgreSQL and Redis take time from both. Per operation an instance does more than the single one: an offer is a PostgreSQL batch (a network round trip and a commit, group-committed per instance) instead of an in-process SQLite write, each push is a Redis \`PUBLISH\` on the one bus channel that every other instance receives and parses, and HAProxy parses every request and copies every frame. That is why its server CPU per offer and per answer is several times the single instance's.
+
+How it would grow with machines:
+- **Connections** grow linearly: about 19,000 per process here (the open-file limit), 7-10 KiB each; HAProxy holds two file descriptors per connection (about 9,000 per HAProxy process at this file limit, as docs/haproxy.cfg's \`maxconn\` says; far more where the limit can be raised), and more HAProxy nodes go behind DNS or a layer-4 balancer.
+- **Offers and answers** are bound by PostgreSQL's durable writes, which every instance shares: more instances add writers to one primary, and throughput grows until its commit rate binds (measured here with \`pgbench\`: about 3,800 one-offer transactions a second, about 45,000 offers a second sixteen to a transaction). Group commit inside each instance is what keeps it near the batched figure; this binds first.
+- **Redis pub/sub** carries every push to every instance (one channel), so its outgoing traffic is pushes x instances. At a handful of instances that is far below what one Redis node publishes (about 800,000 a second pipelined here); with many instances, a channel per instance (publish only to the instances whose presence holds the employee) is the change to make. A broadcast is one message per instance whatever the number of employees.
+- **Timers** are led by one instance at a time (a lease in Redis); the others only take over when it goes, so deadline work does not spread with instances.
+`;
 
 const fmt = (n: number | undefined, digits = 0): string =>
   n === undefined || Number.isNaN(n) ? '-' : n.toFixed(digits);
@@ -200,43 +296,51 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'shiftctl-bench-'));
   const names: string[] = [];
   const runs: Run[][] = [];
-  const all: ScenarioName[] = ['connect', 'offers', 'answers', 'broadcast', 'race', 'reconnect'];
+  const all = ALL_SCENARIOS;
   const targets: Target[] = [];
   const floorPath = join(ANCHORS, 'raw-floor.mjs');
   if (existsSync(floorPath)) {
-    targets.push({
-      name: 'floor',
-      command: (port) => [process.execPath, floorPath, String(port)],
-      scenarios: all,
-    });
+    targets.push(
+      commandTarget('floor', (port) => [process.execPath, floorPath, String(port)], {
+        scenarios: all,
+      }),
+    );
   } else {
     process.stderr.write(`no floor server at ${floorPath}; ratios are left out\n`);
   }
-  targets.push({
-    name: 'shiftctl',
-    command: (port) => [
-      process.execPath,
-      join(ROOT, 'bin', 'shiftctl.js'),
-      'serve',
-      '--port',
-      String(port),
-      '--db',
-      join(dir, 'bench.db'),
-      '--no-fixtures',
-      '--quiet',
-      '--no-rate-limit',
-    ],
-    scenarios: all,
-  });
+  targets.push(
+    commandTarget(
+      'shiftctl',
+      (port) => [
+        process.execPath,
+        join(ROOT, 'bin', 'shiftctl.js'),
+        'serve',
+        '--port',
+        String(port),
+        '--db',
+        join(dir, 'bench.db'),
+        '--no-fixtures',
+        '--quiet',
+        '--no-rate-limit',
+      ],
+      { scenarios: all },
+    ),
+  );
+  const setup = clusterSetup();
+  if ('skipped' in setup) {
+    process.stderr.write(`multi-instance run skipped: ${setup.skipped}\n`);
+  } else {
+    targets.push(clusterTarget(dir, setup));
+  }
   const python = fastapiPython();
   const anchor = join(ANCHORS, 'fastapi-anchor.py');
   if (python && existsSync(anchor)) {
-    targets.push({
-      name: 'fastapi',
-      command: (port) => [python, anchor, String(port)],
-      scenarios: ['connect', 'offers', 'answers', 'reconnect'],
-      once: true,
-    });
+    targets.push(
+      commandTarget('fastapi', (port) => [python, anchor, String(port)], {
+        scenarios: ['connect', 'offers', 'answers', 'reconnect'],
+        once: true,
+      }),
+    );
   } else {
     process.stderr.write(
       'FastAPI anchor skipped: python3-fastapi and python3-uvicorn are not installed\n',
@@ -282,23 +386,27 @@ async function main(): Promise<void> {
   const floorBroadcast = pick('broadcast', 'last_arrival_ms')[0];
   const rows: Row[] = [
     {
+      key: 'offers',
       metric: `offers delivered per second (${SIZES.offers} offers, concurrency ${SIZES.concurrency})`,
       values: pick('offers', 'throughput'),
       unit: '/s',
       target: { ratio: 0.8, higherIsBetter: true },
     },
     {
+      key: 'p50',
       metric: 'delivery latency p50, request to WebSocket arrival',
       values: pick('offers', 'p50_ms'),
       unit: 'ms',
     },
     {
+      key: 'p99',
       metric: 'delivery latency p99',
       values: pick('offers', 'p99_ms'),
       unit: 'ms',
       target: { ratio: 1.5, higherIsBetter: false },
     },
     {
+      key: 'answers',
       metric: 'answers per second (each durably recorded by shiftctl)',
       values: pick('answers', 'throughput'),
       unit: '/s',
@@ -306,11 +414,13 @@ async function main(): Promise<void> {
     },
     { metric: 'answer latency p99', values: pick('answers', 'p99_ms'), unit: 'ms' },
     {
+      key: 'cpuOffer',
       metric: 'server CPU per offer delivered',
       values: pick('offers', 'server_cpu_us_per_op'),
       unit: 'us',
     },
     {
+      key: 'cpuAnswer',
       metric: 'server CPU per answer',
       values: pick('answers', 'server_cpu_us_per_op'),
       unit: 'us',
@@ -322,18 +432,21 @@ async function main(): Promise<void> {
       target: { ratio: 1.5, higherIsBetter: false },
     },
     {
+      key: 'broadcast',
       metric: `one shift to ${SIZES.broadcast} connected employees, last arrival (median of 3 a round)`,
       values: pick('broadcast', 'last_arrival_ms'),
       unit: 'ms',
       target: { ratio: 2, higherIsBetter: false },
     },
     {
+      key: 'winners',
       metric: `${SIZES.race}-way race: winners`,
       values: pick('race', 'winners'),
       unit: '',
       absolute: 'exactly 1',
     },
     {
+      key: 'told',
       metric: `${SIZES.race}-way race: every loser told`,
       values: pick('race', 'all_told_ms'),
       unit: 'ms',
@@ -351,6 +464,7 @@ async function main(): Promise<void> {
       absolute: `at least ${SIZES.hold}`,
     },
     {
+      key: 'errors',
       metric: 'errors (all scenarios)',
       values: runs.map((rounds) =>
         rounds.length === 0
@@ -395,21 +509,140 @@ async function main(): Promise<void> {
     row.absolute ??
     (row.target ? `${row.target.higherIsBetter ? '>=' : '<='} ${row.target.ratio}x floor` : '');
 
-  const header = ['metric', ...names, 'shiftctl / floor', 'target', 'result'];
-  const lines = [
-    `| ${header.join(' | ')} |`,
-    `| ${header.map(() => '---').join(' | ')} |`,
-    ...rows.map((row) => {
-      const digits = row.unit === 'ms' || row.unit === 'KiB' || row.unit === 's' ? 1 : 0;
-      const cells = row.values.map(
-        (v) => `${fmt(v, digits)}${v === undefined ? '' : row.unit ? ` ${row.unit}` : ''}`,
-      );
-      return `| ${[row.metric, ...cells, ratio(row), targetText(row), verdict(row)].join(' | ')} |`;
-    }),
-  ];
-  const table = `${lines.join('\n')}\n`;
+  const cell = (row: Row, v: number | undefined) => {
+    const digits = row.unit === 'ms' || row.unit === 'KiB' || row.unit === 's' ? 1 : 0;
+    return `${fmt(v, digits)}${v === undefined ? '' : row.unit ? ` ${row.unit}` : ''}`;
+  };
+  const table = markdownTable(
+    ['metric', ...names, 'shiftctl / floor', 'target', 'result'],
+    rows.map((row) => [
+      row.metric,
+      ...row.values.map((v) => cell(row, v)),
+      ratio(row),
+      targetText(row),
+      verdict(row),
+    ]),
+  );
   process.stdout.write(`\n${table}`);
 
+  // Three instances behind HAProxy, as ratios to the single SQLite instance and to the floor.
+  const ci = names.indexOf('cluster');
+  const times = (a: number | undefined, b: number | undefined) =>
+    a === undefined || b === undefined || b === 0 || Number.isNaN(a) || Number.isNaN(b)
+      ? ''
+      : `${(a / b).toFixed(2)}x`;
+  const byKey = (key: string): Row => {
+    const row = rows.find((r) => r.key === key);
+    if (!row) throw new Error(`no row ${key}`);
+    return row;
+  };
+  const clusterRows: Array<{
+    row: Row;
+    target: string;
+    pass?: ((v: number, single: number | undefined) => boolean) | undefined;
+  }> = [
+    {
+      row: byKey('offers'),
+      target: '>= 0.5x shiftctl',
+      pass: (v, single) => single !== undefined && v >= 0.5 * single,
+    },
+    {
+      row: byKey('answers'),
+      target: '>= 0.5x shiftctl',
+      pass: (v, single) => single !== undefined && v >= 0.5 * single,
+    },
+    { row: byKey('p50'), target: '' },
+    { row: byKey('p99'), target: '' },
+    { row: byKey('broadcast'), target: '' },
+    { row: byKey('winners'), target: 'exactly 1', pass: (v) => v === 1 },
+    { row: byKey('told'), target: '' },
+    { row: byKey('cpuOffer'), target: '' },
+    { row: byKey('cpuAnswer'), target: '' },
+    { row: byKey('errors'), target: '' },
+  ];
+  // The hold across instances: the cluster's alone (one generator process per instance).
+  const across = (field: 'held' | 'lastArrivalMs') =>
+    runs.map((rounds) =>
+      median(
+        rounds.flatMap((r) =>
+          r.across && !Number.isNaN(r.across[field]) ? [r.across[field]] : [],
+        ),
+      ),
+    );
+  const acrossRetried = median(
+    (runs[ci] ?? []).flatMap((r) => (r.across ? [r.across.retried] : [])),
+  );
+  const acrossArrived = median(
+    (runs[ci] ?? []).flatMap((r) => (r.across ? [r.across.arrived] : [])),
+  );
+  clusterRows.push(
+    {
+      row: {
+        metric: `concurrent connections held across the three instances (${SIZES.holdAcross} asked; one generator process per instance, straight to it; ${fmt(acrossRetried)} needed a second try)`,
+        values: across('held'),
+        unit: '',
+      },
+      target: `at least ${SIZES.holdAcross}`,
+      pass: (v) => v >= SIZES.holdAcross,
+    },
+    {
+      row: {
+        metric: `one shift to all of them through HAProxy, last arrival (${fmt(acrossArrived)} reached)`,
+        values: across('lastArrivalMs'),
+        unit: 'ms',
+      },
+      target: SIZES.holdAcross >= 50_000 ? 'within 2000 ms' : '',
+      pass:
+        SIZES.holdAcross >= 50_000
+          ? (v) => v <= 2000 && acrossArrived === SIZES.holdAcross
+          : undefined,
+    },
+  );
+  const clusterTable =
+    ci < 0
+      ? undefined
+      : markdownTable(
+          [
+            'metric',
+            'cluster',
+            'shiftctl',
+            'floor',
+            'cluster / shiftctl',
+            'cluster / floor',
+            'target',
+            'result',
+          ],
+          clusterRows.map(({ row, target, pass }) => {
+            const [c, single, floor] = [
+              row.values[ci],
+              row.values[si],
+              fi < 0 ? undefined : row.values[fi],
+            ];
+            const result = !pass ? '' : c === undefined ? 'n/a' : pass(c, single) ? 'pass' : 'FAIL';
+            return [
+              row.metric,
+              cell(row, c),
+              cell(row, single),
+              cell(row, floor),
+              times(c, single),
+              times(c, floor),
+              target,
+              result,
+            ];
+          }),
+        );
+  if (clusterTable) process.stdout.write(`\nThree instances behind HAProxy:\n\n${clusterTable}`);
+  else if ('skipped' in setup)
+    process.stdout.write(`\nMulti-instance run skipped: ${setup.skipped}\n`);
+
+  const clusterSection = clusterTable
+    ? `**cluster** is three \`shiftctl serve\` instances on one PostgreSQL database (a schema of its own each round, dropped after it) and Redis, behind HAProxy running the shipped [docs/haproxy.cfg](docs/haproxy.cfg) with only its ports changed; each instance runs \`serve --db 'postgres://...?schema=...' --redis redis://... --no-fixtures --quiet --no-rate-limit --trust-proxy loopback\`. The generator talks to HAProxy alone, so every request and socket crosses it, and an offer made through one instance reaches a socket held by another through Redis. ${PINNED ? `The three instances and HAProxy share the server CPU (${PINNED.server}), as the single instance has it alone` : 'Nothing is pinned'}; PostgreSQL and Redis are this machine's services, not pinned, so they take time from both CPUs, the generator's included. Server CPU counts the instances and HAProxy, not PostgreSQL or Redis. Its hold is ${SIZES.holdAcross} connections across the three instances, in the first round: one generator process per instance (a process may open 20,000 files here) connecting straight to it from a loopback address of its own (HAProxy would need two files per connection), then one shift broadcast to all of them through HAProxy, timed from the request to the last arrival in any process.
+
+${clusterTable}
+${CLUSTER_NOTES}
+`
+    : `Not measured in this run: ${'skipped' in setup ? setup.skipped : 'the cluster failed to start'}. It runs when SHIFTCTL_BENCH_POSTGRES and SHIFTCTL_BENCH_REDIS (or SHIFTCTL_TEST_POSTGRES and SHIFTCTL_TEST_REDIS) name a PostgreSQL database and a Redis server, and haproxy is installed.
+`;
   const cpu = cpus()[0]?.model ?? 'unknown';
   const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
   const md = `# Benchmarks
@@ -417,15 +650,18 @@ async function main(): Promise<void> {
 Measured with \`npm run bench\` on ${when} UTC${QUICK ? ' (quick sizes)' : ''}.
 
 - Machine: ${cpus().length} cores (${cpu}), ${Math.round(totalmem() / 2 ** 30)} GiB, Linux ${release()}, Node.js ${process.version}
-- Load: one generator process (\`src/bench/generator.ts\`, the same code as \`shiftctl bench\`) with real \`ws\` clients and keep-alive HTTP (undici, ${SIZES.concurrency} connections), on the same machine as the server under test, ${PINNED ? `the generator pinned to CPU ${PINNED.generator} and the server to CPU ${PINNED.server} (\`taskset\`), ` : 'not pinned to CPUs, '}one server at a time, in ${ROUNDS} interleaved round${ROUNDS > 1 ? 's' : ''} (floor, shiftctl, floor, ...; the FastAPI anchor in the first only); each figure is the median of its rounds, each round on a fresh database. Server CPU is read from \`/proc/<pid>/stat\` before and after each scenario: it is steadier than throughput when the machine is busy.
+- Load: one generator process (\`src/bench/generator.ts\`, the same code as \`shiftctl bench\`) with real \`ws\` clients and keep-alive HTTP (undici, ${SIZES.concurrency} connections), on the same machine as the server under test, ${PINNED ? `the generator pinned to CPU ${PINNED.generator} and the server to CPU ${PINNED.server} (\`taskset\`), ` : 'not pinned to CPUs, '}one server at a time, in ${ROUNDS} interleaved round${ROUNDS > 1 ? 's' : ''} (${names.filter((n) => n !== 'fastapi').join(', ')}, floor, ...; the FastAPI anchor in the first only); each figure is the median of its rounds, each round on a fresh database. Server CPU is read from \`/proc/<pid>/stat\` before and after each scenario: it is steadier than throughput when the machine is busy.
 - Servers: **floor** is \`../shared/anchors/raw-floor.mjs\` (bare \`node:http\` + \`ws\`, in-memory, no validation, no storage); **shiftctl** is \`shiftctl serve --db <temp file> --no-fixtures --quiet --no-rate-limit\` (file-backed SQLite in WAL mode with the default durability: an answer is acknowledged only after its transaction commits); **fastapi** is \`../shared/anchors/fastapi-anchor.py\` when Debian's \`python3-fastapi\` and \`python3-uvicorn\` are installed.
 - Sizes: ${SIZES.connections} connections, ${SIZES.offers} offers at concurrency ${SIZES.concurrency}, a broadcast to ${SIZES.broadcast}, a ${SIZES.race}-way race, then ${SIZES.hold} connections held at once.
 
-Rerun: \`npm ci && npm run bench\` (about five minutes; \`npm run bench -- --quick\` for a smaller run, \`-- --rounds N\` for more or fewer rounds, \`-- --no-pin\` to let the scheduler place the processes). One scenario against any server: \`npx shiftctl bench --url http://HOST:PORT ...\` (see docs/benchmarks.md).
+Rerun: \`npm ci && npm run bench\` (about five minutes, and as much again for the multi-instance target; \`npm run bench -- --quick\` for a smaller run, \`-- --rounds N\` for more or fewer rounds, \`-- --no-pin\` to let the scheduler place the processes). One scenario against any server: \`npx shiftctl bench --url http://HOST:PORT ...\` (see docs/benchmarks.md).
 
 ${table}
 ${PINNED ? 'Each server has one core to itself and the generator the other, for every server alike; figures still move by 10-20% between runs as the machine drifts.' : 'Not pinned (`--no-pin`, or no `taskset`): the generator competes with the server for the same cores, and figures move a lot between runs.'}
 
+## Several instances
+
+${clusterSection}
 ## What mattered
 
 Profiled with \`node --cpu-prof\` under \`shiftctl bench\`:
