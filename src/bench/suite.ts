@@ -24,6 +24,7 @@ import {
 } from './lb-cluster.js';
 import { allowedCpus, freePort, pinnedLine, pinSelf, stopChild, waitForPort } from './processes.js';
 import { median, roundsFrom } from './rounds.js';
+import { SCENARIOS } from './scenarios.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const argv = process.argv.slice(2);
@@ -179,14 +180,7 @@ function clusterTarget(dir: string, setup: { postgres: string; redis: string }):
   };
 }
 
-const ALL_SCENARIOS: ScenarioName[] = [
-  'connect',
-  'offers',
-  'answers',
-  'broadcast',
-  'race',
-  'reconnect',
-];
+const ALL_SCENARIOS: ScenarioName[] = [...SCENARIOS];
 
 function fastapiPython(): string | undefined {
   for (const python of ['/usr/bin/python3', 'python3']) {

@@ -28,7 +28,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import postgres, { type PendingQuery, type Row, type Sql } from 'postgres';
 import { ShiftctlError } from '../errors.js';
 import { redactUrl } from '../redact.js';
-import { SCHEMA_NAME } from '../store/postgres.js';
+import { BIGINT_AS_NUMBER, SCHEMA_NAME } from '../store/postgres.js';
 import type { Cluster, ClusterHandlers, ClusterMessage, SharedFaults } from './types.js';
 
 export interface PostgresClusterOptions {
@@ -287,15 +287,7 @@ export async function createPostgresCluster(
       onnotice: () => {},
       // A connection that lives on: the lease is a session lock, lost with the session.
       max_lifetime: null,
-      // Employee ids (BIGINT) as numbers: none goes past 2^53 - 1.
-      types: {
-        int8: {
-          to: 20,
-          from: [20],
-          serialize: (x: number) => String(x),
-          parse: (x: string) => Number(x),
-        },
-      },
+      types: BIGINT_AS_NUMBER,
       connection: {
         application_name: `shiftctl/${instanceId}${options.schema ? `/${options.schema}` : ''}`,
         // Nothing here must survive a crash of the database (see TABLES); faults are saved

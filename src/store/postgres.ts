@@ -93,6 +93,16 @@ function requireIds(ids: readonly number[], what: string): void {
   }
 }
 
+/** BIGINT columns (ids, times, counts) read and written as numbers: none goes past 2^53 - 1. */
+export const BIGINT_AS_NUMBER = {
+  int8: {
+    to: 20,
+    from: [20],
+    serialize: (x: number) => String(x),
+    parse: (x: string) => Number(x),
+  },
+};
+
 const INSERT_SHIFT = `
   INSERT INTO shifts (id, date, start_time, end_time, location_name, client_name, service_type,
     description, slots, mode, approval, step_ttl_s, created_at)
@@ -257,15 +267,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   const sql = postgres(options.url, {
     max: poolSize,
     onnotice: () => {},
-    // BIGINT columns (ids, times, counts) as numbers: none goes past 2^53 - 1.
-    types: {
-      int8: {
-        to: 20,
-        from: [20],
-        serialize: (x: number) => String(x),
-        parse: (x: string) => Number(x),
-      },
-    },
+    types: BIGINT_AS_NUMBER,
     connection: {
       // Named by schema, so that an operator (or a test) can tell instances' sessions apart.
       application_name: schema === undefined ? 'shiftctl' : `shiftctl/${schema}`,
