@@ -1,4 +1,7 @@
-/** The operator commands through the real binary against a real server. */
+/**
+ * The operator commands against a real server: in-process (in-process.ts), and each command
+ * once through the real binary (`run`, `Cli`).
+ */
 import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -14,6 +17,7 @@ import {
   startServer,
   type TestClient,
 } from './helpers.js';
+import { inProcess } from './in-process.js';
 
 let server: ShiftServer | undefined;
 let journal: Server | undefined;
@@ -46,7 +50,7 @@ describe('operator commands', () => {
     expect(exit.code).toBe(0);
     expect(exit.stdout).toBe('Withdrew shift 10. Holders: 1:withdrawn 2:withdrawn\n');
     expect(await phone.result(10)).toMatchObject({ status: 'withdrawn' });
-    const again = await run('withdraw', '10', '--url', s.url);
+    const again = await inProcess('withdraw', '10', '--url', s.url);
     expect(again.code).toBe(4);
     expect(again.stderr).toContain('E_SHIFT_CLOSED');
   });
@@ -55,7 +59,7 @@ describe('operator commands', () => {
     const s = await start();
     await post(s, '/api/admin/shifts', { ...SHIFT, id: 11, approval: true, offer_to: [1, 2] });
     await respond(s, 2, 11, 'accepted');
-    const refused = await run('approve', '11', '1', '--url', s.url);
+    const refused = await inProcess('approve', '11', '1', '--url', s.url);
     expect(refused.code).toBe(4);
     expect(refused.stderr).toContain('has not asked for shift 11');
     const exit = await run('approve', '11', '2', '--url', s.url, '--json');
@@ -68,14 +72,14 @@ describe('operator commands', () => {
   it('withdraw --json names the shift shift_id, as status --json does', async () => {
     const s = await start();
     await post(s, '/api/admin/shifts', { ...SHIFT, id: 12, offer_to: [1] });
-    const status = await run('status', '--url', s.url, '--json');
+    const status = await inProcess('status', '--url', s.url, '--json');
     const line = status.stdout
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l))
       .find((l) => l.type === 'shift');
     expect(line).toMatchObject({ shift_id: 12 });
-    const exit = await run('withdraw', '12', '--url', s.url, '--json');
+    const exit = await inProcess('withdraw', '12', '--url', s.url, '--json');
     expect(exit.code).toBe(0);
     const shift = JSON.parse(exit.stdout);
     expect(Object.keys(shift)[0]).toBe('shift_id');
@@ -99,14 +103,14 @@ describe('operator commands', () => {
     const s = await start();
     const set = await run('fault', '--latency', '200ms', '--drop-rate', '0.25', '--url', s.url);
     expect(set.stdout).toMatch(/push latency 200 ms, HTTP latency 0 ms, drop rate 0.25/);
-    const off = await run('fault', '--off', '--url', s.url, '--json');
+    const off = await inProcess('fault', '--off', '--url', s.url, '--json');
     expect(JSON.parse(off.stdout)).toEqual({
       push_latency_ms: 0,
       http_latency_ms: 0,
       drop_rate: 0,
       refusing_connections_until: null,
     });
-    const bad = await run('fault', '--drop-rate', '2', '--url', s.url);
+    const bad = await inProcess('fault', '--drop-rate', '2', '--url', s.url);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('expected a number from 0 to 1');
   });
@@ -114,7 +118,7 @@ describe('operator commands', () => {
   it('log prints the journal, and follows it', async () => {
     const s = await start();
     await post(s, '/api/test/send_offer/5?shift_id=20');
-    const exit = await run('log', '--emp', '5', '--url', s.url, '--json');
+    const exit = await inProcess('log', '--emp', '5', '--url', s.url, '--json');
     const entries = exit.stdout
       .trim()
       .split('\n')
@@ -233,7 +237,16 @@ describe('listen and deadlines', () => {
 describe('client commands and the lifecycle', () => {
   it('send-offer --ttl gives the offer a deadline', async () => {
     const s = await start();
-    const exit = await run('send-offer', '5', '--shift', '40', '--ttl', '15m', '--url', s.url);
+    const exit = await inProcess(
+      'send-offer',
+      '5',
+      '--shift',
+      '40',
+      '--ttl',
+      '15m',
+      '--url',
+      s.url,
+    );
     expect(exit.code).toBe(0);
     const [offer] = (await get(s, '/api/shift_offers/pending/5')).body;
     const left = Date.parse(offer.expires_at) - Date.now();
@@ -244,7 +257,7 @@ describe('client commands and the lifecycle', () => {
   it('respond says when an accept waits for approval', async () => {
     const s = await start();
     await post(s, '/api/admin/shifts', { ...SHIFT, id: 41, approval: true, offer_to: [5] });
-    const exit = await run('respond', '5', '--shift', '41', 'accept', '--url', s.url);
+    const exit = await inProcess('respond', '5', '--shift', '41', 'accept', '--url', s.url);
     expect(exit.code).toBe(0);
     expect(exit.stdout).toBe(
       "Requested: shift 41 needs an operator's approval; you will be told.\n",

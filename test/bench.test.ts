@@ -1,6 +1,7 @@
 /**
- * `shiftctl bench`, the load generator, as a user runs it: the real binary against a real
- * server on port 0, at small sizes (the full comparison is `npm run bench`, not part of tests).
+ * `shiftctl bench`, the load generator, as a user runs it: in-process (in-process.ts), and once
+ * through the real binary, against a real server on port 0, at small sizes (the full comparison
+ * is `npm run bench`, not part of tests).
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -9,6 +10,7 @@ import { pidWarning } from '../src/cli/bench.js';
 import type { ShiftServer } from '../src/server/create-server.js';
 import { run, STACK_FRAME } from './cli-harness.js';
 import { get, startServer } from './helpers.js';
+import { inProcess } from './in-process.js';
 
 let server: ShiftServer;
 beforeEach(async () => {
@@ -19,7 +21,7 @@ afterEach(async () => {
 });
 
 it('runs every scenario against a server and reports one JSON object per scenario', async () => {
-  const exit = await run(
+  const exit = await inProcess(
     'bench',
     '--url',
     server.url,
@@ -75,13 +77,13 @@ it('runs every scenario against a server and reports one JSON object per scenari
 });
 
 it('refuses an unknown scenario and sizes that do not fit, with usage errors', async () => {
-  const unknown = await run('bench', '--url', server.url, '--scenarios', 'connect,stampede');
+  const unknown = await inProcess('bench', '--url', server.url, '--scenarios', 'connect,stampede');
   expect(unknown.code).toBe(2);
   expect(unknown.stderr).toMatch(/Unknown scenario stampede; use connect, offers/);
   expect(unknown.stderr).not.toContain(STACK_FRAME);
   expect(unknown.stdout).toBe('');
 
-  const tooMany = await run(
+  const tooMany = await inProcess(
     'bench',
     '--url',
     server.url,
@@ -102,7 +104,7 @@ it('refuses scenarios that cannot run without the ones they build on', async () 
     ['answers', /answers needs offers before it/],
     ['offers,connect', /offers needs connect before it/],
   ] as const) {
-    const exit = await run('bench', '--url', server.url, '--scenarios', scenarios);
+    const exit = await inProcess('bench', '--url', server.url, '--scenarios', scenarios);
     expect(exit.code, scenarios).toBe(2);
     expect(exit.stderr).toMatch(message);
     expect(exit.stderr).toContain('e.g. --scenarios connect,offers,answers');
@@ -118,7 +120,7 @@ it('names refused requests by status and code, with the remedy for the rate limi
     },
   });
   try {
-    const exit = await run(
+    const exit = await inProcess(
       'bench',
       '--url',
       limited.url,
@@ -157,7 +159,7 @@ it('warns when --pid is not the server but the npm wrapper that started it', asy
   } finally {
     wrapper.kill();
   }
-  const exit = await run(
+  const exit = await inProcess(
     'bench',
     '--url',
     server.url,
@@ -173,7 +175,7 @@ it('warns when --pid is not the server but the npm wrapper that started it', asy
 });
 
 it('says the server cannot be reached, with exit 3 and no stack trace', async () => {
-  const exit = await run(
+  const exit = await inProcess(
     'bench',
     '--url',
     'http://127.0.0.1:1',
@@ -189,7 +191,7 @@ it('says the server cannot be reached, with exit 3 and no stack trace', async ()
   expect(exit.stderr).not.toContain(STACK_FRAME);
 });
 
-it('prints a table on stdout and its progress on stderr without --json', async () => {
+it('prints a table on stdout and its progress on stderr without --json (the binary)', async () => {
   const exit = await run(
     'bench',
     '--url',

@@ -1,10 +1,15 @@
-/** The real `shiftctl` binary, run as a user runs it: exit codes, stdout, stderr and signals. */
+/**
+ * The real `shiftctl` binary, run as a user runs it: exit codes, stdout, stderr and signals.
+ * Usage errors that commander refuses before any command runs are checked in-process
+ * (in-process.ts): the binary's own exit-code plumbing is checked by the others.
+ */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Cli, ESC, ROOT, run, runWithEnv, STACK_FRAME, serveJson, VERSION } from './cli-harness.js';
+import { Cli, ESC, ROOT, run, STACK_FRAME, serveJson, VERSION } from './cli-harness.js';
+import { inProcess, inProcessWithEnv } from './in-process.js';
 
 /** Starts `serve`, waits for the whole pretty banner and reads the port from its wsUrl line. */
 async function serve(...args: string[]): Promise<{ cli: Cli; port: number }> {
@@ -40,7 +45,7 @@ describe('shiftctl serve', () => {
     const curl = /curl -X POST -H "Authorization: Bearer \$TOKEN" "([^"]+)"/.exec(cli.stdout)?.[1];
     expect(curl).toBe(`http://127.0.0.1:${port}/api/test/send_offer/123?shift_id=456`);
     // What the banner says to do works.
-    const minted = await runWithEnv({ SHIFTCTL_SECRET: secret }, 'token', '--admin');
+    const minted = await inProcessWithEnv({ SHIFTCTL_SECRET: secret }, 'token', '--admin');
     const token = minted.stdout.trim();
     const res = await fetch(curl as string, {
       method: 'POST',
@@ -118,7 +123,7 @@ describe('shiftctl serve', () => {
       expect(cli.stdout).toContain(`db      ${db} (empty database`);
       expect(cli.stdout).not.toContain(':8000');
       expect((await cli.stop()).code).toBe(0);
-      const bad = await runWithEnv({ SHIFTCTL_PORT: 'eighty' }, 'serve');
+      const bad = await inProcessWithEnv({ SHIFTCTL_PORT: 'eighty' }, 'serve');
       expect(bad.code).toBe(2);
       expect(bad.stderr).toContain("from env 'SHIFTCTL_PORT' is invalid");
     } finally {
@@ -198,7 +203,7 @@ describe('shiftctl serve --fixtures with a bad file', () => {
 
 describe('shiftctl usage', () => {
   it.each([['abc'], ['70000']])('refuses --port %s with exit 2', async (port) => {
-    const exit = await run('serve', '--port', port, '--db', ':memory:');
+    const exit = await inProcess('serve', '--port', port, '--db', ':memory:');
     expect(exit.code).toBe(2);
     expect(exit.stdout).toBe('');
     expect(exit.stderr).toContain('--port');
@@ -217,7 +222,7 @@ describe('shiftctl usage', () => {
     ],
     [['pending', '1', '-H', 'X-A: a\nb'], /-H X-A: a header value cannot hold control/],
   ])('refuses %j with one line and exit 2, before reaching any server', async (args, message) => {
-    const exit = await run(...args, '--url', 'http://127.0.0.1:1');
+    const exit = await inProcess(...args, '--url', 'http://127.0.0.1:1');
     expect(exit.code).toBe(2);
     expect(exit.stdout).toBe('');
     expect(exit.stderr).toMatch(message);
@@ -234,7 +239,7 @@ describe('shiftctl usage', () => {
   });
 
   it('refuses an unknown command with exit 2', async () => {
-    const exit = await run('frobnicate');
+    const exit = await inProcess('frobnicate');
     expect(exit.code).toBe(2);
     expect(exit.stdout).toBe('');
     expect(exit.stderr).toMatch(/unknown command 'frobnicate'/);
@@ -248,7 +253,7 @@ describe('shiftctl usage', () => {
   });
 
   it('prints the serve options with serve --help', async () => {
-    const exit = await run('serve', '--help');
+    const exit = await inProcess('serve', '--help');
     expect(exit).toMatchObject({ code: 0, stderr: '' });
     for (const flag of ['--port', '--db', '--fixtures', '--no-fixtures', '--log-format']) {
       expect(exit.stdout).toContain(flag);
@@ -256,7 +261,7 @@ describe('shiftctl usage', () => {
   });
 
   it('prints the version on stdout with exit 0', async () => {
-    const exit = await run('--version');
+    const exit = await inProcess('--version');
     expect(exit).toMatchObject({ code: 0, stderr: '' });
     expect(exit.stdout.trim()).toBe(VERSION);
   });

@@ -1,6 +1,7 @@
 /**
- * send-offer, pending, history, respond and status through the real binary against a real
- * server on port 0: what a user sees on stdout and stderr, and the exit codes.
+ * send-offer, pending, history, respond and status against a real server on port 0: what a
+ * user sees on stdout and stderr, and the exit codes. Most run in-process (in-process.ts); one
+ * test per command runs the real binary (`binary`), end to end.
  */
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
@@ -8,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ServerOptions, ShiftServer } from '../src/server/create-server.js';
-import { ESC, ROOT, run, runWithEnv, STACK_FRAME } from './cli-harness.js';
+import { ESC, ROOT, run, STACK_FRAME } from './cli-harness.js';
 import {
   connect,
   get,
@@ -19,6 +20,7 @@ import {
   type TestClient,
   waitForDevices,
 } from './helpers.js';
+import { inProcess, inProcessWithEnv } from './in-process.js';
 
 /** Starts a fresh server before each test of the enclosing `describe` and closes it after. */
 function useServer(options: () => ServerOptions = () => ({})): () => ShiftServer {
@@ -36,8 +38,12 @@ function useServer(options: () => ServerOptions = () => ({})): () => ShiftServer
   };
 }
 
-/** Runs `shiftctl ...args --url <server>`. */
-const shiftctl = (server: ShiftServer, ...args: string[]) => run(...args, '--url', server.url);
+/** Runs `shiftctl ...args --url <server>` in-process. */
+const shiftctl = (server: ShiftServer, ...args: string[]) =>
+  inProcess(...args, '--url', server.url);
+
+/** Runs `node bin/shiftctl.js ...args --url <server>`: the real binary, in a process of its own. */
+const binary = (server: ShiftServer, ...args: string[]) => run(...args, '--url', server.url);
 
 const jsonLines = (stdout: string): any[] =>
   stdout
@@ -100,7 +106,7 @@ describe('shiftctl send-offer', () => {
       ['--url', server().apiUrl],
       ['--ws-url', server().wsUrl],
     ]) {
-      const exit = await run('send-offer', '31', '--shift', '4100', ...flags);
+      const exit = await inProcess('send-offer', '31', '--shift', '4100', ...flags);
       expect(exit, flags.join(' ')).toMatchObject({ code: 0, stderr: '' });
       expect(exit.stdout).toContain('Employee 31: shift 4100 stored as pending');
     }
@@ -232,10 +238,10 @@ describe('shiftctl send-offer', () => {
     },
   );
 
-  it('continues after a refusal, then exits 4 with the server message', async () => {
+  it('continues after a refusal, then exits 4 with the server message (the binary)', async () => {
     await sendTest(server(), 1, 7);
     await respond(server(), 1, 7, 'rejected');
-    const exit = await shiftctl(server(), 'send-offer', '1', '2', '--shift', '7');
+    const exit = await binary(server(), 'send-offer', '1', '2', '--shift', '7');
     expect(exit.code).toBe(4);
     expect(exit.stdout).toBe(
       'Employee 2: shift 7 stored as pending; it is sent when they connect.\n',
@@ -381,7 +387,7 @@ describe("shiftctl against a server with only the seed's endpoints", () => {
   });
 
   it('send-offer to one employee with no fields makes one bodiless POST', async () => {
-    const exit = await run('send-offer', '123', '--shift', '456', '--url', url);
+    const exit = await inProcess('send-offer', '123', '--shift', '456', '--url', url);
     expect(exit).toMatchObject({ code: 0, stderr: '' });
     expect(exit.stdout).toBe('Employee 123: shift 456 sent live.\n');
     expect(requests).toEqual([
@@ -389,7 +395,7 @@ describe("shiftctl against a server with only the seed's endpoints", () => {
     ]);
   });
 
-  it('status lists the connected employees and notes that there is no admin API', async () => {
+  it('status lists the connected employees and notes that there is no admin API (the binary)', async () => {
     const exit = await run('status', '--url', url);
     expect(exit.code).toBe(0);
     expect(exit.stdout).toBe(
@@ -398,7 +404,7 @@ describe("shiftctl against a server with only the seed's endpoints", () => {
     expect(exit.stderr).toBe(
       'Note: this server has no admin API (404), so open shifts are not shown.\n',
     );
-    const json = await run('status', '--json', '--url', url);
+    const json = await inProcess('status', '--json', '--url', url);
     expect(jsonLines(json.stdout)).toEqual([
       { type: 'employee', emp_id: 123, connected: true, devices: null, pending: null },
     ]);
@@ -408,8 +414,8 @@ describe("shiftctl against a server with only the seed's endpoints", () => {
 describe('shiftctl pending', () => {
   const server = useServer();
 
-  it('says on stderr that there is nothing pending, and prints nothing on stdout', async () => {
-    const exit = await shiftctl(server(), 'pending', '7');
+  it('says on stderr that there is nothing pending, and prints nothing on stdout (the binary)', async () => {
+    const exit = await binary(server(), 'pending', '7');
     expect(exit).toEqual({
       code: 0,
       signal: null,
@@ -442,7 +448,7 @@ describe('shiftctl pending', () => {
   it('prints each offer as the server sent it with --json, from SHIFTCTL_URL', async () => {
     await sendTest(server(), 5, 456);
     await sendTest(server(), 5, 457);
-    const exit = await runWithEnv({ SHIFTCTL_URL: server().url }, 'pending', '5', '--json');
+    const exit = await inProcessWithEnv({ SHIFTCTL_URL: server().url }, 'pending', '5', '--json');
     expect(exit).toMatchObject({ code: 0, stderr: '' });
     expect(jsonLines(exit.stdout)).toEqual(
       (await get(server(), '/api/shift_offers/pending/5')).body,
@@ -457,7 +463,8 @@ describe('shiftctl history', () => {
     clock = manualClock(Date.parse('2026-01-14T15:30:00.000Z'));
     return { clock };
   });
-  const utc = (...args: string[]) => runWithEnv({ TZ: 'UTC' }, ...args, '--url', server().url);
+  const utc = (...args: string[]) =>
+    inProcessWithEnv({ TZ: 'UTC' }, ...args, '--url', server().url);
 
   /** Offers shifts 1, 2, 3 to employee 5 a minute apart; 5 accepts 1 and rejects 2. */
   async function threeOffers(): Promise<void> {
@@ -509,8 +516,8 @@ describe('shiftctl history', () => {
     expect(jsonLines(exit.stdout)).toHaveLength(50);
   });
 
-  it('says on stderr when there is no history', async () => {
-    const exit = await utc('history', '9');
+  it('says on stderr when there is no history (the binary)', async () => {
+    const exit = await run('history', '9', '--url', server().url);
     expect(exit).toMatchObject({ code: 0, stdout: '', stderr: 'No offers for employee 9 yet.\n' });
   });
 
@@ -529,9 +536,9 @@ describe('shiftctl respond', () => {
     await sendTest(server(), 2, 456);
   });
 
-  it('accept: the employee gets the shift and the server records it', async () => {
+  it('accept: the employee gets the shift and the server records it (the binary)', async () => {
     const [phone] = await online(server(), 1);
-    const exit = await shiftctl(server(), 'respond', '1', '--shift', '456', 'accept');
+    const exit = await binary(server(), 'respond', '1', '--shift', '456', 'accept');
     expect(exit).toEqual({
       code: 0,
       signal: null,
@@ -599,7 +606,14 @@ describe('shiftctl respond', () => {
     expect(jsonLines(withdraw.stdout)).toEqual([
       { error: { status: 404, code: 'E_SHIFT_NOT_FOUND', message: 'Shift 99999 does not exist.' } },
     ]);
-    const unreachable = await run('approve', '1', '2', '--json', '--url', 'http://127.0.0.1:1');
+    const unreachable = await inProcess(
+      'approve',
+      '1',
+      '2',
+      '--json',
+      '--url',
+      'http://127.0.0.1:1',
+    );
     expect(unreachable.code).toBe(3);
     expect(jsonLines(unreachable.stdout)).toEqual([
       {
@@ -612,7 +626,7 @@ describe('shiftctl respond', () => {
   });
 
   it('colours the outcome only when colour is forced on a pipe', async () => {
-    const exit = await runWithEnv(
+    const exit = await inProcessWithEnv(
       { FORCE_COLOR: '1' },
       'respond',
       '1',
@@ -746,7 +760,7 @@ describe('every client command with the server down', () => {
     ['respond', '5', '--shift', '1', 'accept'],
     ['status'],
   ])('%s exits 3 and says it cannot reach the server', async (...args) => {
-    const exit = await run(...args, '--url', url);
+    const exit = await inProcess(...args, '--url', url);
     expect(exit.code).toBe(3);
     expect(exit.stdout).toBe('');
     expect(exit.stderr).toContain('Cannot reach the server');

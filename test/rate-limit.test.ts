@@ -6,8 +6,9 @@ import { WebSocket } from 'ws';
 import { createClientAddress } from '../src/server/client-address.js';
 import type { ServerOptions, ShiftServer } from '../src/server/create-server.js';
 import { createLogger } from '../src/server/log.js';
-import { run, serveJsonWith } from './cli-harness.js';
+import { serveJsonWith } from './cli-harness.js';
 import { http, manualClock, startServer, withTimeout } from './helpers.js';
+import { inProcess } from './in-process.js';
 
 let servers: ShiftServer[] = [];
 afterEach(async () => {
@@ -178,7 +179,8 @@ describe('serve --trust-proxy', () => {
   });
 
   it('refuses an entry that is not an address, a range or loopback (exit 2)', async () => {
-    const bad = await run(
+    // Refused by the option's parser, before serve starts anything: in-process is safe.
+    const bad = await inProcess(
       'serve',
       '--db',
       ':memory:',

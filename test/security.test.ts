@@ -7,8 +7,9 @@ import { WebSocket } from 'ws';
 import { signToken } from '../src/auth/token.js';
 import type { ServerOptions, ShiftServer } from '../src/server/create-server.js';
 import { createLogger } from '../src/server/log.js';
-import { Cli, run, serveJson } from './cli-harness.js';
+import { run, serveJson } from './cli-harness.js';
 import { http, manualClock, startServer, TestClient, upgrade } from './helpers.js';
+import { inProcess } from './in-process.js';
 
 const SECRET = 'test-secret-please-change';
 let servers: ShiftServer[] = [];
@@ -170,13 +171,13 @@ describe('the CLI with tokens', () => {
     expect(minted.code).toBe(0);
     const token = minted.stdout.trim();
     expect((await call(s, 'GET', '/api/shift_offers/pending/5', token)).status).toBe(200);
-    const adminToken = (await run('token', '--admin', '--secret', SECRET, '--json')).stdout;
+    const adminToken = (await inProcess('token', '--admin', '--secret', SECRET, '--json')).stdout;
     expect(JSON.parse(adminToken)).toMatchObject({ role: 'admin', emp_id: null });
-    const noSecret = await run('token', '5');
+    const noSecret = await inProcess('token', '5');
     expect(noSecret.code).toBe(2);
     expect(noSecret.stderr).toContain('--secret');
 
-    const sent = await run(
+    const sent = await inProcess(
       'send-offer',
       '5',
       '--shift',
@@ -187,10 +188,10 @@ describe('the CLI with tokens', () => {
       JSON.parse(adminToken).token,
     );
     expect(sent.code).toBe(0);
-    const refused = await run('listen', '6', '--url', s.url, '--token', token, '--once');
+    const refused = await inProcess('listen', '6', '--url', s.url, '--token', token, '--once');
     expect(refused.code).toBe(4);
     expect(refused.stderr).toContain('HTTP 403');
-    const ok = await run('listen', '5', '--url', s.url, '--token', token, '--once');
+    const ok = await inProcess('listen', '5', '--url', s.url, '--token', token, '--once');
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain('Shift 3');
   });
@@ -219,13 +220,21 @@ describe('TLS', () => {
     expect(listening.ws_url).toMatch(/^wss:\/\//);
     const ca = listening.ca_file;
     expect(existsSync(ca)).toBe(true);
-    const offered = await run('send-offer', '7', '--shift', '8', '--url', served.url, '--ca', ca);
+    const offered = await inProcess(
+      'send-offer',
+      '7',
+      '--shift',
+      '8',
+      '--url',
+      served.url,
+      '--ca',
+      ca,
+    );
     expect(offered.code).toBe(0);
-    const listener = new Cli(['listen', '7', '--url', served.url, '--ca', ca, '--once']);
-    const exit = await listener.done;
+    const exit = await inProcess('listen', '7', '--url', served.url, '--ca', ca, '--once');
     expect(exit.code).toBe(0);
     expect(exit.stdout).toContain('Shift 8');
-    const untrusted = await run('pending', '7', '--url', served.url);
+    const untrusted = await inProcess('pending', '7', '--url', served.url);
     expect(untrusted.code).toBe(3);
     expect(untrusted.stderr).toMatch(/self-signed certificate\): its certificate is not trusted/);
     expect(untrusted.stderr).toContain('Pass --ca with the certificate file');

@@ -13,6 +13,7 @@ import { silentLogger } from '../src/server/log.js';
 import { createSqliteStore } from '../src/store/sqlite.js';
 import { run, serveJson } from './cli-harness.js';
 import { get, http, manualClock, post, startServer } from './helpers.js';
+import { inProcess } from './in-process.js';
 
 let dir: string;
 let file: string;
@@ -123,7 +124,7 @@ describe('requests refused at the gate', () => {
       E_RATE_LIMITED: 2,
     });
 
-    const status = await run('status', '--url', server.url, '--token', admin, '--json');
+    const status = await inProcess('status', '--url', server.url, '--token', admin, '--json');
     expect(status.code).toBe(0);
     const refused = status.stdout
       .trim()

@@ -5,8 +5,9 @@ import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { signToken } from '../src/auth/token.js';
 import type { ServerOptions, ShiftServer } from '../src/server/create-server.js';
-import { run, runWithEnv, STACK_FRAME, serveJsonWith } from './cli-harness.js';
+import { STACK_FRAME, serveJsonWith } from './cli-harness.js';
 import { http, manualClock, startServer, upgrade } from './helpers.js';
+import { inProcess, inProcessWithEnv } from './in-process.js';
 
 const NEW = 'the-new-secret-of-this-server';
 const OLD = 'the-old-secret-being-rotated-out';
@@ -136,8 +137,8 @@ describe('secrets on the command line', () => {
   it('token signs with the first of several secrets', async () => {
     const onlyNew = await secured(NEW);
     for (const minted of [
-      await run('token', '5', '--secret', NEW, '--secret', OLD),
-      await runWithEnv({ SHIFTCTL_SECRET: `${NEW},${OLD}` }, 'token', '5'),
+      await inProcess('token', '5', '--secret', NEW, '--secret', OLD),
+      await inProcessWithEnv({ SHIFTCTL_SECRET: `${NEW},${OLD}` }, 'token', '5'),
     ]) {
       expect(minted.code).toBe(0);
       expect(await pendingWith(onlyNew, minted.stdout.trim())).toMatchObject({ status: 200 });
@@ -151,7 +152,8 @@ describe('secrets on the command line', () => {
     ['token 5 with SHIFTCTL_SECRET=,NEW', 'token', ['5'], { SHIFTCTL_SECRET: `,${NEW}` }],
   ])('%s: an empty secret is a usage error (exit 2)', async (_what, command, args, env) => {
     const extra = command === 'serve' ? ['--port', '0', '--db', ':memory:', '--no-fixtures'] : [];
-    const exit = await runWithEnv(env, command, ...args, ...extra);
+    // The secrets are checked before serve starts anything: in-process is safe.
+    const exit = await inProcessWithEnv(env, command, ...args, ...extra);
     expect(exit.code).toBe(2);
     expect(exit.stderr).toMatch(/--secret must not be empty|SHIFTCTL_SECRET has an empty secret/);
     expect(exit.stderr).not.toContain(NEW);

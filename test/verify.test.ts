@@ -1,7 +1,8 @@
 /**
- * `shiftctl verify`, the real binary, against shiftctl's own server, against a small correct
- * server written from PROTOCOL.md alone, and against that server with deliberate defects: it
- * must pass the correct ones and fail exactly the checks each defect breaks.
+ * `shiftctl verify`, in-process (in-process.ts) and once through the real binary, against
+ * shiftctl's own server, against a small correct server written from PROTOCOL.md alone, and
+ * against that server with deliberate defects: it must pass the correct ones and fail exactly
+ * the checks each defect breaks.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +20,7 @@ import {
   startContractServer,
 } from './contract-server.js';
 import { http, startServer } from './helpers.js';
+import { inProcess } from './in-process.js';
 
 let servers: Array<ShiftServer | ContractServer> = [];
 afterEach(async () => {
@@ -64,8 +66,9 @@ const FULL = ['--secret', SECRET, '--heartbeat-wait', '2s'];
 /** The checks skipped without them. */
 const OPT_IN = ['auth-other-employee', 'auth-required', 'heartbeat'];
 
+/** `shiftctl verify --json` in-process. */
 async function verify(url: string, ...args: string[]): Promise<Exit> {
-  return run('verify', '--url', url, '--json', '--timeout', '1s', ...args);
+  return inProcess('verify', '--url', url, '--json', '--timeout', '1s', ...args);
 }
 
 describe('verify against correct servers', () => {
@@ -155,7 +158,7 @@ describe('verify against deliberately broken servers', () => {
     });
   }
 
-  it('says what was expected, what arrived and which line of PROTOCOL.md is broken', async () => {
+  it('says what was expected, what arrived and which line of PROTOCOL.md is broken (the binary)', async () => {
     const url = await contractServer(['wrong-types', 'no-fcfs']);
     const exit = await run('verify', '--url', url, '--timeout', '1s');
     expect(exit.code).toBe(1);
@@ -253,7 +256,7 @@ describe('how verify drives a backend', () => {
     const s = await startServer();
     servers.push(s);
     // Point the API somewhere without the test endpoint: the WebSocket still works.
-    const exit = await run(
+    const exit = await inProcess(
       'verify',
       '--ws-url',
       s.wsUrl,
@@ -279,7 +282,7 @@ describe('how verify drives a backend', () => {
     const s = await startServer();
     const url = s.url;
     await s.close(); // nothing listens there any more
-    const exit = await run('verify', '--url', url, '--timeout', '1s');
+    const exit = await inProcess('verify', '--url', url, '--timeout', '1s');
     expect(exit.code).toBe(3);
     expect(exit.stdout).toBe('');
     expect(exit.stderr).toBe(
@@ -290,7 +293,7 @@ describe('how verify drives a backend', () => {
   it('runs against a server with authentication when given a token for any employee', async () => {
     const s = await startServer({ secret: SECRET });
     servers.push(s);
-    const refused = await run('verify', '--url', s.url);
+    const refused = await inProcess('verify', '--url', s.url);
     expect(refused.code).toBe(4);
     expect(refused.stdout).toBe('');
     expect(refused.stderr).toMatch(
@@ -384,16 +387,16 @@ describe('how verify drives a backend', () => {
   });
 
   it('refuses an unknown check id with the list of checks', async () => {
-    const exit = await run('verify', '--only', 'nope');
+    const exit = await inProcess('verify', '--only', 'nope');
     expect(exit.code).toBe(2);
     expect(exit.stderr).toContain('unknown check nope; the checks are ws-connect, ws-ping');
-    const none = await run('verify', '--only', 'losers-told', '--level', 'must');
+    const none = await inProcess('verify', '--only', 'losers-told', '--level', 'must');
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('--only losers-told selects no check at --level must');
   });
 
   it('lists its checks with the line of PROTOCOL.md each enforces', async () => {
-    const exit = await run('verify', '--list');
+    const exit = await inProcess('verify', '--list');
     expect(exit.code).toBe(0);
     expect(exit.stdout.trim().split('\n')).toHaveLength(CHECKS.length);
     expect(exit.stdout).toMatch(/^must {3}first-come-first-served {4}PROTOCOL.md:57 /m);

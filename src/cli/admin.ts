@@ -8,12 +8,11 @@ import type { JournalEntry, ShiftDetailView } from '../protocol/schemas.js';
 import { clientFrom } from './client.js';
 import type { ClientFlags } from './client-options.js';
 import { type FaultFlags, faultSettings } from './fault-options.js';
-import { chalkFor, type Stream } from './output.js';
-
-const out: Stream = process.stdout;
+import { io } from './io.js';
+import { chalkFor } from './output.js';
 
 function printJson(value: unknown): void {
-  out.write(`${JSON.stringify(value)}\n`);
+  io.stdout.write(`${JSON.stringify(value)}\n`);
 }
 
 /**
@@ -47,19 +46,20 @@ export interface LogFlags extends ClientFlags {
 export async function withdraw(shiftId: number, flags: ClientFlags): Promise<void> {
   const shift = await clientFrom(flags).api.withdraw(shiftId);
   if (flags.json) printJson(shiftJson(shift));
-  else out.write(`Withdrew shift ${shiftId}. Holders: ${holdersLine(shift) || 'none'}\n`);
+  else io.stdout.write(`Withdrew shift ${shiftId}. Holders: ${holdersLine(shift) || 'none'}\n`);
 }
 
 export async function approve(shiftId: number, empId: number, flags: ClientFlags): Promise<void> {
   const shift = await clientFrom(flags).api.approve(shiftId, empId);
   if (flags.json) printJson(shiftJson(shift));
-  else out.write(`Approved: shift ${shiftId} is assigned to ${shift.assigned_to.join(', ')}.\n`);
+  else
+    io.stdout.write(`Approved: shift ${shiftId} is assigned to ${shift.assigned_to.join(', ')}.\n`);
 }
 
 export async function kick(empId: number, flags: ClientFlags): Promise<void> {
   const result = await clientFrom(flags).api.kick(empId);
   if (flags.json) printJson(result);
-  else out.write(`Cut ${result.disconnected} connection(s) of employee ${empId}.\n`);
+  else io.stdout.write(`Cut ${result.disconnected} connection(s) of employee ${empId}.\n`);
 }
 
 export async function fault(flags: FaultCommandFlags): Promise<void> {
@@ -80,13 +80,14 @@ export async function fault(flags: FaultCommandFlags): Promise<void> {
     printJson(view);
     return;
   }
-  out.write(
+  io.stdout.write(
     `push latency ${view.push_latency_ms} ms, HTTP latency ${view.http_latency_ms} ms, drop rate ${view.drop_rate}, ${view.refusing_connections_until ? `refusing connections until ${view.refusing_connections_until}` : 'accepting connections'}\n`,
   );
 }
 
 export async function log(flags: LogFlags): Promise<void> {
   const api = clientFrom(flags).api;
+  const out = io.stdout;
   const c = chalkFor(out);
   const filter = { emp_id: flags.emp, shift_id: flags.shift, kind: flags.kind };
   const print = (entries: JournalEntry[]): void => {
@@ -129,5 +130,5 @@ export async function log(flags: LogFlags): Promise<void> {
 export async function reset(flags: ClientFlags): Promise<void> {
   const result = await clientFrom(flags).api.reset();
   if (flags.json) printJson(result);
-  else out.write('Reset: the server holds no shifts, offers or journal entries now.\n');
+  else io.stdout.write('Reset: the server holds no shifts, offers or journal entries now.\n');
 }

@@ -7,6 +7,7 @@ import { type BenchReport, runBench, SCENARIOS, type ScenarioName } from '../ben
 import { ShiftctlError } from '../errors.js';
 import { clientFrom } from './client.js';
 import type { ClientFlags } from './client-options.js';
+import { io } from './io.js';
 import type { Stream } from './output.js';
 import { renderTable } from './table.js';
 
@@ -52,7 +53,7 @@ export async function bench(flags: BenchFlags): Promise<void> {
   }
   if (flags.pid !== undefined) {
     const warning = pidWarning(flags.pid);
-    if (warning) process.stderr.write(`shiftctl: warning: ${warning}\n`);
+    if (warning) io.stderr.write(`shiftctl: warning: ${warning}\n`);
   }
   const { endpoints, token } = clientFrom(flags);
   const report = await runBench({
@@ -68,7 +69,7 @@ export async function bench(flags: BenchFlags): Promise<void> {
     scenarios: scenarios as ScenarioName[],
     pid: flags.pid,
     token,
-    progress: (line) => process.stderr.write(`${line}\n`),
+    progress: (line) => io.stderr.write(`${line}\n`),
   }).catch((err: unknown) => {
     const cause = (err as { cause?: NodeJS.ErrnoException }).cause;
     const code = (err as NodeJS.ErrnoException).code ?? cause?.code ?? '';
@@ -78,8 +79,8 @@ export async function bench(flags: BenchFlags): Promise<void> {
       `Cannot reach the server at ${endpoints.apiUrl} (${code}). Is it running? Set the address with --url.`,
     );
   });
-  printReport(report, flags.json === true, process.stdout);
-  for (const line of refusalNotes(report)) process.stderr.write(`${line}\n`);
+  printReport(report, flags.json === true, io.stdout);
+  for (const line of refusalNotes(report)) io.stderr.write(`${line}\n`);
   if (report.results.some((r) => r.errors > 0)) process.exitCode = 1;
 }
 

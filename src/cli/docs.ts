@@ -3,6 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ShiftctlError } from '../errors.js';
 import { contractDocuments } from '../server/docs.js';
+import { io } from './io.js';
 
 export async function writeDocs(dir: string): Promise<void> {
   const { openapi, asyncapi } = contractDocuments();
@@ -14,7 +15,7 @@ export async function writeDocs(dir: string): Promise<void> {
     ] as const) {
       const file = join(dir, name);
       await writeFile(file, `${JSON.stringify(doc, null, 2)}\n`);
-      process.stdout.write(`${file}\n`);
+      io.stdout.write(`${file}\n`);
     }
   } catch (err) {
     throw new ShiftctlError('E_USAGE', `Cannot write to ${dir}: ${(err as Error).message}`);

@@ -4,7 +4,8 @@ import type { HistoryItem } from '../protocol/schemas.js';
 import { clientFrom } from './client.js';
 import type { ClientFlags } from './client-options.js';
 import { localDateTime, timeRange, writeTable } from './format.js';
-import { chalkFor, type Stream } from './output.js';
+import { io } from './io.js';
+import { chalkFor } from './output.js';
 import { type Column, writeJsonLines } from './table.js';
 
 export interface HistoryFlags extends ClientFlags {
@@ -34,12 +35,12 @@ function columns(c: ChalkInstance): Column<HistoryItem>[] {
 }
 
 export async function history(empId: number, flags: HistoryFlags): Promise<void> {
-  const out: Stream = process.stdout;
+  const out = io.stdout;
   const items = await clientFrom(flags).api.history(empId, flags.limit);
   if (flags.json) {
     writeJsonLines(out, items);
   } else if (items.length === 0) {
-    process.stderr.write(`No offers for employee ${empId} yet.\n`);
+    io.stderr.write(`No offers for employee ${empId} yet.\n`);
   } else {
     writeTable(out, items, columns(chalkFor(out)));
   }

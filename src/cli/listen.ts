@@ -13,6 +13,7 @@ import { EXIT } from '../errors.js';
 import type { OfferResponse } from '../protocol/schemas.js';
 import { clientFrom } from './client.js';
 import type { ClientFlags } from './client-options.js';
+import { io } from './io.js';
 import { keyPrompt } from './key-prompt.js';
 import { chalkFor, type Stream } from './output.js';
 
@@ -32,9 +33,9 @@ function timeScale(): number {
 
 export async function listen(empId: number, flags: ListenFlags): Promise<number> {
   const client = clientFrom(flags);
-  const out: Stream = process.stdout;
-  const err: Stream = process.stderr;
-  const interactive = !flags.json && !flags.auto && process.stdin.isTTY === true;
+  const out = io.stdout;
+  const err = io.stderr;
+  const interactive = !flags.json && !flags.auto && io.stdin.isTTY === true;
   const view = flags.json ? jsonView(out) : prettyView(empId, flags, interactive, out, err);
   let decider: Decider | undefined;
   if (flags.auto) decider = autoDecider(flags.auto, flags.delay);

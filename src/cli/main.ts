@@ -18,6 +18,7 @@ import { registerServe } from './commands/serve.js';
 import { registerStatus } from './commands/status.js';
 import { registerToken } from './commands/token.js';
 import { registerVerify } from './commands/verify.js';
+import { io } from './io.js';
 import { stdoutClosed } from './stdout-closed.js';
 
 export function buildProgram(): Command {
@@ -25,9 +26,15 @@ export function buildProgram(): Command {
     .description('Reference server, terminal client and test tools for real-time shift offers')
     .version(VERSION, '-V, --version')
     .showHelpAfterError('(run with --help for usage)')
-    // Usage errors start like every other error of the binary.
     .configureOutput({
+      // Usage errors start like every other error of the binary.
       outputError: (text, write) => write(text.replace(/^error: /, 'shiftctl: ')),
+      // Help and usage errors go where the commands write (see io.ts).
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
+      // Commander's own choice (a terminal's width, else 80), for those streams.
+      getOutHelpWidth: () => (io.stdout.isTTY && io.stdout.columns) || 80,
+      getErrHelpWidth: () => (io.stderr.isTTY && io.stderr.columns) || 80,
     })
     .exitOverride();
   registerServe(program);
@@ -59,6 +66,15 @@ export async function run(argv: string[]): Promise<void> {
     }
     process.exit(err.code === 'EPIPE' ? EXIT.OK : EXIT.FAILURE);
   });
+  await execute(argv);
+}
+
+/**
+ * Parses `argv` and runs the command, writing through `io`; sets `process.exitCode` (2 for
+ * usage mistakes, 1 for failures) instead of throwing. `run` is this plus the process's EPIPE
+ * policy; the tests call it in-process with their own streams.
+ */
+export async function execute(argv: string[]): Promise<void> {
   try {
     await buildProgram().parseAsync(argv);
   } catch (err) {
@@ -68,13 +84,13 @@ export async function run(argv: string[]): Promise<void> {
       return;
     }
     if (isShiftctlError(err)) {
-      process.stderr.write(`shiftctl: ${err.message}\n`);
+      io.stderr.write(`shiftctl: ${err.message}\n`);
       // With --json, the failure is also data: one line of the shape every command uses.
-      if (argv.includes('--json')) process.stdout.write(`${JSON.stringify(jsonError(err))}\n`);
+      if (argv.includes('--json')) io.stdout.write(`${JSON.stringify(jsonError(err))}\n`);
       process.exitCode = err.exitCode;
       return;
     }
-    process.stderr.write(
+    io.stderr.write(
       `shiftctl: unexpected error: ${err instanceof Error ? err.stack : String(err)}\n`,
     );
     process.exitCode = EXIT.FAILURE;

@@ -3,7 +3,7 @@ import type { ShiftOfferMessage } from '../protocol/schemas.js';
 import { clientFrom } from './client.js';
 import type { ClientFlags } from './client-options.js';
 import { timeRange, writeTable } from './format.js';
-import type { Stream } from './output.js';
+import { io } from './io.js';
 import { type Column, writeJsonLines } from './table.js';
 
 const COLUMNS: Column<ShiftOfferMessage>[] = [
@@ -16,12 +16,12 @@ const COLUMNS: Column<ShiftOfferMessage>[] = [
 ];
 
 export async function pending(empId: number, flags: ClientFlags): Promise<void> {
-  const out: Stream = process.stdout;
+  const out = io.stdout;
   const offers = await clientFrom(flags).api.pending(empId);
   if (flags.json) {
     writeJsonLines(out, offers);
   } else if (offers.length === 0) {
-    process.stderr.write(`No pending offers for employee ${empId}.\n`);
+    io.stderr.write(`No pending offers for employee ${empId}.\n`);
   } else {
     writeTable(out, offers, COLUMNS);
   }

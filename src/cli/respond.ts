@@ -5,7 +5,8 @@ import type { OfferResponse, RespondResponse } from '../protocol/schemas.js';
 import { clientFrom } from './client.js';
 import type { ClientFlags } from './client-options.js';
 import { statusAndCode } from './format.js';
-import { chalkFor, type Stream } from './output.js';
+import { io } from './io.js';
+import { chalkFor } from './output.js';
 
 export interface RespondFlags extends ClientFlags {
   shift: number;
@@ -16,7 +17,7 @@ export async function respond(
   answer: OfferResponse,
   flags: RespondFlags,
 ): Promise<void> {
-  const out: Stream = process.stdout;
+  const out = io.stdout;
   const { api } = clientFrom(flags);
   let body: RespondResponse;
   try {

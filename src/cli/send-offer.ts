@@ -15,7 +15,8 @@ import { clientFrom } from './client.js';
 import type { ClientFlags } from './client-options.js';
 import { FIELD_OPTIONS, type FieldFlag } from './commands/send-offer.js';
 import { statusAndCode } from './format.js';
-import { chalkFor, type Stream } from './output.js';
+import { io } from './io.js';
+import { chalkFor } from './output.js';
 
 /** Fresh shift ids start here, counted from the clock, so that they grow from run to run. */
 const FRESH_SHIFT_BASE = 100_000;
@@ -92,8 +93,8 @@ async function offerFrom(
 }
 
 export async function sendOffer(empIds: number[], flags: SendOfferFlags): Promise<void> {
-  const out: Stream = process.stdout;
-  const err: Stream = process.stderr;
+  const out = io.stdout;
+  const err = io.stderr;
   const { api } = clientFrom(flags);
   const offered = await offerFrom(flags);
   const { fields } = offered;

@@ -4,6 +4,7 @@ import type { ShiftView } from '../protocol/schemas.js';
 import { clientFrom } from './client.js';
 import type { ClientFlags } from './client-options.js';
 import { timeRange, writeTable } from './format.js';
+import { io } from './io.js';
 import { chalkFor, type Stream } from './output.js';
 import { type Column, writeJsonLines } from './table.js';
 
@@ -47,7 +48,7 @@ const SHIFT_COLUMNS: Column<ShiftStatusLine>[] = [
 ];
 
 export async function status(flags: ClientFlags): Promise<void> {
-  const out: Stream = process.stdout;
+  const out = io.stdout;
   const { api } = clientFrom(flags);
   const connections = await api.connections();
   // Servers without the per-employee list (the seed's) still name who is connected.
@@ -74,9 +75,7 @@ export async function status(flags: ClientFlags): Promise<void> {
     }));
   } catch (err) {
     if (!(err instanceof ApiError && err.httpStatus === 404)) throw err;
-    process.stderr.write(
-      'Note: this server has no admin API (404), so open shifts are not shown.\n',
-    );
+    io.stderr.write('Note: this server has no admin API (404), so open shifts are not shown.\n');
   }
 
   if (flags.json) {

@@ -1,7 +1,7 @@
 /** `shiftctl token`: mint a signed token for an employee or an admin. */
 import { signToken } from '../auth/token.js';
 import { ShiftctlError } from '../errors.js';
-import type { Stream } from './output.js';
+import { io } from './io.js';
 
 export interface TokenFlags {
   admin?: boolean;
@@ -27,7 +27,7 @@ export async function mintToken(
   const role = flags.admin ? 'admin' : 'employee';
   const now = Date.now();
   const token = await signToken({ emp_id: empId, role }, secret, flags.ttl, now);
-  const out: Stream = process.stdout;
+  const out = io.stdout;
   if (flags.json) {
     const expiresAt = new Date(Math.floor(now / 1000) * 1000 + flags.ttl * 1000).toISOString();
     out.write(`${JSON.stringify({ token, emp_id: empId ?? null, role, expires_at: expiresAt })}\n`);

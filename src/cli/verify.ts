@@ -18,6 +18,7 @@ import {
 import { checksFor, runChecks } from '../verify/run.js';
 import { clientFrom } from './client.js';
 import type { ClientFlags } from './client-options.js';
+import { io } from './io.js';
 import { chalkFor } from './output.js';
 
 export interface VerifyFlags extends ClientFlags {
@@ -55,7 +56,7 @@ const randomId = () => 100_000_000 + Math.floor(Math.random() * 900_000_000);
 const MINTED_TTL_SECONDS = 24 * 3600;
 
 export async function verify(flags: VerifyFlags, secret?: string): Promise<number> {
-  const out = process.stdout;
+  const out = io.stdout;
   const c = chalkFor(out);
   if (flags.list) {
     for (const check of checksFor(flags.level)) {
@@ -135,7 +136,7 @@ export async function verify(flags: VerifyFlags, secret?: string): Promise<numbe
     (r) => r.status === 'skip' && r.level === 'must' && !r.notApplicable,
   );
   if (skippedMust.length > 0) {
-    process.stderr.write(
+    io.stderr.write(
       `shiftctl: warning: ${skippedMust.length} "must" check${skippedMust.length > 1 ? 's were' : ' was'} skipped (${skippedMust.map((r) => r.id).join(', ')}): what the app needs was not all tested.\n`,
     );
   }
