@@ -117,13 +117,14 @@ describe.skipIf(!CHROMIUM)(
         dialog(a).waitFor({ state: 'hidden' }),
         dialog(b).waitFor({ state: 'hidden' }),
       ]);
-      const statuses = [
-        await notice(a, shiftId).getAttribute('data-status'),
-        await notice(b, shiftId).getAttribute('data-status'),
-      ].sort();
-      expect(statuses).toEqual(['assigned', 'taken']);
-      const winner = statuses[0] === (await notice(a, shiftId).getAttribute('data-status')) ? a : b;
+      const statusA = await notice(a, shiftId).getAttribute('data-status');
+      const statusB = await notice(b, shiftId).getAttribute('data-status');
+      expect([statusA, statusB].sort()).toEqual(['assigned', 'taken']);
+      const [winner, loser] = statusA === 'assigned' ? [a, b] : [b, a];
       await notice(winner, shiftId).getByText(`Shift ${shiftId} is yours.`).waitFor();
+      await notice(loser, shiftId)
+        .getByText(`Shift ${shiftId} was taken by someone else.`)
+        .waitFor();
 
       const shift = await get(server, `/api/admin/shifts/${shiftId}`);
       expect(shift.body.assigned_to).toEqual([winner === a ? 101 : 102]);
@@ -243,6 +244,7 @@ describe.skipIf(!CHROMIUM)(
       await field.waitFor();
       expect(await page.evaluate('document.activeElement?.id')).toBe('token');
       expect(calls).toEqual([]);
+      expect(await seriousViolations(page)).toEqual([]);
 
       // Another employee's token is refused, and the page asks again.
       await field.fill(theirs);
