@@ -167,6 +167,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
       ws_url: server.wsUrl,
       api_url: server.apiUrl,
       docs_url: `${server.url}/docs`,
+      app_url: `${server.url}/app/{emp_id}`,
       ...(tls?.caFile ? { ca_file: tls.caFile } : {}),
       db: redactDbUrl(flags.db),
       ...(server.cluster
@@ -249,6 +250,7 @@ function banner(
     `  ${c.dim('wsUrl ')}  ${c.cyan(server.wsUrl)}`,
     `  ${c.dim('apiUrl')}  ${c.cyan(server.apiUrl)}`,
     `  ${c.dim('docs  ')}  ${server.url}/docs`,
+    `  ${c.dim('app   ')}  ${server.url}/app/123 ${c.dim('(the app in a browser tab, as employee 123)')}`,
     `  ${c.dim('db    ')}  ${redactDbUrl(flags.db)} (${data})`,
     ...(server.cluster
       ? [

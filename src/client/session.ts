@@ -9,6 +9,7 @@ import type { OfferResponse, RespondResponse } from '../protocol/schemas.js';
 import type { ApiClient } from './api.js';
 import type { OfferLike } from './card.js';
 import { type ConnectionOptions, type ConnectionState, createConnection } from './connection.js';
+import { localTimestamp } from './timestamp.js';
 
 export type Decision = OfferResponse | 'skip' | 'quit';
 
@@ -60,11 +61,7 @@ export interface SessionOptions {
   onEvent(event: ListenEvent): void;
 }
 
-/** The app's local ISO time without a zone, e.g. `2026-01-14T15:30:00.000`. */
-export function localTimestamp(date = new Date()): string {
-  const local = new Date(date.getTime() - date.getTimezoneOffset() * 60_000);
-  return local.toISOString().slice(0, -1);
-}
+export { localTimestamp } from './timestamp.js';
 
 function isOffer(m: unknown): m is OfferLike & { type: 'shift_offer' } {
   const o = m as { type?: unknown; shift_id?: unknown };

@@ -12,6 +12,7 @@ import { createApiRouter, errorResponse } from './api-router.js';
 import type { ClientAddress } from './client-address.js';
 import type { Faults } from './faults.js';
 import type { Logger } from './log.js';
+import { createPagesRouter, indexPage, PAGE_CSP, wantsHtml } from './pages.js';
 import type { Route } from './routes.js';
 
 export interface HttpAppOptions {
@@ -78,7 +79,9 @@ function headersFor(
     'Content-Security-Policy':
       path === '/docs' || path.startsWith('/docs/')
         ? "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"
-        : "default-src 'none'; frame-ancestors 'none'",
+        : path.startsWith('/app/') || path.startsWith('/assets/')
+          ? PAGE_CSP
+          : "default-src 'none'; frame-ancestors 'none'",
   };
   if (path.startsWith('/api/')) headers['Cache-Control'] = 'no-store';
   if (options.tls) headers['Strict-Transport-Security'] = 'max-age=31536000';
@@ -126,11 +129,18 @@ export function createHttpApp(
     next();
   });
 
-  app.get('/', (_req, res) => {
+  app.get('/', (req, res) => {
+    // A browser gets a page (the dashboard's place); API clients, the JSON index.
+    res.vary('Accept');
+    if (wantsHtml(req)) {
+      res.set('Content-Security-Policy', PAGE_CSP).type('html').send(indexPage());
+      return;
+    }
     res.json({
       service: 'shiftctl reference server',
       version: options.version,
       websocket: '/ws/{emp_id}',
+      app: '/app/{emp_id}',
       docs: '/docs',
       metrics: '/metrics',
       openapi: '/openapi.json',
@@ -164,6 +174,12 @@ export function createHttpApp(
     res.type('html').send(docsPage());
   });
   app.use('/docs/assets', express.static(swaggerDir, { index: false }));
+  app.use(
+    createPagesRouter({
+      authRequired: options.auth.enabled,
+      sendError: (res, code, message) => sendError(res, code, message),
+    }),
+  );
 
   app.use((req, res) => {
     sendError(

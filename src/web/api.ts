@@ -1,0 +1,85 @@
+/** The app's HTTP calls, from a browser: the same API, bodies and bearer token as the app. */
+import { localTimestamp } from '../client/timestamp.js';
+import type {
+  ErrorBody,
+  HistoryItem,
+  OfferResponse,
+  RespondRequest,
+  RespondResponse,
+  ShiftOfferMessage,
+} from '../protocol/schemas.js';
+
+/** A call the server answered with an error (`status` 0: it could not be reached). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+  /** The token is missing, bad or expired, or belongs to someone else. */
+  get unauthorized(): boolean {
+    return this.status === 401 || this.status === 403;
+  }
+}
+
+export interface AppApi {
+  pending(): Promise<ShiftOfferMessage[]>;
+  history(limit?: number): Promise<HistoryItem[]>;
+  respond(shiftId: number, response: OfferResponse): Promise<RespondResponse>;
+}
+
+/** Calls for one employee; `token()` is read at each call, so a new token applies at once. */
+export function createAppApi(empId: number, token: () => string | undefined): AppApi {
+  async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    const bearer = token();
+    if (bearer) headers.Authorization = `Bearer ${bearer}`;
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    let res: Response;
+    try {
+      res = await fetch(`/api${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        cache: 'no-store',
+        credentials: 'omit',
+      });
+    } catch {
+      throw new ApiError(0, 'E_UNREACHABLE', 'The server cannot be reached.');
+    }
+    const text = await res.text();
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      parsed = undefined;
+    }
+    // The app treats 200 and 201 as sent, anything else as a failure it shows.
+    if (res.status !== 200 && res.status !== 201) {
+      const error = parsed as Partial<ErrorBody> | undefined;
+      throw new ApiError(
+        res.status,
+        String(error?.code ?? `HTTP_${res.status}`),
+        String(error?.message ?? `The server answered HTTP ${res.status}.`),
+      );
+    }
+    return parsed as T;
+  }
+
+  return {
+    pending: () => call<ShiftOfferMessage[]>('GET', `/shift_offers/pending/${empId}`),
+    history: (limit = 50) =>
+      call<HistoryItem[]>('GET', `/shift_offers/history/${empId}?limit=${limit}`),
+    respond(shiftId, response) {
+      const body: RespondRequest = {
+        emp_id: empId,
+        shift_id: shiftId,
+        response,
+        timestamp: localTimestamp(),
+      };
+      return call<RespondResponse>('POST', '/shift_offer/respond', body);
+    },
+  };
+}

@@ -1,0 +1,69 @@
+/**
+ * A real browser for the page tests: Debian's Chromium driven by playwright-core, headless,
+ * without a sandbox (tests run as root) and without background networking (nothing leaves
+ * the machine). No Chromium found: the tests that need one are skipped, and say so by name.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { type Browser, chromium, type Page } from 'playwright-core';
+
+/** Chromium's path: `SHIFTCTL_CHROMIUM`, else `chromium` on the PATH; undefined when none. */
+export function findChromium(): string | undefined {
+  const named = process.env.SHIFTCTL_CHROMIUM;
+  if (named) return existsSync(named) ? named : undefined;
+  for (const name of ['chromium', 'chromium-browser']) {
+    try {
+      const path = execFileSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).trim();
+      if (path) return path;
+    } catch {
+      // not this one
+    }
+  }
+  return undefined;
+}
+
+export function launchChromium(executablePath: string): Promise<Browser> {
+  return chromium.launch({
+    executablePath,
+    headless: true,
+    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update'],
+  });
+}
+
+/** Fails with what to do when the pages were not built (`npm test` builds them first). */
+export function assertPagesBuilt(): void {
+  const manifest = fileURLToPath(new URL('../dist/web/manifest.json', import.meta.url));
+  if (!existsSync(manifest)) {
+    throw new Error('dist/web/manifest.json is missing: run `npm run build` before these tests.');
+  }
+}
+
+const AXE_SOURCE = readFileSync(
+  createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
+  'utf8',
+);
+
+export interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: unknown[] }[];
+}
+
+/**
+ * axe-core's serious and critical violations on the page as it is now. axe is evaluated through
+ * the DevTools protocol: the page's CSP (no inline script) stays in force for everything else.
+ */
+export async function seriousViolations(page: Page): Promise<AxeViolation[]> {
+  await page.evaluate(AXE_SOURCE);
+  const violations = await page.evaluate(async () => {
+    const axe = (globalThis as unknown as { axe: { run(): Promise<{ violations: unknown[] }> } })
+      .axe;
+    return (await axe.run()).violations;
+  });
+  return (violations as AxeViolation[]).filter(
+    (v) => v.impact === 'serious' || v.impact === 'critical',
+  );
+}
