@@ -173,7 +173,15 @@ describe('verify against deliberately broken servers', () => {
   });
 
   it('with --level must, runs only what the app needs', async () => {
-    const exit = await verify(await contractServer(['no-fcfs']), '--level', 'must');
+    // A longer wait than the others: ws-client-frames waits for a second offer, which a busy
+    // machine (four test files at once) can take over a second to push.
+    const exit = await verify(
+      await contractServer(['no-fcfs']),
+      '--level',
+      'must',
+      '--timeout',
+      '3s',
+    );
     const lines = parse(exit);
     const must = CHECKS.filter((c) => c.level === 'must').map((c) => c.id);
     expect(lines.filter((l) => l.check).map((l) => l.check)).toEqual(must);
