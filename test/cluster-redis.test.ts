@@ -56,6 +56,33 @@ describe.skipIf(redisUrl === undefined)('redis (set SHIFTCTL_TEST_REDIS to run)'
       return [a, b, group] as const;
     };
 
+    it('sends a push only to the instances that hold one of its employees', async () => {
+      const [a, b, group] = await pair();
+      const c = await make(group);
+      open.push(c);
+      const heard: Record<string, unknown[]> = { a: [], b: [], c: [] };
+      await a.start({ message: (m) => heard.a?.push(m) });
+      await b.start({ message: (m) => heard.b?.push(m) });
+      await c.start({ message: (m) => heard.c?.push(m) });
+      await b.join(2, 10);
+      await c.join(1, 10);
+      expect(await a.push([1], '{"to":"c"}')).toEqual([1]);
+      expect(await a.push([2], '{"to":"b"}')).toEqual([1]);
+      expect(await a.push([1, 2, 3], '{"to":"both"}')).toEqual([1, 1, 0]);
+      // One connection delivers in publish order: had b heard the first push, it came first.
+      await vi.waitFor(() => expect(heard.b).toHaveLength(2), { timeout: 5000 });
+      await vi.waitFor(() => expect(heard.c).toHaveLength(2), { timeout: 5000 });
+      expect(heard.b).toEqual([
+        { kind: 'push', empIds: [2], text: '{"to":"b"}' },
+        { kind: 'push', empIds: [1, 2, 3], text: '{"to":"both"}' },
+      ]);
+      expect(heard.c).toEqual([
+        { kind: 'push', empIds: [1], text: '{"to":"c"}' },
+        { kind: 'push', empIds: [1, 2, 3], text: '{"to":"both"}' },
+      ]);
+      expect(heard.a).toEqual([]);
+    });
+
     it('tells `resumed` once the bus connection is back, and carries messages again', async () => {
       const [a, b] = await pair();
       const received: unknown[] = [];

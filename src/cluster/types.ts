@@ -56,7 +56,8 @@ export interface Cluster {
   /** Sends to every other instance (not to this one). */
   broadcast(message: ClusterMessage): Promise<void>;
   /**
-   * Sends a push to every other instance and reads, at the same moment, how many devices each
+   * Sends a push to the other instances (at least to every one holding a device of one of
+   * `empIds`; Redis sends to those alone) and reads, at the same moment, how many devices each
    * of `empIds` has connected across the cluster (this instance's included), in the order given.
    * One round trip.
    */

@@ -58,12 +58,23 @@ export function createFanout(options: FanoutOptions): ServerFanout {
     recovered: (fields) => log.event({ event: 'recovered', ...fields }),
   });
 
-  /** Writes to local sockets; reports the deliveries made and the pushes dropped. */
-  function deliverLocally(empIds: readonly number[], message: ServerMessage, frame: Buffer) {
+  /**
+   * Writes to local sockets; reports the deliveries made and the pushes dropped. `message` is
+   * read only when a local socket was written to: a push from another instance is parsed only
+   * then (with PostgreSQL's bus, every instance hears every push).
+   */
+  function deliverLocally(
+    empIds: readonly number[],
+    message: () => ServerMessage | undefined,
+    frame: Buffer,
+  ) {
     const local = hub.deliver(empIds, frame);
     const delivered = empIds.filter((_, i) => (local.reached[i] ?? 0) > 0);
-    if (delivered.length > 0) options.onDelivered(delivered, message);
-    if (local.dropped.length > 0) options.onPush(local.dropped, message, 'dropped');
+    if (delivered.length === 0 && local.dropped.length === 0) return local;
+    const parsed = message();
+    if (!parsed) return local;
+    if (delivered.length > 0) options.onDelivered(delivered, parsed);
+    if (local.dropped.length > 0) options.onPush(local.dropped, parsed, 'dropped');
     return local;
   }
 
@@ -85,7 +96,7 @@ export function createFanout(options: FanoutOptions): ServerFanout {
 
     async publish(empIds, message) {
       const text = JSON.stringify(message);
-      const local = deliverLocally(empIds, message, textFrame(text));
+      const local = deliverLocally(empIds, () => message, textFrame(text));
       const start = performance.now();
       // The other instances get the push too; the counts are the whole cluster's. Should the
       // link be down, the offer is still stored: devices elsewhere fetch it when they reconnect.
@@ -154,14 +165,16 @@ export function createFanout(options: FanoutOptions): ServerFanout {
     receive(message) {
       switch (message.kind) {
         case 'push': {
-          let parsed: ServerMessage;
-          try {
-            parsed = JSON.parse(message.text) as ServerMessage;
-          } catch {
-            log.warn('dropping a push from another instance that is not JSON');
-            return;
-          }
-          deliverLocally(message.empIds, parsed, textFrame(message.text));
+          const { text } = message;
+          const parse = () => {
+            try {
+              return JSON.parse(text) as ServerMessage;
+            } catch {
+              log.warn('dropping a push from another instance that is not JSON');
+              return undefined;
+            }
+          };
+          deliverLocally(message.empIds, parse, textFrame(text));
           return;
         }
         case 'kick':
