@@ -56,6 +56,26 @@ describe.skipIf(redisUrl === undefined)('redis (set SHIFTCTL_TEST_REDIS to run)'
       return [a, b, group] as const;
     };
 
+    it('rewrites its presence after a leave that Redis refused, without the device that left', async () => {
+      const [a, b, group] = await pair();
+      await a.start({ message: () => undefined });
+      await b.start({ message: () => undefined });
+      await a.join(5, 10);
+      await a.join(6, 10);
+      // Make a's hash unusable, so that the leave's script fails as a lost link would.
+      const admin = new Redis(url);
+      try {
+        await admin.set(`${group}:presence:${a.instanceId}`, 'not a hash');
+        await expect(a.leave(5)).rejects.toThrow(/WRONGTYPE/);
+      } finally {
+        admin.disconnect();
+      }
+      // The next heartbeat writes the hash back from what a holds: 6 still here, 5 gone.
+      await vi.waitFor(async () => expect(await b.devices([5, 6])).toEqual([0, 1]), {
+        timeout: 5000,
+      });
+    });
+
     it('sends a push only to the instances that hold one of its employees', async () => {
       const [a, b, group] = await pair();
       const c = await make(group);

@@ -553,11 +553,17 @@ export async function createRedisCluster(options: RedisClusterOptions): Promise<
     },
 
     async leave(empId) {
-      const count = (await track(cmd.shiftctlLeave(prefix, instanceId, empId))) as number;
+      // The device is gone whatever Redis says: should the write fail, the hash is rewritten
+      // from `mine` at the next heartbeat rather than keep a device that left.
       const left = (mine.get(empId) ?? 0) - 1;
       if (left > 0) mine.set(empId, left);
       else mine.delete(empId);
-      return count;
+      try {
+        return (await track(cmd.shiftctlLeave(prefix, instanceId, empId))) as number;
+      } catch (err) {
+        lapsed = true;
+        throw err;
+      }
     },
 
     async presence() {
