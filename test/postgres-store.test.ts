@@ -243,6 +243,59 @@ describe.skipIf(postgresUrl === undefined)(
       ]);
     });
 
+    describe('following the journal across instances', () => {
+      it('does not pass a line whose transaction commits after a later line', async () => {
+        const schema = schemas.name();
+        const [b] = await open(schema, 1);
+        if (!b) throw new Error('a store');
+        const line = (name: string) => ({
+          at: 1000,
+          kind: 'request' as const,
+          empId: 1,
+          shiftId: null,
+          name,
+          outcome: '200',
+          detail: null,
+        });
+        b.journal(line('before'));
+        const [first] = await b.readJournal({ limit: 1 });
+        const afterId = first?.id ?? 0;
+        // Instance A takes the next id, and commits only after instance B wrote and committed
+        // its own, later lines.
+        const a = inspect(schema);
+        let commit = () => {};
+        const held = new Promise<void>((resolve) => {
+          commit = resolve;
+        });
+        let inserted = () => {};
+        const insertedOnce = new Promise<void>((resolve) => {
+          inserted = resolve;
+        });
+        const writing = a.begin(async (tx) => {
+          await tx`INSERT INTO journal (at, kind, emp_id, name, outcome)
+                   VALUES (1000, 'request', 1, 'from A', '200')`;
+          inserted();
+          await held;
+        });
+        try {
+          await insertedOnce;
+          b.journal(line('from B 1'));
+          b.journal(line('from B 2'));
+          // A follower from the start sees nothing past A's open line...
+          expect(await b.readJournal({ limit: 100, afterId })).toEqual([]);
+          commit();
+          await writing;
+          // ...and everything, in id order, once it committed.
+          const read = await b.readJournal({ limit: 100, afterId });
+          expect(read.map((l) => l.name)).toEqual(['from A', 'from B 1', 'from B 2']);
+        } finally {
+          commit();
+          await writing.catch(() => undefined);
+          await a.end();
+        }
+      });
+    });
+
     describe('a lock held elsewhere past the lock timeout', () => {
       it('refuses the writes that wait for it as busy, and readiness says so, until it is let go', async () => {
         const schema = schemas.name();

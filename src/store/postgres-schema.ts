@@ -79,6 +79,12 @@ const MIGRATIONS: readonly (readonly string[])[] = [
   // its trigger fired once per offer and was a third of a 50,000-employee broadcast's write
   // (185 of 534 ms, EXPLAIN ANALYZE here).
   ['ALTER TABLE offers DROP CONSTRAINT IF EXISTS offers_shift_id_fkey'],
+  // Version 3: each journal line keeps the transaction that wrote it, so that a reader following
+  // the journal (`after_id`) takes only lines whose writers have all finished: identity values
+  // are handed out as rows are inserted, not as transactions commit, so across instances a line
+  // with a lower id can become visible after one with a higher id, and a follower that had
+  // passed it would never see it.
+  ['ALTER TABLE journal ADD COLUMN xid xid8 NOT NULL DEFAULT pg_current_xact_id()'],
 ];
 
 /** The schema version this code writes. */

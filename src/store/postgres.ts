@@ -808,10 +808,14 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
         filter.kind ?? null,
         filter.limit,
       ];
-      // The newest entries (read back oldest first); or, when following, the next ones.
+      // The newest entries (read back oldest first); or, when following, the next ones whose
+      // writers have all finished (see version 3 in postgres-schema.ts): a line written by a
+      // transaction still open, or by one after it, waits for the next read.
       const rows = filter.afterId
         ? await read<Row>(
-            `SELECT ${cols} FROM journal WHERE id > $5 AND ${where} ORDER BY id LIMIT $4`,
+            `SELECT ${cols} FROM journal WHERE id > $5 AND ${where}
+               AND xid < pg_snapshot_xmin(pg_current_snapshot())
+             ORDER BY id LIMIT $4`,
             [...params, filter.afterId],
           )
         : await read<Row>(
