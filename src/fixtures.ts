@@ -2,7 +2,7 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { readJsonFile, validateFile } from './json-file.js';
-import { Id, ShiftDetails } from './protocol/schemas.js';
+import { Id, ShiftDetails, storedText } from './protocol/schemas.js';
 
 export const FixtureFile = z
   .object({
@@ -11,8 +11,8 @@ export const FixtureFile = z
         z
           .object({
             id: Id,
-            name: z.string().min(1).max(200),
-            role: z.string().max(100).optional(),
+            name: storedText(200).min(1),
+            role: storedText(100).optional(),
           })
           .strict(),
       )

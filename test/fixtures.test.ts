@@ -52,6 +52,12 @@ describe('invalid fixtures', () => {
       'shifts.1.id: duplicate shift id 1',
     ],
     [{ employees: [{ id: 'a', name: 'x' }] }, 'employees.0.id: must be a number'],
+    // Both stores must take the same file: PostgreSQL cannot keep U+0000.
+    [{ employees: [{ id: 1, name: 'A\u0000B' }] }, 'employees.0.name: must not contain U+0000'],
+    [
+      { employees: [{ id: 1, name: 'A', role: '\ud800' }] },
+      'employees.0.role: must be valid Unicode text',
+    ],
     [{ employees: [], extra: true }, 'unknown field extra'],
     [[], 'must be an object'],
   ])('%j is refused with "%s"', (input, message) => {

@@ -139,15 +139,17 @@ export const TimeString = z
 /** A lone UTF-16 surrogate: JSON can carry one (`"\\ud800"`), UTF-8 storage cannot. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-const OptionalText = z
-  .string()
-  .max(MAX_TEXT)
-  .refine((text) => !LONE_SURROGATE.test(text), 'must be valid Unicode text (no lone surrogate)')
-  // JSON can carry U+0000 too (`"\\u0000"`): SQLite would store it, PostgreSQL refuses it, so it
-  // is refused here and both stores take the same shifts.
-  .refine((text) => !text.includes('\u0000'), 'must not contain U+0000 (a NUL character)')
-  .nullable()
-  .optional();
+/** Text both stores keep as given, of at most `max` characters. */
+export const storedText = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((text) => !LONE_SURROGATE.test(text), 'must be valid Unicode text (no lone surrogate)')
+    // JSON can carry U+0000 too (`"\\u0000"`): SQLite would store it, PostgreSQL refuses it, so
+    // it is refused here and both stores take the same data.
+    .refine((text) => !text.includes('\u0000'), 'must not contain U+0000 (a NUL character)');
+
+const OptionalText = storedText(MAX_TEXT).nullable().optional();
 
 /** The details of a shift, as the app shows them. */
 export const ShiftDetails = z.object({
