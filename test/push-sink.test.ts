@@ -103,7 +103,7 @@ describe('push-sink', () => {
       body,
     });
     expect(forged.status).toBe(401);
-    expect((await forged.json()).error.code).toBe('E_SIGNATURE');
+    expect(((await forged.json()) as { error: { code: string } }).error.code).toBe('E_SIGNATURE');
     await cli.errMatch(/INVALID SIGNATURE \(mismatch\)/, 'the loud warning');
     const exit = await cli.stop('SIGINT');
     expect(exit.code).toBe(0);

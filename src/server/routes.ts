@@ -421,7 +421,8 @@ export function buildRoutes(service: OfferService, context: RouteContext): Route
       path: '/api/admin/reset',
       access: 'admin',
       tag: 'admin',
-      summary: 'Delete every shift, offer, assignment and journal entry (for test suites)',
+      summary:
+        'Delete every shift, offer, assignment, push token and journal entry (for test suites)',
       response: ResetResponse,
       errors: [],
       handle: async () => {
