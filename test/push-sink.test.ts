@@ -6,8 +6,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { signatureHeaders } from '../src/push/signature.js';
 import { type ReceivedPush, startPushSink } from '../src/push/sink.js';
 import type { ShiftServer } from '../src/server/create-server.js';
-import { Cli } from './cli-harness.js';
+import { Cli, serveJsonWith } from './cli-harness.js';
 import { DEFAULT_WAIT_MS, get, post, startServer, withTimeout } from './helpers.js';
+import { inProcess } from './in-process.js';
 
 const TOKEN = 'fcm-token-AAAA:APA91b-0123456789';
 const opened: Array<{ close(): Promise<void> }> = [];
@@ -123,5 +124,40 @@ describe('push-sink', () => {
     // Diagnostics stay off stdout, and nothing is coloured in a pipe.
     expect(exit.stdout).not.toContain('receiving pushes');
     expect(exit.stderr).not.toContain('\u001b[');
+  });
+
+  it('takes serve --push-webhook and --push-after from the environment, end to end between the two binaries', async () => {
+    const sink = new Cli(['push-sink', '--port', '0', '--json'], { SHIFTCTL_PUSH_SECRET: 'whsec' });
+    const [, url] = await sink.errMatch(/receiving pushes at (http:\/\/\S+)/, 'the URL');
+    const { cli, url: base } = await serveJsonWith(
+      { SHIFTCTL_PUSH_WEBHOOK: url, SHIFTCTL_PUSH_AFTER: '50ms', SHIFTCTL_PUSH_SECRET: 'whsec' },
+      '--db',
+      ':memory:',
+      '--no-fixtures',
+    );
+    const listening = JSON.parse(cli.lines()[0] as string);
+    expect(listening).toMatchObject({ push_webhook: url, push_after_ms: 50 });
+    await post({ url: base }, '/api/devices/7', { token: TOKEN, platform: 'ios' });
+    await post({ url: base }, '/api/test/send_offer/7?shift_id=77');
+    const line = JSON.parse(await sink.line((l) => l.includes('"answered"'), 'the push'));
+    expect(line).toMatchObject({
+      signature: 'valid',
+      answered: 200,
+      message: { token: TOKEN, data: { shift_id: '77', emp_id: '7' }, apns: expect.any(Object) },
+    });
+    await cli.line((l) => l.includes('"event":"push_notification"'), 'the push logged');
+    expect((await cli.stop()).code).toBe(0);
+    expect((await sink.stop('SIGINT')).code).toBe(0);
+  });
+
+  it('refuses a bad --push-webhook or --push-after as a usage error', async () => {
+    const scheme = await inProcess('serve', '--db', ':memory:', '--push-webhook', 'ftp://x/');
+    expect([scheme.code, scheme.stderr]).toEqual([
+      2,
+      'shiftctl: --push-webhook must be an http:// or https:// URL, not ftp:.\n',
+    ]);
+    const after = await inProcess('serve', '--db', ':memory:', '--push-after', '2h');
+    expect(after.code).toBe(2);
+    expect(after.stderr).toContain('expected a duration of at most 1h');
   });
 });
