@@ -137,6 +137,12 @@ async function hook(script?: Array<number | 'hang'>) {
   return r;
 }
 
+/** Registers a token for `empId` and offers them `shiftId`: pending, as no device is connected. */
+async function offerTo(server: ShiftServer, empId: number, shiftId: number, platform = 'android') {
+  await post(server, `/api/devices/${empId}`, { token: TOKEN, platform });
+  return post(server, `/api/test/send_offer/${empId}?shift_id=${shiftId}`);
+}
+
 function journalOf(server: ShiftServer, shiftId: number) {
   return get(server, `/api/admin/journal?kind=push&shift_id=${shiftId}`).then((r) =>
     (r.body as any[]).filter((e) => e.name === 'push_notification'),
@@ -219,8 +225,7 @@ describe('push fallback', () => {
       pushAfterMs: 10,
       pushSecret: 'whsec-test',
     });
-    await post(server, '/api/devices/123', { token: TOKEN, platform: 'android' });
-    await post(server, '/api/test/send_offer/123?shift_id=457');
+    await offerTo(server, 123, 457);
     const [push] = await webhook.count(1);
     const { raw, headers } = push as Received;
     const timestamp = headers['x-shiftctl-timestamp'] as string;
@@ -271,8 +276,7 @@ describe('push fallback', () => {
       pushRetry: { attempts: 5, firstMs: 20, maxMs: 1000 },
       log: events.log,
     });
-    await post(server, '/api/devices/123', { token: TOKEN, platform: 'android' });
-    await post(server, '/api/test/send_offer/123?shift_id=460');
+    await offerTo(server, 123, 460);
     const pushes = await webhook.count(4);
     await events.next(
       (e) => e.event === 'push_notification' && e.outcome === 'sent',
@@ -309,8 +313,7 @@ describe('push fallback', () => {
       pushAfterMs: 10,
       pushRetry: { attempts: 2, firstMs: 10, maxMs: 10 },
     });
-    await post(server, '/api/devices/123', { token: TOKEN, platform: 'android' });
-    await post(server, '/api/test/send_offer/123?shift_id=461');
+    await offerTo(server, 123, 461);
     await webhook.count(1);
     // A port nobody listens on any more: a network error, retried once, then given up.
     const gone = await receiver();
@@ -322,8 +325,7 @@ describe('push fallback', () => {
       pushRetry: { attempts: 2, firstMs: 10, maxMs: 10 },
       log: events.log,
     });
-    await post(dead, '/api/devices/124', { token: TOKEN, platform: 'android' });
-    await post(dead, '/api/test/send_offer/124?shift_id=462');
+    await offerTo(dead, 124, 462);
     await events.next(
       (e) => e.event === 'push_notification' && e.outcome === 'failed',
       'giving up',
@@ -352,8 +354,7 @@ describe('push fallback', () => {
       pushRetry: { attempts: 3, firstMs: 10, maxMs: 10 },
       log: events.log,
     });
-    await post(server, '/api/devices/123', { token: TOKEN, platform: 'android' });
-    await post(server, '/api/test/send_offer/123?shift_id=463');
+    await offerTo(server, 123, 463);
     await webhook.count(2);
     await events.next((e) => e.event === 'push_notification' && e.outcome === 'sent', 'the retry');
     const journal = await journalOf(server, 463);
@@ -449,8 +450,7 @@ describe('push fallback', () => {
     const clock = manualClock(Date.now());
     const webhook = await hook();
     const first = await startServer({ db, pushWebhook: webhook.url, pushAfterMs: 5000, clock });
-    await post(first, '/api/devices/123', { token: TOKEN, platform: 'android' });
-    await post(first, '/api/test/send_offer/123?shift_id=480');
+    await offerTo(first, 123, 480);
     await first.close();
     clock.jump(60_000);
     const events = eventLog();

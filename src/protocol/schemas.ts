@@ -796,6 +796,13 @@ export type ErrorBody = z.infer<typeof ErrorBody>;
 // Push tokens (push fallback, docs/push.md): what the app registers so that a webhook can wake
 // a phone whose socket is not there.
 const EXAMPLE_TOKEN = 'fGx3kZ0pR1eXample:APA91bH-EXAMPLE_fcm_registration_token';
+const EXAMPLE_DEVICE = {
+  emp_id: 123,
+  token: EXAMPLE_TOKEN,
+  platform: 'android' as const,
+  registered_at: '2026-01-14T15:29:00.000Z',
+  seen_at: '2026-01-14T15:29:00.000Z',
+};
 export const DEVICE_PLATFORMS = ['android', 'ios'] as const;
 export const DevicePlatform = z.enum(DEVICE_PLATFORMS);
 export type DevicePlatform = z.infer<typeof DevicePlatform>;
@@ -831,15 +838,7 @@ export const DeviceView = z
   })
   .meta({
     id: 'Device',
-    examples: [
-      {
-        emp_id: 123,
-        token: EXAMPLE_TOKEN,
-        platform: 'android',
-        registered_at: '2026-01-14T15:29:00.000Z',
-        seen_at: '2026-01-14T15:29:00.000Z',
-      },
-    ],
+    examples: [EXAMPLE_DEVICE],
     description: 'A push token registered for an employee.',
   });
 export type DeviceView = z.infer<typeof DeviceView>;
@@ -848,32 +847,13 @@ export const RegisterDeviceResponse = DeviceView.extend({
   created: z.boolean().describe('false when the token was already registered for this employee.'),
 }).meta({
   id: 'RegisteredDevice',
-  examples: [
-    {
-      emp_id: 123,
-      token: EXAMPLE_TOKEN,
-      platform: 'android',
-      registered_at: '2026-01-14T15:29:00.000Z',
-      seen_at: '2026-01-14T15:29:00.000Z',
-      created: true,
-    },
-  ],
+  examples: [{ ...EXAMPLE_DEVICE, created: true }],
   description: 'The token as registered.',
 });
 
 export const DeviceListResponse = z.array(DeviceView).meta({
   id: 'DeviceList',
-  examples: [
-    [
-      {
-        emp_id: 123,
-        token: EXAMPLE_TOKEN,
-        platform: 'android',
-        registered_at: '2026-01-14T15:29:00.000Z',
-        seen_at: '2026-01-14T15:29:00.000Z',
-      },
-    ],
-  ],
+  examples: [[EXAMPLE_DEVICE]],
   description: "The employee's push tokens, most recently registered first.",
 });
 
