@@ -460,6 +460,51 @@ describe('push fallback', () => {
     await events.next((e) => e.event === 'push_notification', 'the push recorded');
   });
 
+  it('sends a push cut short by a shutdown again on the next start', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shiftctl-push-'));
+    dirs.push(dir);
+    const db = join(dir, 'shiftctl.db');
+    const webhook = await hook(['hang']);
+    const first = await startServer({ db, pushWebhook: webhook.url, pushAfterMs: 10 });
+    await offerTo(first, 123, 481);
+    await webhook.count(1);
+    // The attempt in flight is cut short at once, not waited for (10 s).
+    const closing = Date.now();
+    await first.close();
+    expect(Date.now() - closing).toBeLessThan(5000);
+    await serverWith({ db, pushWebhook: webhook.url });
+    const pushes = await webhook.count(2);
+    expect(pushes.map((p) => p.headers['x-shiftctl-attempt'])).toEqual(['1', '2']);
+  });
+
+  it('pushes a cascade step that found no device', async () => {
+    const webhook = await hook();
+    const server = await serverWith({ pushWebhook: webhook.url, pushAfterMs: 10 });
+    await post(server, '/api/devices/123', { token: TOKEN, platform: 'android' });
+    const created = await post(server, '/api/admin/shifts', {
+      date: '2026-12-01',
+      start_time: '22:00',
+      end_time: '07:00',
+      mode: 'cascade',
+      step_ttl_seconds: 600,
+      offer_to: [123, 124],
+    });
+    expect(created.body.offers).toEqual([
+      { emp_id: 123, status: 'pending' },
+      { emp_id: 124, status: 'queued' },
+    ]);
+    const [push] = await webhook.count(1);
+    expect(push?.body.message.data).toMatchObject({
+      shift_id: String(created.body.shift.id),
+      emp_id: '123',
+      start_time: '22:00',
+      expires_at: expect.any(String),
+    });
+    expect(push?.body.message.notification.body).toBe(
+      'Tue 1 Dec 2026, 22:00-07:00 (9 h, overnight)',
+    );
+  });
+
   it('schedules nothing without a webhook', async () => {
     const events = eventLog();
     const server = await serverWith({ log: events.log });
