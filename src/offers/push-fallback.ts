@@ -52,6 +52,8 @@ export interface PushFallbackOptions {
 
 /** Pushes claimed at a time. */
 const CLAIM_BATCH = 50;
+/** How soon to look again for a push another instance was claiming when this one looked. */
+const LOCKED_RETRY_MS = 100;
 
 /** The wait before attempt `attempt + 1`, after `attempt` failed. */
 export function pushRetryDelayMs(retry: PushRetry, attempt: number): number {
@@ -133,8 +135,9 @@ export function createPushFallback(options: PushFallbackOptions) {
       }
       failures.succeeded();
       retryNotBefore = 0;
-      // Later pushes, whichever instance scheduled them: the timer keeps only the earliest.
-      await armFromStore();
+      // Later pushes, whichever instance scheduled them: the timer keeps only the earliest. One
+      // due already is being claimed by another instance (its row was locked): look again soon.
+      await armFromStore(clock.now() + LOCKED_RETRY_MS);
     } catch (err) {
       if (stopped) return;
       retryNotBefore = clock.now() + failures.failed(err);
@@ -142,9 +145,9 @@ export function createPushFallback(options: PushFallbackOptions) {
     }
   }
 
-  async function armFromStore(): Promise<void> {
+  async function armFromStore(notBefore = 0): Promise<void> {
     const next = await store.nextPushDue();
-    if (next !== undefined) arm(next);
+    if (next !== undefined) arm(Math.max(next, notBefore));
   }
 
   function cancelledOne(p: CancelledPush, at: number): void {
