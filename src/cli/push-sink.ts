@@ -49,8 +49,14 @@ export async function pushSink(flags: PushSinkFlags): Promise<void> {
     );
   }
   const c = chalkFor(err);
+  // The URL alone at the end of its line: a script (or a double click) takes it whole.
+  const notes = [
+    flags.secret ? '  Checking signatures: a push without a valid one is answered 401.' : '',
+    flags.fail > 0 ? `  Failing the first ${flags.fail} pushes with 500, to show the retries.` : '',
+  ].filter(Boolean);
   err.write(
-    `${c.bold('push-sink')} is receiving pushes at ${c.cyan(sink.url)}${flags.secret ? ' (checking signatures)' : ''}${flags.fail > 0 ? `, failing the first ${flags.fail} with 500` : ''}\n` +
+    `${c.bold('push-sink')} is receiving pushes at ${c.cyan(sink.url)}\n` +
+      notes.map((n) => `${n}\n`).join('') +
       `  Start the server with:  npx shiftctl serve --push-webhook ${sink.url}\n` +
       `${c.dim('Press Ctrl-C to stop.')}\n`,
   );
