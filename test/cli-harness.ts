@@ -74,6 +74,7 @@ export class Cli {
     });
     this.child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
       this.stderr += chunk;
+      this.wake();
     });
     this.done = new Promise((resolve) => {
       this.child.once('close', (code, signal) => {
@@ -106,6 +107,23 @@ export class Cli {
           if (this.exited) {
             return reject(new Error(`exited before ${what}; stderr: ${this.stderr}`));
           }
+          this.waiters.push(check);
+        };
+        check();
+      }),
+      what,
+    );
+  }
+
+  /** Waits until stderr matches (a command that prints its address there). */
+  errMatch(pattern: RegExp, what: string): Promise<RegExpExecArray> {
+    return within(
+      new Promise<RegExpExecArray>((resolve, reject) => {
+        const check = () => {
+          const found = pattern.exec(this.stderr);
+          if (found) return resolve(found);
+          if (this.exited)
+            return reject(new Error(`exited before ${what}; stderr: ${this.stderr}`));
           this.waiters.push(check);
         };
         check();

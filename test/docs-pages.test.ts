@@ -33,6 +33,7 @@ const PAGE_OF: Record<string, string> = {
   docs: 'operators.md',
   bench: 'benchmarks.md',
   verify: 'verify.md',
+  'push-sink': 'push.md',
 };
 
 /**

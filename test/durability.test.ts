@@ -158,12 +158,14 @@ describe('a database written by an older shiftctl', () => {
       d
         .prepare("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name")
         .all();
-    // Put back what schema 3 had: the assignments table (with its row), the old indexes, and
-    // the CHECKs of shifts and offers spelled with IN lists.
+    // Put back what schema 3 had: the assignments table (with its row), the old indexes, the
+    // CHECKs of shifts and offers spelled with IN lists, and no push tables.
     const raw = new Database(db);
     const before = rowsOf(raw);
     raw.pragma('foreign_keys = OFF');
     raw.exec(`
+      DROP TABLE IF EXISTS pushes;
+      DROP TABLE IF EXISTS devices;
       CREATE TABLE assignments (shift_id INTEGER NOT NULL REFERENCES shifts (id),
         emp_id INTEGER NOT NULL, assigned_at INTEGER NOT NULL, PRIMARY KEY (shift_id, emp_id)
       ) WITHOUT ROWID;
@@ -221,7 +223,7 @@ describe('a database written by an older shiftctl', () => {
     ]);
     await upgraded.close();
     const check = new Database(db, { readonly: true });
-    expect(check.pragma('user_version', { simple: true })).toBe(5);
+    expect(check.pragma('user_version', { simple: true })).toBe(6);
     const tables = check.prepare("SELECT name FROM sqlite_master WHERE name = 'assignments'").all();
     expect(tables).toEqual([]);
     // Schema 5 rebuilt shifts and offers (CHECKs without IN lists): every row came along, the

@@ -765,6 +765,194 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
       });
     });
 
+    describe('push tokens', () => {
+      const A = 'token-aaaaaaaa';
+      const B = 'token-bbbbbbbb';
+
+      it('are registered once per token, refreshed, moved between employees and deleted', async () => {
+        const first = await store.registerDevice(
+          { empId: 1, token: A, platform: 'android' },
+          1000,
+          10,
+        );
+        expect(first).toEqual({
+          created: true,
+          device: { empId: 1, token: A, platform: 'android', registeredAt: 1000, seenAt: 1000 },
+        });
+        // Again: nothing new, only refreshed (the platform too).
+        const again = await store.registerDevice({ empId: 1, token: A, platform: 'ios' }, 2000, 10);
+        expect(again).toEqual({
+          created: false,
+          device: { empId: 1, token: A, platform: 'ios', registeredAt: 1000, seenAt: 2000 },
+        });
+        await store.registerDevice({ empId: 1, token: B, platform: 'android' }, 3000, 10);
+        expect((await store.listDevices(1)).map((d) => d.token)).toEqual([B, A]);
+        // The phone changes hands: the token is the new employee's alone.
+        const moved = await store.registerDevice({ empId: 2, token: A, platform: 'ios' }, 4000, 10);
+        expect(moved.created).toBe(true);
+        expect(moved.device).toMatchObject({ empId: 2, registeredAt: 4000 });
+        expect((await store.listDevices(1)).map((d) => d.token)).toEqual([B]);
+        expect(await store.deleteDevice(1, A)).toBe(false);
+        expect(await store.deleteDevice(2, A)).toBe(true);
+        expect(await store.deleteDevice(2, A)).toBe(false);
+        expect(await store.listDevices(2)).toEqual([]);
+      });
+
+      it('keep at most the cap per employee, dropping the least recently registered', async () => {
+        for (let i = 0; i < 5; i++) {
+          await store.registerDevice(
+            { empId: 1, token: `token-${i}-xxxx`, platform: 'ios' },
+            1000 + i,
+            3,
+          );
+        }
+        expect((await store.listDevices(1)).map((d) => d.token)).toEqual([
+          'token-4-xxxx',
+          'token-3-xxxx',
+          'token-2-xxxx',
+        ]);
+        // Many at once for one employee: the cap still holds.
+        await Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            store.registerDevice(
+              { empId: 7, token: `race-${i}-xxxx`, platform: 'android' },
+              5000,
+              3,
+            ),
+          ),
+        );
+        expect(await store.listDevices(7)).toHaveLength(3);
+      });
+    });
+
+    describe('webhook pushes', () => {
+      const T1 = 'token-one-1111';
+      const T2 = 'token-two-2222';
+      async function offered(expiresAt: number | null = null) {
+        await store.createShift({ ...SHIFT, id: 9, location_name: 'Ward 3' }, 1000);
+        await store.addOffers(9, [1, 2], 1000, { expiresAt });
+        await store.registerDevice({ empId: 1, token: T1, platform: 'android' }, 900, 10);
+        await store.registerDevice({ empId: 1, token: T2, platform: 'ios' }, 901, 10);
+      }
+
+      it('are scheduled per token, claimed when due, and finished once', async () => {
+        await offered(60_000);
+        // Employee 2 has no token: nothing to schedule for them.
+        expect(await store.schedulePushes(9, [1, 2], 5000)).toBe(2);
+        expect(await store.schedulePushes(9, [1], 5000)).toBe(0);
+        expect(await store.nextPushDue()).toBe(5000);
+        expect(await store.claimPushes(4999, 9999, 'c1', 10)).toEqual({
+          claimed: [],
+          cancelled: [],
+        });
+        const { claimed, cancelled } = await store.claimPushes(5000, 20_000, 'c1', 10);
+        expect(cancelled).toEqual([]);
+        expect(claimed.map((p) => [p.token, p.platform, p.attempt, p.expiresAt])).toEqual([
+          [T1, 'android', 1, 60_000],
+          [T2, 'ios', 1, 60_000],
+        ]);
+        expect(claimed[0]?.shift).toEqual(await store.getShift(9));
+        // Claimed: due again only when the claim lapses.
+        expect(await store.nextPushDue()).toBe(20_000);
+        const [one, two] = claimed as [(typeof claimed)[0], (typeof claimed)[0]];
+        expect(await store.finishPush(one, 'someone else', { state: 'sent' }, 6000)).toBe(false);
+        expect(await store.finishPush(one, 'c1', { state: 'sent' }, 6000)).toBe(true);
+        expect(await store.finishPush(one, 'c1', { state: 'sent' }, 6000)).toBe(false);
+        expect(await store.finishPush(two, 'c1', { state: 'due', dueAt: 8000 }, 6000)).toBe(true);
+        expect(await store.nextPushDue()).toBe(8000);
+        const retry = await store.claimPushes(8000, 30_000, 'c2', 10);
+        expect(retry.claimed.map((p) => [p.token, p.attempt])).toEqual([[T2, 2]]);
+        expect(await store.finishPush(two, 'c2', { state: 'failed' }, 8100)).toBe(true);
+        expect(await store.nextPushDue()).toBeUndefined();
+        // Done for good: scheduling the offer again pushes nothing.
+        expect(await store.schedulePushes(9, [1], 9000)).toBe(0);
+      });
+
+      it('are claimed again once a claim lapses (its claimer died)', async () => {
+        await offered();
+        await store.schedulePushes(9, [1], 5000);
+        await store.claimPushes(5000, 15_000, 'dead', 1);
+        const later = await store.claimPushes(15_000, 25_000, 'alive', 10);
+        expect(later.claimed.map((p) => [p.token, p.attempt]).sort()).toEqual([
+          [T1, 2],
+          [T2, 1],
+        ]);
+        expect(
+          await store.finishPush(later.claimed[0] as never, 'dead', { state: 'sent' }, 1),
+        ).toBe(false);
+      });
+
+      it('are cancelled when the offer no longer waits or the token went', async () => {
+        await offered(60_000);
+        await store.createShift({ ...SHIFT, id: 10 }, 1000);
+        await store.addOffers(10, [1], 1000, {});
+        await store.createShift({ ...SHIFT, id: 11 }, 1000);
+        await store.addOffers(11, [1], 1000, { expiresAt: 4000 });
+        await store.createShift({ ...SHIFT, id: 12 }, 1000);
+        await store.addOffers(12, [1], 1000, {});
+        for (const shiftId of [9, 10, 11, 12]) await store.schedulePushes(shiftId, [1], 5000);
+        await store.reject(9, 1, 2000);
+        store.markDelivered(10, [1], 2000);
+        await store.withdraw(12, 2000);
+        await store.deleteDevice(1, T2);
+        // The delivery mark is written with the next write.
+        await store.checkWritable();
+        const { claimed, cancelled } = await store.claimPushes(5000, 9000, 'c', 100);
+        expect(claimed).toEqual([]);
+        expect(cancelled.map((p) => [p.shiftId, p.token, p.reason]).sort()).toEqual(
+          [
+            [9, T1, 'answered'],
+            [9, T2, 'answered'],
+            [10, T1, 'delivered'],
+            [10, T2, 'delivered'],
+            [11, T1, 'expired'],
+            [11, T2, 'expired'],
+            [12, T1, 'withdrawn'],
+            [12, T2, 'withdrawn'],
+          ].sort(),
+        );
+        expect(await store.nextPushDue()).toBeUndefined();
+      });
+
+      it("go to the token's employee only while the token is theirs", async () => {
+        await offered();
+        await store.schedulePushes(9, [1], 5000);
+        await store.registerDevice({ empId: 3, token: T1, platform: 'android' }, 2000, 10);
+        const { claimed, cancelled } = await store.claimPushes(5000, 9000, 'c', 100);
+        expect(claimed.map((p) => p.token)).toEqual([T2]);
+        expect(cancelled.map((p) => [p.token, p.reason])).toEqual([[T1, 'unregistered']]);
+      });
+
+      it('are claimed by exactly one of many claimers at once', async () => {
+        await store.createShift({ ...SHIFT, id: 20 }, 1000);
+        const employees = Array.from({ length: 30 }, (_, i) => 1 + i);
+        await store.addOffers(20, employees, 1000, {});
+        for (const e of employees) {
+          await store.registerDevice(
+            { empId: e, token: `tok-${e}-xxxxxx`, platform: 'android' },
+            900,
+            10,
+          );
+        }
+        await store.schedulePushes(20, employees, 5000);
+        const claims = await Promise.all(
+          Array.from({ length: 6 }, (_, i) => store.claimPushes(5000, 9000, `claimer-${i}`, 7)),
+        );
+        const all = claims.flatMap((c) => c.claimed.map((p) => p.empId));
+        // Five claims of up to seven take all 30; each push once.
+        expect(all.sort((a, b) => a - b)).toEqual(employees);
+        expect(claims.flatMap((c) => c.cancelled)).toEqual([]);
+      });
+
+      it('are cleared by a reset, with the tokens', async () => {
+        await offered();
+        await store.schedulePushes(9, [1], 5000);
+        await store.reset(6000);
+        expect(await store.nextPushDue()).toBeUndefined();
+        expect(await store.listDevices(1)).toEqual([]);
+      });
+    });
+
     describe('concurrency', () => {
       it('gives a shift accepted by 200 employees at once to exactly its slots', async () => {
         const employees = Array.from({ length: 200 }, (_, i) => 1000 + i);

@@ -12,6 +12,7 @@ import { registerDocs } from './commands/docs.js';
 import { registerHistory } from './commands/history.js';
 import { registerListen } from './commands/listen.js';
 import { registerPending } from './commands/pending.js';
+import { registerPushSink } from './commands/push-sink.js';
 import { registerRespond } from './commands/respond.js';
 import { registerSendOffer } from './commands/send-offer.js';
 import { registerServe } from './commands/serve.js';
@@ -49,6 +50,7 @@ export function buildProgram(): Command {
   registerBench(program);
   registerDocs(program);
   registerVerify(program);
+  registerPushSink(program);
   return program;
 }
 

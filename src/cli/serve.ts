@@ -48,6 +48,10 @@ export interface ServeFlags extends FaultFlags {
   maxFrame: number;
   journalMaxRows: number;
   journalMaxAge: number;
+  pushWebhook?: string;
+  /** Milliseconds. */
+  pushAfter: number;
+  pushSecret?: string;
 }
 
 export async function serve(flags: ServeFlags): Promise<void> {
@@ -131,6 +135,9 @@ export async function serve(flags: ServeFlags): Promise<void> {
     heartbeatSeconds: flags.heartbeat,
     corsOrigin: flags.corsOrigin,
     offerTtlSeconds: flags.offerTtl,
+    pushWebhook: flags.pushWebhook,
+    pushAfterMs: flags.pushAfter,
+    pushSecret: flags.pushSecret || undefined,
     faults: faultSettings(flags),
     log,
   });
@@ -174,6 +181,9 @@ export async function serve(flags: ServeFlags): Promise<void> {
         ? { cluster: server.cluster.engine, instance: server.cluster.instanceId }
         : {}),
       fixtures_loaded: server.fixturesLoaded,
+      ...(flags.pushWebhook
+        ? { push_webhook: redactUrl(flags.pushWebhook), push_after_ms: flags.pushAfter }
+        : {}),
       lan: lan.map((ip) => ({
         ws_url: `ws://${ip}:${server.port}/ws`,
         api_url: `http://${ip}:${server.port}/api`,
@@ -252,6 +262,11 @@ function banner(
     `  ${c.dim('docs  ')}  ${server.url}/docs`,
     `  ${c.dim('app   ')}  ${server.url}/app/123 ${c.dim('(the app in a browser tab, as employee 123)')}`,
     `  ${c.dim('db    ')}  ${redactDbUrl(flags.db)} (${data})`,
+    ...(flags.pushWebhook
+      ? [
+          `  ${c.dim('push  ')}  ${redactUrl(flags.pushWebhook)} ${c.dim(`(offers with no device, after ${flags.pushAfter / 1000} s; ${flags.pushSecret || flags.secret ? 'signed' : 'unsigned'})`)}`,
+        ]
+      : []),
     ...(server.cluster
       ? [
           `  ${c.dim('shared')}  ${server.cluster.engine === 'redis' && flags.redis ? redactUrl(flags.redis) : 'through PostgreSQL (LISTEN/NOTIFY)'}, instance ${server.cluster.instanceId}`,

@@ -6,8 +6,8 @@ import type { OfferRecord, ShiftRecord } from '../store/types.js';
 import type { OfferServiceDeps } from './service.js';
 import { toOfferMessage } from './views.js';
 
-export function createPushes(deps: Pick<OfferServiceDeps, 'store' | 'fanout'>) {
-  const { store, fanout } = deps;
+export function createPushes(deps: Pick<OfferServiceDeps, 'store' | 'fanout' | 'pushFallback'>) {
+  const { store, fanout, pushFallback } = deps;
 
   async function notify(empIds: number[], shiftId: number, status: OfferResultStatus) {
     if (empIds.length === 0) return;
@@ -36,6 +36,10 @@ export function createPushes(deps: Pick<OfferServiceDeps, 'store' | 'fanout'>) {
       empIds.forEach((empId, i) => {
         devices.set(empId, reached[i] ?? 0);
       });
+    }
+    if (pushFallback) {
+      const missed = offers.filter((o) => devices.get(o.empId) === 0).map((o) => o.empId);
+      if (missed.length > 0) await pushFallback.schedule(shift.id, missed);
     }
     return devices;
   }

@@ -11,6 +11,7 @@
 import type { Store } from '../store/types.js';
 import { createAnswers } from './answers.js';
 import { createDeadlines } from './deadlines.js';
+import { createDevices } from './devices.js';
 import { createOffering } from './offering.js';
 import type { Clock, EventSink, Fanout } from './ports.js';
 import { createPushes } from './pushes.js';
@@ -38,6 +39,13 @@ export interface OfferServiceDeps {
    * deadline they write through this. Without it, this instance leads.
    */
   deadlineWritten?: ((at: number) => void) | undefined;
+  /**
+   * Push fallback (`serve --push-webhook`): told of every offer pushed that reached no device.
+   * Without it, nothing more is done for them (nor is anything spent on it).
+   */
+  pushFallback?:
+    | { schedule(shiftId: number, empIds: readonly number[]): Promise<void> }
+    | undefined;
 }
 
 export type OfferService = ReturnType<typeof createOfferService>;
@@ -54,6 +62,7 @@ export function createOfferService(deps: OfferServiceDeps) {
     ...createOffering(deps, pushes, deadlines, reads),
     ...createAnswers(deps, pushes, deadlines, reads),
     ...reads,
+    ...createDevices(deps),
 
     /** Clears every shift, offer and journal line (for test suites). */
     async reset(): Promise<void> {

@@ -795,6 +795,81 @@ export const ErrorBody = z
   });
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
+// Push tokens (push fallback, docs/push.md): what the app registers so that a webhook can wake
+// a phone whose socket is not there.
+const EXAMPLE_TOKEN = 'fGx3kZ0pR1eXample:APA91bH-EXAMPLE_fcm_registration_token';
+const EXAMPLE_DEVICE = {
+  emp_id: 123,
+  token: EXAMPLE_TOKEN,
+  platform: 'android' as const,
+  registered_at: '2026-01-14T15:29:00.000Z',
+  seen_at: '2026-01-14T15:29:00.000Z',
+};
+export const DEVICE_PLATFORMS = ['android', 'ios'] as const;
+export const DevicePlatform = z.enum(DEVICE_PLATFORMS);
+export type DevicePlatform = z.infer<typeof DevicePlatform>;
+/** Longest push token taken: FCM's are about 160 characters, APNs' 64. */
+export const PUSH_TOKEN_MAX = 4096;
+/** A push token as FCM or APNs hands it out: printable ASCII, no spaces. */
+export const PushToken = z
+  .string()
+  .min(8, 'must be at least 8 characters')
+  .max(PUSH_TOKEN_MAX, `must be at most ${PUSH_TOKEN_MAX} characters`)
+  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
+
+export const RegisterDeviceRequest = z
+  .object({
+    token: PushToken.describe('The FCM registration token, or the APNs device token (hex).'),
+    platform: DevicePlatform,
+  })
+  .strict()
+  .meta({
+    id: 'RegisterDeviceRequest',
+    examples: [{ token: EXAMPLE_TOKEN, platform: 'android' }],
+    description:
+      "A push token of one of the employee's phones. Registering a token again is harmless (it refreshes it); a token registered by another employee moves to this one.",
+  });
+
+export const DeviceView = z
+  .object({
+    emp_id: Id,
+    token: z.string(),
+    platform: DevicePlatform,
+    registered_at: z.string(),
+    seen_at: z.string().describe('When the token was last registered.'),
+  })
+  .meta({
+    id: 'Device',
+    examples: [EXAMPLE_DEVICE],
+    description: 'A push token registered for an employee.',
+  });
+export type DeviceView = z.infer<typeof DeviceView>;
+
+export const RegisterDeviceResponse = DeviceView.extend({
+  created: z.boolean().describe('false when the token was already registered for this employee.'),
+}).meta({
+  id: 'RegisteredDevice',
+  examples: [{ ...EXAMPLE_DEVICE, created: true }],
+  description: 'The token as registered.',
+});
+
+export const DeviceListResponse = z.array(DeviceView).meta({
+  id: 'DeviceList',
+  examples: [[EXAMPLE_DEVICE]],
+  description: "The employee's push tokens, most recently registered first.",
+});
+
+export const DeviceParams = z.object({ emp_id: IdParam, token: PushToken });
+
+export const DeleteDeviceResponse = z
+  .object({ emp_id: Id, token: z.string(), deleted: z.boolean() })
+  .meta({
+    id: 'DeletedDevice',
+    examples: [{ emp_id: 123, token: EXAMPLE_TOKEN, deleted: true }],
+    description:
+      '`deleted: false` when the employee had no such token (already deleted: a retried delete is harmless).',
+  });
+
 /** Schemas listed in the OpenAPI components, each under its `id`. */
 const NAMED = [
   ShiftOfferMessage,
@@ -826,6 +901,11 @@ const NAMED = [
   FaultSettings,
   KickResponse,
   ResetResponse,
+  RegisterDeviceRequest,
+  DeviceView,
+  RegisterDeviceResponse,
+  DeviceListResponse,
+  DeleteDeviceResponse,
   HealthResponse,
   ReadyResponse,
   ErrorBody,

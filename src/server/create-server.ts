@@ -10,9 +10,11 @@ import { openCluster } from '../cluster/open.js';
 import type { Cluster } from '../cluster/types.js';
 import { isShiftctlError, ShiftctlError } from '../errors.js';
 import type { FixtureData } from '../fixtures.js';
-import { type Clock, systemClock } from '../offers/ports.js';
+import { type Clock, type EventSink, type OfferEvent, systemClock } from '../offers/ports.js';
+import { createPushFallback, type PushFallback, type PushRetry } from '../offers/push-fallback.js';
 import { failureStreak } from '../offers/retry.js';
 import { createOfferService, type OfferService } from '../offers/service.js';
+import { createWebhookSender } from '../push/webhook.js';
 import { redactUrl } from '../redact.js';
 import type { Scenario } from '../scenario.js';
 import type { PostgresStore } from '../store/postgres.js';
@@ -130,6 +132,19 @@ export interface ServerOptions {
   scenario?: Scenario;
   /** Faults to inject from the start (see `POST /api/admin/faults`). */
   faults?: Partial<FaultSettingsInput>;
+  /**
+   * Push fallback (docs/push.md): an offer that finds no connected device and is still waiting
+   * after `pushAfterMs` is POSTed to this URL, once per push token of its employee.
+   */
+  pushWebhook?: string;
+  /** How long an offer waits for a device before it is pushed. Default 10 s. */
+  pushAfterMs?: number;
+  /** Signs webhook pushes (HMAC-SHA256). Default: the first of `secret`, if any. */
+  pushSecret?: string;
+  /** How long one POST to the webhook may take. Default 10 s. */
+  pushTimeoutMs?: number;
+  /** Attempts and backoff of a push the webhook failed. Default 6 attempts, 1 s doubling to 60 s. */
+  pushRetry?: PushRetry;
   /** Random numbers for the drop rate; tests pass a predictable one. */
   random?: () => number;
   clock?: Clock;
@@ -268,18 +283,21 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
       onDeadline: (at) => service.deadlineAt(at),
       onClusterLatency: (seconds) => metrics.clusterPush(seconds),
     });
+    // Every event of the rules goes to the log and is counted for /metrics.
+    const events = {
+      event(e: OfferEvent) {
+        metrics.observe(e);
+        log.event(e);
+      },
+      warn: (message: string, fields?: Record<string, unknown>) => log.warn(message, fields),
+    };
+    const pushFallback = openPushFallback(options, { store, clock, events, leading: !cluster });
     const service = createOfferService({
       store,
       fanout,
       clock,
-      // Every event of the rules goes to the log and is counted for /metrics.
-      events: {
-        event(e) {
-          metrics.observe(e);
-          log.event(e);
-        },
-        warn: (message, fields) => log.warn(message, fields),
-      },
+      events,
+      pushFallback,
       defaultTtlSeconds: options.offerTtlSeconds,
       // With several instances, the leader of the timers hears of every deadline written.
       deadlineWritten:
@@ -442,10 +460,12 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
         fixturesLoaded = await loadFixtures(store, options.fixtures, clock.now());
       }
       await service.start();
+      pushFallback?.start();
     } catch (err) {
       // A server that cannot write its database must not stay up: /healthz would say ok over
       // an API that fails every call.
       service.stop();
+      await pushFallback?.stop();
       await ws.close();
       await stopListening(server);
       throw isShiftctlError(err)
@@ -463,7 +483,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
       maxAgeSeconds: options.journalMaxAgeSeconds ?? JOURNAL_MAX_AGE_SECONDS,
       intervalMs: options.journalTrimIntervalMs ?? 5000,
     });
-    const stopLeading = cluster ? leadTimers(cluster, service, log) : undefined;
+    const stopLeading = cluster ? leadTimers(cluster, [service, pushFallback], log) : undefined;
     ready = true;
     const stopScenario = options.scenario
       ? playScenario(options.scenario, { service, faults, fanout, clock, log })
@@ -493,6 +513,8 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
           stopTrimming();
           stopLeading?.();
           service.stop();
+          // Attempts in flight are cut short and recorded before the store closes.
+          const pushesStopped = pushFallback?.stop();
           const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
           await ws.close();
           // Requests in flight get a grace period to finish; idle keep-alive sockets go now.
@@ -500,6 +522,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
           const grace = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
           await stopped;
           clearTimeout(grace);
+          await pushesStopped;
           // Leaving the cluster frees the timer lease and this instance's presence at once.
           await cluster?.close().catch((err: unknown) => {
             log.warn('could not leave the cluster cleanly; its traces expire by themselves', {
@@ -557,7 +580,14 @@ async function joinCluster(
  * cascade steps; one that cannot reach the cluster stops leading (another may take over, and
  * the store's claims close each offer once even if two lead for a moment).
  */
-function leadTimers(cluster: Cluster, service: OfferService, log: Logger): () => void {
+function leadTimers(
+  cluster: Cluster,
+  leaders: ReadonlyArray<Pick<OfferService, 'lead'> | undefined>,
+  log: Logger,
+): () => void {
+  const lead = (now: boolean): void => {
+    for (const leader of leaders) leader?.lead(now);
+  };
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   const failures = failureStreak('renewing the timer lease', {
@@ -570,11 +600,11 @@ function leadTimers(cluster: Cluster, service: OfferService, log: Logger): () =>
       .then(
         (leading) => {
           failures.succeeded();
-          if (!stopped) service.lead(leading);
+          if (!stopped) lead(leading);
         },
         (err: unknown) => {
           failures.failed(err);
-          if (!stopped) service.lead(false);
+          if (!stopped) lead(false);
         },
       )
       .finally(() => {
@@ -586,6 +616,48 @@ function leadTimers(cluster: Cluster, service: OfferService, log: Logger): () =>
     stopped = true;
     clearTimeout(timer);
   };
+}
+
+/** The push fallback, when a webhook is set (nothing of it exists otherwise). */
+function openPushFallback(
+  options: ServerOptions,
+  deps: { store: Store; clock: Clock; events: EventSink; leading: boolean },
+): PushFallback | undefined {
+  if (options.pushWebhook === undefined) return undefined;
+  const url = webhookUrl(options.pushWebhook);
+  const timeoutMs = options.pushTimeoutMs ?? 10_000;
+  const secret =
+    options.pushSecret ??
+    (typeof options.secret === 'string' ? options.secret : options.secret?.[0]);
+  return createPushFallback({
+    store: deps.store,
+    clock: deps.clock,
+    events: deps.events,
+    journal: (entry) => deps.store.journal(entry),
+    send: createWebhookSender({ url, secret: secret || undefined, timeoutMs, now: deps.clock.now }),
+    afterMs: options.pushAfterMs ?? 10_000,
+    retry: options.pushRetry,
+    // A claim outlives any attempt, so that no other instance takes a push still being sent.
+    leaseMs: 2 * timeoutMs + 5000,
+    leading: deps.leading,
+  });
+}
+
+/** The webhook's URL, checked: http or https, nothing else. */
+function webhookUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ShiftctlError('E_USAGE', `--push-webhook ${redactUrl(value)} is not a valid URL.`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ShiftctlError(
+      'E_USAGE',
+      `--push-webhook must be an http:// or https:// URL, not ${url.protocol}.`,
+    );
+  }
+  return url.href;
 }
 
 /** Stops listening and drops every connection at once (no request has been answered yet). */

@@ -120,7 +120,7 @@ export function createHttpApp(
   app.use((req, res, next) => {
     res.set(headersFor(req, options));
     if (req.method === 'OPTIONS' && options.corsOrigin !== undefined) {
-      res.setHeader('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
+      res.setHeader('Access-Control-Allow-Methods', 'GET, POST, DELETE, OPTIONS');
       res.setHeader('Access-Control-Allow-Headers', 'Content-Type, Authorization');
       res.setHeader('Access-Control-Max-Age', '600');
       res.status(204).end();

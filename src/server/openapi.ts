@@ -67,7 +67,8 @@ function schemaOf(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
 }
 
 /** What "Try it out" on /docs fills in for a path parameter: the examples' employee and shift. */
-const PATH_EXAMPLES: Record<string, number> = {
+const PATH_EXAMPLES: Record<string, number | string> = {
+  token: 'fGx3kZ0pR1eXample:APA91bH-EXAMPLE_fcm_registration_token',
   emp_id: 123,
   shift_id: 999,
   id: 999,
@@ -122,7 +123,7 @@ function impliedErrors(r: Route): ErrorCode[] {
   }
   if (r.rateLimited) codes.push('E_RATE_LIMITED');
   // A write can find the disk full or the database locked by another program.
-  if (r.method === 'post') codes.push('E_STORAGE_FULL', 'E_DATABASE_BUSY');
+  if (r.method !== 'get') codes.push('E_STORAGE_FULL', 'E_DATABASE_BUSY');
   return codes;
 }
 

@@ -17,6 +17,9 @@ import {
   BroadcastResponse,
   ConnectionsResponse,
   CreateShiftRequest,
+  DeleteDeviceResponse,
+  DeviceListResponse,
+  DeviceParams,
   EmployeeListResponse,
   EmpParams,
   FaultSettings,
@@ -31,6 +34,8 @@ import {
   OfferShiftRequest,
   PendingResponse,
   ReadyResponse,
+  RegisterDeviceRequest,
+  RegisterDeviceResponse,
   ResetResponse,
   RespondRequest,
   RespondResponse,
@@ -57,7 +62,7 @@ export interface Route<
   B extends z.ZodType = z.ZodType,
   R extends z.ZodType = z.ZodType,
 > {
-  method: 'get' | 'post';
+  method: 'get' | 'post' | 'delete';
   /** OpenAPI-style path, e.g. `/api/shift_offers/pending/{emp_id}`. */
   path: string;
   summary: string;
@@ -160,6 +165,48 @@ export function buildRoutes(service: OfferService, context: RouteContext): Route
       response: AvailableResponse,
       errors: ['E_INVALID_PARAM', 'E_SHIFT_NOT_FOUND'],
       handle: ({ params }) => service.availability(params.shift_id),
+    }),
+    route({
+      method: 'post',
+      path: '/api/devices/{emp_id}',
+      access: 'self',
+      subject: ({ params }) => params.emp_id,
+      tag: 'app',
+      summary: "Register a push token of one of this employee's phones",
+      description:
+        'With `serve --push-webhook`, an offer that finds no connected device of the employee and is still unanswered after `--push-after` is POSTed to the webhook once per registered token (see docs/push.md). Registering the same token again only refreshes it (`created: false`); a token registered by another employee moves to this one. An employee keeps at most 10 tokens: the least recently registered go.',
+      params: EmpParams,
+      body: RegisterDeviceRequest,
+      response: RegisterDeviceResponse,
+      errors: ['E_INVALID_PARAM', 'E_BAD_JSON', 'E_INVALID_BODY'],
+      handle: ({ params, body }) =>
+        service.registerDevice(params.emp_id, body.token, body.platform),
+    }),
+    route({
+      method: 'get',
+      path: '/api/devices/{emp_id}',
+      access: 'self',
+      subject: ({ params }) => params.emp_id,
+      tag: 'app',
+      summary: "This employee's push tokens",
+      params: EmpParams,
+      response: DeviceListResponse,
+      errors: ['E_INVALID_PARAM'],
+      handle: ({ params }) => service.devices(params.emp_id),
+    }),
+    route({
+      method: 'delete',
+      path: '/api/devices/{emp_id}/{token}',
+      access: 'self',
+      subject: ({ params }) => params.emp_id,
+      tag: 'app',
+      summary: 'Unregister a push token (on logout)',
+      description:
+        'The token gets no more pushes. Deleting a token the employee does not have answers 200 with `deleted: false`, so that a retried delete is harmless. Percent-encode a token with characters outside the URL path alphabet.',
+      params: DeviceParams,
+      response: DeleteDeviceResponse,
+      errors: ['E_INVALID_PARAM'],
+      handle: ({ params }) => service.deleteDevice(params.emp_id, params.token),
     }),
     route({
       method: 'post',
@@ -374,7 +421,8 @@ export function buildRoutes(service: OfferService, context: RouteContext): Route
       path: '/api/admin/reset',
       access: 'admin',
       tag: 'admin',
-      summary: 'Delete every shift, offer, assignment and journal entry (for test suites)',
+      summary:
+        'Delete every shift, offer, assignment, push token and journal entry (for test suites)',
       response: ResetResponse,
       errors: [],
       handle: async () => {

@@ -85,6 +85,30 @@ const MIGRATIONS: readonly (readonly string[])[] = [
   // with a lower id can become visible after one with a higher id, and a follower that had
   // passed it would never see it.
   ['ALTER TABLE journal ADD COLUMN xid xid8 NOT NULL DEFAULT pg_current_xact_id()'],
+  // Version 4, push fallback (docs/push.md): employees' push tokens, and the webhook pushes of offers that
+  // found no device, kept (sent or not) so that an offer is pushed once per token.
+  [
+    `CREATE TABLE devices (
+      token         TEXT PRIMARY KEY,
+      emp_id        BIGINT NOT NULL,
+      platform      TEXT NOT NULL CHECK (platform IN ('android', 'ios')),
+      registered_at BIGINT NOT NULL,
+      seen_at       BIGINT NOT NULL
+    )`,
+    'CREATE INDEX devices_by_employee ON devices (emp_id, seen_at)',
+    `CREATE TABLE pushes (
+      shift_id BIGINT NOT NULL,
+      emp_id   BIGINT NOT NULL,
+      token    TEXT NOT NULL,
+      state    TEXT NOT NULL DEFAULT 'due'
+                 CHECK (state IN ('due', 'sending', 'sent', 'failed', 'cancelled')),
+      due_at   BIGINT NOT NULL,
+      attempts INTEGER NOT NULL DEFAULT 0,
+      claim_id TEXT,
+      PRIMARY KEY (shift_id, emp_id, token)
+    )`,
+    `CREATE INDEX pushes_due ON pushes (due_at) WHERE state IN ('due', 'sending')`,
+  ],
 ];
 
 /** The schema version this code writes. */

@@ -12,7 +12,12 @@ import { redactUrl } from '../redact.js';
 import { createGroupCommit } from './postgres-batch.js';
 import { migrate } from './postgres-schema.js';
 import {
+  DEVICE_COLUMNS,
+  type DeviceRow,
+  DUE_PUSH_JOINS,
+  type DuePushRow,
   detailColumns,
+  duePushColumns,
   JOINED_COLUMNS,
   type JoinedRow,
   OFFER_COLUMNS,
@@ -21,6 +26,8 @@ import {
   SHIFT_COLUMNS,
   SHIFT_FIELDS,
   type ShiftRow,
+  splitDuePushes,
+  toDevice,
   toOffer,
   toOffered,
   toShift,
@@ -845,6 +852,123 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       });
     },
 
+    registerDevice(device, at, maxPerEmployee) {
+      const { empId, token, platform } = device;
+      return writer.write({
+        shifts: [],
+        statements: () => [
+          // Registrations of one employee wait for each other, so that the cap holds.
+          run(`SELECT pg_advisory_xact_lock(${DEVICE_LOCK}, hashtext($1::text))`, [empId]),
+          run(UPSERT_DEVICE, [token, empId, platform, at]),
+          run(EVICT_DEVICES, [empId, token, maxPerEmployee]),
+        ],
+        finish: ([, rows]) => {
+          const row = rows?.[0] as
+            | (DeviceRow & { inserted: boolean; prior_emp: number | null })
+            | undefined;
+          if (!row) throw new ShiftctlError('E_DATABASE', 'The push token was not written.');
+          return {
+            device: toDevice(row),
+            created: row.inserted || (row.prior_emp !== null && row.prior_emp !== empId),
+          };
+        },
+      });
+    },
+
+    async listDevices(empId) {
+      const rows = await read<DeviceRow>(
+        `SELECT ${DEVICE_COLUMNS} FROM devices WHERE emp_id = $1 ORDER BY seen_at DESC, token`,
+        [empId],
+      );
+      return rows.map(toDevice);
+    },
+
+    deleteDevice(empId, token) {
+      return writer.write({
+        shifts: [],
+        statements: () => [
+          run('DELETE FROM devices WHERE emp_id = $1 AND token = $2', [empId, token]),
+        ],
+        finish: ([rows]) => rows?.count === 1,
+      });
+    },
+
+    schedulePushes(shiftId, empIds, dueAt) {
+      return writer.write({
+        shifts: [],
+        statements: () => [
+          run(
+            `INSERT INTO pushes (shift_id, emp_id, token, due_at)
+             SELECT $1, d.emp_id, d.token, $3 FROM devices d WHERE d.emp_id = ANY($2::bigint[])
+             ORDER BY d.token
+             ON CONFLICT DO NOTHING`,
+            [shiftId, empIds, dueAt],
+          ),
+        ],
+        finish: ([rows]) => rows?.count ?? 0,
+      });
+    },
+
+    async nextPushDue() {
+      const [row] = await read<{ at: number | null }>(
+        `SELECT MIN(due_at) AS at FROM pushes WHERE state IN ('due', 'sending')`,
+      );
+      return row?.at ?? undefined;
+    },
+
+    claimPushes(now, leaseUntil, claimId, limit) {
+      // Rows another claimer has locked are skipped, not waited for: it is claiming them.
+      return writer.write({
+        shifts: [],
+        statements: () => [
+          run(
+            `WITH due AS (
+               SELECT ${duePushColumns('$1::bigint')} FROM pushes p ${DUE_PUSH_JOINS}
+               WHERE p.state IN ('due', 'sending') AND p.due_at <= $1
+               ORDER BY p.due_at, p.shift_id, p.emp_id, p.token LIMIT $4
+               FOR UPDATE OF p SKIP LOCKED),
+             claimed AS (
+               UPDATE pushes p SET
+                 state = CASE WHEN due.reason IS NULL AND due.d_platform IS NOT NULL
+                           THEN 'sending' ELSE 'cancelled' END,
+                 due_at = CASE WHEN due.reason IS NULL AND due.d_platform IS NOT NULL
+                           THEN $2 ELSE p.due_at END,
+                 attempts = p.attempts + CASE WHEN due.reason IS NULL
+                           AND due.d_platform IS NOT NULL THEN 1 ELSE 0 END,
+                 claim_id = CASE WHEN due.reason IS NULL AND due.d_platform IS NOT NULL
+                           THEN $3 END
+               FROM due WHERE p.shift_id = due.p_shift_id AND p.emp_id = due.p_emp_id
+                 AND p.token = due.p_token)
+             SELECT * FROM due ORDER BY p_shift_id, p_emp_id, p_token`,
+            [now, leaseUntil, claimId, limit],
+          ),
+        ],
+        finish: ([rows = []]) => splitDuePushes(rows as unknown as DuePushRow[]),
+      });
+    },
+
+    finishPush(push, claimId, next) {
+      return writer.write({
+        shifts: [],
+        statements: () => [
+          run(
+            `UPDATE pushes SET state = $5, due_at = COALESCE($6, due_at), claim_id = NULL
+             WHERE shift_id = $1 AND emp_id = $2 AND token = $3
+               AND state = 'sending' AND claim_id = $4`,
+            [
+              push.shiftId,
+              push.empId,
+              push.token,
+              claimId,
+              next.state,
+              next.state === 'due' ? next.dueAt : null,
+            ],
+          ),
+        ],
+        finish: ([rows]) => rows?.count === 1,
+      });
+    },
+
     async checkWritable() {
       // Queued behind the writes waiting now: a group commit stuck on a lock is not ready.
       await writer.write({
@@ -860,7 +984,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       await writer.write({
         shifts: [],
         statements: () => [
-          run('TRUNCATE offers, shifts, employees RESTART IDENTITY'),
+          run('TRUNCATE pushes, devices, offers, shifts, employees RESTART IDENTITY'),
           run('DELETE FROM journal'),
           // Journal ids keep growing (the identity is not restarted): a follower asking for
           // ids after the last it saw finds this marker first.
@@ -883,6 +1007,31 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   };
   return store;
 }
+
+/** Advisory lock class of push token registrations (the second key is the employee's). */
+const DEVICE_LOCK = 0x53_48_49_4a;
+
+/**
+ * Registers a push token: refreshed when this employee has it, moved when another had it.
+ * `created` comes from whether the row was inserted (`xmax = 0`) or taken from another employee.
+ */
+const UPSERT_DEVICE = `
+  WITH prior AS (SELECT emp_id FROM devices WHERE token = $1),
+  up AS (
+    INSERT INTO devices (token, emp_id, platform, registered_at, seen_at)
+    VALUES ($1, $2, $3, $4, $4)
+    ON CONFLICT (token) DO UPDATE SET platform = excluded.platform, seen_at = excluded.seen_at,
+      registered_at = CASE WHEN devices.emp_id = excluded.emp_id THEN devices.registered_at
+                           ELSE excluded.registered_at END,
+      emp_id = excluded.emp_id
+    RETURNING ${DEVICE_COLUMNS}, (xmax = 0) AS inserted)
+  SELECT up.*, (SELECT emp_id FROM prior) AS prior_emp FROM up`;
+
+/** The employee's tokens beyond the cap, least recently registered first; never the new one. */
+const EVICT_DEVICES = `
+  DELETE FROM devices WHERE emp_id = $1 AND token IN (
+    SELECT token FROM devices WHERE emp_id = $1
+    ORDER BY token = $2 DESC, seen_at DESC, token DESC OFFSET $3)`;
 
 const UPSERT_EMPLOYEES = `
   INSERT INTO employees (id, name, role)

@@ -3,13 +3,22 @@
  * the rules get from them. Only the stores import this.
  */
 import {
+  type DevicePlatform,
   type OfferResponse,
   type Outcome,
   ShiftDetails,
   type ShiftMode,
   type ShiftStatus,
 } from '../protocol/schemas.js';
-import type { OfferedShift, OfferRecord, ShiftRecord } from './types.js';
+import type {
+  CancelledPush,
+  ClaimedPush,
+  DeviceRecord,
+  OfferedShift,
+  OfferRecord,
+  PushCancelReason,
+  ShiftRecord,
+} from './types.js';
 
 export interface ShiftRow {
   id: number;
@@ -135,4 +144,88 @@ export function toOffered(row: JoinedRow): OfferedShift {
     OFFER_FIELDS.map((f) => [f, row[`o_${f}`]]),
   ) as unknown as OfferRow;
   return { shift: toShift(row), offer: toOffer(offer) };
+}
+
+/**
+ * Why a push due now is not to be sent, as SQL over `pushes p` joined (left) with its offer
+ * `o`, its shift `s` and its token `d`, with the time at `now`: NULL when it is to be sent.
+ */
+export function pushCancelReason(now: string): string {
+  return `CASE
+    WHEN o.shift_id IS NULL THEN 'closed'
+    WHEN o.response IS NOT NULL THEN 'answered'
+    WHEN o.outcome IN ('expired', 'withdrawn', 'taken') THEN o.outcome
+    WHEN o.outcome <> 'open' OR s.status <> 'open' THEN 'closed'
+    WHEN o.expires_at IS NOT NULL AND o.expires_at <= ${now} THEN 'expired'
+    WHEN o.delivered_at IS NOT NULL THEN 'delivered'
+    WHEN d.token IS NULL OR d.emp_id <> p.emp_id THEN 'unregistered'
+  END`;
+}
+
+export interface DeviceRow {
+  emp_id: number;
+  token: string;
+  platform: DevicePlatform;
+  registered_at: number;
+  seen_at: number;
+}
+
+export const DEVICE_COLUMNS = 'emp_id, token, platform, registered_at, seen_at';
+
+export function toDevice(row: DeviceRow): DeviceRecord {
+  return {
+    empId: row.emp_id,
+    token: row.token,
+    platform: row.platform,
+    registeredAt: row.registered_at,
+    seenAt: row.seen_at,
+  };
+}
+
+/** A due push with what sending it needs: its offer's shift, deadline and token's platform. */
+export type DuePushRow = ShiftRow & {
+  p_shift_id: number;
+  p_emp_id: number;
+  p_token: string;
+  p_attempts: number;
+  o_expires_at: number | null;
+  d_platform: DevicePlatform | null;
+  reason: PushCancelReason | null;
+};
+
+/** The columns of a `DuePushRow`, over the joins `pushCancelReason` names. */
+export function duePushColumns(now: string): string {
+  return `${SHIFT_COLUMNS}, p.shift_id AS p_shift_id, p.emp_id AS p_emp_id, p.token AS p_token,
+    p.attempts AS p_attempts, o.expires_at AS o_expires_at, d.platform AS d_platform,
+    ${pushCancelReason(now)} AS reason`;
+}
+
+/** The joins of a due push (`pushes p`): its offer, shift and token, any of them gone. */
+export const DUE_PUSH_JOINS = `
+  LEFT JOIN offers o ON o.shift_id = p.shift_id AND o.emp_id = p.emp_id
+  LEFT JOIN shifts s ON s.id = p.shift_id
+  LEFT JOIN devices d ON d.token = p.token`;
+
+/** Due pushes split into those to send (claimed, attempt counted) and those cancelled. */
+export function splitDuePushes(rows: readonly DuePushRow[]): {
+  claimed: ClaimedPush[];
+  cancelled: CancelledPush[];
+} {
+  const claimed: ClaimedPush[] = [];
+  const cancelled: CancelledPush[] = [];
+  for (const r of rows) {
+    const key = { shiftId: r.p_shift_id, empId: r.p_emp_id, token: r.p_token };
+    if (r.reason !== null || r.d_platform === null) {
+      cancelled.push({ ...key, reason: r.reason ?? 'closed', attempts: r.p_attempts });
+    } else {
+      claimed.push({
+        ...key,
+        platform: r.d_platform,
+        attempt: r.p_attempts + 1,
+        shift: toShift(r),
+        expiresAt: r.o_expires_at,
+      });
+    }
+  }
+  return { claimed, cancelled };
 }

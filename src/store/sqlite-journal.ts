@@ -32,7 +32,7 @@ export function prepareJournal(db: Database.Database, insertJournal: Database.St
 
   function reset(at: number): void {
     const lastId = db.prepare('SELECT COALESCE(MAX(id), 0) FROM journal').pluck().get() as number;
-    for (const table of ['journal', 'offers', 'shifts', 'employees']) {
+    for (const table of ['journal', 'pushes', 'devices', 'offers', 'shifts', 'employees']) {
       db.prepare(`DELETE FROM ${table}`).run();
     }
     // Journal ids keep growing across a reset (a follower asks for ids after the last it saw):

@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ShiftctlError } from '../errors.js';
 
-const SCHEMA_VERSION = 5;
+const SCHEMA_VERSION = 6;
 
 const MIGRATIONS: Record<number, string> = {
   1: `
@@ -193,6 +193,30 @@ const MIGRATIONS: Record<number, string> = {
     CREATE INDEX offers_by_employee ON offers (emp_id, sent_at);
     CREATE INDEX offers_by_deadline ON offers (expires_at)
       WHERE outcome = 'open' AND expires_at IS NOT NULL;
+  `,
+  // Push fallback (docs/push.md): employees' push tokens, and the webhook pushes of offers that
+  // found no device, kept (sent or not) so that an offer is pushed once per token.
+  6: `
+    CREATE TABLE devices (
+      token         TEXT PRIMARY KEY,
+      emp_id        INTEGER NOT NULL,
+      platform      TEXT NOT NULL CHECK (platform IN ('android', 'ios')),
+      registered_at INTEGER NOT NULL,
+      seen_at       INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX devices_by_employee ON devices (emp_id, seen_at);
+    CREATE TABLE pushes (
+      shift_id INTEGER NOT NULL,
+      emp_id   INTEGER NOT NULL,
+      token    TEXT NOT NULL,
+      state    TEXT NOT NULL DEFAULT 'due'
+                 CHECK (state IN ('due', 'sending', 'sent', 'failed', 'cancelled')),
+      due_at   INTEGER NOT NULL,
+      attempts INTEGER NOT NULL DEFAULT 0,
+      claim_id TEXT,
+      PRIMARY KEY (shift_id, emp_id, token)
+    ) WITHOUT ROWID;
+    CREATE INDEX pushes_due ON pushes (due_at) WHERE state IN ('due', 'sending');
   `,
 };
 

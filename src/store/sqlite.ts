@@ -11,6 +11,7 @@ import { createGroupCommit, prepareBookkeeping } from './sqlite-batch.js';
 import { prepareDecisions } from './sqlite-decisions.js';
 import { prepareJournal } from './sqlite-journal.js';
 import { prepareOffering } from './sqlite-offers.js';
+import { preparePushes } from './sqlite-pushes.js';
 import { prepareQueries } from './sqlite-queries.js';
 import { isOnDisk, openSqlite, unlockDatabase, writableCheck } from './sqlite-schema.js';
 import type { Store } from './types.js';
@@ -42,6 +43,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const offering = prepareOffering(db, queries);
   const decisions = prepareDecisions(db, queries);
   const journal = prepareJournal(db, books.insertJournal);
+  const pushes = preparePushes(db);
   const checkWritable = writableCheck(db, options.path);
   const commit = createGroupCommit(db, books, options.warn);
   const { write, flush } = commit;
@@ -118,6 +120,27 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     },
     trimJournal(limits, max) {
       return write(() => journal.trimJournal(limits, max));
+    },
+    registerDevice(device, at, maxPerEmployee) {
+      return write(() => pushes.registerDevice(device, at, maxPerEmployee));
+    },
+    async listDevices(empId) {
+      return pushes.listDevices(empId);
+    },
+    deleteDevice(empId, token) {
+      return write(() => pushes.deleteDevice(empId, token));
+    },
+    schedulePushes(shiftId, empIds, dueAt) {
+      return write(() => pushes.schedulePushes(shiftId, empIds, dueAt));
+    },
+    async nextPushDue() {
+      return pushes.nextPushDue();
+    },
+    claimPushes(now, leaseUntil, claimId, limit) {
+      return write(() => pushes.claimPushes(now, leaseUntil, claimId, limit));
+    },
+    finishPush(push, claimId, next) {
+      return write(() => pushes.finishPush(push, claimId, next));
     },
     async checkWritable() {
       await write(checkWritable);

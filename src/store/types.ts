@@ -5,6 +5,7 @@
  * one conditional update inside one transaction, never a read followed by a write.
  */
 import type {
+  DevicePlatform,
   OfferResponse,
   Outcome,
   ShiftDetails,
@@ -143,6 +144,52 @@ export interface JournalLimits {
   before?: number | undefined;
 }
 
+/** A push token an employee registered (`POST /api/devices/{emp_id}`). */
+export interface DeviceRecord {
+  empId: number;
+  token: string;
+  platform: DevicePlatform;
+  /** When the token was registered for this employee, ms since the epoch. */
+  registeredAt: number;
+  /** When it was last registered (again), ms since the epoch. */
+  seenAt: number;
+}
+
+/** One webhook push: an offer, to one push token of its employee. */
+export interface PushKey {
+  shiftId: number;
+  empId: number;
+  token: string;
+}
+
+/** A push this caller claimed and is to send now (no other caller sends it meanwhile). */
+export interface ClaimedPush extends PushKey {
+  platform: DevicePlatform;
+  /** This attempt, 1 for the first. */
+  attempt: number;
+  shift: ShiftRecord;
+  expiresAt: number | null;
+}
+
+/** Why a push due was not sent: the offer no longer waits for it, or the token went. */
+export type PushCancelReason =
+  | 'answered'
+  | 'delivered'
+  | 'expired'
+  | 'withdrawn'
+  | 'taken'
+  | 'closed'
+  | 'unregistered';
+
+export interface CancelledPush extends PushKey {
+  reason: PushCancelReason;
+  /** Attempts made before it was cancelled. */
+  attempts: number;
+}
+
+/** What a push's attempt came to: done (`sent`, `failed`), or to be tried again at `dueAt`. */
+export type PushNext = { state: 'sent' | 'failed' } | { state: 'due'; dueAt: number };
+
 export interface Store {
   /** True when the store holds no shift yet (fixtures are loaded only then). */
   isEmpty(): Promise<boolean>;
@@ -240,7 +287,49 @@ export interface Store {
    * `E_DATABASE_BUSY` (or another error) when it does not. Writes nothing.
    */
   checkWritable(): Promise<void>;
-  /** Deletes every shift, offer, assignment, employee and journal entry (journal ids keep growing). */
+  /**
+   * Registers a push token for an employee, in one write: again (the same employee) only
+   * refreshes it; a token another employee registered moves to this one. Keeps at most
+   * `maxPerEmployee` tokens per employee: the least recently registered go.
+   */
+  registerDevice(
+    device: { empId: number; token: string; platform: DevicePlatform },
+    at: number,
+    maxPerEmployee: number,
+  ): Promise<{ device: DeviceRecord; created: boolean }>;
+  /** The employee's push tokens, most recently registered first. */
+  listDevices(empId: number): Promise<DeviceRecord[]>;
+  /** Deletes one of the employee's tokens; false when they had no such token. */
+  deleteDevice(empId: number, token: string): Promise<boolean>;
+  /**
+   * Schedules a webhook push of the offer of `shiftId` to each of these employees, one per push
+   * token they have now, due at `dueAt`. A push already scheduled for an offer and token (even
+   * one sent or cancelled) is kept as it is. Resolves to how many were added.
+   */
+  schedulePushes(shiftId: number, empIds: readonly number[], dueAt: number): Promise<number>;
+  /** When the earliest push waiting (or claimed, until its claim lapses) falls due. */
+  nextPushDue(): Promise<number | undefined>;
+  /**
+   * Claims up to `limit` pushes due by `now`, in one write: those whose offer no longer waits
+   * (answered, delivered to a device, closed) or whose token went are cancelled instead. A
+   * claimed push is this caller's until `leaseUntil` (then another caller may claim it again,
+   * as when its claimer died), whoever else claims at the same moment.
+   */
+  claimPushes(
+    now: number,
+    leaseUntil: number,
+    claimId: string,
+    limit: number,
+  ): Promise<{ claimed: ClaimedPush[]; cancelled: CancelledPush[] }>;
+  /**
+   * Records what a claimed push came to; false (nothing written) when the claim is no longer
+   * this caller's.
+   */
+  finishPush(push: PushKey, claimId: string, next: PushNext, at: number): Promise<boolean>;
+  /**
+   * Deletes every shift, offer, assignment, employee, push token, push and journal entry (journal
+   * ids keep growing).
+   */
   reset(at: number): Promise<void>;
   close(): Promise<void>;
 }

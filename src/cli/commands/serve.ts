@@ -2,7 +2,13 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { parseTrustedProxies } from '../../server/client-address.js';
 import { withFaultOptions } from '../fault-options.js';
-import { durationSeconds, durationSecondsOrOff, integerIn, oneOf } from '../parse.js';
+import {
+  durationSeconds,
+  durationSecondsOrOff,
+  integerIn,
+  oneOf,
+  parseDuration,
+} from '../parse.js';
 import { secretOption, secretsOf } from '../secrets.js';
 import type { ServeFlags } from '../serve.js';
 
@@ -145,6 +151,27 @@ export function registerServe(program: Command): void {
       'deadline for offers made without one, e.g. 15m (default: none)',
       durationSeconds(30 * 86_400),
     )
+    .addOption(
+      new Option(
+        '--push-webhook <url>',
+        'push fallback: POST offers that found no connected device to this URL (FCM-shaped, once per push token; see docs/push.md)',
+      ).env('SHIFTCTL_PUSH_WEBHOOK'),
+    )
+    .addOption(
+      new Option(
+        '--push-after <duration>',
+        'how long an offer waits for a device before its push, e.g. 10s or 500ms',
+      )
+        .argParser(pushAfter)
+        .default(10_000, '10s')
+        .env('SHIFTCTL_PUSH_AFTER'),
+    )
+    .addOption(
+      new Option(
+        '--push-secret <secret>',
+        'sign webhook pushes with this (HMAC-SHA256) rather than the first --secret',
+      ).env('SHIFTCTL_PUSH_SECRET'),
+    )
     .option(
       '--scenario <file>',
       'play a scripted session, e.g. fixtures/scenarios/flaky-network.json',
@@ -154,8 +181,10 @@ export function registerServe(program: Command): void {
       `
 Environment: SHIFTCTL_PORT, SHIFTCTL_HOST, SHIFTCTL_DB, SHIFTCTL_DB_POOL, SHIFTCTL_REDIS,
 SHIFTCTL_SECRET (a comma list: the first signs, all verify), SHIFTCTL_TRUST_PROXY,
-SHIFTCTL_JOURNAL_MAX_ROWS, SHIFTCTL_JOURNAL_MAX_AGE set the defaults of --port, --host, --db,
---db-pool, --redis, --secret, --trust-proxy, --journal-max-rows, --journal-max-age.
+SHIFTCTL_JOURNAL_MAX_ROWS, SHIFTCTL_JOURNAL_MAX_AGE, SHIFTCTL_PUSH_WEBHOOK, SHIFTCTL_PUSH_AFTER,
+SHIFTCTL_PUSH_SECRET set the defaults of --port, --host, --db, --db-pool, --redis, --secret,
+--trust-proxy, --journal-max-rows, --journal-max-age, --push-webhook, --push-after,
+--push-secret.
 
 One server per SQLite file: a second serve on a file in use is refused. Several instances
 share a PostgreSQL database, with Redis between them (--redis) or through PostgreSQL alone.
@@ -168,7 +197,8 @@ Examples:
   $ shiftctl serve --db :memory: --scenario fixtures/scenarios/night-cover-cascade.json
   $ shiftctl serve --port 8001 --db postgres://app@127.0.0.1:5432/shifts --redis redis://127.0.0.1:6379
   $ SHIFTCTL_SECRET=s3cret shiftctl serve --host 0.0.0.0 --tls-self-signed
-  $ shiftctl serve --secret "$SECRET" --trust-proxy loopback   # behind nginx on this machine`,
+  $ shiftctl serve --secret "$SECRET" --trust-proxy loopback   # behind nginx on this machine
+  $ shiftctl serve --push-webhook http://127.0.0.1:8099/ --push-after 5s   # with shiftctl push-sink`,
     )
     .action(async (flags: ServeFlags, command: Command) => {
       const { serve } = await import('../serve.js');
@@ -176,6 +206,13 @@ Examples:
     });
   const serveCommand = program.commands.find((c) => c.name() === 'serve');
   if (serveCommand) withFaultOptions(serveCommand, 'fault: ');
+}
+
+/** `--push-after`: a bare number is seconds, as for the other durations; 0 to 1 h. */
+function pushAfter(value: string): number {
+  const ms = parseDuration(value);
+  if (ms > 3_600_000) throw new InvalidArgumentError('expected a duration of at most 1h.');
+  return ms;
 }
 
 /** `--trust-proxy`, repeatable, each a comma list: checked here so a typo is a usage error. */
