@@ -31,6 +31,7 @@ export interface ServeFlags extends FaultFlags {
   logFormat: LogFormat;
   quiet?: boolean;
   offerTtl?: number;
+  urgentTtl?: number;
   scenario?: string;
   /** Several while one is rotated out: tokens signed with any of them verify. */
   secret?: string[];
@@ -131,6 +132,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
     heartbeatSeconds: flags.heartbeat,
     corsOrigin: flags.corsOrigin,
     offerTtlSeconds: flags.offerTtl,
+    urgentTtlSeconds: flags.urgentTtl,
     faults: faultSettings(flags),
     log,
   });

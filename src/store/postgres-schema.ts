@@ -73,6 +73,11 @@ const MIGRATIONS: readonly (readonly string[])[] = [
       detail   TEXT
     )`,
   ],
+  // Priority offers: a shift is `normal` or `urgent` (see sqlite-schema.ts, version 6).
+  [
+    `ALTER TABLE shifts ADD COLUMN priority TEXT NOT NULL DEFAULT 'normal'
+      CHECK (priority IN ('normal', 'urgent'))`,
+  ],
 ];
 
 /** The schema version this code writes. */

@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ShiftctlError } from '../errors.js';
 
-const SCHEMA_VERSION = 5;
+const SCHEMA_VERSION = 6;
 
 const MIGRATIONS: Record<number, string> = {
   1: `
@@ -193,6 +193,12 @@ const MIGRATIONS: Record<number, string> = {
     CREATE INDEX offers_by_employee ON offers (emp_id, sent_at);
     CREATE INDEX offers_by_deadline ON offers (expires_at)
       WHERE outcome = 'open' AND expires_at IS NOT NULL;
+  `,
+  // Priority offers: a shift is `normal` or `urgent`. No index: pending offers are read by
+  // employee (offers_by_employee) and the few open ones sorted, urgent first, as they are read.
+  6: `
+    ALTER TABLE shifts ADD COLUMN priority TEXT NOT NULL DEFAULT 'normal'
+      CHECK (priority = 'normal' OR priority = 'urgent');
   `,
 };
 

@@ -7,6 +7,7 @@
 import type {
   OfferResponse,
   Outcome,
+  Priority,
   ShiftDetails,
   ShiftMode,
   ShiftStatus,
@@ -14,6 +15,7 @@ import type {
 
 export interface ShiftRecord extends ShiftDetails {
   id: number;
+  priority: Priority;
   status: ShiftStatus;
   mode: ShiftMode;
   approval: boolean;
@@ -182,7 +184,7 @@ export interface Store {
   ): Promise<OfferWrite>;
   getOffer(shiftId: number, empId: number): Promise<OfferRecord | undefined>;
   offersForShift(shiftId: number): Promise<OfferRecord[]>;
-  /** Unanswered open offers of still-open shifts, oldest first. */
+  /** Unanswered open offers of still-open shifts: urgent shifts first, then oldest first. */
   openOffersFor(empId: number): Promise<OfferedShift[]>;
   history(empId: number, limit: number): Promise<OfferedShift[]>;
   /**
