@@ -152,6 +152,8 @@ afterEach(async () => {
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: terminal escape sequences
 const ANSI = /\u001b\[[0-9;?]*[A-Za-z]|\u001b\][^\u0007]*\u0007|\u001b[()][A-Z0-9]|\u0007/g;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: a terminal's title sequence ends in BEL
+const TITLE = /\u001b\][^\u0007]*\u0007/g;
 
 /** `node bin/shiftctl.js ...` in a pseudo-terminal: what a person at a terminal sees and types. */
 export class PtyCli {
@@ -226,7 +228,7 @@ export class PtyCli {
 
   /** How many times the terminal bell rang so far (a BEL that ends an escape sequence is not one). */
   get bells(): number {
-    return this.output.replace(/\u001b\][^\u0007]*\u0007/g, '').split('\u0007').length - 1;
+    return this.output.replace(TITLE, '').split('\u0007').length - 1;
   }
 
   /** Waits until `check` holds for what was written so far (colours and bells included). */
