@@ -137,7 +137,7 @@ describe('listen at a terminal', () => {
     // The urgent shift comes next, marked: white on red at a terminal.
     await term.waitFor(/┌─ Shift 903 ─ URGENT ─+\n/);
     await term.waitUntil(
-      (raw) => /\u001b\[41m(\u001b\[\d+m)* URGENT /.test(raw),
+      (raw) => raw.includes('\u001b[41m\u001b[37m\u001b[1m URGENT '),
       'the URGENT badge on red',
     );
     expect(term.screen).not.toContain('┌─ Shift 902'); // the normal one waits its turn
