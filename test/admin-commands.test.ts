@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ShiftServer } from '../src/server/create-server.js';
-import { Cli, PtyCli, ROOT, run, serveJson, within } from './cli-harness.js';
+import { Cli, PtyCli, ROOT, run, serveJson, serveJsonWith, within } from './cli-harness.js';
 import {
   connect,
   get,
@@ -199,6 +199,35 @@ describe('serve with lifecycle flags', () => {
     expect(left).toBeLessThanOrEqual(15 * 60_000);
     const exit = await cli.stop();
     expect(exit.stderr).toContain('faults are on');
+  });
+
+  it('gives urgent offers the --urgent-ttl deadline, from SHIFTCTL_URGENT_TTL too', async () => {
+    for (const [env, flags] of [
+      [{}, ['--urgent-ttl', '5m']],
+      [{ SHIFTCTL_URGENT_TTL: '300' }, []],
+    ] as const) {
+      const { cli, url } = await serveJsonWith(env, '--db', ':memory:', '--no-fixtures', ...flags);
+      const send = (shiftId: number, body: object) =>
+        fetch(`${url}/api/test/send_offer/5?shift_id=${shiftId}`, {
+          method: 'POST',
+          body: JSON.stringify(body),
+        });
+      await send(9, { priority: 'urgent' });
+      await send(10, {});
+      const pending = (await (await fetch(`${url}/api/shift_offers/pending/5`)).json()) as Array<{
+        shift_id: number;
+        expires_at?: string;
+      }>;
+      expect(pending.map((o) => o.shift_id)).toEqual([9, 10]);
+      const left = Date.parse(pending[0]?.expires_at ?? '') - Date.now();
+      expect(left).toBeGreaterThan(4 * 60_000);
+      expect(left).toBeLessThanOrEqual(5 * 60_000);
+      expect(pending[1]?.expires_at).toBeUndefined();
+      expect((await cli.stop()).code).toBe(0);
+    }
+    const bad = await run('serve', '--db', ':memory:', '--urgent-ttl', 'soon');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('expected a duration such as 200ms, 30s, 15m or 2h');
   });
 
   it('refuses a bad scenario file with exit 2', async () => {

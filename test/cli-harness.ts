@@ -170,11 +170,13 @@ afterEach(async () => {
 
 // biome-ignore lint/suspicious/noControlCharactersInRegex: terminal escape sequences
 const ANSI = /\u001b\[[0-9;?]*[A-Za-z]|\u001b\][^\u0007]*\u0007|\u001b[()][A-Z0-9]|\u0007/g;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: a terminal's title sequence ends in BEL
+const TITLE = /\u001b\][^\u0007]*\u0007/g;
 
 /** `node bin/shiftctl.js ...` in a pseudo-terminal: what a person at a terminal sees and types. */
 export class PtyCli {
   private readonly term: IPty;
-  private raw = '';
+  private output = '';
   private waiters: Array<() => void> = [];
   exit?: { code: number; signal?: number };
   readonly exited: Promise<{ code: number; signal?: number }>;
@@ -188,7 +190,7 @@ export class PtyCli {
     });
     runningPtys.add(this);
     this.term.onData((data) => {
-      this.raw += data;
+      this.output += data;
       this.wake();
     });
     this.exited = new Promise((resolve) => {
@@ -209,7 +211,7 @@ export class PtyCli {
 
   /** Everything shown so far, without colours and cursor movements. */
   get screen(): string {
-    return this.raw.replace(ANSI, '').replace(/\r/g, '');
+    return this.output.replace(ANSI, '').replace(/\r/g, '');
   }
 
   /** Waits until the screen shows `text` (`count` times, default once). */
@@ -233,6 +235,32 @@ export class PtyCli {
         check();
       }),
       `${String(text)} on screen; it shows:\n${this.screen}`,
+      ms,
+    );
+  }
+
+  /** Everything written so far, colours and bells included. */
+  get raw(): string {
+    return this.output;
+  }
+
+  /** How many times the terminal bell rang so far (a BEL that ends an escape sequence is not one). */
+  get bells(): number {
+    return this.output.replace(TITLE, '').split('\u0007').length - 1;
+  }
+
+  /** Waits until `check` holds for what was written so far (colours and bells included). */
+  waitUntil(check: (raw: string) => boolean, what: string, ms = WAIT_MS): Promise<void> {
+    return within(
+      new Promise<void>((resolve, reject) => {
+        const test = () => {
+          if (check(this.output)) return resolve();
+          if (this.exit) return reject(new Error(`exited (${this.exit.code}) before ${what}`));
+          this.waiters.push(test);
+        };
+        test();
+      }),
+      `${what}; it shows:\n${this.screen}`,
       ms,
     );
   }

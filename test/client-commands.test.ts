@@ -87,6 +87,25 @@ afterEach(() => {
 describe('shiftctl send-offer', () => {
   const server = useServer();
 
+  it('offers an urgent shift with --urgent: marked on the wire, listed first, said so', async () => {
+    const [phone] = await online(server(), 123);
+    await sendTest(server(), 123, 455);
+    const exit = await shiftctl(server(), 'send-offer', '123', '--shift', '456', '--urgent');
+    expect(exit).toMatchObject({ code: 0, stderr: '' });
+    expect(exit.stdout).toBe('Employee 123: shift 456 (urgent) sent live to 1 device.\n');
+    expect(await phone?.offer(456)).toEqual({ ...SEED_OFFER, shift_id: 456, priority: 'urgent' });
+    const pending = await get(server(), '/api/shift_offers/pending/123');
+    expect(pending.body.map((o: { shift_id: number }) => o.shift_id)).toEqual([456, 455]);
+    expect((await get(server(), '/api/admin/shifts/456')).body.priority).toBe('urgent');
+    // The offer file of an urgent cover shift says so itself.
+    const file = join(ROOT, 'fixtures/offers/urgent-cover.json');
+    await shiftctl(server(), 'send-offer', '124', '--shift', '457', '--file', file);
+    expect((await get(server(), '/api/admin/shifts/457')).body).toMatchObject({
+      priority: 'urgent',
+      service_type: 'Dementia Care',
+    });
+  });
+
   it('delivers live to a connected employee and stores the offer for an offline one', async () => {
     const [phone] = await online(server(), 123);
     const exit = await shiftctl(server(), 'send-offer', '123', '124', '--shift', '456');
@@ -426,7 +445,7 @@ describe('shiftctl pending', () => {
     expect(json).toMatchObject({ code: 0, stdout: '', stderr: '' });
   });
 
-  it('prints a table of the open offers, oldest first', async () => {
+  it('prints a table of the open offers, urgent first, then oldest first', async () => {
     await sendTest(server(), 5, 456);
     await sendTest(server(), 5, 457, {
       date: '2026-02-01',
@@ -435,13 +454,16 @@ describe('shiftctl pending', () => {
       location_name: 'Elm House',
       client_name: null,
     });
+    await sendTest(server(), 5, 458, { priority: 'urgent' });
     const exit = await shiftctl(server(), 'pending', '5');
     expect(exit).toMatchObject({ code: 0, stderr: '' });
     expect(exit.stdout).not.toContain(ESC);
+    const row = ['2026-01-20', '09:00-17:00', 'Outreach Center', 'Test Client', 'Home Care'];
     expect(cells(exit.stdout)).toEqual([
-      ['SHIFT', 'DATE', 'TIME', 'LOCATION', 'CLIENT', 'SERVICE'],
-      ['456', '2026-01-20', '09:00-17:00', 'Outreach Center', 'Test Client', 'Home Care'],
-      ['457', '2026-02-01', '13:00-21:00', 'Elm House', '-', 'Home Care'],
+      ['SHIFT', 'PRIORITY', 'DATE', 'TIME', 'LOCATION', 'CLIENT', 'SERVICE'],
+      ['458', 'urgent', ...row],
+      ['456', 'normal', ...row],
+      ['457', 'normal', '2026-02-01', '13:00-21:00', 'Elm House', '-', 'Home Care'],
     ]);
   });
 
@@ -469,7 +491,7 @@ describe('shiftctl history', () => {
   /** Offers shifts 1, 2, 3 to employee 5 a minute apart; 5 accepts 1 and rejects 2. */
   async function threeOffers(): Promise<void> {
     for (const shiftId of [1, 2, 3]) {
-      await sendTest(server(), 5, shiftId);
+      await sendTest(server(), 5, shiftId, shiftId === 3 ? { priority: 'urgent' } : {});
       clock.advance(60_000);
     }
     await respond(server(), 5, 1, 'accepted');
@@ -482,10 +504,20 @@ describe('shiftctl history', () => {
     expect(exit).toMatchObject({ code: 0, stderr: '' });
     expect(exit.stdout).not.toContain(ESC);
     expect(cells(exit.stdout)).toEqual([
-      ['SHIFT', 'DATE', 'TIME', 'LOCATION', 'SENT', 'RESPONSE', 'OUTCOME'],
-      ['3', '2026-01-20', '09:00-17:00', 'Outreach Center', '2026-01-14 15:32', '-', 'open'],
+      ['SHIFT', 'PRIORITY', 'DATE', 'TIME', 'LOCATION', 'SENT', 'RESPONSE', 'OUTCOME'],
+      [
+        '3',
+        'urgent',
+        '2026-01-20',
+        '09:00-17:00',
+        'Outreach Center',
+        '2026-01-14 15:32',
+        '-',
+        'open',
+      ],
       [
         '2',
+        'normal',
         '2026-01-20',
         '09:00-17:00',
         'Outreach Center',
@@ -506,6 +538,8 @@ describe('shiftctl history', () => {
       [2, 'rejected', 'rejected'],
       [1, 'accepted', 'assigned'],
     ]);
+    // An urgent offer says so; a normal one is as the seed sent it.
+    expect(items.map((i) => i.priority)).toEqual(['urgent', undefined, undefined]);
     expect(items[2]).toMatchObject({ type: 'shift_offer', sent_at: '2026-01-14T15:30:00.000Z' });
   });
 
@@ -693,7 +727,7 @@ describe('shiftctl status', () => {
   describe('with two employees and two shifts, one assigned', () => {
     beforeEach(async () => {
       await online(server(), 123, 2);
-      await sendTest(server(), 123, 456);
+      await sendTest(server(), 123, 456, { priority: 'urgent' });
       await sendTest(server(), 124, 456);
       await sendTest(server(), 124, 457, { location_name: 'Elm House' });
       await respond(server(), 124, 457, 'accepted');
@@ -712,8 +746,28 @@ describe('shiftctl status', () => {
       ]);
       expect(cells(shifts)).toEqual([
         ['Open shifts (1)'],
-        ['SHIFT', 'DATE', 'TIME', 'LOCATION', 'SERVICE', 'OFFERED', 'WAITING', 'REJECTED'],
-        ['456', '2026-01-20', '09:00-17:00', 'Outreach Center', 'Home Care', '2', '2', '0'],
+        [
+          'SHIFT',
+          'PRIORITY',
+          'DATE',
+          'TIME',
+          'LOCATION',
+          'SERVICE',
+          'OFFERED',
+          'WAITING',
+          'REJECTED',
+        ],
+        [
+          '456',
+          'urgent',
+          '2026-01-20',
+          '09:00-17:00',
+          'Outreach Center',
+          'Home Care',
+          '2',
+          '2',
+          '0',
+        ],
       ]);
     });
 
@@ -738,6 +792,7 @@ describe('shiftctl status', () => {
         start_time: '09:00',
         end_time: '17:00',
         location_name: 'Outreach Center',
+        priority: 'urgent',
         status: 'open',
         offers: { total: 2, open: 2, rejected: 0 },
       });

@@ -74,6 +74,26 @@ describe('offer cards', () => {
     ]);
   });
 
+  it('marks an urgent shift with a badge that reads without colour, and in white on red with it', () => {
+    const offer = {
+      shift_id: 457,
+      date: '2026-01-20',
+      start_time: '09:00',
+      end_time: '17:00',
+      priority: 'urgent',
+    };
+    const plain = renderCard(offer, new Chalk({ level: 0 }), Date.now(), 60).split('\n');
+    expect(plain[0]).toBe(`┌─ Shift 457 ─ URGENT ${'─'.repeat(38)}`);
+    expect(plain[0]).toHaveLength(60);
+    const coloured = renderCard(offer, new Chalk({ level: 1 }), Date.now(), 60);
+    expect(coloured).toContain('\u001b[41m\u001b[37m\u001b[1m URGENT ');
+    // A normal offer (absent or `normal`) has no badge.
+    for (const priority of [undefined, 'normal']) {
+      const card = renderCard({ ...offer, priority }, new Chalk({ level: 1 }), Date.now(), 60);
+      expect(card).not.toContain('URGENT');
+    }
+  });
+
   it('fits the terminal, wrapping long values inside the box under their label', () => {
     const plain = new Chalk({ level: 0 });
     const offer = {

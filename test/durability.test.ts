@@ -184,7 +184,9 @@ describe('a database written by an older shiftctl', () => {
         approval INTEGER NOT NULL DEFAULT 0 CHECK (approval IN (0, 1)),
         step_ttl_s INTEGER, created_at INTEGER NOT NULL, closed_at INTEGER
       );
-      INSERT INTO shifts_v4 SELECT * FROM shifts;
+      INSERT INTO shifts_v4 SELECT id, date, start_time, end_time, location_name, client_name,
+        service_type, description, slots, filled, status, mode, approval, step_ttl_s,
+        created_at, closed_at FROM shifts;
       DROP TABLE shifts;
       ALTER TABLE shifts_v4 RENAME TO shifts;
       CREATE INDEX shifts_status ON shifts (status);
@@ -217,13 +219,15 @@ describe('a database written by an older shiftctl', () => {
     const [summary] = await upgraded.listShifts({ id: 7 });
     expect(summary?.assignedTo).toEqual([1]);
     expect(summary?.shift.status).toBe('assigned');
+    // Schema 7 gave every shift a priority: normal, as they all were.
+    expect(summary?.shift.priority).toBe('normal');
     expect((await upgraded.employees()).find((e) => e.empId === 1)?.assigned).toEqual([7]);
     expect(await upgraded.readJournal({ empId: 1, limit: 10 })).toEqual([
       expect.objectContaining({ shiftId: 7, name: 'x', outcome: '200' }),
     ]);
     await upgraded.close();
     const check = new Database(db, { readonly: true });
-    expect(check.pragma('user_version', { simple: true })).toBe(6);
+    expect(check.pragma('user_version', { simple: true })).toBe(7);
     const tables = check.prepare("SELECT name FROM sqlite_master WHERE name = 'assignments'").all();
     expect(tables).toEqual([]);
     // Schema 5 rebuilt shifts and offers (CHECKs without IN lists): every row came along, the

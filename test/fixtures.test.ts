@@ -23,6 +23,12 @@ describe('the demo fixtures', () => {
       expect(pending.body.map((o: { shift_id: number }) => o.shift_id).sort()).toEqual(
         expected.sort(),
       );
+      // The demo's urgent shift keeps its priority, so 123's list starts with it.
+      const urgent = data.shifts.filter((s) => s.priority === 'urgent').map((s) => s.id);
+      expect(urgent).toEqual([1004]);
+      expect(pending.body[0]).toMatchObject({ shift_id: 1004, priority: 'urgent' });
+      expect((await get(server, '/api/admin/shifts/1004')).body.priority).toBe('urgent');
+      expect((await get(server, '/api/admin/shifts/1001')).body.priority).toBe('normal');
       const employees = await get(server, '/api/admin/employees');
       expect(employees.body.find((e: { emp_id: number }) => e.emp_id === 101).name).toBe(
         data.employees.find((e) => e.id === 101)?.name,
@@ -50,6 +56,10 @@ describe('invalid fixtures', () => {
         ],
       },
       'shifts.1.id: duplicate shift id 1',
+    ],
+    [
+      { shifts: [{ ...valid, id: 1, priority: 'high' }] },
+      'shifts.0.priority: must be one of "normal", "urgent"',
     ],
     [{ employees: [{ id: 'a', name: 'x' }] }, 'employees.0.id: must be a number'],
     // Both stores must take the same file: PostgreSQL cannot keep U+0000.

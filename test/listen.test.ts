@@ -119,6 +119,36 @@ describe('listen at a terminal', () => {
     expect((await term.waitExit()).code).toBe(0);
   });
 
+  it('moves an urgent offer ahead of the normal ones waiting, marks its card and rings three times', async () => {
+    const s = await server();
+    await post(s, '/api/test/send_offer/21?shift_id=901');
+    const term = listen(s, 21);
+    await term.waitFor(PROMPT);
+    await term.waitFor('● connected');
+    await term.waitUntil(() => term.bells === 1, 'one bell for the first offer');
+    await post(s, '/api/test/send_offer/21?shift_id=902');
+    await term.waitFor('+ new offer: shift 902 (1 waiting)');
+    await term.waitUntil(() => term.bells === 2, 'one bell for a normal offer');
+    await post(s, '/api/test/send_offer/21?shift_id=903', { priority: 'urgent' });
+    await term.waitFor('+ new URGENT offer: shift 903, moved ahead of 1 (2 waiting)');
+    await term.waitUntil(() => term.bells === 5, 'three bells for an urgent offer');
+    term.type('r'); // shift 901, at the prompt all along
+    await term.waitFor('✓ Rejected shift 901.');
+    // The urgent shift comes next, marked: white on red at a terminal.
+    await term.waitFor(/┌─ Shift 903 ─ URGENT ─+\n/);
+    await term.waitUntil(
+      (raw) => raw.includes('\u001b[41m\u001b[37m\u001b[1m URGENT '),
+      'the URGENT badge on red',
+    );
+    expect(term.screen).not.toContain('┌─ Shift 902'); // the normal one waits its turn
+    term.type('a');
+    await term.waitFor('✔ Shift 903 is yours: assigned.');
+    await term.waitFor('┌─ Shift 902 ───');
+    expect(term.count('URGENT ─')).toBe(1);
+    term.type('\u0003');
+    expect((await term.waitExit()).code).toBe(0);
+  });
+
   it('wraps long details inside the card, at the width of the terminal', async () => {
     const s = await server();
     const description = `${'Medication round and handover notes for the night team. '.repeat(3)}End.`;

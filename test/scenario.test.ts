@@ -26,7 +26,9 @@ describe('scenario files', () => {
     try {
       expect((await get(server, '/api/admin/shifts')).body).toEqual([]);
       clock.advance(5_000);
-      await first.offer(2001);
+      // The sick call is urgent: its offer says so, and so does the shift.
+      expect(await first.offer(2001)).toMatchObject({ shift_id: 2001, priority: 'urgent' });
+      expect((await get(server, '/api/admin/shifts/2001')).body.priority).toBe('urgent');
       clock.advance(120_000); // the first nurse does not answer in two minutes
       expect(await first.result(2001)).toMatchObject({ status: 'expired' });
       await second.offer(2001);

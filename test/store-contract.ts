@@ -534,6 +534,37 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(await store.history(404, 10)).toEqual([]);
       });
 
+      it('list pending offers of urgent shifts first, each group oldest first', async () => {
+        // Ids and times chosen so that neither alone gives this order.
+        await store.createShift({ ...SHIFT, id: 1 }, 1000);
+        await store.createShift({ ...SHIFT, id: 2, priority: 'urgent' }, 1000);
+        await store.createShift({ ...SHIFT, id: 3 }, 1000);
+        await store.createShift({ ...SHIFT, id: 4, priority: 'urgent' }, 1000);
+        const ensured = await store.ensureShift({ ...SHIFT, id: 5, priority: 'urgent' }, 1000, {
+          empIds: [9],
+          expiresAt: null,
+        });
+        expect(ensured.shift).toEqual(await store.getShift(5));
+        await store.addOffers(3, [9], 1000, {});
+        await store.addOffers(4, [9], 2000, {});
+        await store.addOffers(1, [9], 3000, {});
+        await store.addOffers(2, [9], 4000, {});
+        const order = async () => (await store.openOffersFor(9)).map((p) => p.shift.id);
+        expect(await order()).toEqual([5, 4, 2, 3, 1]);
+        const [first] = await store.openOffersFor(9);
+        expect(first?.shift).toMatchObject({ id: 5, priority: 'urgent' });
+        expect((await store.getShift(3))?.priority).toBe('normal');
+        // Made urgent later (an escalation), a shift moves up; made normal, it moves down.
+        expect(await store.updateShiftDetails(1, { priority: 'urgent' })).toMatchObject({
+          priority: 'urgent',
+        });
+        await store.updateShiftDetails(5, { priority: 'normal' });
+        expect(await order()).toEqual([4, 1, 2, 3, 5]);
+        const [listed] = await store.listShifts({ id: 4 });
+        expect(listed?.shift.priority).toBe('urgent');
+        expect((await store.history(9, 1))[0]?.shift.priority).toBe('urgent');
+      });
+
       it('count pending offers and list employees with what they hold', async () => {
         await store.upsertEmployees([
           { id: 1, name: 'Ana' },

@@ -167,6 +167,32 @@ describe.skipIf(!CHROMIUM)(
       expect(pageErrors(page)).toEqual([]);
     });
 
+    it('marks an urgent offer and puts it ahead of the normal ones waiting', async () => {
+      const server = await serve();
+      const page = await openApp(server, 101);
+      await status(page, 'Connected');
+      await post(server, '/api/test/send_offer/101?shift_id=4301', {});
+      const offer = dialog(page);
+      await offer.getByText('4301', { exact: true }).waitFor();
+      await post(server, '/api/test/send_offer/101?shift_id=4302', {});
+      await post(server, '/api/test/send_offer/101?shift_id=4303', { priority: 'urgent' });
+      await offer.getByText('2 more offers waiting').waitFor();
+      // The dialog keeps the offer it shows; the urgent one is next, marked in words.
+      expect(await offer.getByText('Urgent').count()).toBe(0);
+      await page.keyboard.press('r');
+      await offer.getByText('4303', { exact: true }).waitFor();
+      await offer.getByRole('heading', { name: 'Urgent New shift offer' }).waitFor();
+      expect(await seriousViolations(page)).toEqual([]);
+      await page.keyboard.press('a');
+      await offer.getByText('4302', { exact: true }).waitFor();
+      expect(await offer.getByText('Urgent').count()).toBe(0);
+      await page
+        .locator('.history li[data-shift="4303"]')
+        .getByText('Urgent', { exact: true })
+        .waitFor();
+      expect(pageErrors(page)).toEqual([]);
+    });
+
     it('moves a cascade from tab to tab when one rejects', async () => {
       const server = await serve();
       const [a, b] = await Promise.all([openApp(server, 101), openApp(server, 102)]);

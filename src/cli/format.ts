@@ -9,6 +9,11 @@ export function timeRange(shift: { start_time: string; end_time: string }): stri
   return `${shift.start_time}-${shift.end_time}`;
 }
 
+/** `urgent` or `normal`: an offer without a priority (any server's but shiftctl's) is normal. */
+export function priorityOf(shift: { priority?: string | null | undefined }): string {
+  return shift.priority ?? 'normal';
+}
+
 /** An ISO-8601 time from the server as local `YYYY-MM-DD HH:MM`; anything unparsable as given. */
 export function localDateTime(iso: string | null | undefined): string {
   if (!iso) return '';

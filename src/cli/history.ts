@@ -3,7 +3,7 @@ import type { ChalkInstance } from 'chalk';
 import type { HistoryItem } from '../protocol/schemas.js';
 import { clientFrom } from './client.js';
 import type { ClientFlags } from './client-options.js';
-import { localDateTime, timeRange, writeTable } from './format.js';
+import { localDateTime, priorityOf, timeRange, writeTable } from './format.js';
 import { io } from './io.js';
 import { chalkFor } from './output.js';
 import { type Column, writeJsonLines } from './table.js';
@@ -24,6 +24,7 @@ function columns(c: ChalkInstance): Column<HistoryItem>[] {
   };
   return [
     { title: 'shift', value: (o) => String(o.shift_id) },
+    { title: 'priority', value: priorityOf },
     { title: 'date', value: (o) => o.date },
     { title: 'time', value: timeRange },
     { title: 'location', value: (o) => o.location_name ?? '' },

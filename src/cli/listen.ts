@@ -6,7 +6,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { AbortPromptError, ExitPromptError } from '@inquirer/core';
 import type { ChalkInstance } from 'chalk';
-import { type OfferLike, renderCard } from '../client/card.js';
+import { isUrgent, type OfferLike, renderCard } from '../client/card.js';
 import { socketUrl } from '../client/connection.js';
 import { createSession, type Decider, type Decision, type ListenEvent } from '../client/session.js';
 import { EXIT } from '../errors.js';
@@ -135,6 +135,9 @@ interface PrettyView extends View {
   idle?: { start(): void; stop(): void };
 }
 
+/** An urgent offer rings three times, this far apart (a terminal merges bells sent at once). */
+const URGENT_RINGS_MS = [0, 250, 500];
+
 const DROPPED: Record<string, string> = {
   taken: 'was taken by someone else',
   expired: 'expired',
@@ -174,6 +177,18 @@ function prettyView(
     const lines = held;
     held = [];
     for (const [stream, text] of lines) stream.write(text);
+  }
+  /** The terminal bell (on stderr, when it is a terminal): once, or three times for urgent. */
+  function ring(urgent: boolean): void {
+    if (!flags.bell || !err.isTTY) return;
+    if (!urgent) {
+      err.write('\u0007');
+      return;
+    }
+    for (const ms of URGENT_RINGS_MS) {
+      if (ms === 0) err.write('\u0007');
+      else setTimeout(() => err.write('\u0007'), ms).unref();
+    }
   }
   const idle = interactive
     ? idleKeys(() => note(ce.dim('· no offer to answer yet: keys count once one is shown')))
@@ -276,12 +291,16 @@ function prettyView(
               return;
           }
         case 'offer':
-          if (flags.bell && err.isTTY) err.write('\u0007');
+          ring(isUrgent(e.offer));
           if (!interactive) {
             line(`\n${renderCard(e.offer, c, Date.now(), out.columns).trimEnd()}`);
           } else if (e.waiting > 0 || current !== undefined) {
             // Shown as a card when its turn comes; for now, say it is waiting.
-            line(c.cyan(`+ new offer: shift ${e.offer.shift_id} (${e.waiting} waiting)`));
+            line(
+              isUrgent(e.offer)
+                ? `${c.red.bold('+ new URGENT offer:')} ${c.cyan(`shift ${e.offer.shift_id}${e.jumped ? `, moved ahead of ${e.jumped}` : ''} (${e.waiting} waiting)`)}`
+                : c.cyan(`+ new offer: shift ${e.offer.shift_id} (${e.waiting} waiting)`),
+            );
           }
           return;
         case 'updated':

@@ -2,12 +2,13 @@
 import type { ShiftOfferMessage } from '../protocol/schemas.js';
 import { clientFrom } from './client.js';
 import type { ClientFlags } from './client-options.js';
-import { timeRange, writeTable } from './format.js';
+import { priorityOf, timeRange, writeTable } from './format.js';
 import { io } from './io.js';
 import { type Column, writeJsonLines } from './table.js';
 
 const COLUMNS: Column<ShiftOfferMessage>[] = [
   { title: 'shift', value: (o) => String(o.shift_id) },
+  { title: 'priority', value: priorityOf },
   { title: 'date', value: (o) => o.date },
   { title: 'time', value: timeRange },
   { title: 'location', value: (o) => o.location_name ?? '' },

@@ -29,6 +29,7 @@ export type SendOfferFlags = ClientFlags &
     shift?: number;
     file?: string;
     ttl?: number;
+    urgent?: boolean;
   };
 
 /**
@@ -89,6 +90,7 @@ async function offerFrom(
     const value = flags[o.flag];
     if (value !== undefined) merged[o.field] = value;
   }
+  if (flags.urgent) merged.priority = 'urgent';
   return { shiftId: flags.shift ?? fileShiftId, fields: merged };
 }
 
@@ -108,6 +110,7 @@ export async function sendOffer(empIds: number[], flags: SendOfferFlags): Promis
   const body = Object.keys(fields).length > 0 ? fields : undefined;
   const c = chalkFor(out);
   const e = chalkFor(err);
+  const what = `shift ${shiftId}${fields.priority === 'urgent' ? ` (${c.red.bold('urgent')})` : ''}`;
 
   let refused = 0;
   for (const empId of empIds) {
@@ -121,10 +124,10 @@ export async function sendOffer(empIds: number[], flags: SendOfferFlags): Promis
           sent.devices === undefined
             ? ''
             : ` to ${sent.devices} device${sent.devices === 1 ? '' : 's'}`;
-        out.write(`Employee ${empId}: shift ${shiftId} ${c.green('sent live')}${to}.\n`);
+        out.write(`Employee ${empId}: ${what} ${c.green('sent live')}${to}.\n`);
       } else {
         out.write(
-          `Employee ${empId}: shift ${shiftId} ${c.yellow('stored as pending')}; it is sent when they connect.\n`,
+          `Employee ${empId}: ${what} ${c.yellow('stored as pending')}; it is sent when they connect.\n`,
         );
       }
     } catch (error) {

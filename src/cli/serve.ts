@@ -31,6 +31,7 @@ export interface ServeFlags extends FaultFlags {
   logFormat: LogFormat;
   quiet?: boolean;
   offerTtl?: number;
+  urgentTtl?: number;
   scenario?: string;
   /** Several while one is rotated out: tokens signed with any of them verify. */
   secret?: string[];
@@ -138,6 +139,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
     pushWebhook: flags.pushWebhook,
     pushAfterMs: flags.pushAfter,
     pushSecret: flags.pushSecret || undefined,
+    urgentTtlSeconds: flags.urgentTtl,
     faults: faultSettings(flags),
     log,
   });

@@ -3,7 +3,7 @@ import { ApiError } from '../errors.js';
 import type { ShiftView } from '../protocol/schemas.js';
 import { clientFrom } from './client.js';
 import type { ClientFlags } from './client-options.js';
-import { timeRange, writeTable } from './format.js';
+import { priorityOf, timeRange, writeTable } from './format.js';
 import { io } from './io.js';
 import { chalkFor, type Stream } from './output.js';
 import { type Column, writeJsonLines } from './table.js';
@@ -38,6 +38,7 @@ const EMPLOYEE_COLUMNS: Column<EmployeeStatus>[] = [
 
 const SHIFT_COLUMNS: Column<ShiftStatusLine>[] = [
   { title: 'shift', value: (s) => String(s.shift_id) },
+  { title: 'priority', value: priorityOf },
   { title: 'date', value: (s) => s.date },
   { title: 'time', value: timeRange },
   { title: 'location', value: (s) => s.location_name ?? '' },

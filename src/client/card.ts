@@ -12,7 +12,16 @@ export interface OfferLike {
   service_type?: string | null | undefined;
   description?: string | null | undefined;
   expires_at?: string | null | undefined;
+  /** `urgent` for an urgent shift; absent (or `normal`) otherwise. */
+  priority?: string | null | undefined;
 }
+
+/** Whether the offer is for an urgent shift. */
+export const isUrgent = (offer: Pick<OfferLike, 'priority'>): boolean =>
+  offer.priority === 'urgent';
+
+/** The card's mark of an urgent shift: words first, so that it reads without colour too. */
+export const URGENT_BADGE = ' URGENT ';
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
@@ -115,7 +124,8 @@ export function printable(text: string): string {
 
 /**
  * The offer as a boxed card of labelled lines, `columns` wide at most (the terminal's width;
- * see `cardWidth`): long values wrap inside the box, under their label.
+ * see `cardWidth`): long values wrap inside the box, under their label. An urgent shift's card
+ * has an URGENT badge in its top line (white on red, with colour) and a red box.
  */
 export function renderCard(
   offer: OfferLike,
@@ -131,17 +141,24 @@ export function renderCard(
     ['Details', offer.description],
   ];
   if (offer.expires_at) rows.push(['Expires', formatExpiry(offer.expires_at, now)]);
+  const urgent = isUrgent(offer);
+  const box = urgent ? c.red : c.cyan;
   const title = ` Shift ${offer.shift_id} `;
   const width = cardWidth(columns);
-  const lines = [c.cyan(`┌─${c.bold(title)}${'─'.repeat(Math.max(4, width - 2 - title.length))}`)];
+  // "┌─", the title, and for an urgent shift "─", the badge and "─" before the rule.
+  const used = 2 + title.length + (urgent ? URGENT_BADGE.length + 2 : 0);
+  const badge = urgent ? `${box('─')}${c.bgRed.white.bold(URGENT_BADGE)}${box('─')}` : '';
+  const lines = [
+    `${box(`┌─${c.bold(title)}`)}${badge}${box('─'.repeat(Math.max(4, width - used)))}`,
+  ];
   // "│ " and the label's 8 columns come before each value.
   const valueWidth = width - 10;
   for (const [label, value] of rows) {
     if (!value) continue;
     wrapText(printable(value), valueWidth).forEach((part, i) => {
-      lines.push(`${c.cyan('│')} ${c.dim((i === 0 ? label : '').padEnd(8))}${part}`);
+      lines.push(`${box('│')} ${c.dim((i === 0 ? label : '').padEnd(8))}${part}`);
     });
   }
-  lines.push(c.cyan(`└${'─'.repeat(width - 1)}`));
+  lines.push(box(`└${'─'.repeat(width - 1)}`));
   return `${lines.join('\n')}\n`;
 }

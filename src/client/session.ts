@@ -7,7 +7,7 @@
 import { EXIT, isShiftctlError } from '../errors.js';
 import type { OfferResponse, RespondResponse } from '../protocol/schemas.js';
 import type { ApiClient } from './api.js';
-import type { OfferLike } from './card.js';
+import { isUrgent, type OfferLike } from './card.js';
 import { type ConnectionOptions, type ConnectionState, createConnection } from './connection.js';
 import { localTimestamp } from './timestamp.js';
 
@@ -39,7 +39,14 @@ export type ResultStatus =
 
 export type ListenEvent =
   | ({ event: 'state' } & ConnectionState)
-  | { event: 'offer'; offer: OfferLike; source: 'pending' | 'push'; waiting: number }
+  | {
+      event: 'offer';
+      offer: OfferLike;
+      source: 'pending' | 'push';
+      waiting: number;
+      /** An urgent offer: how many normal offers it went ahead of in the queue. */
+      jumped?: number;
+    }
   /** An offer held here came again with other details: it replaces the one held. */
   | { event: 'updated'; offer: OfferLike; waiting: number }
   | { event: 'dropped'; shift_id: number; status: ResultStatus; waiting: number }
@@ -78,6 +85,7 @@ const DETAILS = [
   'service_type',
   'description',
   'expires_at',
+  'priority',
 ] as const;
 
 const sameDetails = (a: OfferLike, b: OfferLike): boolean =>
@@ -105,6 +113,7 @@ export function createSession(options: SessionOptions): Session {
   const { api, empId, decider, onEvent } = options;
   /** Every offer seen, as last seen: an offer is never shown twice unless its details change. */
   const seen = new Map<number, OfferLike>();
+  /** Offers waiting for the prompt: urgent ones first, each group in the order they came. */
   const queue: OfferLike[] = [];
   let current: { offer: OfferLike; abort: AbortController } | undefined;
   let pumping = false;
@@ -183,8 +192,14 @@ export function createSession(options: SessionOptions): Session {
       if (options.once) finish(EXIT.OK);
       return;
     }
-    queue.push(offer);
-    onEvent({ event: 'offer', offer, source, waiting: queue.length - (pumping ? 0 : 1) });
+    const position = place(offer);
+    onEvent({
+      event: 'offer',
+      offer,
+      source,
+      waiting: queue.length - (pumping ? 0 : 1),
+      ...(position < queue.length - 1 ? { jumped: queue.length - 1 - position } : {}),
+    });
     pump().catch((err: unknown) => {
       onEvent({ event: 'error', message: err instanceof Error ? err.message : String(err) });
       finish(EXIT.FAILURE);
@@ -192,14 +207,32 @@ export function createSession(options: SessionOptions): Session {
   }
 
   /**
+   * Queues an offer: an urgent one goes ahead of every normal offer waiting (behind the urgent
+   * ones that came before it), a normal one at the end. The offer at the prompt stays there.
+   * Returns its index in the queue.
+   */
+  function place(offer: OfferLike): number {
+    const index = isUrgent(offer) ? queue.findIndex((o) => !isUrgent(o)) : -1;
+    if (index < 0) return queue.push(offer) - 1;
+    queue.splice(index, 0, offer);
+    return index;
+  }
+
+  /**
    * The shift's details changed (the server pushed it again): the offer held is replaced where
-   * it waits, or asked about again at once when it is at the prompt.
+   * it waits (moved, when its priority changed), or asked about again at once when it is at the
+   * prompt.
    */
   function replace(offer: OfferLike): void {
     seen.set(offer.shift_id, offer);
     const index = queue.findIndex((o) => o.shift_id === offer.shift_id);
     if (index >= 0) {
-      queue[index] = offer;
+      if (isUrgent(queue[index] as OfferLike) === isUrgent(offer)) {
+        queue[index] = offer;
+      } else {
+        queue.splice(index, 1);
+        place(offer);
+      }
     } else if (current?.offer.shift_id === offer.shift_id && !current.abort.signal.aborted) {
       queue.unshift(offer);
       current.abort.abort('updated');

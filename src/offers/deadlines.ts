@@ -2,9 +2,21 @@
  * The timers: offers closed at their deadline, cascades moved on to the next employee, the
  * retry of a run that failed, and which instance of several leads them.
  */
+import type { Priority } from '../protocol/schemas.js';
 import type { Pushes } from './pushes.js';
 import { failureStreak, type StreakLog } from './retry.js';
 import type { OfferServiceDeps } from './service.js';
+
+/**
+ * The deadline, in seconds, of an offer (or cascade step) made without one: `--urgent-ttl` for an
+ * urgent shift when set, else `--offer-ttl`; undefined for none.
+ */
+export function defaultTtlFor(
+  deps: Pick<OfferServiceDeps, 'defaultTtlSeconds' | 'urgentTtlSeconds'>,
+  priority: Priority | undefined,
+): number | undefined {
+  return (priority === 'urgent' ? deps.urgentTtlSeconds : undefined) ?? deps.defaultTtlSeconds;
+}
 
 export function createDeadlines(deps: OfferServiceDeps, pushes: Pushes) {
   const { store, clock, events } = deps;
@@ -119,7 +131,11 @@ export function createDeadlines(deps: OfferServiceDeps, pushes: Pushes) {
   async function advance(shiftId: number): Promise<{ empId: number; devices: number } | undefined> {
     const shift = await store.getShift(shiftId);
     if (shift?.mode !== 'cascade' || shift.status !== 'open') return undefined;
-    const step = await store.advanceCascade(shiftId, clock.now(), deps.defaultTtlSeconds);
+    const step = await store.advanceCascade(
+      shiftId,
+      clock.now(),
+      defaultTtlFor(deps, shift.priority),
+    );
     if (step) {
       const devices = (await push(shift, [step])).get(step.empId) ?? 0;
       events.event({

@@ -6,12 +6,13 @@ import { ShiftctlError } from '../errors.js';
 import type {
   CreateShiftRequest,
   Delivery,
+  Priority,
   ShiftDetails,
   ShiftDetailView,
   ShiftStatus,
 } from '../protocol/schemas.js';
 import type { NewShift, OfferRecord, ShiftRecord } from '../store/types.js';
-import type { Deadlines } from './deadlines.js';
+import { type Deadlines, defaultTtlFor } from './deadlines.js';
 import type { Pushes } from './pushes.js';
 import { type Reads, requireShift } from './reads.js';
 import type { OfferServiceDeps } from './service.js';
@@ -57,15 +58,20 @@ export function createOffering(
   /**
    * The shift, created from the seed's test offer (with these fields in place) when unknown, or
    * taking these fields when it exists and is open; offered to `offerTo` in the same write, if
-   * it is open (`offers` is absent when it is not). The store's own promise, unwrapped: see
+   * it is open (`offers` is absent when it is not). `priority` is the shift's as far as known
+   * (see `needsPriority`), for the default deadline. The store's own promise, unwrapped: see
    * `push`.
    */
   function testShift(
     shiftId: number,
     fields: Partial<ShiftDetails>,
-    offerTo?: { empIds: readonly number[]; expiry: ExpiryInput },
+    offerTo: { empIds: readonly number[]; expiry: ExpiryInput } | undefined,
+    priority: Priority | undefined,
   ): Promise<{ shift: ShiftRecord; created: boolean; offers?: OfferRecord[] }> {
-    const offer = offerTo && { empIds: offerTo.empIds, expiresAt: expiryOf(offerTo.expiry) };
+    const offer = offerTo && {
+      empIds: offerTo.empIds,
+      expiresAt: expiryOf(offerTo.expiry, priority),
+    };
     // Spelled out when nothing is overridden (the usual case): an object spread costs about a
     // microsecond on this hot path.
     const overridden = Object.keys(fields).length > 0;
@@ -82,6 +88,25 @@ export function createOffering(
           description: TEST_OFFER.description,
         };
     return store.ensureShift(shift, clock.now(), offer, overridden ? fields : undefined);
+  }
+
+  /**
+   * Whether a test offer's default deadline needs the known shift's priority: only when an
+   * urgent TTL is set, the request gives no deadline and the body no priority. Otherwise the
+   * usual test offer stays one write, with no read before it.
+   */
+  function needsPriority(fields: Partial<ShiftDetails>, expiry: ExpiryInput): boolean {
+    return (
+      deps.urgentTtlSeconds !== undefined &&
+      expiry.expiresAt === undefined &&
+      expiry.ttlSeconds === undefined &&
+      fields.priority === undefined
+    );
+  }
+
+  /** The priority of a known shift (normal for a new one), for its default deadline. */
+  async function knownPriority(shiftId: number): Promise<Priority> {
+    return (await store.getShift(shiftId))?.priority ?? 'normal';
   }
 
   /** Why the store offered nothing: the shift is gone, assigned, or otherwise closed. */
@@ -103,9 +128,10 @@ export function createOffering(
     );
   }
 
-  function expiryOf(input: ExpiryInput, fallbackSeconds?: number | null): number | null {
+  /** The deadline of offers made now: the request's, else the default for the shift's priority. */
+  function expiryOf(input: ExpiryInput, priority: Priority | undefined): number | null {
     if (input.expiresAt !== undefined) return Date.parse(input.expiresAt);
-    const ttl = input.ttlSeconds ?? fallbackSeconds ?? deps.defaultTtlSeconds;
+    const ttl = input.ttlSeconds ?? defaultTtlFor(deps, priority);
     return ttl === undefined || ttl === null ? null : clock.now() + ttl * 1000;
   }
 
@@ -125,7 +151,7 @@ export function createOffering(
     if (!offers) {
       const added = await store.addOffers(shift.id, [...new Set(empIds)], clock.now(), {
         queued: cascade,
-        expiresAt: cascade ? null : expiryOf(expiry),
+        expiresAt: cascade ? null : expiryOf(expiry, shift.priority),
       });
       if (!added.offered) throw notOffered(shift.id, added.status);
       offers = added.offers;
@@ -183,10 +209,15 @@ export function createOffering(
       overrides: Partial<ShiftDetails>,
       expiry: ExpiryInput = {},
     ): Promise<OfferOutcome> {
-      const { shift, created, offers } = await testShift(shiftId, overrides, {
-        empIds: [empId],
-        expiry,
-      });
+      const priority = needsPriority(overrides, expiry)
+        ? await knownPriority(shiftId)
+        : overrides.priority;
+      const { shift, created, offers } = await testShift(
+        shiftId,
+        overrides,
+        { empIds: [empId], expiry },
+        priority,
+      );
       if (created) events.event({ event: 'shift_created', shift_id: shiftId });
       if (!offers) throw notOffered(shiftId, shift.status);
       const [result] = await offer(shift, [empId], expiry, offers);
@@ -212,7 +243,8 @@ export function createOffering(
         ? await fanout.connectedIn(from, to)
         : [...(await fanout.presence()).keys()].filter((id) => id >= from && id <= to);
       // The shift is created if need be and offered in one write, as by the test endpoint.
-      const ensured = await testShift(shiftId, {}, { empIds: targets, expiry });
+      const priority = needsPriority({}, expiry) ? await knownPriority(shiftId) : undefined;
+      const ensured = await testShift(shiftId, {}, { empIds: targets, expiry }, priority);
       if (ensured.created) events.event({ event: 'shift_created', shift_id: shiftId });
       if (!ensured.offers) throw notOffered(shiftId, ensured.shift.status);
       const offers = await offer(ensured.shift, targets, expiry, ensured.offers);

@@ -34,6 +34,8 @@ export interface OfferServiceDeps {
   events: EventSink;
   /** Deadline for offers made without one (and cascade steps without a step TTL). */
   defaultTtlSeconds?: number | undefined;
+  /** The same for urgent shifts; `defaultTtlSeconds` applies to them when absent. */
+  urgentTtlSeconds?: number | undefined;
   /**
    * With several instances, one leads the timers (see `lead`); the others tell it of every
    * deadline they write through this. Without it, this instance leads.

@@ -37,7 +37,8 @@ function isoOrNull(ms: number | null): string | null {
 
 /**
  * The `shift_offer` message exactly as the app parses it; absent optional fields are omitted.
- * `expires_at` is added when the offer has a deadline.
+ * `expires_at` is added when the offer has a deadline, `priority` when the shift is urgent (a
+ * normal offer stays byte for byte the seed's).
  */
 export function toOfferMessage(shift: ShiftRecord, expiresAt?: number | null): ShiftOfferMessage {
   const message: ShiftOfferMessage = {
@@ -52,6 +53,7 @@ export function toOfferMessage(shift: ShiftRecord, expiresAt?: number | null): S
     if (value !== null && value !== undefined) message[field] = value;
   }
   if (expiresAt !== null && expiresAt !== undefined) message.expires_at = isoTime(expiresAt);
+  if (shift.priority === 'urgent') message.priority = 'urgent';
   return message;
 }
 

@@ -41,6 +41,18 @@ const EXAMPLE_OFFER = {
   service_type: 'Home Care',
   description: 'Test shift offer from backend',
 };
+/** An urgent offer: the same shape with `priority` (a normal one has none). */
+const EXAMPLE_URGENT_OFFER = {
+  type: 'shift_offer' as const,
+  shift_id: 1022,
+  date: '2026-01-20',
+  start_time: '13:00',
+  end_time: '21:00',
+  location_name: 'Maple Grove Care Home',
+  service_type: 'Personal Care',
+  expires_at: '2026-01-20T12:15:00.000Z',
+  priority: 'urgent' as const,
+};
 const EXAMPLE_SHIFT = {
   id: 1021,
   date: '2026-12-01',
@@ -50,6 +62,7 @@ const EXAMPLE_SHIFT = {
   client_name: 'Margaret Chen',
   service_type: 'Overnight Care',
   description: 'Overnight supervision.',
+  priority: 'normal' as const,
   status: 'open' as const,
   mode: 'broadcast' as const,
   approval: false,
@@ -151,7 +164,12 @@ export const storedText = (max: number) =>
 
 const OptionalText = storedText(MAX_TEXT).nullable().optional();
 
-/** The details of a shift, as the app shows them. */
+/** `urgent` shifts jump the queue: listed first, shown first, marked; `normal` by default. */
+export const PRIORITIES = ['normal', 'urgent'] as const;
+export const Priority = z.enum(PRIORITIES);
+export type Priority = z.infer<typeof Priority>;
+
+/** The details of a shift, as the app shows them (and its priority, which the app ignores). */
 export const ShiftDetails = z.object({
   date: DateString,
   start_time: TimeString,
@@ -160,6 +178,9 @@ export const ShiftDetails = z.object({
   client_name: OptionalText,
   service_type: OptionalText,
   description: OptionalText,
+  priority: Priority.optional().describe(
+    '`urgent`: listed and shown before normal offers, with its own default deadline (`serve --urgent-ttl`). Default `normal`.',
+  ),
 });
 export type ShiftDetails = z.infer<typeof ShiftDetails>;
 
@@ -175,6 +196,7 @@ export function detailsOf(
     client_name: shift.client_name ?? null,
     service_type: shift.service_type ?? null,
     description: shift.description ?? null,
+    priority: shift.priority ?? 'normal',
   };
 }
 
@@ -196,10 +218,13 @@ export const ShiftOfferMessage = z
       .string()
       .optional()
       .describe('When the offer closes unanswered (ISO-8601, UTC); absent when it does not.'),
+    priority: Priority.optional().describe(
+      '`urgent` for an urgent shift (listed first; show it first); absent for a normal one.',
+    ),
   })
   .meta({
     id: 'ShiftOffer',
-    examples: [EXAMPLE_OFFER],
+    examples: [EXAMPLE_OFFER, EXAMPLE_URGENT_OFFER],
     description: 'An open shift offered to an employee.',
   });
 export type ShiftOfferMessage = z.infer<typeof ShiftOfferMessage>;
@@ -354,8 +379,9 @@ export type RespondResponse = z.infer<typeof RespondResponse>;
 
 export const PendingResponse = z.array(ShiftOfferMessage).meta({
   id: 'PendingOffers',
-  examples: [[EXAMPLE_OFFER]],
-  description: 'Open offers this employee has not answered yet.',
+  examples: [[EXAMPLE_URGENT_OFFER, EXAMPLE_OFFER]],
+  description:
+    'Open offers this employee has not answered yet: urgent ones first, then oldest first.',
 });
 
 export const HistoryQuery = z.object({
@@ -422,7 +448,7 @@ export const SendOfferBody = ShiftDetails.partial()
   .strict()
   .meta({
     id: 'SendOfferBody',
-    examples: [{ date: '2026-02-01', location_name: 'Elm House' }],
+    examples: [{ date: '2026-02-01', location_name: 'Elm House' }, { priority: 'urgent' }],
     description:
       "Optional overrides of the seed's test offer. On a new shift they fill its details; on a known one they update them.",
   });
@@ -548,6 +574,7 @@ export const CreateShiftRequest = ShiftDetails.extend({
         client_name: 'Margaret Chen',
         service_type: 'Overnight Care',
         description: 'Overnight supervision.',
+        priority: 'urgent',
         offer_to: [101, 102, 123],
       },
     ],
@@ -603,6 +630,7 @@ export const HistoryResponse = z.array(HistoryItem).meta({
 
 export const ShiftView = ShiftDetails.extend({
   id: Id,
+  priority: Priority,
   status: ShiftStatus,
   mode: ShiftMode,
   approval: z.boolean(),

@@ -26,7 +26,13 @@ export function buildAsyncApi(options: { version: string }): Json {
       contentType: 'application/json',
       payload: ref(id),
       ...(Array.isArray(examples)
-        ? { examples: examples.map((payload) => ({ name: id, payload })) }
+        ? {
+            // Each example named apart: `ShiftOffer`, then `ShiftOffer2` (an urgent one), ...
+            examples: examples.map((payload, i) => ({
+              name: i === 0 ? id : `${id}${i + 1}`,
+              payload,
+            })),
+          }
         : {}),
     };
   };

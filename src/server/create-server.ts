@@ -92,6 +92,8 @@ export interface ServerOptions {
   fixtures?: FixtureData;
   /** Default deadline, in seconds, for offers made without one. Default: none. */
   offerTtlSeconds?: number;
+  /** Default deadline, in seconds, for offers of urgent shifts made without one. Default: `offerTtlSeconds`. */
+  urgentTtlSeconds?: number;
   /** Seconds between heartbeats (fractions allowed); 0 turns them off. Default 25. */
   heartbeatSeconds?: number;
   /**
@@ -299,6 +301,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
       events,
       pushFallback,
       defaultTtlSeconds: options.offerTtlSeconds,
+      urgentTtlSeconds: options.urgentTtlSeconds,
       // With several instances, the leader of the timers hears of every deadline written.
       deadlineWritten:
         cluster &&

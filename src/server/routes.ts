@@ -136,6 +136,8 @@ export function buildRoutes(service: OfferService, context: RouteContext): Route
       subject: ({ params }) => params.emp_id,
       tag: 'app',
       summary: 'Open offers this employee has not answered (offline recovery)',
+      description:
+        'Urgent offers (`"priority":"urgent"`) first, then oldest first; the same order as the offers pushed again on connect.',
       params: EmpParams,
       response: PendingResponse,
       errors: ['E_INVALID_PARAM'],
@@ -214,7 +216,7 @@ export function buildRoutes(service: OfferService, context: RouteContext): Route
       access: 'admin',
       tag: 'test',
       summary: "Send the seed's test offer to one employee",
-      description: `Creates the shift (\`shift_id\`, default ${TEST_SHIFT_ID}) when unknown, with the seed's test details overridden by the optional JSON body, and offers it to the employee: \`sent\` when a device of theirs is connected, \`pending\` when stored for their next connect. Refused with 409 once the shift is assigned, unfilled or withdrawn (nothing is stored or pushed), or when the employee already answered it.`,
+      description: `Creates the shift (\`shift_id\`, default ${TEST_SHIFT_ID}) when unknown, with the seed's test details overridden by the optional JSON body (which may also set \`priority\`; on a known open shift it updates it, and its holders get the offer again), and offers it to the employee: \`sent\` when a device of theirs is connected, \`pending\` when stored for their next connect. Refused with 409 once the shift is assigned, unfilled or withdrawn (nothing is stored or pushed), or when the employee already answered it.`,
       params: EmpParams,
       query: SendOfferQuery,
       body: SendOfferBody,

@@ -109,6 +109,11 @@ const MIGRATIONS: readonly (readonly string[])[] = [
     )`,
     `CREATE INDEX pushes_due ON pushes (due_at) WHERE state IN ('due', 'sending')`,
   ],
+  // Version 5, priority offers: a shift is `normal` or `urgent` (see sqlite-schema.ts, version 7).
+  [
+    `ALTER TABLE shifts ADD COLUMN priority TEXT NOT NULL DEFAULT 'normal'
+      CHECK (priority IN ('normal', 'urgent'))`,
+  ],
 ];
 
 /** The schema version this code writes. */

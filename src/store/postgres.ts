@@ -112,14 +112,14 @@ export const BIGINT_AS_NUMBER = {
 
 const INSERT_SHIFT = `
   INSERT INTO shifts (id, date, start_time, end_time, location_name, client_name, service_type,
-    description, slots, mode, approval, step_ttl_s, created_at)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+    description, priority, slots, mode, approval, step_ttl_s, created_at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
   ON CONFLICT (id) DO NOTHING`;
 /** The same with the identity's next id; nothing is written when a caller already took it. */
 const INSERT_SHIFT_AUTO = `
   INSERT INTO shifts (date, start_time, end_time, location_name, client_name, service_type,
-    description, slots, mode, approval, step_ttl_s, created_at)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+    description, priority, slots, mode, approval, step_ttl_s, created_at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
   ON CONFLICT (id) DO NOTHING RETURNING id`;
 
 const OFFER_RETURNING = OFFER_FIELDS.join(', ');
@@ -343,6 +343,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       details.client_name,
       details.service_type,
       details.description,
+      details.priority,
       shift.slots ?? 1,
       shift.mode ?? 'broadcast',
       shift.approval === true,
@@ -614,7 +615,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       const rows = await read<Row>(
         `SELECT ${JOINED_COLUMNS} FROM offers o JOIN shifts s ON s.id = o.shift_id
          WHERE o.emp_id = $1 AND o.outcome = 'open' AND s.status = 'open'
-         ORDER BY o.sent_at, o.shift_id`,
+         ORDER BY s.priority = 'urgent' DESC, o.sent_at, o.shift_id`,
         [empId],
       );
       return rows.map(offeredOf);

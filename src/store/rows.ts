@@ -6,6 +6,7 @@ import {
   type DevicePlatform,
   type OfferResponse,
   type Outcome,
+  type Priority,
   ShiftDetails,
   type ShiftMode,
   type ShiftStatus,
@@ -29,6 +30,7 @@ export interface ShiftRow {
   client_name: string | null;
   service_type: string | null;
   description: string | null;
+  priority: Priority;
   slots: number;
   filled: number;
   status: ShiftStatus;
@@ -61,6 +63,7 @@ export const SHIFT_FIELDS = [
   'client_name',
   'service_type',
   'description',
+  'priority',
   'slots',
   'filled',
   'status',
@@ -114,6 +117,7 @@ export function toShift(row: ShiftRow): ShiftRecord {
     client_name: row.client_name,
     service_type: row.service_type,
     description: row.description,
+    priority: row.priority,
     slots: row.slots,
     filled: row.filled,
     status: row.status,

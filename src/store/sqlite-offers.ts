@@ -24,8 +24,8 @@ export function prepareOffering(db: Database.Database, queries: SqliteQueries) {
     // written (measured in BENCHMARKS.md).
     insertShift: db.prepare(`
       INSERT INTO shifts (id, date, start_time, end_time, location_name, client_name, service_type,
-        description, slots, mode, approval, step_ttl_s, created_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        description, priority, slots, mode, approval, step_ttl_s, created_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
       ON CONFLICT (id) DO NOTHING`),
     // The id for a shift created without one: one past the largest (as SQLite would choose),
     // unless that is past 2^53 - 1, where JSON clients lose precision; then the lowest free id.
@@ -172,6 +172,7 @@ export function prepareOffering(db: Database.Database, queries: SqliteQueries) {
       details.client_name,
       details.service_type,
       details.description,
+      details.priority,
       slots,
       mode,
       approval ? 1 : 0,
@@ -188,6 +189,7 @@ export function prepareOffering(db: Database.Database, queries: SqliteQueries) {
       client_name: details.client_name,
       service_type: details.service_type,
       description: details.description,
+      priority: details.priority,
       slots,
       filled: 0,
       status: 'open',

@@ -36,7 +36,7 @@ export function prepareQueries(db: Database.Database) {
     openOffersFor: db.prepare(`
       SELECT ${JOINED_COLUMNS} FROM offers o JOIN shifts s ON s.id = o.shift_id
       WHERE o.emp_id = ? AND o.outcome = 'open' AND s.status = 'open'
-      ORDER BY o.sent_at, o.shift_id`),
+      ORDER BY s.priority = 'urgent' DESC, o.sent_at, o.shift_id`),
     history: db.prepare(`
       SELECT ${JOINED_COLUMNS} FROM offers o JOIN shifts s ON s.id = o.shift_id
       WHERE o.emp_id = ? AND o.sent_at IS NOT NULL

@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ShiftctlError } from '../errors.js';
 
-const SCHEMA_VERSION = 6;
+const SCHEMA_VERSION = 7;
 
 const MIGRATIONS: Record<number, string> = {
   1: `
@@ -217,6 +217,12 @@ const MIGRATIONS: Record<number, string> = {
       PRIMARY KEY (shift_id, emp_id, token)
     ) WITHOUT ROWID;
     CREATE INDEX pushes_due ON pushes (due_at) WHERE state IN ('due', 'sending');
+  `,
+  // Priority offers: a shift is `normal` or `urgent`. No index: pending offers are read by
+  // employee (offers_by_employee) and the few open ones sorted, urgent first, as they are read.
+  7: `
+    ALTER TABLE shifts ADD COLUMN priority TEXT NOT NULL DEFAULT 'normal'
+      CHECK (priority = 'normal' OR priority = 'urgent');
   `,
 };
 

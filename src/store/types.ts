@@ -8,6 +8,7 @@ import type {
   DevicePlatform,
   OfferResponse,
   Outcome,
+  Priority,
   ShiftDetails,
   ShiftMode,
   ShiftStatus,
@@ -15,6 +16,7 @@ import type {
 
 export interface ShiftRecord extends ShiftDetails {
   id: number;
+  priority: Priority;
   status: ShiftStatus;
   mode: ShiftMode;
   approval: boolean;
@@ -229,7 +231,7 @@ export interface Store {
   ): Promise<OfferWrite>;
   getOffer(shiftId: number, empId: number): Promise<OfferRecord | undefined>;
   offersForShift(shiftId: number): Promise<OfferRecord[]>;
-  /** Unanswered open offers of still-open shifts, oldest first. */
+  /** Unanswered open offers of still-open shifts: urgent shifts first, then oldest first. */
   openOffersFor(empId: number): Promise<OfferedShift[]>;
   history(empId: number, limit: number): Promise<OfferedShift[]>;
   /**

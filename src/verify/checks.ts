@@ -39,8 +39,12 @@ export interface Check {
   run(ctx: VerifyContext): Promise<void>;
 }
 
-/** An offer exactly as the app parses it: the keys it reads, with their types and formats. */
-const AppOffer = ShiftOfferMessage.omit({ expires_at: true }).extend({
+/**
+ * An offer exactly as the app parses it: the keys it reads, with their types and formats. The
+ * app ignores shiftctl's own additions (`expires_at`, `priority`), so another backend may send
+ * them in any shape.
+ */
+const AppOffer = ShiftOfferMessage.omit({ expires_at: true, priority: true }).extend({
   date: DateString,
   start_time: TimeString,
   end_time: TimeString,

@@ -34,7 +34,10 @@ export interface AppSnapshot {
   auth: 'open' | 'needed' | 'ready';
   authMessage: string | undefined;
   connection: SocketState;
-  /** Offers waiting for an answer; the first is the one in the dialog. */
+  /**
+   * Offers waiting for an answer; the first is the one in the dialog. Urgent offers come before
+   * normal ones, except that a new one never takes the place of the offer in the dialog.
+   */
   queue: readonly ShiftOfferMessage[];
   /** The answer being sent for the first offer. */
   answering: OfferResponse | undefined;
@@ -86,7 +89,23 @@ const DETAILS = [
   'service_type',
   'description',
   'expires_at',
+  'priority',
 ] as const;
+
+const isUrgent = (offer: ShiftOfferMessage): boolean => offer.priority === 'urgent';
+
+/**
+ * The queue with `offer` added: an urgent offer ahead of every normal one waiting (behind the
+ * urgent ones before it, and never in the dialog's place), a normal one at the end.
+ */
+export function withOffer(
+  queue: readonly ShiftOfferMessage[],
+  offer: ShiftOfferMessage,
+): ShiftOfferMessage[] {
+  const index = isUrgent(offer) ? queue.findIndex((o, i) => i > 0 && !isUrgent(o)) : -1;
+  if (index < 0) return [...queue, offer];
+  return [...queue.slice(0, index), offer, ...queue.slice(index)];
+}
 
 const sameDetails = (a: ShiftOfferMessage, b: ShiftOfferMessage): boolean =>
   DETAILS.every((k) => (a[k] ?? null) === (b[k] ?? null));
@@ -196,10 +215,17 @@ export function createAppModel(options: AppModelOptions): AppModel {
       if (sameDetails(before, offer)) return;
       // Details changed: replaced where it waits; answered or closed already, nothing to show.
       const index = state.queue.findIndex((o) => o.shift_id === offer.shift_id);
-      if (index >= 0) set({ queue: state.queue.map((o, i) => (i === index ? offer : o)) });
+      if (index < 0) return;
+      const held = state.queue[index] as ShiftOfferMessage;
+      if (index === 0 || isUrgent(held) === isUrgent(offer)) {
+        set({ queue: state.queue.map((o, i) => (i === index ? offer : o)) });
+      } else {
+        // Its priority changed: it moves, as a new offer of that priority would go.
+        set({ queue: withOffer(state.queue.toSpliced(index, 1), offer) });
+      }
       return;
     }
-    set({ queue: [...state.queue, offer] });
+    set({ queue: withOffer(state.queue, offer) });
   }
 
   /** Takes an offer out of the queue (closing its dialog) and says why. */

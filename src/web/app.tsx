@@ -116,15 +116,19 @@ function OfferDialog({ model, snapshot }: { model: AppModel; snapshot: AppSnapsh
   useEffect(() => accept.current?.focus(), [offer.shift_id]);
 
   const busy = snapshot.answering !== undefined;
+  const urgent = offer.priority === 'urgent';
   return (
     <dialog
       ref={dialog}
-      class="offer"
+      class={urgent ? 'offer urgent' : 'offer'}
       aria-labelledby="offer-title"
       aria-describedby="offer-details"
       onCancel={(event) => event.preventDefault()}
     >
-      <h2 id="offer-title">New shift offer</h2>
+      <h2 id="offer-title">
+        {urgent && <strong class="urgent-badge">Urgent</strong>}
+        {urgent && ' '}New shift offer
+      </h2>
       <dl id="offer-details">
         <Field label="Shift" value={String(offer.shift_id)} />
         <Field label="Date" value={formatDate(offer.date)} />
@@ -185,7 +189,10 @@ function History({ items }: { items: readonly HistoryItem[] | undefined }) {
               <span class="when">
                 {formatDate(item.date)}, {item.start_time}-{item.end_time}
               </span>
-              <span class="where">{item.location_name ?? `Shift ${item.shift_id}`}</span>
+              <span class="where">
+                {item.priority === 'urgent' && <strong class="urgent-badge">Urgent</strong>}{' '}
+                {item.location_name ?? `Shift ${item.shift_id}`}
+              </span>
               <span class={`outcome outcome-${item.outcome}`}>{item.outcome}</span>
             </li>
           ))}

@@ -27,7 +27,10 @@ export function registerListen(program: Command): void {
       0,
     )
     .option('--once', 'exit after the first offer is handled')
-    .option('--no-bell', 'do not ring the terminal bell on a new offer')
+    .option(
+      '--no-bell',
+      'do not ring the terminal bell on a new offer (once; three times for an urgent one)',
+    )
     .option(
       '--max-retries <n>',
       'reconnect attempts before giving up (2, 4, 8, 16, then 30 s apart)',
@@ -38,6 +41,7 @@ export function registerListen(program: Command): void {
       'after',
       `
 Keys at the prompt: a accept, r reject, s skip for now (it stays pending). Ctrl-C quits.
+An urgent offer goes ahead of the normal ones waiting, with an URGENT mark on its card.
 Without a terminal on stdin (and without --auto) offers are printed, never prompted.
 
 Examples:

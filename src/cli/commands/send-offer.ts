@@ -42,6 +42,10 @@ export function registerSendOffer(program: Command): void {
       '--ttl <duration>',
       'the offer expires this long from now, e.g. 15m (shiftctl servers)',
       durationSeconds(30 * 86_400),
+    )
+    .option(
+      '--urgent',
+      "an urgent shift: listed and shown first, with the server's urgent deadline (shiftctl servers)",
     );
   // The fields are checked with the schema the server uses, so the implementation (with zod) is
   // loaded before they are parsed.
@@ -63,7 +67,8 @@ Examples:
   $ shiftctl send-offer 123 --shift 456
   $ shiftctl send-offer 101 102 123 --file fixtures/offers/overnight.json --date 2026-12-05
   $ shiftctl send-offer 123 --shift 457 --location "Elm House" --start 13:00 --end 21:00 --json
-  $ shiftctl send-offer 101 102 --shift 458 --ttl 15m`,
+  $ shiftctl send-offer 101 102 --shift 458 --ttl 15m
+  $ shiftctl send-offer 101 102 --shift 459 --urgent --file fixtures/offers/urgent-cover.json`,
     )
     .action(async (empIds: number[], flags: SendOfferFlags) => {
       await implementation().sendOffer(empIds, flags);

@@ -153,6 +153,14 @@ export function registerServe(program: Command): void {
     )
     .addOption(
       new Option(
+        '--urgent-ttl <duration>',
+        'deadline for offers of urgent shifts made without one, e.g. 5m (default: --offer-ttl)',
+      )
+        .argParser(durationSeconds(30 * 86_400))
+        .env('SHIFTCTL_URGENT_TTL'),
+    )
+    .addOption(
+      new Option(
         '--push-webhook <url>',
         'push fallback: POST offers that found no connected device to this URL (FCM-shaped, once per push token; see docs/push.md)',
       ).env('SHIFTCTL_PUSH_WEBHOOK'),
@@ -181,10 +189,10 @@ export function registerServe(program: Command): void {
       `
 Environment: SHIFTCTL_PORT, SHIFTCTL_HOST, SHIFTCTL_DB, SHIFTCTL_DB_POOL, SHIFTCTL_REDIS,
 SHIFTCTL_SECRET (a comma list: the first signs, all verify), SHIFTCTL_TRUST_PROXY,
-SHIFTCTL_JOURNAL_MAX_ROWS, SHIFTCTL_JOURNAL_MAX_AGE, SHIFTCTL_PUSH_WEBHOOK, SHIFTCTL_PUSH_AFTER,
-SHIFTCTL_PUSH_SECRET set the defaults of --port, --host, --db, --db-pool, --redis, --secret,
---trust-proxy, --journal-max-rows, --journal-max-age, --push-webhook, --push-after,
---push-secret.
+SHIFTCTL_JOURNAL_MAX_ROWS, SHIFTCTL_JOURNAL_MAX_AGE, SHIFTCTL_URGENT_TTL, SHIFTCTL_PUSH_WEBHOOK,
+SHIFTCTL_PUSH_AFTER, SHIFTCTL_PUSH_SECRET set the defaults of --port, --host, --db, --db-pool,
+--redis, --secret, --trust-proxy, --journal-max-rows, --journal-max-age, --urgent-ttl,
+--push-webhook, --push-after, --push-secret.
 
 One server per SQLite file: a second serve on a file in use is refused. Several instances
 share a PostgreSQL database, with Redis between them (--redis) or through PostgreSQL alone.
@@ -194,6 +202,7 @@ Examples:
   $ shiftctl serve --port 3000 --db :memory: --no-fixtures
   $ shiftctl serve --host 0.0.0.0 --insecure --log-format json
   $ shiftctl serve --offer-ttl 15m --latency 200ms --drop-rate 0.1
+  $ shiftctl serve --offer-ttl 1h --urgent-ttl 10m
   $ shiftctl serve --db :memory: --scenario fixtures/scenarios/night-cover-cascade.json
   $ shiftctl serve --port 8001 --db postgres://app@127.0.0.1:5432/shifts --redis redis://127.0.0.1:6379
   $ SHIFTCTL_SECRET=s3cret shiftctl serve --host 0.0.0.0 --tls-self-signed
