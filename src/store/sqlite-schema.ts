@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ShiftctlError } from '../errors.js';
 
-const SCHEMA_VERSION = 5;
+const SCHEMA_VERSION = 6;
 
 const MIGRATIONS: Record<number, string> = {
   1: `
@@ -193,6 +193,12 @@ const MIGRATIONS: Record<number, string> = {
     CREATE INDEX offers_by_employee ON offers (emp_id, sent_at);
     CREATE INDEX offers_by_deadline ON offers (expires_at)
       WHERE outcome = 'open' AND expires_at IS NOT NULL;
+  `,
+  // Stats: shifts by creation time, for a window of them (written once per shift, never
+  // moved). Offers get no index: one written with every offer would tax the hot path, and the
+  // stats walk the offers of each shift along their primary key.
+  6: `
+    CREATE INDEX shifts_by_created ON shifts (created_at);
   `,
 };
 

@@ -13,6 +13,7 @@ import { prepareJournal } from './sqlite-journal.js';
 import { prepareOffering } from './sqlite-offers.js';
 import { prepareQueries } from './sqlite-queries.js';
 import { isOnDisk, openSqlite, unlockDatabase, writableCheck } from './sqlite-schema.js';
+import { prepareStats } from './sqlite-stats.js';
 import type { Store } from './types.js';
 
 export interface SqliteStoreOptions {
@@ -42,6 +43,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const offering = prepareOffering(db, queries);
   const decisions = prepareDecisions(db, queries);
   const journal = prepareJournal(db, books.insertJournal);
+  const analytics = prepareStats(db);
   const checkWritable = writableCheck(db, options.path);
   const commit = createGroupCommit(db, books, options.warn);
   const { write, flush } = commit;
@@ -132,6 +134,11 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     async readJournal(filter) {
       flush();
       return journal.readJournal(filter);
+    },
+    async stats(query) {
+      // Deliveries noted before the question count.
+      flush();
+      return analytics.stats(query);
     },
     async reset(at) {
       flush();
