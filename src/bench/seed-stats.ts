@@ -2,13 +2,15 @@
  * `npm run bench:stats`: fills a SQLite file (and a PostgreSQL schema, when
  * SHIFTCTL_BENCH_POSTGRES names a database) with a million offers as a busy agency's half year
  * would leave them, then times `GET /api/admin/stats` through the real server: the median of a
- * few runs, alone and grouped. Options: `--offers N`, `--runs N`, `--keep` (keep the file and
- * the schema), `--db FILE`.
+ * few runs, alone and grouped, and writes them into the "Stats" section of BENCHMARKS.md.
+ * Options: `--offers N`, `--runs N`, `--keep` (keep the file and the schema), `--db FILE`,
+ * `--no-write`.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createServer } from '../server/create-server.js';
 import {
   type BulkLoader,
@@ -94,7 +96,8 @@ export function* generate(
     );
     const chosen = new Set<number>();
     while (chosen.size < count) chosen.add(1 + Math.floor(random() * EMPLOYEES));
-    const withdrawAt = random() < 0.03 ? t + 10 * MINUTE + random() * 2 * 60 * MINUTE : Infinity;
+    const withdrawAt =
+      random() < 0.03 ? t + 10 * MINUTE + Math.round(random() * 2 * 60 * MINUTE) : Infinity;
     const date = new Date(t + 3 * DAY).toISOString().slice(0, 10);
     const shift: LoadShift = {
       id,
@@ -269,9 +272,15 @@ export async function seed(loader: BulkLoader, options: SeedOptions): Promise<nu
 
 export interface StatsTiming {
   query: string;
-  /** Milliseconds, the median of the runs (after one untimed run). */
+  /** Milliseconds from request to answer, the median of the runs (after one untimed run). */
   medianMs: number;
   runsMs: number[];
+  /**
+   * CPU milliseconds of this process (the server, in-process, and its client) per request, the
+   * median: steadier than the time when other work shares the machine. With PostgreSQL the
+   * database's own CPU is elsewhere and not counted.
+   */
+  medianCpuMs: number;
 }
 
 /** Times each stats query through a real server on `db`: one untimed run, then `runs` timed. */
@@ -286,16 +295,23 @@ export async function timeStats(
     for (const query of queries) {
       const url = `${server.url}/api/admin/stats${query}`;
       const once = async () => {
+        const cpu = process.cpuUsage();
         const started = performance.now();
         const res = await fetch(url);
         const body = await res.text();
         if (res.status !== 200) throw new Error(`${url}: ${res.status} ${body}`);
-        return performance.now() - started;
+        const used = process.cpuUsage(cpu);
+        return { ms: performance.now() - started, cpuMs: (used.user + used.system) / 1000 };
       };
       await once();
-      const runsMs: number[] = [];
-      for (let i = 0; i < runs; i++) runsMs.push(await once());
-      timings.push({ query, medianMs: median(runsMs) ?? Number.NaN, runsMs });
+      const measured: Array<{ ms: number; cpuMs: number }> = [];
+      for (let i = 0; i < runs; i++) measured.push(await once());
+      timings.push({
+        query,
+        medianMs: median(measured.map((m) => m.ms)) ?? Number.NaN,
+        runsMs: measured.map((m) => m.ms),
+        medianCpuMs: median(measured.map((m) => m.cpuMs)) ?? Number.NaN,
+      });
     }
     return timings;
   } finally {
@@ -305,48 +321,131 @@ export async function timeStats(
 
 export const STATS_QUERIES = ['', '?by=location', '?by=employee'] as const;
 
+export interface StatsRun {
+  store: 'SQLite' | 'PostgreSQL';
+  offers: number;
+  seedSeconds: number;
+  timings: StatsTiming[];
+}
+
+export interface StatsBenchOptions {
+  offers: number;
+  runs: number;
+  /** A PostgreSQL URL: that store too, in a schema of its own (dropped after unless kept). */
+  postgres?: string | undefined;
+  /** The SQLite file; a temporary one (removed after unless kept) by default. */
+  file?: string | undefined;
+  /** Leave SQLite out (with `postgres`, time PostgreSQL alone). */
+  skipSqlite?: boolean;
+  keep?: boolean;
+  log?: (line: string) => void;
+}
+
+/** Seeds each store and times the stats queries through a real server on it. */
+export async function runStatsBench(options: StatsBenchOptions): Promise<StatsRun[]> {
+  const log = options.log ?? (() => {});
+  const dir = mkdtempSync(join(tmpdir(), 'shiftctl-stats-'));
+  const file = options.file ?? join(dir, 'stats.db');
+  const schema = `shiftctl_stats_${randomBytes(4).toString('hex')}`;
+  const pg = options.postgres;
+  const targets: Array<{ store: StatsRun['store']; db: string; load: () => Promise<BulkLoader> }> =
+    options.skipSqlite
+      ? []
+      : [{ store: 'SQLite', db: file, load: async () => openSqliteLoader(file) }];
+  if (pg) {
+    targets.push({
+      store: 'PostgreSQL',
+      db: withSchema(pg, schema),
+      load: () => openPostgresLoader(pg, schema),
+    });
+  }
+  const results: StatsRun[] = [];
+  try {
+    for (const target of targets) {
+      const seedSeconds = await seed(await target.load(), { offers: options.offers });
+      log(`${target.store}: seeded ${options.offers} offers in ${seedSeconds.toFixed(1)} s`);
+      const timings = await timeStats(target.db, STATS_QUERIES, options.runs);
+      for (const t of timings) {
+        const all = t.runsMs.map((ms) => ms.toFixed(0)).join(', ');
+        log(
+          `  GET /api/admin/stats${t.query}: median ${t.medianMs.toFixed(0)} ms (${all}), CPU ${t.medianCpuMs.toFixed(0)} ms`,
+        );
+      }
+      results.push({ store: target.store, offers: options.offers, seedSeconds, timings });
+    }
+  } finally {
+    if (options.keep) {
+      log(`kept ${file}${pg ? ` and schema ${schema}` : ''}`);
+    } else {
+      rmSync(dir, { recursive: true, force: true });
+      if (pg) await dropSchema(pg, schema);
+    }
+  }
+  return results;
+}
+
+const STATS_HEADING = '## Stats';
+
+/** The "Stats" section of BENCHMARKS.md for these runs. */
+export function statsSection(runs: readonly StatsRun[], when: string): string {
+  const rows = runs.flatMap((r) =>
+    r.timings.map(
+      (t) =>
+        `| ${r.store} | \`GET /api/admin/stats${t.query}\` | ${t.medianMs.toFixed(0)} ms | ${r.store === 'SQLite' ? `${t.medianCpuMs.toFixed(0)} ms` : '(in PostgreSQL)'} |`,
+    ),
+  );
+  const seeded = runs.map((r) => `${r.store} ${r.seedSeconds.toFixed(0)} s`).join(', ');
+  return `${STATS_HEADING}
+
+\`GET /api/admin/stats\` over ${runs[0]?.offers.toLocaleString('en-US') ?? 0} offers (about ${Math.round((runs[0]?.offers ?? 0) / 10).toLocaleString('en-US')} shifts over half a year, 2000 employees: most answered within minutes, a third of the answers acceptances, some offers expired, cascades run out, shifts withdrawn), through the real server, measured with \`npm run bench:stats\` on ${when} UTC: the median of ${runs[0]?.timings[0]?.runsMs.length ?? 0} runs after one untimed. Seeding took ${seeded}. The target is one second.
+
+| store | request | time | server CPU |
+| --- | --- | --- | --- |
+${rows.join('\n')}
+
+Rerun: \`npm run bench:stats\` (SQLite; with \`SHIFTCTL_BENCH_POSTGRES=postgres://user@host:5432/db\` PostgreSQL too, in a schema of its own; \`-- --offers N\`, \`-- --runs N\`, \`-- --keep\` to keep the data, \`-- --postgres-only\`, \`-- --no-write\` to leave this file alone). \`npm run bench -- --stats\` runs it after the rest and writes this section; without \`--stats\` the suite keeps the section as it was. What each figure counts, and why SQLite serves nothing else meanwhile: docs/stats.md.
+`;
+}
+
+/** The markdown with its "Stats" section replaced by `section`, or `section` added at the end. */
+export function withStatsSection(markdown: string, section: string): string {
+  const start = markdown.indexOf(`\n${STATS_HEADING}\n`);
+  if (start < 0) return `${markdown.trimEnd()}\n\n${section}`;
+  const next = markdown.indexOf('\n## ', start + 1);
+  const rest = next < 0 ? '' : markdown.slice(next);
+  return `${markdown.slice(0, start + 1)}${section}${rest}`;
+}
+
+/** The "Stats" section of a BENCHMARKS.md, if it has one. */
+export function statsSectionOf(markdown: string): string | undefined {
+  const start = markdown.indexOf(`\n${STATS_HEADING}\n`);
+  if (start < 0) return undefined;
+  const next = markdown.indexOf('\n## ', start + 1);
+  return markdown.slice(start + 1, next < 0 ? undefined : next + 1).trimEnd() + '\n';
+}
+
 function flag(name: string): string | undefined {
   const i = process.argv.indexOf(name);
   return i < 0 ? undefined : process.argv[i + 1];
 }
 
 async function main(): Promise<void> {
-  const offers = Number(flag('--offers') ?? 1_000_000);
-  const runs = Number(flag('--runs') ?? 5);
-  const keep = process.argv.includes('--keep');
-  const dir = mkdtempSync(join(tmpdir(), 'shiftctl-stats-'));
-  const file = flag('--db') ?? join(dir, 'stats.db');
-  const targets: Array<{ name: string; db: string; load: () => Promise<BulkLoader> }> = [
-    { name: 'SQLite', db: file, load: async () => openSqliteLoader(file) },
-  ];
-  const pg = process.env.SHIFTCTL_BENCH_POSTGRES;
-  const schema = `shiftctl_stats_${randomBytes(4).toString('hex')}`;
-  if (pg) {
-    targets.push({
-      name: 'PostgreSQL',
-      db: withSchema(pg, schema),
-      load: () => openPostgresLoader(pg, schema),
-    });
-  }
-  try {
-    for (const target of targets) {
-      const seconds = await seed(await target.load(), { offers });
-      console.log(`${target.name}: seeded ${offers} offers in ${seconds.toFixed(1)} s`);
-      for (const t of await timeStats(target.db, STATS_QUERIES, runs)) {
-        const all = t.runsMs.map((ms) => ms.toFixed(0)).join(', ');
-        console.log(
-          `  GET /api/admin/stats${t.query}: median ${t.medianMs.toFixed(0)} ms (${all})`,
-        );
-      }
-    }
-  } finally {
-    if (!keep) {
-      rmSync(dir, { recursive: true, force: true });
-      if (pg) await dropSchema(pg, schema);
-    } else {
-      console.log(`kept ${file}${pg ? ` and schema ${schema}` : ''}`);
-    }
-  }
+  const runs = await runStatsBench({
+    offers: Number(flag('--offers') ?? 1_000_000),
+    runs: Number(flag('--runs') ?? 5),
+    postgres: process.env.SHIFTCTL_BENCH_POSTGRES || undefined,
+    file: flag('--db'),
+    keep: process.argv.includes('--keep'),
+    skipSqlite: process.argv.includes('--postgres-only'),
+    log: (line) => console.log(line),
+  });
+  if (process.argv.includes('--no-write')) return;
+  const out =
+    process.env.BENCH_OUT ?? fileURLToPath(new URL('../../BENCHMARKS.md', import.meta.url));
+  const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
+  const before = existsSync(out) ? readFileSync(out, 'utf8') : '# Benchmarks\n';
+  writeFileSync(out, withStatsSection(before, statsSection(runs, when)));
+  console.log(`wrote the Stats section of ${out}`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -25,10 +25,15 @@ const spread = (order: string, where: string) =>
   `percentile_cont(ARRAY[${MEDIAN}, ${P90}]::float8[]) WITHIN GROUP (ORDER BY ${order})
      FILTER (WHERE ${where})`;
 
+/**
+ * Offer figures; grouped, per key and in total (GROUPING SETS: one pass for both), the total's
+ * row marked `total`.
+ */
 function offerFigures(key: string): string {
   const from = key.startsWith('s.') ? 'offers o JOIN shifts s ON s.id = o.shift_id' : 'offers o';
+  const grouped = key !== 'NULL';
   const figures = `
-    SELECT ${key} AS k, COUNT(*) AS sent, COUNT(o.delivered_at) AS delivered,
+    SELECT ${key} AS k, ${grouped ? `GROUPING(${key}) = 1` : 'true'} AS total, COUNT(*) AS sent, COUNT(o.delivered_at) AS delivered,
       COUNT(o.answered_at) AS answered,
       COUNT(*) FILTER (WHERE o.response = 'accepted') AS accepted,
       COUNT(*) FILTER (WHERE o.response = 'rejected') AS rejected,
@@ -36,7 +41,7 @@ function offerFigures(key: string): string {
       COUNT(*) FILTER (WHERE o.outcome = 'assigned') AS assigned,
       ${spread('o.answered_at - o.sent_at', 'o.answered_at IS NOT NULL')} AS response
     FROM ${from} WHERE o.sent_at >= $1 AND o.sent_at < $2
-    ${key === 'NULL' ? '' : 'GROUP BY k'}`;
+    ${grouped ? `GROUP BY GROUPING SETS ((${key}), ())` : ''}`;
   return key === GROUP_COLUMN.employee
     ? `SELECT c.*, e.name FROM (${figures}) c LEFT JOIN employees e ON e.id = c.k`
     : figures;
@@ -44,7 +49,8 @@ function offerFigures(key: string): string {
 
 /**
  * Per shift created in the window that was offered: its key, status, first offer sent, first
- * acceptance and offers that could still fill it; then counts and durations per key.
+ * acceptance and offers that could still fill it; then counts and durations per key and in
+ * total, as offerFigures.
  */
 function shiftFigures(key: string): string {
   return `
@@ -56,19 +62,24 @@ function shiftFigures(key: string): string {
       FROM shifts s JOIN offers o ON o.shift_id = s.id
       WHERE s.created_at >= $1 AND s.created_at < $2
       GROUP BY s.id HAVING MIN(o.sent_at) IS NOT NULL)
-    SELECT ${key === 'NULL' ? 'NULL' : 'k'} AS k, COUNT(*) AS offered,
+    SELECT ${key === 'NULL' ? 'NULL AS k, true' : 'k, GROUPING(k) = 1'} AS total,
+      COUNT(*) AS offered,
       COUNT(*) FILTER (WHERE status = 'assigned') AS filled,
       COUNT(*) FILTER (WHERE status = 'unfilled' OR (status = 'open' AND live = 0)) AS unfilled,
       COUNT(*) FILTER (WHERE status = 'withdrawn') AS withdrawn,
       COUNT(*) FILTER (WHERE status = 'open' AND live > 0) AS open,
       ${spread('first_accept - first_sent', 'first_accept IS NOT NULL')} AS first_accept,
       ${spread('closed_at - first_sent', "status = 'assigned'")} AS fill
-    FROM per_shift ${key === 'NULL' ? '' : 'GROUP BY k'}`;
+    FROM per_shift ${key === 'NULL' ? '' : 'GROUP BY GROUPING SETS ((k), ())'}`;
 }
 
 type Percentiles = Array<number | string | null> | null;
-type OfferFigureRow = OfferCountRow & { response: Percentiles };
-type ShiftFigureRow = ShiftCountRow & { first_accept: Percentiles; fill: Percentiles };
+type OfferFigureRow = OfferCountRow & { total: boolean; response: Percentiles };
+type ShiftFigureRow = ShiftCountRow & {
+  total: boolean;
+  first_accept: Percentiles;
+  fill: Percentiles;
+};
 
 const spreadOf = (values: Percentiles): Spread =>
   values === null
@@ -92,14 +103,13 @@ export async function readStats(
   const keyOf = (by: StatsGrouping | undefined) => (by === undefined ? 'NULL' : GROUP_COLUMN[by]);
   const by = query.by;
   // The statements go to the pool together; postgres.js runs them on separate connections.
-  const [[offers], [shifts], groupOffers, groupShifts] = await Promise.all([
-    read<OfferFigureRow>(offerFigures('NULL'), window),
-    read<ShiftFigureRow>(shiftFigures('NULL'), window),
-    by === undefined ? [] : read<OfferFigureRow>(offerFigures(keyOf(by)), window),
-    by === undefined || by === 'employee'
-      ? []
-      : read<ShiftFigureRow>(shiftFigures(keyOf(by)), window),
+  // Grouped, each gives the total's row too; an employee's group has no shift figures.
+  const [offerRows, shiftRows] = await Promise.all([
+    read<OfferFigureRow>(offerFigures(keyOf(by)), window),
+    read<ShiftFigureRow>(shiftFigures(keyOf(by === 'employee' ? undefined : by)), window),
   ]);
+  const offers = offerRows.find((r) => r.total);
+  const shifts = shiftRows.find((r) => r.total);
   const total = {
     key: null,
     offers: offerStatsOf(offers, spreadOf(offers?.response ?? null)),
@@ -110,6 +120,8 @@ export async function readStats(
     ),
   };
   if (by === undefined) return { total };
+  const groupOffers = offerRows.filter((r) => !r.total);
+  const groupShifts = shiftRows.filter((r) => !r.total);
   const groups = groupsOf(
     groupOffers,
     spreadsFrom(groupOffers, (r) => r.response),

@@ -33,9 +33,17 @@ const lerp = (p: number, name: string) =>
 /**
  * Median and p90 of `d` per `k`, from a query giving (k, d) with d not null. Each group's
  * values are numbered in order once (one sort); only the rows at the two offsets of each
- * percentile are kept.
+ * percentile are kept. With `count`, an expression for how many values there are (one group:
+ * the total), the numbering alone is needed, without counting each partition over again: a
+ * quarter less work on a million offers.
  */
-function percentiles(values: string): string {
+function percentiles(values: string, count?: string): string {
+  const numbered =
+    count === undefined
+      ? `SELECT k, d, ROW_NUMBER() OVER w - 1 AS i, COUNT(*) OVER w AS n FROM (${values})
+        WINDOW w AS (PARTITION BY k ORDER BY d
+          ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)`
+      : `SELECT k, d, ROW_NUMBER() OVER (ORDER BY d) - 1 AS i, ${count} AS n FROM (${values})`;
   return `
     SELECT k, ${lerp(MEDIAN, 'm')} AS median, ${lerp(P90, 'p')} AS p90 FROM (
       SELECT k, n,
@@ -43,10 +51,7 @@ function percentiles(values: string): string {
         MAX(CASE WHEN i = ${above(MEDIAN)} THEN d END) AS m_hi,
         MAX(CASE WHEN i = ${below(P90)} THEN d END) AS p_lo,
         MAX(CASE WHEN i = ${above(P90)} THEN d END) AS p_hi
-      FROM (
-        SELECT k, d, ROW_NUMBER() OVER w - 1 AS i, COUNT(*) OVER w AS n FROM (${values})
-        WINDOW w AS (PARTITION BY k ORDER BY d
-          ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING))
+      FROM (${numbered})
       WHERE i = ${below(MEDIAN)} OR i = ${above(MEDIAN)} OR i = ${below(P90)} OR i = ${above(P90)}
       GROUP BY k)`;
 }
@@ -91,10 +96,13 @@ export function offerCounts(key: string): string {
     GROUP BY k`;
 }
 
+/** Response times per key; for the total, `@n` is how many offers were answered. */
 export function responseTimes(key: string): string {
-  return percentiles(`
-    SELECT ${key} AS k, o.answered_at - o.sent_at AS d
-    FROM ${sentOffers(key)} AND o.answered_at IS NOT NULL`);
+  return percentiles(
+    `SELECT ${key} AS k, o.answered_at - o.sent_at AS d
+     FROM ${sentOffers(key)} AND o.answered_at IS NOT NULL`,
+    key === 'NULL' ? '@n' : undefined,
+  );
 }
 
 /**
@@ -115,6 +123,7 @@ function perShift(key: string): string {
 
 /** Shift counts and both durations per key, over one pass of perShift. */
 export function shiftFigures(key: string): string {
+  const total = key === 'NULL';
   return `
     WITH per_shift AS MATERIALIZED (${perShift(key)}),
     counts AS (
@@ -127,9 +136,11 @@ export function shiftFigures(key: string): string {
       FROM per_shift${key === 'NULL' ? '' : ' GROUP BY k'}),
     first_accept AS (${percentiles(
       'SELECT k, first_accept - first_sent AS d FROM per_shift WHERE first_accept IS NOT NULL',
+      total ? '(SELECT COUNT(first_accept) FROM per_shift)' : undefined,
     )}),
     fill AS (${percentiles(
       "SELECT k, closed_at - first_sent AS d FROM per_shift WHERE status = 'assigned'",
+      total ? "(SELECT COUNT(*) FROM per_shift WHERE status = 'assigned')" : undefined,
     )})
     SELECT c.*, a.median AS a_median, a.p90 AS a_p90, f.median AS f_median, f.p90 AS f_p90
     FROM counts c LEFT JOIN first_accept a ON a.k IS c.k LEFT JOIN fill f ON f.k IS c.k`;
@@ -168,15 +179,43 @@ export function prepareStats(db: Database.Database) {
     };
   }
 
+  /** The total of offer counts per group: every sent offer is in exactly one group. */
+  function sum(rows: readonly OfferCountRow[]): OfferCountRow {
+    const total: OfferCountRow = {
+      k: null,
+      sent: 0,
+      delivered: 0,
+      answered: 0,
+      accepted: 0,
+      rejected: 0,
+      expired: 0,
+      assigned: 0,
+    };
+    for (const r of rows) {
+      total.sent += r.sent;
+      total.delivered += r.delivered;
+      total.answered += r.answered;
+      total.accepted += r.accepted;
+      total.rejected += r.rejected;
+      total.expired += r.expired;
+      total.assigned += r.assigned;
+    }
+    return total;
+  }
+
   return {
     stats(query: StatsQuery): Stats {
       const window = { from: query.from ?? NO_START, to: query.to ?? NO_END };
-      const [offers] = offerCountsFor('total').all(window) as OfferCountRow[];
-      const [response] = responseFor('total').all(window) as Array<{
-        k: null;
-        median: number | null;
-        p90: number | null;
-      }>;
+      const by = query.by;
+      // Grouped, the total's counts are the groups' added up: one pass over the offers less.
+      const groupOffers =
+        by === undefined ? undefined : (offerCountsFor(by).all(window) as OfferCountRow[]);
+      const offers = groupOffers
+        ? sum(groupOffers)
+        : (offerCountsFor('total').get(window) as OfferCountRow);
+      const response = responseFor('total').get({ ...window, n: offers.answered }) as
+        | { median: number | null; p90: number | null }
+        | undefined;
       const [shifts] = shiftsFor('total').all(window) as ShiftFigureRow[];
       const total = {
         key: null,
@@ -190,9 +229,7 @@ export function prepareStats(db: Database.Database) {
           { median: shifts?.f_median ?? null, p90: shifts?.f_p90 ?? null },
         ),
       };
-      const by = query.by;
-      if (by === undefined) return { total };
-      const groupOffers = offerCountsFor(by).all(window) as OfferCountRow[];
+      if (by === undefined || groupOffers === undefined) return { total };
       const groupResponse = spreadsOf(
         responseFor(by).all(window) as Array<{
           k: string | number | null;
