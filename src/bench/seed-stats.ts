@@ -107,10 +107,13 @@ export function* generate(
       location_name: `Care Home ${skewed(LOCATIONS) + 1}`,
       client_name: random() < 0.05 ? null : `Client ${skewed(CLIENTS) + 1}`,
       service_type: pick(SERVICES),
+      description: null,
       slots,
       filled: 0,
       status: 'open',
       mode: cascade ? 'cascade' : 'broadcast',
+      approval: 0,
+      step_ttl_s: cascade ? 300 : null,
       created_at: t,
       closed_at: null,
     };
@@ -421,7 +424,7 @@ export function statsSectionOf(markdown: string): string | undefined {
   const start = markdown.indexOf(`\n${STATS_HEADING}\n`);
   if (start < 0) return undefined;
   const next = markdown.indexOf('\n## ', start + 1);
-  return markdown.slice(start + 1, next < 0 ? undefined : next + 1).trimEnd() + '\n';
+  return `${markdown.slice(start + 1, next < 0 ? undefined : next + 1).trimEnd()}\n`;
 }
 
 function flag(name: string): string | undefined {

@@ -4,39 +4,15 @@
  * each, past the rules. Here because only the store touches the database; nothing else uses it.
  */
 import postgres from 'postgres';
-import type { OfferResponse, Outcome, ShiftMode, ShiftStatus } from '../protocol/schemas.js';
 import { BIGINT_AS_NUMBER } from './postgres.js';
 import { migrate } from './postgres-schema.js';
+import { OFFER_FIELDS, type OfferRow, SHIFT_FIELDS, type ShiftRow } from './rows.js';
 import { openSqlite, unlockDatabase } from './sqlite-schema.js';
 
-export interface LoadShift {
-  id: number;
-  date: string;
-  start_time: string;
-  end_time: string;
-  location_name: string | null;
-  client_name: string | null;
-  service_type: string | null;
-  slots: number;
-  filled: number;
-  status: ShiftStatus;
-  mode: ShiftMode;
-  created_at: number;
-  closed_at: number | null;
-}
-
-export interface LoadOffer {
-  shift_id: number;
-  emp_id: number;
-  position: number | null;
-  sent_at: number | null;
-  expires_at: number | null;
-  delivered_at: number | null;
-  answered_at: number | null;
-  response: OfferResponse | null;
-  outcome: Outcome;
-  closed_at: number | null;
-}
+/** A shift's row as stored (`approval` as 0 or 1, which both databases take). */
+export type LoadShift = ShiftRow & { approval: 0 | 1 };
+/** An offer's row as stored, with when it closed. */
+export type LoadOffer = OfferRow & { closed_at: number | null };
 
 export interface BulkLoader {
   employees(rows: ReadonlyArray<{ id: number; name: string }>): Promise<void>;
@@ -45,33 +21,19 @@ export interface BulkLoader {
   close(): Promise<void>;
 }
 
-const SHIFT_KEYS = [
-  'id',
-  'date',
-  'start_time',
-  'end_time',
-  'location_name',
-  'client_name',
-  'service_type',
-  'slots',
-  'filled',
-  'status',
-  'mode',
-  'created_at',
-  'closed_at',
-] as const;
-const OFFER_KEYS = [
-  'shift_id',
-  'emp_id',
-  'position',
-  'sent_at',
-  'expires_at',
-  'delivered_at',
-  'answered_at',
-  'response',
-  'outcome',
-  'closed_at',
-] as const;
+const SHIFT_KEYS = SHIFT_FIELDS;
+const OFFER_KEYS = [...OFFER_FIELDS, 'closed_at'] as const;
+/** The PostgreSQL type of each column, in the order of SHIFT_KEYS and OFFER_KEYS. */
+const SHIFT_TYPES =
+  'bigint text text text text text text text int int text text boolean int bigint bigint';
+const OFFER_TYPES = 'bigint bigint int bigint bigint bigint bigint text text bigint';
+
+/** `SELECT * FROM unnest($1::bigint[], $2::text[], ...)` for these column types. */
+const unnest = (types: string) =>
+  `SELECT * FROM unnest(${types
+    .split(' ')
+    .map((type, i) => `$${i + 1}::${type}[]`)
+    .join(', ')})`;
 
 /** A SQLite file, created or migrated, emptied of shifts and offers, to load into. */
 export function openSqliteLoader(path: string): BulkLoader {
@@ -126,16 +88,11 @@ export async function openPostgresLoader(url: string, schema?: string): Promise<
     async batch(shifts, offers) {
       await sql.begin(async (tx) => {
         await tx.unsafe(
-          `INSERT INTO shifts (${SHIFT_KEYS.join(', ')})
-           SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[],
-             $6::text[], $7::text[], $8::int[], $9::int[], $10::text[], $11::text[], $12::bigint[],
-             $13::bigint[])`,
+          `INSERT INTO shifts (${SHIFT_KEYS.join(', ')}) ${unnest(SHIFT_TYPES)}`,
           SHIFT_KEYS.map((k) => column(shifts, k)) as never[],
         );
         await tx.unsafe(
-          `INSERT INTO offers (${OFFER_KEYS.join(', ')})
-           SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::int[], $4::bigint[], $5::bigint[],
-             $6::bigint[], $7::bigint[], $8::text[], $9::text[], $10::bigint[])`,
+          `INSERT INTO offers (${OFFER_KEYS.join(', ')}) ${unnest(OFFER_TYPES)}`,
           OFFER_KEYS.map((k) => column(offers, k)) as never[],
         );
       });

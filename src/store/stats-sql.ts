@@ -26,29 +26,16 @@ export const NO_END = 8.64e15;
 export const MEDIAN = 0.5;
 export const P90 = 0.9;
 
-/** One row of offer counts, as both stores name its columns. */
-export interface OfferCountRow {
+/** One row of offer counts, as both stores name its columns (the employee's name by employee). */
+export type OfferCountRow = Omit<OfferStats, 'responseMs'> & {
   k: string | number | null;
-  sent: number;
-  delivered: number;
-  answered: number;
-  accepted: number;
-  rejected: number;
-  expired: number;
-  assigned: number;
-  /** The employee's name, grouped by employee. */
   name?: string | null;
-}
+};
 
 /** One row of shift counts, as both stores name its columns. */
-export interface ShiftCountRow {
+export type ShiftCountRow = Omit<ShiftStats, 'firstAcceptMs' | 'fillMs'> & {
   k: string | number | null;
-  offered: number;
-  filled: number;
-  unfilled: number;
-  withdrawn: number;
-  open: number;
-}
+};
 
 /** A spread per key, from the rows of a percentile query (`k`, `median`, `p90`). */
 export type Spreads = Map<string | number | null, Spread>;
