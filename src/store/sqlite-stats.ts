@@ -20,7 +20,7 @@ import {
   shiftStatsOf,
   spreadsOf,
 } from './stats-sql.js';
-import type { Stats, StatsGrouping, StatsQuery } from './types.js';
+import type { Spread, Stats, StatsGrouping, StatsQuery } from './types.js';
 
 /** `p * (n - 1)`: where percentile p of n ordered values falls, counted from 0. */
 const at = (p: number) => `(${p} * (n - 1))`;
@@ -80,8 +80,14 @@ const COUNTS = `COUNT(*) AS sent, COUNT(o.delivered_at) AS delivered,
  * shift's detail, counted per shift first (its offers come together, so that needs no sort)
  * and then per key, over a tenth as many rows.
  */
-export function offerCounts(key: string): string {
-  if (key === 'NULL') return `SELECT NULL AS k, ${COUNTS} FROM ${sentOffers(key)}`;
+function offerCounts(key: string): string {
+  if (key === 'NULL') {
+    // The total also counts the answers below each band of totalResponse (none below an open one).
+    const d = 'o.answered_at - o.sent_at';
+    return `SELECT NULL AS k, ${COUNTS},
+      COUNT(CASE WHEN ${d} < @lo1 THEN 1 END) AS b1, COUNT(CASE WHEN ${d} < @lo2 THEN 1 END) AS b2
+      FROM ${sentOffers(key)}`;
+  }
   if (key === GROUP_COLUMN.employee) {
     return `
       SELECT c.*, e.name AS name FROM (
@@ -97,13 +103,59 @@ export function offerCounts(key: string): string {
 }
 
 /** Response times per key; for the total, `@n` is how many offers were answered. */
-export function responseTimes(key: string): string {
+function responseTimes(key: string): string {
   return percentiles(
     `SELECT ${key} AS k, o.answered_at - o.sent_at AS d
      FROM ${sentOffers(key)} AND o.answered_at IS NOT NULL`,
     key === 'NULL' ? '@n' : undefined,
   );
 }
+
+/** Response times of the offers sent in the window and answered (the total's values). */
+const ANSWERED = `
+  SELECT o.answered_at - o.sent_at AS d FROM offers o
+  WHERE o.sent_at >= @from AND o.sent_at < @to AND o.answered_at IS NOT NULL`;
+
+/**
+ * Bounds around the median and the 90th percentile of the answered offers, from a sample (the
+ * offers of every 16th shift, read along the primary key: a sixteenth of the rows, sorted
+ * cheaply): a generous margin outside each in the sample, or open (NULL) past its ends.
+ */
+const SAMPLE_BOUNDS = `
+  SELECT
+    MAX(CASE WHEN j = CAST(${MEDIAN} * m AS INTEGER) - gap THEN d END) AS lo1,
+    MAX(CASE WHEN j = CAST(${MEDIAN} * m AS INTEGER) + 1 + gap THEN d END) AS hi1,
+    MAX(CASE WHEN j = CAST(${P90} * m AS INTEGER) - gap THEN d END) AS lo2,
+    MAX(CASE WHEN j = CAST(${P90} * m AS INTEGER) + 1 + gap THEN d END) AS hi2
+  FROM (
+    SELECT d, ROW_NUMBER() OVER w - 1 AS j, COUNT(*) OVER w AS m,
+      CAST(6 * sqrt(COUNT(*) OVER w) AS INTEGER) + 32 AS gap
+    FROM (
+      SELECT o.answered_at - o.sent_at AS d FROM shifts s CROSS JOIN offers o ON o.shift_id = s.id
+      WHERE s.id % 16 = 0 AND o.sent_at >= @from AND o.sent_at < @to
+        AND o.answered_at IS NOT NULL)
+    WINDOW w AS (ORDER BY d ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING))`;
+
+/** How many values fall below each band's lower bound (none below an open one). */
+const BELOW = `
+  SELECT COUNT(CASE WHEN d < @lo1 THEN 1 END) AS b1, COUNT(CASE WHEN d < @lo2 THEN 1 END) AS b2
+  FROM (${ANSWERED})`;
+
+/**
+ * The values at offsets `@w1a`, `@w1b` of band 1 and `@w2a`, `@w2b` of band 2, in order: the
+ * values inside either band are read in one pass, then numbered within each band.
+ */
+const IN_BANDS = `
+  WITH inside AS MATERIALIZED (
+    SELECT d FROM (${ANSWERED})
+    WHERE ((@lo1 IS NULL OR d >= @lo1) AND (@hi1 IS NULL OR d <= @hi1))
+      OR ((@lo2 IS NULL OR d >= @lo2) AND (@hi2 IS NULL OR d <= @hi2)))
+  SELECT b, i, d FROM (
+    SELECT b, d, ROW_NUMBER() OVER (PARTITION BY b ORDER BY d) - 1 AS i FROM (
+      SELECT 1 AS b, d FROM inside WHERE (@lo1 IS NULL OR d >= @lo1) AND (@hi1 IS NULL OR d <= @hi1)
+      UNION ALL
+      SELECT 2 AS b, d FROM inside WHERE (@lo2 IS NULL OR d >= @lo2) AND (@hi2 IS NULL OR d <= @hi2)))
+  WHERE (b = 1 AND (i = @w1a OR i = @w1b)) OR (b = 2 AND (i = @w2a OR i = @w2b))`;
 
 /**
  * Each shift created in the window that was offered (an offer of it sent): its key, status,
@@ -122,7 +174,7 @@ function perShift(key: string): string {
 }
 
 /** Shift counts and both durations per key, over one pass of perShift. */
-export function shiftFigures(key: string): string {
+function shiftFigures(key: string): string {
   const total = key === 'NULL';
   return `
     WITH per_shift AS MATERIALIZED (${perShift(key)}),
@@ -145,6 +197,9 @@ export function shiftFigures(key: string): string {
     SELECT c.*, a.median AS a_median, a.p90 AS a_p90, f.median AS f_median, f.p90 AS f_p90
     FROM counts c LEFT JOIN first_accept a ON a.k IS c.k LEFT JOIN fill f ON f.k IS c.k`;
 }
+
+/** Bounds of the bands around the total's median (1) and p90 (2); null: open. */
+type Bands = { lo1: number | null; hi1: number | null; lo2: number | null; hi2: number | null };
 
 type ShiftFigureRow = ShiftCountRow & {
   a_median: number | null;
@@ -179,6 +234,56 @@ export function prepareStats(db: Database.Database) {
     };
   }
 
+  /** Bounds of the two bands around the total's median and p90 (see SAMPLE_BOUNDS). */
+  function bands(window: { from: number; to: number }): Bands {
+    return statement('sample', () => SAMPLE_BOUNDS).get(window) as Bands;
+  }
+
+  /**
+   * The total's response-time median and p90 without sorting every value: only the values
+   * inside the bands around them are sorted, given how many fall below each band. Exact all
+   * the same: each rank is checked to fall inside its band, and when the sample misled, the
+   * plain window query answers instead.
+   */
+  function totalResponse(
+    window: { from: number; to: number },
+    n: number,
+    band: Bands,
+    below: { b1: number; b2: number },
+  ): Spread {
+    if (n === 0) return NO_SPREAD;
+    const rank = (p: number) => {
+      const at = p * (n - 1);
+      const lo = Math.floor(at);
+      return { at, lo, hi: lo + (at > lo ? 1 : 0) };
+    };
+    const med = rank(MEDIAN);
+    const p90 = rank(P90);
+    const want = {
+      w1a: med.lo - below.b1,
+      w1b: med.hi - below.b1,
+      w2a: p90.lo - below.b2,
+      w2b: p90.hi - below.b2,
+    };
+    const rows = statement('bands', () => IN_BANDS).all({ ...window, ...band, ...want }) as Array<{
+      b: number;
+      i: number;
+      d: number;
+    }>;
+    const at = (b: number, i: number) => rows.find((r) => r.b === b && r.i === i)?.d;
+    const values = [at(1, want.w1a), at(1, want.w1b), at(2, want.w2a), at(2, want.w2b)];
+    if (values.some((v) => v === undefined)) {
+      const row = responseFor('total').get({ ...window, n }) as Spread | undefined;
+      return row ? { median: row.median, p90: row.p90 } : NO_SPREAD;
+    }
+    const [m1, m2, p1, p2] = values as [number, number, number, number];
+    // As percentile_cont: lo + (at - floor(at)) * (hi - lo).
+    return {
+      median: m1 + (med.at - med.lo) * (m2 - m1),
+      p90: p1 + (p90.at - p90.lo) * (p2 - p1),
+    };
+  }
+
   /** The total of offer counts per group: every sent offer is in exactly one group. */
   function sum(rows: readonly OfferCountRow[]): OfferCountRow {
     const total: OfferCountRow = {
@@ -208,21 +313,29 @@ export function prepareStats(db: Database.Database) {
       const window = { from: query.from ?? NO_START, to: query.to ?? NO_END };
       const by = query.by;
       // Grouped, the total's counts are the groups' added up: one pass over the offers less.
+      const band = bands(window);
       const groupOffers =
         by === undefined ? undefined : (offerCountsFor(by).all(window) as OfferCountRow[]);
+      // Alone, one pass counts the offers and the answers below each band.
       const offers = groupOffers
         ? sum(groupOffers)
-        : (offerCountsFor('total').get(window) as OfferCountRow);
-      const response = responseFor('total').get({ ...window, n: offers.answered }) as
-        | { median: number | null; p90: number | null }
-        | undefined;
+        : (offerCountsFor('total').get({
+            ...window,
+            lo1: band.lo1,
+            lo2: band.lo2,
+          }) as OfferCountRow & { b1: number; b2: number });
+      const below =
+        'b1' in offers
+          ? (offers as unknown as { b1: number; b2: number })
+          : (statement('below', () => BELOW).get({ ...window, lo1: band.lo1, lo2: band.lo2 }) as {
+              b1: number;
+              b2: number;
+            });
+      const response = totalResponse(window, offers.answered, band, below);
       const [shifts] = shiftsFor('total').all(window) as ShiftFigureRow[];
       const total = {
         key: null,
-        offers: offerStatsOf(
-          offers,
-          response ? { median: response.median, p90: response.p90 } : NO_SPREAD,
-        ),
+        offers: offerStatsOf(offers, response),
         shifts: shiftStatsOf(
           shifts,
           { median: shifts?.a_median ?? null, p90: shifts?.a_p90 ?? null },
