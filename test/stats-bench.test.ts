@@ -116,6 +116,72 @@ describe('stats over the seeded history', () => {
   });
 });
 
+/** percentile_cont, as PostgreSQL defines it, over values in any order: the test's oracle. */
+function percentileCont(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = p * (sorted.length - 1);
+  const lo = Math.floor(at);
+  const a = sorted[lo] as number;
+  return a + (at - lo) * ((sorted[Math.ceil(at)] as number) - a);
+}
+
+describe('the total response times on SQLite', () => {
+  it('stay exact when the sample of every 16th shift is nothing like the rest', async () => {
+    // 16 000 shifts of one answered offer each: the sampled shifts' answers take 1 ms, the
+    // others' 100 s and more, so the bands drawn from the sample miss the ranks.
+    const file = join(dir, 'skewed.db');
+    const loader = openSqliteLoader(file);
+    const shifts = [];
+    const offers = [];
+    const values: number[] = [];
+    for (let id = 1; id <= 16_000; id++) {
+      const d = id % 16 === 0 ? 1 : 100_000 + id;
+      values.push(d);
+      shifts.push({
+        id,
+        date: '2026-01-20',
+        start_time: '09:00',
+        end_time: '17:00',
+        location_name: null,
+        client_name: null,
+        service_type: null,
+        description: null,
+        slots: 1,
+        filled: 0,
+        status: 'open' as const,
+        mode: 'broadcast' as const,
+        approval: 0 as const,
+        step_ttl_s: null,
+        created_at: 1000,
+        closed_at: null,
+      });
+      offers.push({
+        shift_id: id,
+        emp_id: 1,
+        position: null,
+        sent_at: 1000,
+        expires_at: null,
+        delivered_at: null,
+        answered_at: 1000 + d,
+        response: 'rejected' as const,
+        outcome: 'rejected' as const,
+        closed_at: 1000 + d,
+      });
+    }
+    await loader.batch(shifts, offers);
+    await loader.close();
+    const store = createSqliteStore({ path: file });
+    try {
+      const { responseMs } = (await store.stats({})).total.offers;
+      expect(responseMs.median).toBeCloseTo(percentileCont(values, 0.5), 6);
+      expect(responseMs.p90).toBeCloseTo(percentileCont(values, 0.9), 6);
+      expect(responseMs.median).toBeGreaterThan(100_000);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('the Stats section of BENCHMARKS.md', () => {
   const SECTION = '## Stats\n\nnew figures\n';
   it('is replaced where it stands, the rest kept', () => {
