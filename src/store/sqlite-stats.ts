@@ -165,25 +165,17 @@ const IN_BANDS = `
  * Without one, reading every shift in id order is what it takes, and a little cheaper.
  */
 function perShift(key: string, windowed: boolean): string {
-  if (!windowed) {
-    return `
-    SELECT ${key} AS k, s.status AS status, s.closed_at AS closed_at,
-      MIN(o.sent_at) AS first_sent,
-      MIN(CASE WHEN o.response = 'accepted' THEN o.answered_at END) AS first_accept,
-      COUNT(CASE WHEN o.outcome = 'open' OR o.outcome = 'requested' OR o.outcome = 'queued'
-        THEN 1 END) AS live
-    FROM shifts s CROSS JOIN offers o ON o.shift_id = s.id
-    GROUP BY s.id HAVING MIN(o.sent_at) IS NOT NULL`;
-  }
+  const shifts = windowed
+    ? `shifts s INDEXED BY shifts_by_created CROSS JOIN offers o ON o.shift_id = s.id
+       WHERE s.created_at >= @from AND s.created_at < @to GROUP BY s.created_at, s.id`
+    : 'shifts s CROSS JOIN offers o ON o.shift_id = s.id GROUP BY s.id';
   return `
     SELECT ${key} AS k, s.status AS status, s.closed_at AS closed_at,
       MIN(o.sent_at) AS first_sent,
       MIN(CASE WHEN o.response = 'accepted' THEN o.answered_at END) AS first_accept,
       COUNT(CASE WHEN o.outcome = 'open' OR o.outcome = 'requested' OR o.outcome = 'queued'
         THEN 1 END) AS live
-    FROM shifts s INDEXED BY shifts_by_created CROSS JOIN offers o ON o.shift_id = s.id
-    WHERE s.created_at >= @from AND s.created_at < @to
-    GROUP BY s.created_at, s.id HAVING MIN(o.sent_at) IS NOT NULL`;
+    FROM ${shifts} HAVING MIN(o.sent_at) IS NOT NULL`;
 }
 
 /** Shift counts and both durations per key, over one pass of perShift. */
