@@ -178,35 +178,56 @@ function perShift(key: string, windowed: boolean): string {
     FROM ${shifts} HAVING MIN(o.sent_at) IS NOT NULL`;
 }
 
-/** Shift counts and both durations per key, over one pass of perShift. */
+const SHIFT_COUNTS = `COUNT(*) AS offered,
+  COUNT(CASE WHEN status = 'assigned' THEN 1 END) AS filled,
+  COUNT(CASE WHEN status = 'unfilled' OR (status = 'open' AND live = 0) THEN 1 END) AS unfilled,
+  COUNT(CASE WHEN status = 'withdrawn' THEN 1 END) AS withdrawn,
+  COUNT(CASE WHEN status = 'open' AND live > 0 THEN 1 END) AS open`;
+
+/** Each shift's time to its first acceptance, and a filled one's time to fill, with `k` as given. */
+const firstAccepts = (k: string) =>
+  `SELECT ${k} AS k, first_accept - first_sent AS d FROM per_shift WHERE first_accept IS NOT NULL`;
+const fills = (k: string) =>
+  `SELECT ${k} AS k, closed_at - first_sent AS d FROM per_shift WHERE status = 'assigned'`;
+/** The total's durations: every shift in one group, of a size known without counting it again. */
+const totalOf = (values: (k: string) => string) =>
+  percentiles(values('NULL'), `(SELECT COUNT(*) FROM (${values('NULL')}))`);
+
+/**
+ * Shift counts and both durations, over one pass of perShift: in total (the row marked
+ * `total`), and per key when there is one.
+ */
 function shiftFigures(key: string, windowed: boolean): string {
-  const total = key === 'NULL';
+  const grouped = key !== 'NULL';
+  const durations = (name: string, a: string, f: string) =>
+    `SELECT c.*, ${a}.median AS a_median, ${a}.p90 AS a_p90, ${f}.median AS f_median,
+       ${f}.p90 AS f_p90 FROM ${name} c`;
+  const total = `${durations('all_counts', 'aa', 'fa')}
+    LEFT JOIN first_accept_all aa ON true LEFT JOIN fill_all fa ON true`;
   return `
     WITH per_shift AS MATERIALIZED (${perShift(key, windowed)}),
-    counts AS (
-      SELECT k, COUNT(*) AS offered,
-        COUNT(CASE WHEN status = 'assigned' THEN 1 END) AS filled,
-        COUNT(CASE WHEN status = 'unfilled' OR (status = 'open' AND live = 0) THEN 1 END)
-          AS unfilled,
-        COUNT(CASE WHEN status = 'withdrawn' THEN 1 END) AS withdrawn,
-        COUNT(CASE WHEN status = 'open' AND live > 0 THEN 1 END) AS open
-      FROM per_shift${key === 'NULL' ? '' : ' GROUP BY k'}),
-    first_accept AS (${percentiles(
-      'SELECT k, first_accept - first_sent AS d FROM per_shift WHERE first_accept IS NOT NULL',
-      total ? '(SELECT COUNT(first_accept) FROM per_shift)' : undefined,
-    )}),
-    fill AS (${percentiles(
-      "SELECT k, closed_at - first_sent AS d FROM per_shift WHERE status = 'assigned'",
-      total ? "(SELECT COUNT(*) FROM per_shift WHERE status = 'assigned')" : undefined,
-    )})
-    SELECT c.*, a.median AS a_median, a.p90 AS a_p90, f.median AS f_median, f.p90 AS f_p90
-    FROM counts c LEFT JOIN first_accept a ON a.k IS c.k LEFT JOIN fill f ON f.k IS c.k`;
+    all_counts AS (SELECT NULL AS k, 1 AS total, ${SHIFT_COUNTS} FROM per_shift),
+    first_accept_all AS (${totalOf(firstAccepts)}),
+    fill_all AS (${totalOf(fills)})${
+      grouped
+        ? `,
+    counts AS (SELECT k, 0 AS total, ${SHIFT_COUNTS} FROM per_shift GROUP BY k),
+    first_accept AS (${percentiles(firstAccepts('k'))}),
+    fill AS (${percentiles(fills('k'))})
+    ${durations('counts', 'a', 'f')}
+    LEFT JOIN first_accept a ON a.k IS c.k LEFT JOIN fill f ON f.k IS c.k
+    UNION ALL ${total}`
+        : `
+    ${total}`
+    }`;
 }
 
 /** Bounds of the bands around the total's median (1) and p90 (2); null: open. */
 type Bands = { lo1: number | null; hi1: number | null; lo2: number | null; hi2: number | null };
 
 type ShiftFigureRow = ShiftCountRow & {
+  /** 1 for the total's row. */
+  total: 0 | 1;
   a_median: number | null;
   a_p90: number | null;
   f_median: number | null;
@@ -340,7 +361,12 @@ export function prepareStats(db: Database.Database) {
               b2: number;
             });
       const response = totalResponse(window, offers.answered, band, below);
-      const [shifts] = shiftsFor('total', windowed).all(shiftWindow) as ShiftFigureRow[];
+      // Grouped by a shift's detail, one statement gives the groups' shift figures and the total's.
+      const byShift = by !== undefined && by !== 'employee';
+      const shiftRows = shiftsFor(byShift ? by : 'total', windowed).all(
+        shiftWindow,
+      ) as ShiftFigureRow[];
+      const shifts = shiftRows.find((r) => r.total === 1);
       const total = {
         key: null,
         offers: offerStatsOf(offers, response),
@@ -362,11 +388,11 @@ export function prepareStats(db: Database.Database) {
         const groups = groupsOf(groupOffers, groupResponse, undefined, new Map(), new Map());
         return { total, groups };
       }
-      const shiftRows = shiftsFor(by, windowed).all(shiftWindow) as ShiftFigureRow[];
-      const { firstAccept, fill } = shiftSpreads(shiftRows);
+      const groupShifts = shiftRows.filter((r) => r.total === 0);
+      const { firstAccept, fill } = shiftSpreads(groupShifts);
       return {
         total,
-        groups: groupsOf(groupOffers, groupResponse, shiftRows, firstAccept, fill),
+        groups: groupsOf(groupOffers, groupResponse, groupShifts, firstAccept, fill),
       };
     },
   };
