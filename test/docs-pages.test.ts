@@ -23,6 +23,7 @@ const PAGE_OF: Record<string, string> = {
   history: 'clients.md',
   respond: 'clients.md',
   status: 'clients.md',
+  stats: 'stats.md',
   withdraw: 'operators.md',
   approve: 'operators.md',
   kick: 'operators.md',

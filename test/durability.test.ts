@@ -227,7 +227,7 @@ describe('a database written by an older shiftctl', () => {
     ]);
     await upgraded.close();
     const check = new Database(db, { readonly: true });
-    expect(check.pragma('user_version', { simple: true })).toBe(7);
+    expect(check.pragma('user_version', { simple: true })).toBe(8);
     const tables = check.prepare("SELECT name FROM sqlite_master WHERE name = 'assignments'").all();
     expect(tables).toEqual([]);
     // Schema 5 rebuilt shifts and offers (CHECKs without IN lists): every row came along, the

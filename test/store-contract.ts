@@ -4,6 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JournalInput, OfferWrite, Store } from '../src/store/types.js';
+import { describeStatsContract } from './store-contract-stats.js';
 
 const SHIFT = { date: '2026-01-20', start_time: '09:00', end_time: '17:00' };
 
@@ -644,6 +645,8 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         ]);
       });
     });
+
+    describeStatsContract(() => store);
 
     describe('journal', () => {
       const line = (n: number): JournalInput => ({

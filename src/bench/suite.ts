@@ -8,7 +8,7 @@
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +25,7 @@ import {
 import { allowedCpus, freePort, pinnedLine, pinSelf, stopChild, waitForPort } from './processes.js';
 import { median, roundsFrom } from './rounds.js';
 import { SCENARIOS } from './scenarios.js';
+import { runStatsBench, statsSection, statsSectionOf, withStatsSection } from './seed-stats.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const argv = process.argv.slice(2);
@@ -724,7 +725,19 @@ Tried in this session and not kept, because the gain was below the noise even wi
 
 A time formatted once per second (\`isoTime\`) is kept: it is 0.65 microseconds less in a tight loop, and it is exact, as its test shows.
 `;
-  writeFileSync(OUT, md);
+  // The stats timing is its own run (npm run bench:stats): kept as it was, or run now with --stats.
+  const before = existsSync(OUT) ? statsSectionOf(readFileSync(OUT, 'utf8')) : undefined;
+  let stats = before;
+  if (argv.includes('--stats')) {
+    const runs = await runStatsBench({
+      offers: 1_000_000,
+      runs: 5,
+      postgres: process.env.SHIFTCTL_BENCH_POSTGRES || undefined,
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
+    stats = statsSection(runs, when);
+  }
+  writeFileSync(OUT, stats === undefined ? md : withStatsSection(md, stats));
   process.stderr.write(`wrote ${OUT}\n`);
   if (failures > 0) {
     process.stderr.write(`${failures} server run(s) failed; their figures are missing\n`);

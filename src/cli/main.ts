@@ -16,6 +16,7 @@ import { registerPushSink } from './commands/push-sink.js';
 import { registerRespond } from './commands/respond.js';
 import { registerSendOffer } from './commands/send-offer.js';
 import { registerServe } from './commands/serve.js';
+import { registerStats } from './commands/stats.js';
 import { registerStatus } from './commands/status.js';
 import { registerToken } from './commands/token.js';
 import { registerVerify } from './commands/verify.js';
@@ -45,6 +46,7 @@ export function buildProgram(): Command {
   registerHistory(program);
   registerRespond(program);
   registerStatus(program);
+  registerStats(program);
   registerAdmin(program);
   registerToken(program);
   registerBench(program);

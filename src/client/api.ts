@@ -25,6 +25,7 @@ import {
   ShiftDetailView,
   ShiftListResponse,
 } from '../protocol/schemas.js';
+import { StatsResponse } from '../protocol/stats.js';
 import { describeIssues, summariseIssues } from '../protocol/validate.js';
 
 export interface ApiClientOptions {
@@ -232,5 +233,15 @@ export function createApiClient(options: ApiClientOptions) {
       return call('GET', `/admin/journal${query ? `?${query}` : ''}`, JournalResponse);
     },
     reset: () => call('POST', '/admin/reset', ResetResponse),
+    stats: (query: {
+      from?: string | undefined;
+      to?: string | undefined;
+      by?: string | undefined;
+    }) => {
+      const search = new URLSearchParams(
+        Object.entries(query).filter((e): e is [string, string] => e[1] !== undefined),
+      ).toString();
+      return call('GET', `/admin/stats${search ? `?${search}` : ''}`, StatsResponse);
+    },
   };
 }

@@ -16,6 +16,7 @@ import { createOffering } from './offering.js';
 import type { Clock, EventSink, Fanout } from './ports.js';
 import { createPushes } from './pushes.js';
 import { createReads } from './reads.js';
+import { createStatsReads } from './stats.js';
 
 export { MESSAGES } from './answers.js';
 export {
@@ -65,6 +66,7 @@ export function createOfferService(deps: OfferServiceDeps) {
     ...createAnswers(deps, pushes, deadlines, reads),
     ...reads,
     ...createDevices(deps),
+    ...createStatsReads(deps),
 
     /** Clears every shift, offer and journal line (for test suites). */
     async reset(): Promise<void> {

@@ -47,6 +47,7 @@ import {
   ShiftListResponse,
   ShiftParams,
 } from '../protocol/schemas.js';
+import { StatsQuery, StatsResponse } from '../protocol/stats.js';
 import type { ServerFanout } from './fanout.js';
 import type { Faults } from './faults.js';
 
@@ -376,6 +377,19 @@ export function buildRoutes(service: OfferService, context: RouteContext): Route
       response: JournalResponse,
       errors: ['E_INVALID_QUERY'],
       handle: ({ query }) => service.journal(query),
+    }),
+    route({
+      method: 'get',
+      path: '/api/admin/stats',
+      access: 'admin',
+      tag: 'admin',
+      summary: 'Analytics: offers sent, answered and accepted, fill rate, how fast shifts fill',
+      description:
+        "Offers are counted by when they were sent, shifts by when they were created, within `from` (included) and `to` (excluded; a date there includes that whole day). Durations are medians and 90th percentiles in seconds. With `by`, the same figures per location, client, service type or employee (an employee group has no shift figures). Each figure is defined in docs/stats.md. On SQLite the question is answered on the server's one database connection: a million offers take most of a second, during which nothing else is served.",
+      query: StatsQuery,
+      response: StatsResponse,
+      errors: ['E_INVALID_QUERY'],
+      handle: ({ query }) => service.stats(query),
     }),
     route({
       method: 'get',

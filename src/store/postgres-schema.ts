@@ -114,6 +114,8 @@ const MIGRATIONS: readonly (readonly string[])[] = [
     `ALTER TABLE shifts ADD COLUMN priority TEXT NOT NULL DEFAULT 'normal'
       CHECK (priority IN ('normal', 'urgent'))`,
   ],
+  // Version 6, stats: shifts by creation time, for a window of them (written once per shift, never moved).
+  ['CREATE INDEX shifts_by_created ON shifts (created_at)'],
 ];
 
 /** The schema version this code writes. */

@@ -11,6 +11,7 @@ import { detailsOf, type Outcome, type ShiftStatus } from '../protocol/schemas.j
 import { redactUrl } from '../redact.js';
 import { createGroupCommit } from './postgres-batch.js';
 import { migrate } from './postgres-schema.js';
+import { readStats } from './postgres-stats.js';
 import {
   DEVICE_COLUMNS,
   type DeviceRow,
@@ -977,6 +978,12 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
         statements: () => [run(PROBE_WRITE)],
         finish: () => undefined,
       });
+    },
+
+    async stats(query) {
+      // Deliveries noted before the question count.
+      await writer.drain();
+      return readStats(read, query);
     },
 
     async reset(at) {

@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ShiftctlError } from '../errors.js';
 
-const SCHEMA_VERSION = 7;
+const SCHEMA_VERSION = 8;
 
 const MIGRATIONS: Record<number, string> = {
   1: `
@@ -223,6 +223,12 @@ const MIGRATIONS: Record<number, string> = {
   7: `
     ALTER TABLE shifts ADD COLUMN priority TEXT NOT NULL DEFAULT 'normal'
       CHECK (priority = 'normal' OR priority = 'urgent');
+  `,
+  // Stats: shifts by creation time, for a window of them (written once per shift, never
+  // moved). Offers get no index: one written with every offer would tax the hot path, and the
+  // stats walk the offers of each shift along their primary key.
+  8: `
+    CREATE INDEX shifts_by_created ON shifts (created_at);
   `,
 };
 

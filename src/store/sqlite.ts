@@ -14,6 +14,7 @@ import { prepareOffering } from './sqlite-offers.js';
 import { preparePushes } from './sqlite-pushes.js';
 import { prepareQueries } from './sqlite-queries.js';
 import { isOnDisk, openSqlite, unlockDatabase, writableCheck } from './sqlite-schema.js';
+import { prepareStats } from './sqlite-stats.js';
 import type { Store } from './types.js';
 
 export interface SqliteStoreOptions {
@@ -44,6 +45,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const decisions = prepareDecisions(db, queries);
   const journal = prepareJournal(db, books.insertJournal);
   const pushes = preparePushes(db);
+  const analytics = prepareStats(db);
   const checkWritable = writableCheck(db, options.path);
   const commit = createGroupCommit(db, books, options.warn);
   const { write, flush } = commit;
@@ -155,6 +157,11 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     async readJournal(filter) {
       flush();
       return journal.readJournal(filter);
+    },
+    async stats(query) {
+      // Deliveries noted before the question count.
+      flush();
+      return analytics.stats(query);
     },
     async reset(at) {
       flush();

@@ -191,6 +191,73 @@ export interface CancelledPush extends PushKey {
 
 /** What a push's attempt came to: done (`sent`, `failed`), or to be tried again at `dueAt`. */
 export type PushNext = { state: 'sent' | 'failed' } | { state: 'due'; dueAt: number };
+/** What the stats may be grouped by: a detail of the shift, or the employee offered it. */
+export type StatsGrouping = 'location' | 'client' | 'service_type' | 'employee';
+
+export interface StatsQuery {
+  /**
+   * The window, milliseconds since the epoch, `from` included and `to` not: offers by when they
+   * were sent, shifts by when they were created. Unbounded when absent.
+   */
+  from?: number | undefined;
+  to?: number | undefined;
+  by?: StatsGrouping | undefined;
+}
+
+/** A duration's median and 90th percentile (interpolated, as percentile_cont), in ms. */
+export interface Spread {
+  median: number | null;
+  p90: number | null;
+}
+
+/** Offers sent in the window, and what came of them. */
+export interface OfferStats {
+  sent: number;
+  /** Written to a socket of the employee's at least once. */
+  delivered: number;
+  /** Any response recorded (accepted or rejected). */
+  answered: number;
+  accepted: number;
+  rejected: number;
+  /** Closed by their deadline unanswered. */
+  expired: number;
+  /** Holding an assignment now. */
+  assigned: number;
+  /** From sending to the response, over the answered offers. */
+  responseMs: Spread;
+}
+
+/** Shifts created in the window that were offered to someone, and what became of them. */
+export interface ShiftStats {
+  offered: number;
+  /** Every slot filled. */
+  filled: number;
+  /** The cascade ran out, or open with no offer left that could fill it. */
+  unfilled: number;
+  withdrawn: number;
+  /** Open, with an offer still open, queued or awaiting approval. */
+  open: number;
+  /** From the first offer sent to the first acceptance, over shifts with one. */
+  firstAcceptMs: Spread;
+  /** From the first offer sent to the last slot taken, over filled shifts. */
+  fillMs: Spread;
+}
+
+/** The figures of one group (or of everything); `shifts` is null for an employee's group. */
+export interface StatsGroup {
+  /** The location, client or service type (null: none given), or the employee's id. */
+  key: string | number | null;
+  /** The employee's name, when grouped by employee and known. */
+  name?: string | null;
+  offers: OfferStats;
+  shifts: ShiftStats | null;
+}
+
+export interface Stats {
+  total: StatsGroup;
+  /** With `by`: one group per key, in no particular order. */
+  groups?: StatsGroup[];
+}
 
 export interface Store {
   /** True when the store holds no shift yet (fixtures are loaded only then). */
@@ -328,6 +395,11 @@ export interface Store {
    * this caller's.
    */
   finishPush(push: PushKey, claimId: string, next: PushNext, at: number): Promise<boolean>;
+  /**
+   * Analytics over offers and shifts, computed by the database (aggregates, percentiles); the
+   * bookkeeping queued before it (deliveries) is counted.
+   */
+  stats(query: StatsQuery): Promise<Stats>;
   /**
    * Deletes every shift, offer, assignment, employee, push token, push and journal entry (journal
    * ids keep growing).

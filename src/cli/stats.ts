@@ -1,0 +1,116 @@
+/** `shiftctl stats`: the admin API's stats as two tables (offers, shifts), or JSON lines. */
+import type { StatsGroupView, StatsResponse } from '../protocol/stats.js';
+import { clientFrom } from './client.js';
+import type { ClientFlags } from './client-options.js';
+import { writeTable } from './format.js';
+import { io } from './io.js';
+import { chalkFor } from './output.js';
+import { type Column, writeJsonLines } from './table.js';
+
+export interface StatsFlags extends ClientFlags {
+  from?: string;
+  to?: string;
+  by?: 'location' | 'client' | 'service_type' | 'employee';
+}
+
+/** Seconds the way a person reads them: `350 ms`, `48.2 s`, `6 m 11 s`, `2 h 05 m`; empty for none. */
+export function humanSeconds(seconds: number | null): string {
+  if (seconds === null) return '';
+  if (seconds < 1) return `${Math.round(seconds * 1000)} ms`;
+  if (seconds < 60) return `${seconds.toFixed(1)} s`;
+  const whole = Math.round(seconds);
+  if (whole < 3600) return `${Math.floor(whole / 60)} m ${String(whole % 60).padStart(2, '0')} s`;
+  const minutes = Math.round(whole / 60);
+  return `${Math.floor(minutes / 60)} h ${String(minutes % 60).padStart(2, '0')} m`;
+}
+
+/** A rate as a percentage to one place; empty for none. */
+export const percent = (rate: number | null): string =>
+  rate === null ? '' : `${(rate * 100).toFixed(1)}%`;
+
+/** A row of a table: a group, or the total. */
+type Row = { label: string; name?: string | null } & Pick<StatsGroupView, 'offers' | 'shifts'>;
+
+const TITLES = {
+  location: 'location',
+  client: 'client',
+  service_type: 'service',
+  employee: 'employee',
+};
+
+function keyColumns(by: StatsResponse['by']): Column<Row>[] {
+  const first: Column<Row> = { title: by === null ? '' : TITLES[by], value: (r) => r.label };
+  if (by !== 'employee') return [first];
+  return [first, { title: 'name', value: (r) => r.name ?? '' }];
+}
+
+const OFFER_COLUMNS: Column<Row>[] = [
+  { title: 'sent', value: (r) => String(r.offers.sent) },
+  { title: 'delivered', value: (r) => String(r.offers.delivered) },
+  { title: 'answered', value: (r) => String(r.offers.answered) },
+  { title: 'accepted', value: (r) => String(r.offers.accepted) },
+  { title: 'rejected', value: (r) => String(r.offers.rejected) },
+  { title: 'expired', value: (r) => String(r.offers.expired) },
+  { title: 'answer rate', value: (r) => percent(r.offers.response_rate) },
+  { title: 'median', value: (r) => humanSeconds(r.offers.response_seconds.median) },
+  { title: 'p90', value: (r) => humanSeconds(r.offers.response_seconds.p90) },
+];
+
+const count = (n: number | undefined) => (n === undefined ? '' : String(n));
+
+const SHIFT_COLUMNS: Column<Row>[] = [
+  { title: 'offered', value: (r) => count(r.shifts?.offered) },
+  { title: 'filled', value: (r) => count(r.shifts?.filled) },
+  { title: 'fill rate', value: (r) => percent(r.shifts?.fill_rate ?? null) },
+  { title: 'unfilled', value: (r) => count(r.shifts?.unfilled) },
+  { title: 'withdrawn', value: (r) => count(r.shifts?.withdrawn) },
+  { title: 'open', value: (r) => count(r.shifts?.open) },
+  {
+    title: '1st accept',
+    value: (r) => humanSeconds(r.shifts?.first_accept_seconds.median ?? null),
+  },
+  { title: 'p90', value: (r) => humanSeconds(r.shifts?.first_accept_seconds.p90 ?? null) },
+  { title: 'to fill', value: (r) => humanSeconds(r.shifts?.fill_seconds.median ?? null) },
+  { title: 'p90', value: (r) => humanSeconds(r.shifts?.fill_seconds.p90 ?? null) },
+];
+
+/** `2026-11-01 00:00 UTC`. */
+const utc = (iso: string) => `${iso.slice(0, 16).replace('T', ' ')} UTC`;
+
+function windowLine(stats: StatsResponse): string {
+  if (stats.from === null && stats.to === null) return 'all time';
+  if (stats.to === null) return `from ${utc(stats.from as string)}`;
+  if (stats.from === null) return `before ${utc(stats.to)}`;
+  return `${utc(stats.from)} to ${utc(stats.to)}`;
+}
+
+export async function stats(flags: StatsFlags): Promise<void> {
+  const out = io.stdout;
+  // A big database takes a while to add up: more than the usual 10 s is allowed.
+  const { api } = clientFrom(flags, 60_000);
+  const result = await api.stats({ from: flags.from, to: flags.to, by: flags.by });
+  if (flags.json) {
+    writeJsonLines(out, [
+      { type: 'total', from: result.from, to: result.to, ...result.total },
+      ...result.groups.map((g) => ({ type: 'group', by: result.by, ...g })),
+    ]);
+    return;
+  }
+  const c = chalkFor(out);
+  const rows: Row[] = [
+    ...result.groups.map((g) => ({ ...g, label: g.key === null ? '(none)' : String(g.key) })),
+    { label: result.by === null ? 'all' : 'total', ...result.total },
+  ];
+  const key = keyColumns(result.by);
+  out.write(`${c.bold('Offers')} sent ${windowLine(result)}; answer times median and p90\n`);
+  writeTable(out, rows, [...key, ...OFFER_COLUMNS]);
+  // An employee's group has no shift figures: the shift table has the total alone.
+  const shiftRows = rows.filter((r) => r.shifts !== null);
+  out.write(
+    `\n${c.bold('Shifts')} created ${windowLine(result)}; first accept and fill times median and p90\n`,
+  );
+  writeTable(out, shiftRows, [
+    ...(result.by === 'employee' ? [{ title: '', value: (r: Row) => r.label }] : key),
+    ...SHIFT_COLUMNS,
+  ]);
+}
