@@ -164,7 +164,6 @@ export function createDashboardModel(options: DashboardModelOptions) {
         if (incoming.length === 0) queueMicrotask(() => receive(incoming.splice(0)));
         incoming.push(data as JournalEntry);
       } else if (event === 'hello') refreshSoon(0);
-      else if (event === 'hello') refreshSoon(0);
       else if (event === 'gap') set({ skipped: true });
       else if (event === 'scenario') {
         const step = data as { name: string; step: number; did: string };
