@@ -44,6 +44,8 @@ export interface AdminFeed {
   open(req: IncomingMessage, res: ServerResponse, afterId: number | undefined): void;
   /** Open streams. */
   readonly size: number;
+  /** Closed: no new stream is served (the server is shutting down). */
+  readonly closed: boolean;
   /** Ends every stream (on shutdown): clients reconnect to the next server. */
   close(): void;
 }
@@ -77,6 +79,7 @@ export function createAdminFeed(options: AdminFeedOptions): AdminFeed {
   let keepAlive: NodeJS.Timeout | undefined;
   let shared: NodeJS.Timeout | undefined;
   let readFailures = 0;
+  let closed = false;
 
   function send(stream: Stream, text: string): void {
     if (stream.closed) return;
@@ -253,7 +256,11 @@ export function createAdminFeed(options: AdminFeedOptions): AdminFeed {
     get size() {
       return streams.size;
     },
+    get closed() {
+      return closed;
+    },
     close() {
+      closed = true;
       clearTimeout(wakeTimer);
       wakeTimer = undefined;
       for (const stream of [...streams]) {

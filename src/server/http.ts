@@ -193,6 +193,10 @@ export function createHttpApp(
       // The same gate as every admin endpoint: an admin token when tokens are required.
       const principal = await options.auth.authenticate(bearerToken(req.headers.authorization));
       options.auth.authorize(principal, 'admin');
+      // A dashboard reconnecting over a kept-alive connection must not hold up a shutdown.
+      if (options.adminFeed.closed) {
+        throw new ShiftctlError('E_UNAVAILABLE', 'Shutting down; connect to the next server.');
+      }
       options.adminFeed.open(req, res, streamCursor(req));
     } catch (err) {
       next(err);

@@ -20,6 +20,8 @@ export interface JournalFilter {
   empId: number | undefined;
   shiftId: number | undefined;
   kind: 'push' | 'request' | undefined;
+  /** Whether GET requests show (the dashboard's own reads are most of them). */
+  reads: boolean;
 }
 
 export interface Notice {
@@ -70,9 +72,14 @@ const JOURNAL_KEPT = 1000;
 const JOURNAL_FIRST = 200;
 const RESET_MARK = 'reset: journal cleared';
 
+/** A GET request's line: it read, so no view changed. */
+export const isRead = (entry: JournalEntry): boolean =>
+  entry.kind === 'request' && entry.name.startsWith('GET ');
+
 /** Whether a journal line passes the filter. */
 export function matches(entry: JournalEntry, filter: JournalFilter): boolean {
   return (
+    (filter.reads || !isRead(entry)) &&
     (filter.empId === undefined || entry.emp_id === filter.empId) &&
     (filter.shiftId === undefined || entry.shift_id === filter.shiftId) &&
     (filter.kind === undefined || entry.kind === filter.kind)
@@ -126,7 +133,7 @@ export function createDashboardModel(options: DashboardModelOptions) {
     selected: undefined,
     detail: undefined,
     journal: [],
-    filter: { empId: undefined, shiftId: undefined, kind: undefined },
+    filter: { empId: undefined, shiftId: undefined, kind: undefined, reads: false },
     paused: false,
     held: 0,
     skipped: false,
@@ -188,7 +195,9 @@ export function createDashboardModel(options: DashboardModelOptions) {
     } else {
       set({ journal: merge(state.journal, lines) });
     }
-    refreshSoon();
+    // Reads change nothing, and the views' own reads are journalled: refreshing on them would
+    // refresh for ever.
+    if (lines.some((line) => !isRead(line))) refreshSoon();
   }
 
   function needToken(message: string): void {

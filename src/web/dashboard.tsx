@@ -4,7 +4,7 @@
  * snapshots. Every control is a native form control with a label, so all of it works from the
  * keyboard.
  */
-import { render } from 'preact';
+import { type ComponentChildren, render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { formatDate, formatTimeRange } from '../client/card.js';
 import type {
@@ -375,6 +375,24 @@ function ResetControl({ model, busy }: ActionProps) {
 // ---------------------------------------------------------------------------------------------
 // Views
 
+/** A table that scrolls on its own: focusable, so that the keyboard can scroll it too. */
+function Scroll({
+  label,
+  tall,
+  children,
+}: {
+  label: string;
+  tall?: boolean;
+  children: ComponentChildren;
+}) {
+  return (
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region must take the focus (WCAG 2.1.1)
+    <section class={tall ? 'scroll tall' : 'scroll'} aria-label={label} tabIndex={0}>
+      {children}
+    </section>
+  );
+}
+
 function Employees({
   employees,
   model,
@@ -388,7 +406,7 @@ function Employees({
       ) : employees.length === 0 ? (
         <p>No employees yet.</p>
       ) : (
-        <div class="scroll">
+        <Scroll label="Employees">
           <table class="employees">
             <thead>
               <tr>
@@ -433,7 +451,7 @@ function Employees({
               ))}
             </tbody>
           </table>
-        </div>
+        </Scroll>
       )}
     </section>
   );
@@ -462,7 +480,7 @@ function Shifts({ snapshot, model }: { snapshot: DashboardSnapshot; model: Dashb
       ) : shifts.length === 0 ? (
         <p>No shifts yet.</p>
       ) : (
-        <div class="scroll tall">
+        <Scroll label="Shifts" tall>
           <table class="shifts">
             <thead>
               <tr>
@@ -512,7 +530,7 @@ function Shifts({ snapshot, model }: { snapshot: DashboardSnapshot; model: Dashb
               ))}
             </tbody>
           </table>
-        </div>
+        </Scroll>
       )}
     </section>
   );
@@ -551,7 +569,7 @@ function ShiftDetail({
           {detail.holders.length === 0 ? (
             <p>Not offered to anyone yet.</p>
           ) : (
-            <div class="scroll">
+            <Scroll label={`Offers of shift ${selected}`}>
               <table class="holders">
                 <thead>
                   <tr>
@@ -592,7 +610,7 @@ function ShiftDetail({
                   ))}
                 </tbody>
               </table>
-            </div>
+            </Scroll>
           )}
           {open && (
             <form class="inline" onSubmit={onSubmit}>
@@ -638,6 +656,7 @@ function Journal({ snapshot, model }: { snapshot: DashboardSnapshot; model: Dash
       empId: number(data, 'emp') || undefined,
       shiftId: number(data, 'shift') || undefined,
       kind: kind === 'push' || kind === 'request' ? kind : undefined,
+      reads: data.get('reads') === 'on',
     });
   };
   return (
@@ -661,6 +680,8 @@ function Journal({ snapshot, model }: { snapshot: DashboardSnapshot; model: Dash
           <option value="push">pushes</option>
           <option value="request">requests</option>
         </select>
+        <input id="journal-reads" name="reads" type="checkbox" />
+        <label for="journal-reads">GET requests too</label>
         <button
           type="button"
           aria-pressed={snapshot.paused}
@@ -681,7 +702,7 @@ function Journal({ snapshot, model }: { snapshot: DashboardSnapshot; model: Dash
         {visible.length} {visible.length === 1 ? 'line' : 'lines'}
         {snapshot.paused ? ', paused' : ''}
       </p>
-      <div class="scroll tall">
+      <Scroll label="Journal lines" tall>
         <table class="journal">
           <thead>
             <tr>
@@ -709,7 +730,7 @@ function Journal({ snapshot, model }: { snapshot: DashboardSnapshot; model: Dash
             ))}
           </tbody>
         </table>
-      </div>
+      </Scroll>
     </section>
   );
 }
