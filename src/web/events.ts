@@ -107,9 +107,9 @@ export function createEventStream(options: EventStreamOptions): EventStream {
       const last = options.lastId();
       if (last !== undefined) headers['Last-Event-ID'] = String(last);
       heard();
+      // No `cache` option: the server's Cache-Control (no-store) keeps it out of caches.
       const res = await fetch(url, {
         headers,
-        cache: 'no-store',
         credentials: 'omit',
         signal: abort.signal,
       });
