@@ -11,8 +11,10 @@ import { signToken } from '../src/auth/token.js';
 import type { ShiftServer } from '../src/server/create-server.js';
 import { parseEvents, type StreamEvent } from '../src/web/events.js';
 import { connect, get, http, post, respond, startServer, withTimeout } from './helpers.js';
+import { postgresUrl, testSchemas } from './postgres-helpers.js';
 
 const WAIT_MS = 5000;
+const SHIFT = { date: '2026-12-01', start_time: '22:00', end_time: '07:00' };
 
 interface JournalLine {
   id: number;
@@ -175,6 +177,22 @@ describe('GET /api/admin/events', () => {
     expect(fromQuery.lines()[0]?.id).toBe(seen.id + 1);
   });
 
+  it('skips ahead with a gap event when a client comes back too far behind', async () => {
+    const server = await serve();
+    await post(server, '/api/test/send_offer/1?shift_id=7');
+    const first = (await get(server, '/api/admin/journal?limit=1')).body[0].id as number;
+    // One push to 1 200 employees with no device: as many journal lines.
+    const ids = Array.from({ length: 1200 }, (_, i) => i + 10);
+    expect((await post(server, '/api/admin/shifts', { ...SHIFT, offer_to: ids })).status).toBe(201);
+    const s = await stream(server, { 'last-event-id': String(first) });
+    const gap = await s.waitFor((e) => e.event === 'gap', 'the gap');
+    const { resumed_after_id: resumed } = gap.data as { resumed_after_id: number };
+    expect(gap.data).toMatchObject({ after_id: first });
+    await s.line((l) => l.name === 'POST /api/admin/shifts', 'the last line');
+    expect(s.lines()[0]?.id).toBe(resumed + 1);
+    expect(s.lines().length).toBeLessThanOrEqual(1000);
+  });
+
   it('refuses bad cursors and other methods with JSON errors', async () => {
     const server = await serve();
     const bad = await http(server, 'GET', '/api/admin/events?after_id=abc');
@@ -252,3 +270,35 @@ describe('POST /api/admin/scenarios', () => {
     }
   });
 });
+
+describe.skipIf(!postgresUrl)(
+  'the event stream across instances (set SHIFTCTL_TEST_POSTGRES to run)',
+  () => {
+    const schemas = testSchemas();
+    const servers: ShiftServer[] = [];
+    afterEach(async () => {
+      await Promise.all(servers.splice(0).map((s) => s.close()));
+      await schemas.dropAll();
+    });
+
+    it('carries the lines another instance writes to the shared journal', async () => {
+      const url = new URL(postgresUrl as string);
+      url.searchParams.set('schema', schemas.name());
+      for (let i = 0; i < 2; i++) {
+        servers.push(await startServer({ db: url.href, dbPool: 2, drainSeconds: 0 }));
+      }
+      const [a, b] = servers as [ShiftServer, ShiftServer];
+      const s = await openStream(a);
+      try {
+        await s.waitFor((e) => e.event === 'hello', 'hello');
+        expect((await post(b, '/api/test/send_offer/101?shift_id=7')).status).toBe(200);
+        await s.line(
+          (l) => l.name === 'POST /api/test/send_offer/{emp_id}' && l.emp_id === 101,
+          "instance B's request line, on A's stream",
+        );
+      } finally {
+        s.close();
+      }
+    });
+  },
+);
