@@ -188,7 +188,7 @@ describe.skipIf(!CHROMIUM)(
         await sideBySide(await left.screenshot({ clip }), await right.screenshot({ clip })),
       );
       expect([...pageErrors(board), ...pageErrors(a), ...pageErrors(b)]).toEqual([]);
-    });
+    }, 45_000);
 
     it('with a secret, does nothing without an admin token and works once one is entered', async () => {
       const secret = 'dashboard-secret-0123456789abcdef';

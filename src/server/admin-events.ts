@@ -61,6 +61,8 @@ const SHORT_READ_RETRIES_MS = [50, 100, 200, 400, 800, 1600];
 
 interface Stream {
   res: ServerResponse;
+  /** Its cursor is set (after `hello`): reads may start. */
+  started: boolean;
   cursor: number;
   /** Lines recorded since the last read that it has not yet seen. */
   expected: number;
@@ -106,7 +108,7 @@ export function createAdminFeed(options: AdminFeedOptions): AdminFeed {
 
   /** Sends the lines after the stream's cursor, page by page, one read at a time. */
   async function pump(stream: Stream): Promise<void> {
-    if (stream.reading) {
+    if (stream.reading || !stream.started) {
       stream.dirty = true;
       return;
     }
@@ -205,7 +207,9 @@ export function createAdminFeed(options: AdminFeedOptions): AdminFeed {
       stream.cursor = from;
       send(stream, frame('hello', { last_id: newest, instance: options.instanceId ?? null }));
       if (gap !== undefined) send(stream, frame('gap', { after_id: gap, resumed_after_id: from }));
-      if (from < newest) await pump(stream);
+      stream.started = true;
+      // Lines written while the cursor was being found woke it already (dirty).
+      if (from < newest || stream.dirty) await pump(stream);
     } catch (err) {
       options.log.warn('the dashboard stream cannot read the journal; closing it', {
         error: err instanceof Error ? err.message : String(err),
@@ -229,6 +233,7 @@ export function createAdminFeed(options: AdminFeedOptions): AdminFeed {
     open(req, res, afterId) {
       const stream: Stream = {
         res,
+        started: false,
         cursor: 0,
         expected: 0,
         reading: false,

@@ -285,10 +285,12 @@ export function attachWebSocket(server: Server, options: WebSocketOptions): WebS
       connections.delete(ws);
       fanout.detach(empId, peer);
       fanout.leave(empId).then(
-        (left) => log.event({ event: 'disconnect', emp_id: empId, devices: left, code }),
+        (left) => {
+          log.event({ event: 'disconnect', emp_id: empId, devices: left, code });
+          options.onPresence?.(empId);
+        },
         () => log.event({ event: 'disconnect', emp_id: empId, code }),
       );
-      options.onPresence?.(empId);
     });
     replayPending(ws, empId).catch((err: unknown) => {
       log.error('could not replay open offers', { emp_id: empId, error: String(err) });

@@ -45,15 +45,17 @@ export async function callApi<T>(
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (bearer) headers.Authorization = `Bearer ${bearer}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
+  // `cache` is the browser's (Node's fetch types, which the tests compile with, lack it).
+  const init = {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    cache: 'no-store' as const,
+    credentials: 'omit' as const,
+  };
   let res: Response;
   try {
-    res = await fetch(`/api${path}`, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      cache: 'no-store',
-      credentials: 'omit',
-    });
+    res = await fetch(`/api${path}`, init);
   } catch {
     throw new ApiError(0, 'E_UNREACHABLE', 'The server cannot be reached.');
   }

@@ -60,7 +60,12 @@ export interface DashboardSnapshot {
 
 export interface DashboardModelOptions {
   authRequired: boolean;
-  storage: Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
+  /** Where the token is kept: the tab's `sessionStorage`, never a URL. */
+  storage: {
+    getItem(key: string): string | null;
+    setItem(key: string, value: string): void;
+    removeItem(key: string): void;
+  };
   api?: AdminApi;
   /** How long after an event the views are fetched again (events come in bursts). */
   refreshDelayMs?: number;
@@ -170,8 +175,16 @@ export function createDashboardModel(options: DashboardModelOptions) {
         // The lines of one read come together: one update for all of them.
         if (incoming.length === 0) queueMicrotask(() => receive(incoming.splice(0)));
         incoming.push(data as JournalEntry);
-      } else if (event === 'hello') refreshSoon(0);
-      else if (event === 'gap') set({ skipped: true });
+      } else if (event === 'hello') {
+        const newest = (data as { last_id?: unknown }).last_id;
+        // A server with another database (ids started again): its journal replaces ours.
+        if (typeof newest === 'number' && lastId !== undefined && newest < lastId) {
+          lastId = newest;
+          held = [];
+          set({ journal: [], held: 0 });
+        }
+        refreshSoon(0);
+      } else if (event === 'gap') set({ skipped: true });
       else if (event === 'scenario') {
         const step = data as { name: string; step: number; did: string };
         set({ scenario: `${step.name}, step ${step.step}: ${step.did}` });
@@ -264,7 +277,9 @@ export function createDashboardModel(options: DashboardModelOptions) {
       // The first screenful of the journal; the stream goes on from its last line.
       const first = await api.journal({ limit: JOURNAL_FIRST });
       if (!running) return;
-      lastId = first.at(-1)?.id ?? lastId;
+      // From the last line, or from the start of an empty journal (nothing written meanwhile
+      // is missed).
+      lastId = first.at(-1)?.id ?? 0;
       set({ journal: merge(state.journal, first), problem: undefined });
     } catch (err) {
       const message = failed(err);
