@@ -42,7 +42,7 @@ function query(params: Record<string, number | string | undefined>): string {
   const pairs = Object.entries(params).filter(([, v]) => v !== undefined && v !== '');
   return pairs.length === 0
     ? ''
-    : `?${new URLSearchParams(pairs.map(([k, v]) => [k, String(v)])).toString()}`;
+    : `?${new URLSearchParams(pairs.map(([k, v]): [string, string] => [k, String(v)])).toString()}`;
 }
 
 export type AdminApi = ReturnType<typeof createAdminApi>;
