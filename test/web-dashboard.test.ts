@@ -13,11 +13,17 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '../src/auth/token.js';
 import { DEMO_FIXTURES_PATH, readFixtures } from '../src/fixtures.js';
 import type { ShiftServer } from '../src/server/create-server.js';
-import { assertPagesBuilt, findChromium, launchChromium, seriousViolations } from './browser.js';
+import {
+  assertPagesBuilt,
+  findChromium,
+  launchChromium,
+  openTab,
+  pageErrors,
+  seriousViolations,
+} from './browser.js';
 import { get, http, post, startServer } from './helpers.js';
 
 const CHROMIUM = findChromium();
-const WAIT_MS = 10_000;
 const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 describe.skipIf(!CHROMIUM)(
@@ -54,33 +60,10 @@ describe.skipIf(!CHROMIUM)(
       return dir;
     }
 
-    /** A tab of its own (its own sessionStorage), with the page's errors made test failures. */
-    async function open(url: string, viewport: { width: number; height: number }) {
-      const context = await browser.newContext({ viewport, colorScheme: 'light' });
-      contexts.push(context);
-      const page = await context.newPage();
-      page.setDefaultTimeout(WAIT_MS);
-      const errors: string[] = [];
-      page.on('pageerror', (err) => errors.push(err.message));
-      page.on('console', (m) => {
-        // A refused or dropped connection is logged by Chromium itself; anything else is a bug.
-        if (
-          m.type() === 'error' &&
-          !/WebSocket|ERR_CONNECTION_REFUSED|ERR_INCOMPLETE_CHUNKED|status of 40[13]/.test(m.text())
-        ) {
-          errors.push(m.text());
-        }
-      });
-      (page as Page & { errors?: string[] }).errors = errors;
-      const res = await page.goto(url);
-      expect(res?.status()).toBe(200);
-      return page;
-    }
     const openDashboard = (server: ShiftServer) =>
-      open(`${server.url}/`, { width: 1280, height: 860 });
+      openTab(browser, contexts, `${server.url}/`, { width: 1280, height: 860 });
     const openApp = (server: ShiftServer, empId: number) =>
-      open(`${server.url}/app/${empId}`, { width: 390, height: 700 });
-    const pageErrors = (page: Page) => (page as Page & { errors?: string[] }).errors ?? [];
+      openTab(browser, contexts, `${server.url}/app/${empId}`, { width: 390, height: 700 });
 
     const streamStatus = (page: Page, text: string | RegExp) =>
       page.locator('#stream-status').filter({ hasText: text }).waitFor();

@@ -85,19 +85,30 @@ export function createPagesRouter(options: PagesOptions): Router {
     return manifest;
   }
 
+  /** A refusal: a page of text for a browser, the JSON error for an API client. */
+  function refuse(
+    req: Request,
+    res: Response,
+    code: 'E_INVALID_PARAM' | 'E_UNAVAILABLE',
+    title: string,
+    message: string,
+  ): void {
+    if (!wantsHtml(req)) {
+      options.sendError(res, code, message);
+      return;
+    }
+    res
+      .status(code === 'E_UNAVAILABLE' ? 503 : 400)
+      .type('html')
+      .send(textPage(title, [escapeHtml(message)]));
+  }
+
   /** A built page: its root element, its bundle, and whether the server wants tokens. */
   function serve(req: Request, res: Response, name: string, title: string, root: string): void {
     const bundle = bundles()?.[name];
     if (!bundle?.js) {
       const message = 'The web pages are not built; run `npm run build` and reload.';
-      if (!wantsHtml(req)) {
-        options.sendError(res, 'E_UNAVAILABLE', message);
-        return;
-      }
-      res
-        .status(503)
-        .type('html')
-        .send(textPage('Not built', [escapeHtml(message)]));
+      refuse(req, res, 'E_UNAVAILABLE', 'Not built', message);
       return;
     }
     const head = [
@@ -120,18 +131,10 @@ export function createPagesRouter(options: PagesOptions): Router {
   const router = express.Router();
 
   router.get('/app/:empId', (req, res) => {
-    const html = wantsHtml(req);
     const id = IdParam.safeParse(req.params.empId);
     if (!id.success) {
       const message = 'The employee id in /app/{emp_id} must be a positive integer, e.g. /app/101.';
-      if (!html) {
-        options.sendError(res, 'E_INVALID_PARAM', message);
-        return;
-      }
-      res
-        .status(400)
-        .type('html')
-        .send(textPage('No such employee page', [escapeHtml(message)]));
+      refuse(req, res, 'E_INVALID_PARAM', 'No such employee page', message);
       return;
     }
     serve(req, res, 'app', `Employee ${id.data} · shiftctl`, `id="app" data-emp-id="${id.data}"`);

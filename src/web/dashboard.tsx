@@ -23,6 +23,8 @@ import {
   parseIds,
 } from './dashboard-model.js';
 import type { StreamState } from './events.js';
+import { TokenForm } from './parts/token-form.js';
+import './parts/theme.css';
 import './dashboard.css';
 
 function useSnapshot(model: DashboardModel): DashboardSnapshot {
@@ -76,43 +78,6 @@ function streamText(s: StreamState): string {
     case 'closed':
       return 'Not connected';
   }
-}
-
-function TokenForm({ model, message }: { model: DashboardModel; message: string | undefined }) {
-  const input = useRef<HTMLInputElement>(null);
-  useEffect(() => input.current?.focus(), []);
-  return (
-    <section class="panel signin" aria-labelledby="token-title">
-      <h2 id="token-title">Sign in</h2>
-      <p>
-        This server needs an admin token: make one with <code>shiftctl token --admin</code> and
-        paste it here. It is kept in this tab only.
-      </p>
-      {message && (
-        <p class="error" role="alert">
-          {message}
-        </p>
-      )}
-      <form
-        onSubmit={(event) => {
-          event.preventDefault();
-          const value = input.current?.value.trim();
-          if (value) model.signIn(value);
-        }}
-      >
-        <label for="admin-token">Admin token</label>
-        <input
-          id="admin-token"
-          ref={input}
-          type="password"
-          autocomplete="off"
-          spellcheck={false}
-          required
-        />
-        <button type="submit">Use token</button>
-      </form>
-    </section>
-  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -375,20 +340,33 @@ function ResetControl({ model, busy }: ActionProps) {
 // ---------------------------------------------------------------------------------------------
 // Views
 
-/** A table that scrolls on its own: focusable, so that the keyboard can scroll it too. */
-function Scroll({
-  label,
-  tall,
-  children,
-}: {
+/**
+ * A table that scrolls on its own, focusable so that the keyboard can scroll it too. A column
+ * named '' is for actions (named for screen readers only).
+ */
+function Table(props: {
+  class: string;
   label: string;
   tall?: boolean;
+  columns: string[];
   children: ComponentChildren;
 }) {
+  const { label, tall, columns, children } = props;
   return (
     // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region must take the focus (WCAG 2.1.1)
     <section class={tall ? 'scroll tall' : 'scroll'} aria-label={label} tabIndex={0}>
-      {children}
+      <table class={props.class}>
+        <thead>
+          <tr>
+            {columns.map((column) => (
+              <th scope="col" key={column}>
+                {column || <span class="sr-only">Actions</span>}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
     </section>
   );
 }
@@ -406,52 +384,41 @@ function Employees({
       ) : employees.length === 0 ? (
         <p>No employees yet.</p>
       ) : (
-        <Scroll label="Employees">
-          <table class="employees">
-            <thead>
-              <tr>
-                <th scope="col">Employee</th>
-                <th scope="col">Devices</th>
-                <th scope="col">Open offers</th>
-                <th scope="col">Assigned</th>
-                <th scope="col">
-                  <span class="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {employees.map((e) => (
-                <tr key={e.emp_id} data-emp={e.emp_id}>
-                  <th scope="row">
-                    {e.emp_id}
-                    {e.name && <span class="muted"> {e.name}</span>}
-                  </th>
-                  <td class={e.devices > 0 ? 'online' : 'muted'} data-col="devices">
-                    {e.devices}
-                  </td>
-                  <td data-col="pending">{e.pending.join(', ') || '—'}</td>
-                  <td data-col="assigned">{e.assigned.join(', ') || '—'}</td>
-                  <td class="row-actions">
-                    <a href={`/app/${e.emp_id}`} target="_blank" rel="noopener">
-                      Open app<span class="sr-only"> of employee {e.emp_id} (new tab)</span>
-                    </a>
-                    {e.devices > 0 && (
-                      <button
-                        type="button"
-                        class="small"
-                        disabled={busy}
-                        aria-label={`Kick employee ${e.emp_id}`}
-                        onClick={() => void model.kick(e.emp_id)}
-                      >
-                        Kick
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </Scroll>
+        <Table
+          class="employees"
+          label="Employees"
+          columns={['Employee', 'Devices', 'Open offers', 'Assigned', '']}
+        >
+          {employees.map((e) => (
+            <tr key={e.emp_id} data-emp={e.emp_id}>
+              <th scope="row">
+                {e.emp_id}
+                {e.name && <span class="muted"> {e.name}</span>}
+              </th>
+              <td class={e.devices > 0 ? 'online' : 'muted'} data-col="devices">
+                {e.devices}
+              </td>
+              <td data-col="pending">{e.pending.join(', ') || '—'}</td>
+              <td data-col="assigned">{e.assigned.join(', ') || '—'}</td>
+              <td class="row-actions">
+                <a href={`/app/${e.emp_id}`} target="_blank" rel="noopener">
+                  Open app<span class="sr-only"> of employee {e.emp_id} (new tab)</span>
+                </a>
+                {e.devices > 0 && (
+                  <button
+                    type="button"
+                    class="small"
+                    disabled={busy}
+                    aria-label={`Kick employee ${e.emp_id}`}
+                    onClick={() => void model.kick(e.emp_id)}
+                  >
+                    Kick
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </Table>
       )}
     </section>
   );
@@ -480,57 +447,47 @@ function Shifts({ snapshot, model }: { snapshot: DashboardSnapshot; model: Dashb
       ) : shifts.length === 0 ? (
         <p>No shifts yet.</p>
       ) : (
-        <Scroll label="Shifts" tall>
-          <table class="shifts">
-            <thead>
-              <tr>
-                <th scope="col">Shift</th>
-                <th scope="col">When</th>
-                <th scope="col">Status</th>
-                <th scope="col">Mode</th>
-                <th scope="col">Slots</th>
-                <th scope="col">Assigned to</th>
-                <th scope="col">Offers</th>
-              </tr>
-            </thead>
-            <tbody>
-              {[...shifts].reverse().map((s) => (
-                <tr
-                  key={s.id}
-                  data-shift={s.id}
-                  data-status={s.status}
-                  class={snapshot.selected === s.id ? 'selected' : undefined}
+        <Table
+          class="shifts"
+          label="Shifts"
+          tall
+          columns={['Shift', 'When', 'Status', 'Mode', 'Slots', 'Assigned to', 'Offers']}
+        >
+          {[...shifts].reverse().map((s) => (
+            <tr
+              key={s.id}
+              data-shift={s.id}
+              data-status={s.status}
+              class={snapshot.selected === s.id ? 'selected' : undefined}
+            >
+              <th scope="row">
+                <button
+                  type="button"
+                  class="link"
+                  aria-pressed={snapshot.selected === s.id}
+                  onClick={() => model.select(snapshot.selected === s.id ? undefined : s.id)}
                 >
-                  <th scope="row">
-                    <button
-                      type="button"
-                      class="link"
-                      aria-pressed={snapshot.selected === s.id}
-                      onClick={() => model.select(snapshot.selected === s.id ? undefined : s.id)}
-                    >
-                      {s.id}
-                      <span class="sr-only">: show its offers</span>
-                    </button>
-                  </th>
-                  <td>
-                    {formatDate(s.date)}, {s.start_time}-{s.end_time}
-                    {s.location_name && <div class="muted">{s.location_name}</div>}
-                  </td>
-                  <td>
-                    <span class={`badge status-${s.status}`}>{s.status}</span>
-                  </td>
-                  <td>
-                    {s.mode}
-                    {s.approval ? ', approval' : ''}
-                  </td>
-                  <td>{s.slots}</td>
-                  <td data-col="assigned">{s.assigned_to.join(', ') || '—'}</td>
-                  <td>{offerCounts(s)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </Scroll>
+                  {s.id}
+                  <span class="sr-only">: show its offers</span>
+                </button>
+              </th>
+              <td>
+                {formatDate(s.date)}, {s.start_time}-{s.end_time}
+                {s.location_name && <div class="muted">{s.location_name}</div>}
+              </td>
+              <td>
+                <span class={`badge status-${s.status}`}>{s.status}</span>
+              </td>
+              <td>
+                {s.mode}
+                {s.approval ? ', approval' : ''}
+              </td>
+              <td>{s.slots}</td>
+              <td data-col="assigned">{s.assigned_to.join(', ') || '—'}</td>
+              <td>{offerCounts(s)}</td>
+            </tr>
+          ))}
+        </Table>
       )}
     </section>
   );
@@ -569,48 +526,38 @@ function ShiftDetail({
           {detail.holders.length === 0 ? (
             <p>Not offered to anyone yet.</p>
           ) : (
-            <Scroll label={`Offers of shift ${selected}`}>
-              <table class="holders">
-                <thead>
-                  <tr>
-                    <th scope="col">Employee</th>
-                    <th scope="col">Order</th>
-                    <th scope="col">Sent</th>
-                    <th scope="col">Delivered</th>
-                    <th scope="col">Answered</th>
-                    <th scope="col">Outcome</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {detail.holders.map((h) => (
-                    <tr key={h.emp_id} data-emp={h.emp_id} data-outcome={h.outcome}>
-                      <th scope="row">{h.emp_id}</th>
-                      <td>{h.position ?? '—'}</td>
-                      <td>{timeOf(h.sent_at)}</td>
-                      <td>{timeOf(h.delivered_at)}</td>
-                      <td>
-                        {timeOf(h.answered_at)}
-                        {h.response ? ` (${h.response})` : ''}
-                      </td>
-                      <td>
-                        {h.outcome}
-                        {h.outcome === 'requested' && open && (
-                          <button
-                            type="button"
-                            class="small"
-                            disabled={busy}
-                            aria-label={`Approve employee ${h.emp_id}`}
-                            onClick={() => void model.approve(selected, h.emp_id)}
-                          >
-                            Approve
-                          </button>
-                        )}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </Scroll>
+            <Table
+              class="holders"
+              label={`Offers of shift ${selected}`}
+              columns={['Employee', 'Order', 'Sent', 'Delivered', 'Answered', 'Outcome']}
+            >
+              {detail.holders.map((h) => (
+                <tr key={h.emp_id} data-emp={h.emp_id} data-outcome={h.outcome}>
+                  <th scope="row">{h.emp_id}</th>
+                  <td>{h.position ?? '—'}</td>
+                  <td>{timeOf(h.sent_at)}</td>
+                  <td>{timeOf(h.delivered_at)}</td>
+                  <td>
+                    {timeOf(h.answered_at)}
+                    {h.response ? ` (${h.response})` : ''}
+                  </td>
+                  <td>
+                    {h.outcome}
+                    {h.outcome === 'requested' && open && (
+                      <button
+                        type="button"
+                        class="small"
+                        disabled={busy}
+                        aria-label={`Approve employee ${h.emp_id}`}
+                        onClick={() => void model.approve(selected, h.emp_id)}
+                      >
+                        Approve
+                      </button>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </Table>
           )}
           {open && (
             <form class="inline" onSubmit={onSubmit}>
@@ -702,35 +649,26 @@ function Journal({ snapshot, model }: { snapshot: DashboardSnapshot; model: Dash
         {visible.length} {visible.length === 1 ? 'line' : 'lines'}
         {snapshot.paused ? ', paused' : ''}
       </p>
-      <Scroll label="Journal lines" tall>
-        <table class="journal">
-          <thead>
-            <tr>
-              <th scope="col">Time</th>
-              <th scope="col">Kind</th>
-              <th scope="col">Employee</th>
-              <th scope="col">Shift</th>
-              <th scope="col">What</th>
-              <th scope="col">Outcome</th>
-            </tr>
-          </thead>
-          <tbody>
-            {shown.map((e: JournalEntry) => (
-              <tr key={e.id} data-id={e.id} data-kind={e.kind}>
-                <td>{timeOf(e.time)}</td>
-                <td>{e.kind}</td>
-                <td>{e.emp_id ?? '—'}</td>
-                <td>{e.shift_id ?? '—'}</td>
-                <td>
-                  {e.name}
-                  {e.detail ? <span class="muted"> {JSON.stringify(e.detail)}</span> : null}
-                </td>
-                <td>{e.outcome}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </Scroll>
+      <Table
+        class="journal"
+        label="Journal lines"
+        tall
+        columns={['Time', 'Kind', 'Employee', 'Shift', 'What', 'Outcome']}
+      >
+        {shown.map((e: JournalEntry) => (
+          <tr key={e.id} data-id={e.id} data-kind={e.kind}>
+            <td>{timeOf(e.time)}</td>
+            <td>{e.kind}</td>
+            <td>{e.emp_id ?? '—'}</td>
+            <td>{e.shift_id ?? '—'}</td>
+            <td>
+              {e.name}
+              {e.detail ? <span class="muted"> {JSON.stringify(e.detail)}</span> : null}
+            </td>
+            <td>{e.outcome}</td>
+          </tr>
+        ))}
+      </Table>
     </section>
   );
 }
@@ -780,7 +718,16 @@ function Dashboard({ model }: { model: DashboardModel }) {
       </header>
       {snapshot.auth === 'needed' ? (
         <main class="single">
-          <TokenForm model={model} message={snapshot.authMessage} />
+          <TokenForm
+            id="admin-token"
+            label="Admin token"
+            class="panel signin"
+            message={snapshot.authMessage}
+            onToken={(token) => model.signIn(token)}
+          >
+            This server needs an admin token: make one with <code>shiftctl token --admin</code> and
+            paste it here. It is kept in this tab only.
+          </TokenForm>
         </main>
       ) : (
         <main class="grid">
