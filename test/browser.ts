@@ -109,3 +109,26 @@ export async function openTab(
 export function pageErrors(page: Page): string[] {
   return pageErrorsOf.get(page) ?? [];
 }
+
+/**
+ * Signs in on a page's token form with a token the server refuses (the page must say so, ask
+ * again and keep nothing), then with one it takes.
+ */
+export async function signInAfterRefusal(
+  page: Page,
+  label: string,
+  refused: string,
+  accepted: string,
+): Promise<void> {
+  await page.getByLabel(label).fill(refused);
+  await page.keyboard.press('Enter');
+  await page
+    .getByRole('alert')
+    .getByText(/refused the token/)
+    .waitFor();
+  if ((await page.evaluate('sessionStorage.length')) !== 0) {
+    throw new Error('a refused token was kept in sessionStorage');
+  }
+  await page.getByLabel(label).fill(accepted);
+  await page.keyboard.press('Enter');
+}

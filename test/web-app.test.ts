@@ -18,6 +18,7 @@ import {
   openTab,
   pageErrors,
   seriousViolations,
+  signInAfterRefusal,
 } from './browser.js';
 import { get, http, post, startServer } from './helpers.js';
 
@@ -236,16 +237,7 @@ describe.skipIf(!CHROMIUM)(
       expect(await seriousViolations(page)).toEqual([]);
 
       // Another employee's token is refused, and the page asks again.
-      await field.fill(theirs);
-      await page.keyboard.press('Enter');
-      await page
-        .getByRole('alert')
-        .getByText(/refused the token/)
-        .waitFor();
-      expect(await page.evaluate('sessionStorage.length')).toBe(0);
-
-      await page.getByLabel('Employee token').fill(mine);
-      await page.keyboard.press('Enter');
+      await signInAfterRefusal(page, 'Employee token', theirs, mine);
       await status(page, 'Connected');
       expect(page.url()).toBe(`${server.url}/app/101`);
 

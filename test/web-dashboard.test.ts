@@ -20,6 +20,7 @@ import {
   openTab,
   pageErrors,
   seriousViolations,
+  signInAfterRefusal,
 } from './browser.js';
 import { get, http, post, startServer } from './helpers.js';
 
@@ -190,16 +191,7 @@ describe.skipIf(!CHROMIUM)(
       expect(calls).toEqual([]);
 
       // An employee's token is refused, forgotten, and asked for again.
-      await field.fill(employee);
-      await board.keyboard.press('Enter');
-      await board
-        .getByRole('alert')
-        .getByText(/refused the token/)
-        .waitFor();
-      expect(await board.evaluate('sessionStorage.length')).toBe(0);
-
-      await board.getByLabel('Admin token').fill(admin);
-      await board.keyboard.press('Enter');
+      await signInAfterRefusal(board, 'Admin token', employee, admin);
       await streamStatus(board, 'Live');
       await board.getByRole('heading', { name: 'Employees' }).waitFor();
       const sent = await http(server, 'POST', '/api/test/send_offer/101?shift_id=4242', undefined, {
