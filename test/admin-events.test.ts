@@ -204,6 +204,12 @@ describe('GET /api/admin/events', () => {
     const wrong = await http(server, 'POST', '/api/admin/events', {});
     expect([wrong.status, wrong.body.code]).toEqual([405, 'E_METHOD_NOT_ALLOWED']);
     expect(wrong.headers.get('allow')).toContain('GET');
+    // HEAD says what GET would be, and ends.
+    const head = await fetch(`${server.url}/api/admin/events`, { method: 'HEAD' });
+    expect([head.status, head.headers.get('content-type')]).toEqual([
+      200,
+      expect.stringMatching(/^text\/event-stream/),
+    ]);
     // The JSON index names it.
     expect((await get(server, '/')).body.events).toBe('/api/admin/events');
   });

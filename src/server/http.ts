@@ -197,7 +197,12 @@ export function createHttpApp(
       if (options.adminFeed.closed) {
         throw new ShiftctlError('E_UNAVAILABLE', 'Shutting down; connect to the next server.');
       }
-      options.adminFeed.open(req, res, streamCursor(req));
+      const cursor = streamCursor(req);
+      if (req.method === 'HEAD') {
+        res.type('text/event-stream').end();
+        return;
+      }
+      options.adminFeed.open(req, res, cursor);
     } catch (err) {
       next(err);
     }
