@@ -146,6 +146,24 @@ describe('GET /api/admin/events', () => {
     expect(journal.body.map((l: JournalLine) => l.id).slice(0, ids.length)).toEqual(ids);
   });
 
+  it("carries a request's line within a second of its answer", async () => {
+    const server = await serve();
+    const s = await stream(server);
+    await s.waitFor((e) => e.event === 'hello', 'hello');
+    const took: number[] = [];
+    for (let shiftId = 1; shiftId <= 20; shiftId++) {
+      const started = performance.now();
+      await post(server, `/api/test/send_offer/101?shift_id=${shiftId}`);
+      await s.line((l) => l.name.startsWith('POST') && l.shift_id === shiftId, `line ${shiftId}`);
+      took.push(performance.now() - started);
+    }
+    took.sort((a, b) => a - b);
+    console.log(
+      `request to its line on the stream: median ${took[10]?.toFixed(1)} ms, max ${took[19]?.toFixed(1)} ms`,
+    );
+    expect(took[19]).toBeLessThan(1000);
+  });
+
   it('catches up from Last-Event-ID (or after_id) after a break, across a restart', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'shiftctl-events-'));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
