@@ -211,6 +211,16 @@ describe('GET /api/admin/events', () => {
     expect(s.lines().length).toBeLessThanOrEqual(1000);
   });
 
+  it('from Last-Event-ID 0, sends the whole journal (more than a page of it)', async () => {
+    const server = await serve();
+    const ids = Array.from({ length: 700 }, (_, i) => i + 10);
+    expect((await post(server, '/api/admin/shifts', { ...SHIFT, offer_to: ids })).status).toBe(201);
+    const s = await stream(server, { 'last-event-id': '0' });
+    await s.line((l) => l.name === 'POST /api/admin/shifts', 'the last line');
+    expect(s.lines()).toHaveLength(701);
+    expect(s.lines()[0]?.id).toBe(1);
+  });
+
   it('refuses bad cursors and other methods with JSON errors', async () => {
     const server = await serve();
     const bad = await http(server, 'GET', '/api/admin/events?after_id=abc');

@@ -117,7 +117,10 @@ export function createAdminFeed(options: AdminFeedOptions): AdminFeed {
     try {
       do {
         stream.dirty = false;
-        const lines = await options.readJournal(stream.cursor, PAGE);
+        // The journal reads `after_id: 0` as "the newest": from the start of a journal (no more
+        // than CATCH_UP_MAX lines, or `start` skipped ahead), the newest enough lines are all.
+        const limit = stream.cursor === 0 ? CATCH_UP_MAX + PAGE : PAGE;
+        const lines = await options.readJournal(stream.cursor || undefined, limit);
         if (stream.closed) return;
         let text = '';
         for (const line of lines) text += frame('journal', line, line.id);
@@ -125,7 +128,7 @@ export function createAdminFeed(options: AdminFeedOptions): AdminFeed {
         const last = lines.at(-1);
         if (last) stream.cursor = last.id;
         stream.expected = Math.max(0, stream.expected - lines.length);
-        if (lines.length === PAGE) stream.dirty = true;
+        if (lines.length === limit) stream.dirty = true;
       } while (stream.dirty && !stream.closed);
       if (readFailures > 0) options.log.info('the dashboard stream reads the journal again');
       readFailures = 0;
