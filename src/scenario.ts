@@ -5,7 +5,13 @@
  */
 import { z } from 'zod';
 import { readJsonFile, validateFile } from './json-file.js';
-import { CreateShiftRequest, FaultSettingsRequest, Id, TtlSeconds } from './protocol/schemas.js';
+import {
+  CreateShiftRequest,
+  FaultSettingsRequest,
+  Id,
+  registry,
+  TtlSeconds,
+} from './protocol/schemas.js';
 
 const UNIT_S: Record<string, number> = { s: 1, m: 60, h: 3600 };
 
@@ -47,8 +53,51 @@ export const ScenarioFile = z
     description: z.string().max(2000).optional(),
     steps: z.array(Step).min(1).max(10_000),
   })
-  .strict();
+  .strict()
+  .meta({
+    id: 'Scenario',
+    examples: [
+      {
+        name: 'Night cover',
+        steps: [
+          {
+            at: '2s',
+            note: 'Two nurses asked at once',
+            create_shift: {
+              date: '2026-12-01',
+              start_time: '22:00',
+              end_time: '07:00',
+              location_name: 'Maple Grove Care Home',
+              offer_to: [101, 102],
+            },
+          },
+          { at: '30s', fault: { drop_rate: 0.5 } },
+          { at: '1m', kick: 101 },
+        ],
+      },
+    ],
+    description:
+      'A scripted session (the format of `serve --scenario`): steps at seconds, or durations such as "30s", after it starts.',
+  });
 export type Scenario = z.output<typeof ScenarioFile>;
+
+export const ScenarioStarted = z
+  .object({
+    name: z.string(),
+    steps: z.number().int(),
+    last_step_in_s: z.number().describe('Seconds until the last step plays.'),
+  })
+  .meta({
+    id: 'ScenarioStarted',
+    examples: [{ name: 'Night cover', steps: 3, last_step_in_s: 60 }],
+    description: 'The scenario is playing, on the server, from now.',
+  });
+export type ScenarioStarted = z.output<typeof ScenarioStarted>;
+
+for (const schema of [ScenarioFile, ScenarioStarted]) {
+  const meta = z.globalRegistry.get(schema);
+  if (meta?.id) registry.add(schema, { id: meta.id, description: meta.description });
+}
 
 export function parseScenario(input: unknown, source: string): Scenario {
   return validateFile(ScenarioFile, input, source, 'scenario');

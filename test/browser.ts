@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 
 /** Chromium's path: `SHIFTCTL_CHROMIUM`, else `chromium` on the PATH; undefined when none. */
 export function findChromium(): string | undefined {
@@ -66,4 +66,69 @@ export async function seriousViolations(page: Page): Promise<AxeViolation[]> {
   return (violations as AxeViolation[]).filter(
     (v) => v.impact === 'serious' || v.impact === 'critical',
   );
+}
+
+/** How long a page test waits for what it expects to see. */
+export const PAGE_WAIT_MS = 10_000;
+
+/**
+ * Chromium's own console errors for connections refused, dropped or cut (a server restarting,
+ * a token refused): expected in these tests. Anything else the page logs as an error is a bug.
+ */
+const EXPECTED_CONSOLE = /WebSocket|ERR_CONNECTION_REFUSED|ERR_INCOMPLETE_CHUNKED|status of 40[13]/;
+
+const pageErrorsOf = new WeakMap<Page, string[]>();
+
+/**
+ * A tab of its own (its own context, so its own sessionStorage) at `url`, which must answer 200;
+ * the context goes into `contexts` for the test to close. The page's errors are kept for
+ * `pageErrors`.
+ */
+export async function openTab(
+  browser: Browser,
+  contexts: BrowserContext[],
+  url: string,
+  viewport: { width: number; height: number },
+): Promise<Page> {
+  const context = await browser.newContext({ viewport, colorScheme: 'light' });
+  contexts.push(context);
+  const page = await context.newPage();
+  page.setDefaultTimeout(PAGE_WAIT_MS);
+  const errors: string[] = [];
+  pageErrorsOf.set(page, errors);
+  page.on('pageerror', (err) => errors.push(err.message));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !EXPECTED_CONSOLE.test(m.text())) errors.push(m.text());
+  });
+  const res = await page.goto(url);
+  if (res?.status() !== 200) throw new Error(`${url} answered ${res?.status()}, not 200`);
+  return page;
+}
+
+/** Uncaught exceptions and console errors of a tab opened with `openTab`. */
+export function pageErrors(page: Page): string[] {
+  return pageErrorsOf.get(page) ?? [];
+}
+
+/**
+ * Signs in on a page's token form with a token the server refuses (the page must say so, ask
+ * again and keep nothing), then with one it takes.
+ */
+export async function signInAfterRefusal(
+  page: Page,
+  label: string,
+  refused: string,
+  accepted: string,
+): Promise<void> {
+  await page.getByLabel(label).fill(refused);
+  await page.keyboard.press('Enter');
+  await page
+    .getByRole('alert')
+    .getByText(/refused the token/)
+    .waitFor();
+  if ((await page.evaluate('sessionStorage.length')) !== 0) {
+    throw new Error('a refused token was kept in sessionStorage');
+  }
+  await page.getByLabel(label).fill(accepted);
+  await page.keyboard.press('Enter');
 }

@@ -119,7 +119,14 @@ describe('the contract documents', () => {
         if (op.requestBody) media.push(['request', op.requestBody.content['application/json']]);
         for (const [status, response] of Object.entries(op.responses as Json)) {
           if (!/^[24]\d\d$/.test(status) && status !== 'default') continue;
-          media.push([status, resolve(doc, response).content['application/json']]);
+          const content = resolve(doc, response).content;
+          // The dashboard's event stream: text, with an example of it.
+          if (content['text/event-stream']) {
+            expect(content['text/event-stream'].example).toMatch(/^event: hello\n/);
+            checked.push(`${method.toUpperCase()} ${path} ${status} event stream`);
+            continue;
+          }
+          media.push([status, content['application/json']]);
         }
         for (const [what, m] of media) {
           const where = `${method.toUpperCase()} ${path} ${what}`;
@@ -135,6 +142,8 @@ describe('the contract documents', () => {
     }
     expect(checked).toContain('POST /api/shift_offer/respond request');
     expect(checked).toContain('POST /api/shift_offer/respond 409');
+    expect(checked).toContain('GET /api/admin/events 200 event stream');
+    expect(checked).toContain('POST /api/admin/scenarios request');
     // Every named schema's own examples too (the AsyncAPI messages show them).
     for (const [name, schema] of Object.entries(doc.components.schemas as Json)) {
       const validate = compile({ $ref: `#/components/schemas/${name}` });

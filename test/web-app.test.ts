@@ -11,11 +11,18 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '../src/auth/token.js';
 import type { ShiftServer } from '../src/server/create-server.js';
 import { createLogger } from '../src/server/log.js';
-import { assertPagesBuilt, findChromium, launchChromium, seriousViolations } from './browser.js';
+import {
+  assertPagesBuilt,
+  findChromium,
+  launchChromium,
+  openTab,
+  pageErrors,
+  seriousViolations,
+  signInAfterRefusal,
+} from './browser.js';
 import { get, http, post, startServer } from './helpers.js';
 
 const CHROMIUM = findChromium();
-const WAIT_MS = 10_000;
 
 const SHIFT = {
   date: '2026-12-01',
@@ -57,31 +64,14 @@ describe.skipIf(!CHROMIUM)(
     }
 
     /** A tab of its own (its own sessionStorage), with the page's errors made test failures. */
-    async function openApp(server: ShiftServer, empId: number): Promise<Page> {
-      const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
-      contexts.push(context);
-      const page = await context.newPage();
-      page.setDefaultTimeout(WAIT_MS);
-      const errors: string[] = [];
-      page.on('pageerror', (err) => errors.push(err.message));
-      page.on('console', (m) => {
-        // A refused or dropped socket is logged by Chromium itself; anything else is a bug.
-        if (m.type() === 'error' && !/WebSocket|ERR_CONNECTION_REFUSED/.test(m.text())) {
-          errors.push(m.text());
-        }
-      });
-      (page as Page & { errors?: string[] }).errors = errors;
-      const res = await page.goto(`${server.url}/app/${empId}`);
-      expect(res?.status()).toBe(200);
-      return page;
-    }
+    const openApp = (server: ShiftServer, empId: number): Promise<Page> =>
+      openTab(browser, contexts, `${server.url}/app/${empId}`, { width: 390, height: 844 });
 
     const status = (page: Page, text: string | RegExp) =>
       page.getByRole('status').filter({ hasText: text }).waitFor();
     const notice = (page: Page, shiftId: number) =>
       page.locator(`.notices li[data-shift="${shiftId}"]`);
     const dialog = (page: Page) => page.getByRole('dialog', { name: 'New shift offer' });
-    const pageErrors = (page: Page) => (page as Page & { errors?: string[] }).errors ?? [];
 
     it('two tabs accept one shift: exactly one wins, the other sees it taken', async () => {
       const server = await serve();
@@ -273,16 +263,7 @@ describe.skipIf(!CHROMIUM)(
       expect(await seriousViolations(page)).toEqual([]);
 
       // Another employee's token is refused, and the page asks again.
-      await field.fill(theirs);
-      await page.keyboard.press('Enter');
-      await page
-        .getByRole('alert')
-        .getByText(/refused the token/)
-        .waitFor();
-      expect(await page.evaluate('sessionStorage.length')).toBe(0);
-
-      await page.getByLabel('Employee token').fill(mine);
-      await page.keyboard.press('Enter');
+      await signInAfterRefusal(page, 'Employee token', theirs, mine);
       await status(page, 'Connected');
       expect(page.url()).toBe(`${server.url}/app/101`);
 
@@ -346,7 +327,7 @@ describe('serving the pages (no browser needed)', () => {
 
     const index = await fetch(`${server.url}/`, { headers: { accept: 'text/html,*/*;q=0.8' } });
     expect(index.headers.get('content-type')).toMatch(/html/);
-    expect(await index.text()).toContain('href="/app/101"');
+    expect(await index.text()).toContain('<div id="dashboard"');
     expect((await get(server, '/')).body.app).toBe('/app/{emp_id}');
   });
 });

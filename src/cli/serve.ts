@@ -177,6 +177,7 @@ export async function serve(flags: ServeFlags): Promise<void> {
       api_url: server.apiUrl,
       docs_url: `${server.url}/docs`,
       app_url: `${server.url}/app/{emp_id}`,
+      dashboard_url: `${server.url}/`,
       ...(tls?.caFile ? { ca_file: tls.caFile } : {}),
       db: redactDbUrl(flags.db),
       ...(server.cluster
@@ -262,6 +263,7 @@ function banner(
     `  ${c.dim('wsUrl ')}  ${c.cyan(server.wsUrl)}`,
     `  ${c.dim('apiUrl')}  ${c.cyan(server.apiUrl)}`,
     `  ${c.dim('docs  ')}  ${server.url}/docs`,
+    `  ${c.dim('admin ')}  ${server.url}/ ${c.dim('(the dashboard: watch and drive every offer, live)')}`,
     `  ${c.dim('app   ')}  ${server.url}/app/123 ${c.dim('(the app in a browser tab, as employee 123)')}`,
     `  ${c.dim('db    ')}  ${redactDbUrl(flags.db)} (${data})`,
     ...(flags.pushWebhook

@@ -25,7 +25,7 @@ export async function requireShift(store: Store, shiftId: number): Promise<Shift
 }
 
 export function createReads(deps: OfferServiceDeps) {
-  const { store, fanout, clock } = deps;
+  const { store, fanout, clock, journalRecorded } = deps;
 
   return {
     /** Open offers the employee has not answered: the offline-recovery list. */
@@ -101,6 +101,7 @@ export function createReads(deps: OfferServiceDeps) {
     /** Appends to the journal (batched by the store, never awaited). */
     record(entry: JournalInput): void {
       store.journal(entry);
+      journalRecorded?.(entry);
     },
 
     async journal(filter: {

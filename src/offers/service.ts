@@ -8,7 +8,7 @@
  * This module assembles the service from its parts: pushes.ts (telling employees),
  * deadlines.ts (the timers), offering.ts, answers.ts and reads.ts (what it shows).
  */
-import type { Store } from '../store/types.js';
+import type { JournalInput, Store } from '../store/types.js';
 import { createAnswers } from './answers.js';
 import { createDeadlines } from './deadlines.js';
 import { createDevices } from './devices.js';
@@ -49,6 +49,8 @@ export interface OfferServiceDeps {
   pushFallback?:
     | { schedule(shiftId: number, empIds: readonly number[]): Promise<void> }
     | undefined;
+  /** Told of every journal line recorded (the dashboard's stream); keep it cheap. */
+  journalRecorded?: ((entry: JournalInput) => void) | undefined;
 }
 
 export type OfferService = ReturnType<typeof createOfferService>;

@@ -22,6 +22,7 @@ import { createSqliteStore } from '../store/sqlite.js';
 import type { Store } from '../store/types.js';
 import { VERSION } from '../version.js';
 import { within } from '../within.js';
+import { type AdminFeed, createAdminFeed } from './admin-events.js';
 import { trackAnswers } from './answers.js';
 import { rawErrorResponse } from './api-router.js';
 import { createClientAddress } from './client-address.js';
@@ -302,6 +303,8 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
       pushFallback,
       defaultTtlSeconds: options.offerTtlSeconds,
       urgentTtlSeconds: options.urgentTtlSeconds,
+      // The dashboard's stream hears of every journal line (a size check when none is open).
+      journalRecorded: (entry) => feed.recorded(entry.empIds ? entry.empIds.length : 1),
       // With several instances, the leader of the timers hears of every deadline written.
       deadlineWritten:
         cluster &&
@@ -312,6 +315,14 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
             });
           });
         }),
+    });
+    const feed: AdminFeed = createAdminFeed({
+      readJournal: (afterId, limit) => service.journal({ after_id: afterId, limit }),
+      log,
+      maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
+      // Other instances write to the shared journal too: open streams look once a second.
+      sharedJournalMs: cluster ? 1000 : undefined,
+      instanceId: cluster?.instanceId,
     });
     if (cluster) await joinCluster(cluster, { fanout, faults, hub, log });
     const auth = createAuthenticator(options.secret, clock.now);
@@ -347,6 +358,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
       maxConnections: options.maxConnections ?? 25_000,
       maxConnectionsPerEmployee: options.maxConnectionsPerEmployee ?? 10,
       answers,
+      onPresence: (empId) => feed.emit({ event: 'presence', data: { emp_id: empId } }),
     });
     const limits =
       options.answerRateLimits === false
@@ -359,6 +371,20 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
     // not journalled: anyone can send them, as fast as they like.
     const refused = new Map<string, number>();
     let ready = false;
+    /** Scenarios started through the API, stopped on close. */
+    const scenarios = new Set<() => void>();
+    const play = (scenario: Scenario): void => {
+      const stop = playScenario(scenario, {
+        service,
+        faults,
+        fanout,
+        clock,
+        log,
+        onStep: (step, did) =>
+          feed.emit({ event: 'scenario', data: { name: scenario.name, step, did } }),
+      });
+      scenarios.add(stop);
+    };
     const routes = buildRoutes(service, {
       startedAt: Date.now(),
       sockets: () => ws.size,
@@ -366,6 +392,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
       fanout,
       clock,
       refused: () => Object.fromEntries([...refused].sort(([a], [b]) => a.localeCompare(b))),
+      playScenario: play,
       async ready() {
         if (!ready) {
           throw new ShiftctlError('E_UNAVAILABLE', 'Not ready: starting or shutting down.');
@@ -428,6 +455,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
       },
       bodyLimit: options.maxBodyBytes ?? 16 * 1024,
       clientAddress,
+      adminFeed: feed,
     });
     server.on('request', app);
     // Requests Node's parser refuses (or that stall) get a JSON error and a closed socket.
@@ -488,9 +516,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
     });
     const stopLeading = cluster ? leadTimers(cluster, [service, pushFallback], log) : undefined;
     ready = true;
-    const stopScenario = options.scenario
-      ? playScenario(options.scenario, { service, faults, fanout, clock, log })
-      : undefined;
+    if (options.scenario) play(options.scenario);
     const port = (server.address() as AddressInfo).port;
     const base = `${hostForUrl(host)}:${port}`;
     const secure = options.tls !== undefined;
@@ -512,13 +538,15 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
             log.info(`draining: not ready for ${drainMs / 1000} s before closing connections`);
             await new Promise((resolve) => setTimeout(resolve, drainMs));
           }
-          stopScenario?.();
+          for (const stop of scenarios) stop();
           stopTrimming();
           stopLeading?.();
           service.stop();
           // Attempts in flight are cut short and recorded before the store closes.
           const pushesStopped = pushFallback?.stop();
           const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+          // Dashboards' streams end now: their clients reconnect to the next server.
+          feed.close();
           await ws.close();
           // Requests in flight get a grace period to finish; idle keep-alive sockets go now.
           server.closeIdleConnections();

@@ -7,12 +7,13 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import { type Authenticator, bearerToken } from '../auth/policy.js';
 import { type ErrorCode, ShiftctlError } from '../errors.js';
 import type { NewJournalEntry } from '../store/types.js';
+import type { AdminFeed } from './admin-events.js';
 import type { AnswerLimiter } from './api-router.js';
 import { createApiRouter, errorResponse } from './api-router.js';
 import type { ClientAddress } from './client-address.js';
 import type { Faults } from './faults.js';
 import type { Logger } from './log.js';
-import { createPagesRouter, indexPage, PAGE_CSP, wantsHtml } from './pages.js';
+import { createPagesRouter, PAGE_CSP, wantsHtml } from './pages.js';
 import type { Route } from './routes.js';
 
 export interface HttpAppOptions {
@@ -39,6 +40,23 @@ export interface HttpAppOptions {
   journal(entry: Omit<NewJournalEntry, 'at'>): void;
   /** Counts a request refused at the gate (by its error code) in place of a journal line. */
   refused(code: string): void;
+  /** The dashboard's push stream, `GET /api/admin/events`. */
+  adminFeed?: AdminFeed;
+}
+
+/** `Last-Event-ID` or `?after_id=`: where a stream's client left off. */
+function streamCursor(req: Request): number | undefined {
+  const header = req.get('last-event-id');
+  const query = req.query.after_id;
+  const raw = header !== undefined && header !== '' ? header : query;
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string' || !/^[0-9]{1,15}$/.test(raw)) {
+    throw new ShiftctlError(
+      'E_INVALID_QUERY',
+      'Invalid query: after_id (or Last-Event-ID) must be a whole number.',
+    );
+  }
+  return Number(raw);
 }
 
 const swaggerDir = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
@@ -79,7 +97,7 @@ function headersFor(
     'Content-Security-Policy':
       path === '/docs' || path.startsWith('/docs/')
         ? "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"
-        : path.startsWith('/app/') || path.startsWith('/assets/')
+        : path === '/' || path.startsWith('/app/') || path.startsWith('/assets/')
           ? PAGE_CSP
           : "default-src 'none'; frame-ancestors 'none'",
   };
@@ -129,11 +147,15 @@ export function createHttpApp(
     next();
   });
 
-  app.get('/', (req, res) => {
-    // A browser gets a page (the dashboard's place); API clients, the JSON index.
+  const pages = createPagesRouter({
+    authRequired: options.auth.enabled,
+    sendError: (res, code, message) => sendError(res, code, message),
+  });
+  app.get('/', (req, res, next) => {
+    // A browser gets the dashboard; API clients, the JSON index.
     res.vary('Accept');
     if (wantsHtml(req)) {
-      res.set('Content-Security-Policy', PAGE_CSP).type('html').send(indexPage());
+      pages(req, res, next);
       return;
     }
     res.json({
@@ -145,6 +167,7 @@ export function createHttpApp(
       metrics: '/metrics',
       openapi: '/openapi.json',
       asyncapi: '/asyncapi.json',
+      events: '/api/admin/events',
       endpoints: options.routes.map((r) => ({
         method: r.method.toUpperCase(),
         path: r.path,
@@ -164,6 +187,30 @@ export function createHttpApp(
       next(err);
     }
   });
+  app.get('/api/admin/events', async (req, res, next) => {
+    try {
+      if (!options.adminFeed) throw new ShiftctlError('E_NOT_FOUND', 'No event stream here.');
+      // The same gate as every admin endpoint: an admin token when tokens are required.
+      const principal = await options.auth.authenticate(bearerToken(req.headers.authorization));
+      options.auth.authorize(principal, 'admin');
+      // A dashboard reconnecting over a kept-alive connection must not hold up a shutdown.
+      if (options.adminFeed.closed) {
+        throw new ShiftctlError('E_UNAVAILABLE', 'Shutting down; connect to the next server.');
+      }
+      const cursor = streamCursor(req);
+      if (req.method === 'HEAD') {
+        res.type('text/event-stream').end();
+        return;
+      }
+      options.adminFeed.open(req, res, cursor);
+    } catch (err) {
+      next(err);
+    }
+  });
+  app.all('/api/admin/events', (req, res) => {
+    res.set('Allow', 'GET, HEAD, OPTIONS');
+    sendError(res, 'E_METHOD_NOT_ALLOWED', `${req.method} is not allowed here; use GET.`);
+  });
   app.get('/openapi.json', (_req, res) => {
     res.json(options.openapi);
   });
@@ -174,12 +221,7 @@ export function createHttpApp(
     res.type('html').send(docsPage());
   });
   app.use('/docs/assets', express.static(swaggerDir, { index: false }));
-  app.use(
-    createPagesRouter({
-      authRequired: options.auth.enabled,
-      sendError: (res, code, message) => sendError(res, code, message),
-    }),
-  );
+  app.use(pages);
 
   app.use((req, res) => {
     sendError(

@@ -257,13 +257,85 @@ function firstExample(schema: JsonSchema, schemas: Record<string, JsonSchema>): 
   return Array.isArray(examples) ? examples[0] : undefined;
 }
 
-function jsonContent(schema: JsonSchema, schemas: Record<string, JsonSchema>): JsonSchema {
-  const example = firstExample(schema, schemas);
+function jsonContent(
+  schema: JsonSchema,
+  schemas: Record<string, JsonSchema>,
+  fallback?: unknown,
+): JsonSchema {
+  const example = firstExample(schema, schemas) ?? fallback;
   return { 'application/json': { schema, ...(example !== undefined ? { example } : {}) } };
 }
 
 export interface OpenApiOptions {
   version: string;
+}
+
+const EVENT_STREAM_EXAMPLE = [
+  'event: hello',
+  'data: {"last_id":41,"instance":null}',
+  '',
+  'id: 42',
+  'event: journal',
+  'data: {"id":42,"time":"2026-12-01T21:58:02.113Z","kind":"push","emp_id":101,"shift_id":1021,"name":"shift_offer","outcome":"sent","detail":null}',
+  '',
+  'event: presence',
+  'data: {"emp_id":101}',
+  '',
+  ': keep-alive',
+  '',
+  '',
+].join('\n');
+
+/**
+ * `GET /api/admin/events`: not a route of the table (it streams rather than answers once), so
+ * described here by hand.
+ */
+function eventStreamOperation(): JsonSchema {
+  return {
+    tags: ['admin'],
+    summary: 'The dashboard push stream: journal lines as they are written (server-sent events)',
+    description:
+      'A `text/event-stream` that stays open. First a `hello` event (`last_id`: the newest journal id; `instance`: this instance in a cluster), then a `journal` event for each journal line as it is written, its `id:` the line\'s id and its data a `JournalEntry`; `presence` (`{"emp_id"}`) when an employee\'s devices on this instance connect or go; `scenario` (`{"name","step","did"}`) when a scenario step plays; `gap` (`{"after_id","resumed_after_id"}`) when a client came back too far behind (1 000 lines) and the stream skipped ahead. A comment every 15 s keeps proxies from closing it. To catch up after a break, send `Last-Event-ID` (or `?after_id=`) with the last id seen: the stream starts with the lines after it. Without either, it starts with lines written from now. Read it with `fetch()` (or `curl -N`) so that the token goes in the `Authorization` header; EventSource cannot send one. In a cluster, it carries the lines of every instance (they share the journal), reading it at least once a second; `presence` is this instance\'s only.',
+    operationId: 'getApiAdminEvents',
+    parameters: [
+      {
+        name: 'after_id',
+        in: 'query',
+        required: false,
+        description: 'Start with the journal lines after this id (as `Last-Event-ID` does).',
+        schema: { type: 'integer', minimum: 0, maximum: 999_999_999_999_999 },
+      },
+      {
+        name: 'Last-Event-ID',
+        in: 'header',
+        required: false,
+        description: 'The last journal id seen; takes precedence over `after_id`.',
+        schema: { type: 'integer', minimum: 0, maximum: 999_999_999_999_999 },
+      },
+    ],
+    security: [{ bearer: [] }],
+    responses: {
+      '200': {
+        description: 'The stream, until the client or the server closes it.',
+        content: {
+          'text/event-stream': {
+            schema: { type: 'string' },
+            example: EVENT_STREAM_EXAMPLE,
+          },
+        },
+      },
+      ...errorResponses([
+        'E_INVALID_QUERY',
+        'E_AUTH_REQUIRED',
+        'E_TOKEN_MALFORMED',
+        'E_TOKEN_SIGNATURE',
+        'E_TOKEN_EXPIRED',
+        'E_FORBIDDEN',
+        'E_UNAVAILABLE',
+      ]),
+      default: { $ref: '#/components/responses/Unlisted' },
+    },
+  };
 }
 
 export function buildOpenApi(routes: Route[], options: OpenApiOptions): JsonSchema {
@@ -295,12 +367,19 @@ export function buildOpenApi(routes: Route[], options: OpenApiOptions): JsonSche
     if (r.body) {
       op.requestBody = {
         required: !r.bodyOptional,
-        content: jsonContent(schemaOf(r.body, 'input'), schemas),
+        // zod leaves the examples out of the input rendering of a schema with transforms (a
+        // scenario's `at`): the body's own first example, then.
+        content: jsonContent(
+          schemaOf(r.body, 'input'),
+          schemas,
+          (z.globalRegistry.get(r.body)?.examples as unknown[] | undefined)?.[0],
+        ),
       };
     }
     paths[r.path] ??= {};
     (paths[r.path] as Record<string, JsonSchema>)[r.method] = op;
   }
+  paths['/api/admin/events'] = { get: eventStreamOperation() };
   return {
     openapi: '3.1.0',
     info: {

@@ -1,5 +1,5 @@
 /**
- * The browser pages: `/app/{emp_id}` (the app in a tab) and, for a browser, the page at `/`.
+ * The browser pages: `/app/{emp_id}` (the app in a tab) and, for a browser, the dashboard at `/`.
  * Their scripts and styles are bundled by src/web/build.mjs into dist/web/assets/ under names that
  * carry a hash of their content, so they are served from `/assets/` to be cached for good; the
  * manifest beside them says which file is which page's. No inline script or style: the pages work
@@ -55,22 +55,13 @@ ${body}
 `;
 }
 
-/** A page of text only, for the index and for errors a browser should read. */
+/** A page of text only, for errors a browser should read. */
 function textPage(title: string, paragraphs: string[]): string {
   return page(
     title,
     '',
     `<main>\n<h1>${escapeHtml(title)}</h1>\n${paragraphs.map((p) => `<p>${p}</p>`).join('\n')}\n</main>`,
   );
-}
-
-/** The page at `/` for a browser until the dashboard comes: where to go from here. */
-export function indexPage(): string {
-  return textPage('shiftctl', [
-    'The reference server for real-time shift offers.',
-    'The app in a tab, one employee per tab: <a href="/app/101">/app/101</a>, <a href="/app/102">/app/102</a>, <a href="/app/123">/app/123</a> (any employee id works).',
-    'The API, to try out: <a href="/docs">/docs</a>. Its description as JSON: <a href="/openapi.json">/openapi.json</a>.',
-  ]);
 }
 
 /** Whether the caller asked for HTML before JSON (a browser's navigation). */
@@ -94,40 +85,35 @@ export function createPagesRouter(options: PagesOptions): Router {
     return manifest;
   }
 
-  const router = express.Router();
+  /** A refusal: a page of text for a browser, the JSON error for an API client. */
+  function refuse(
+    req: Request,
+    res: Response,
+    code: 'E_INVALID_PARAM' | 'E_UNAVAILABLE',
+    title: string,
+    message: string,
+  ): void {
+    if (!wantsHtml(req)) {
+      options.sendError(res, code, message);
+      return;
+    }
+    res
+      .status(code === 'E_UNAVAILABLE' ? 503 : 400)
+      .type('html')
+      .send(textPage(title, [escapeHtml(message)]));
+  }
 
-  router.get('/app/:empId', (req, res) => {
-    const html = wantsHtml(req);
-    const id = IdParam.safeParse(req.params.empId);
-    if (!id.success) {
-      const message = 'The employee id in /app/{emp_id} must be a positive integer, e.g. /app/101.';
-      if (!html) {
-        options.sendError(res, 'E_INVALID_PARAM', message);
-        return;
-      }
-      res
-        .status(400)
-        .type('html')
-        .send(textPage('No such employee page', [escapeHtml(message)]));
-      return;
-    }
-    const app = bundles()?.app;
-    if (!app?.js) {
+  /** A built page: its root element, its bundle, and whether the server wants tokens. */
+  function serve(req: Request, res: Response, name: string, title: string, root: string): void {
+    const bundle = bundles()?.[name];
+    if (!bundle?.js) {
       const message = 'The web pages are not built; run `npm run build` and reload.';
-      if (!html) {
-        options.sendError(res, 'E_UNAVAILABLE', message);
-        return;
-      }
-      res
-        .status(503)
-        .type('html')
-        .send(textPage('Not built', [escapeHtml(message)]));
+      refuse(req, res, 'E_UNAVAILABLE', 'Not built', message);
       return;
     }
-    const empId = id.data;
     const head = [
-      app.css ? `<link rel="stylesheet" href="/assets/${escapeHtml(app.css)}">` : '',
-      `<script type="module" src="/assets/${escapeHtml(app.js)}"></script>`,
+      bundle.css ? `<link rel="stylesheet" href="/assets/${escapeHtml(bundle.css)}">` : '',
+      `<script type="module" src="/assets/${escapeHtml(bundle.js)}"></script>`,
     ].join('\n');
     const auth = options.authRequired ? ' data-auth="required"' : '';
     res
@@ -135,11 +121,28 @@ export function createPagesRouter(options: PagesOptions): Router {
       .type('html')
       .send(
         page(
-          `Employee ${empId} · shiftctl`,
+          title,
           head,
-          `<div id="app" data-emp-id="${empId}"${auth}></div>\n<noscript>This page needs JavaScript.</noscript>`,
+          `<div ${root}${auth}></div>\n<noscript>This page needs JavaScript.</noscript>`,
         ),
       );
+  }
+
+  const router = express.Router();
+
+  router.get('/app/:empId', (req, res) => {
+    const id = IdParam.safeParse(req.params.empId);
+    if (!id.success) {
+      const message = 'The employee id in /app/{emp_id} must be a positive integer, e.g. /app/101.';
+      refuse(req, res, 'E_INVALID_PARAM', 'No such employee page', message);
+      return;
+    }
+    serve(req, res, 'app', `Employee ${id.data} · shiftctl`, `id="app" data-emp-id="${id.data}"`);
+  });
+
+  // The dashboard; `/` answers API clients with the JSON index before this is reached.
+  router.get('/', (req, res) => {
+    serve(req, res, 'dashboard', 'shiftctl dashboard', 'id="dashboard"');
   });
 
   // Hashed names: a file's content never changes under its name.

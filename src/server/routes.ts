@@ -48,6 +48,7 @@ import {
   ShiftParams,
 } from '../protocol/schemas.js';
 import { StatsQuery, StatsResponse } from '../protocol/stats.js';
+import { type Scenario, ScenarioFile, ScenarioStarted } from '../scenario.js';
 import type { ServerFanout } from './fanout.js';
 import type { Faults } from './faults.js';
 
@@ -111,6 +112,8 @@ export interface RouteContext {
   refused(): Record<string, number>;
   /** Resolves when the server is ready to serve; throws a coded error saying why not. */
   ready(): Promise<void>;
+  /** Plays a scenario from now, as `serve --scenario` does from the start. */
+  playScenario(scenario: Scenario): void;
 }
 
 export function buildRoutes(service: OfferService, context: RouteContext): Route[] {
@@ -444,6 +447,26 @@ export function buildRoutes(service: OfferService, context: RouteContext): Route
       handle: async () => {
         await service.reset();
         return { reset: true as const };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/api/admin/scenarios',
+      access: 'admin',
+      tag: 'admin',
+      summary: 'Play a scenario file from now, on the server',
+      description:
+        "The body is a scenario file, as `serve --scenario` takes (see docs/serve.md): its steps play on the server's clock from the moment of this request, through the same rules as the API, until they are done or the server stops. A step a rule refuses is skipped and logged. Several scenarios may play at once. Larger files than the body limit (16 KiB by default): use `serve --scenario`.",
+      body: ScenarioFile,
+      response: ScenarioStarted,
+      errors: ['E_BAD_JSON', 'E_INVALID_BODY'],
+      handle: ({ body }) => {
+        context.playScenario(body);
+        return {
+          name: body.name,
+          steps: body.steps.length,
+          last_step_in_s: Math.max(...body.steps.map((step) => step.at)),
+        };
       },
     }),
     route({

@@ -14,6 +14,8 @@ export interface ScenarioDeps {
   fanout: Pick<ServerFanout, 'kick'>;
   clock: Clock;
   log: Logger;
+  /** Told of each step played (the dashboard's stream). */
+  onStep?(step: number, did: string): void;
 }
 
 async function play(step: ScenarioStep, deps: ScenarioDeps): Promise<string> {
@@ -68,6 +70,7 @@ export function playScenario(scenario: Scenario, deps: ScenarioDeps): () => void
         const did = await play(step, deps);
         failures.succeeded();
         log.event({ event: 'scenario_step', step: number, did, note: step.note });
+        deps.onStep?.(number, did);
         return;
       } catch (err) {
         if (isShiftctlError(err) && err.status < 500) {

@@ -39,6 +39,8 @@ export interface WebSocketOptions {
   maxConnectionsPerEmployee: number;
   /** Answers in flight per socket, for requests served without their upgrade. */
   answers: AnswersInFlight;
+  /** Told when an employee's devices on this instance connect or go (the dashboard's stream). */
+  onPresence?(empId: number): void;
 }
 
 export interface WebSocketSide {
@@ -271,6 +273,7 @@ export function attachWebSocket(server: Server, options: WebSocketOptions): WebS
     const peer = new DevicePeer(ws, req.socket);
     fanout.attach(empId, peer);
     log.event({ event: 'connect', emp_id: empId, devices, from: options.clientAddress(req) });
+    options.onPresence?.(empId);
     ws.on('pong', () => {
       conn.alive = true;
     });
@@ -282,7 +285,10 @@ export function attachWebSocket(server: Server, options: WebSocketOptions): WebS
       connections.delete(ws);
       fanout.detach(empId, peer);
       fanout.leave(empId).then(
-        (left) => log.event({ event: 'disconnect', emp_id: empId, devices: left, code }),
+        (left) => {
+          log.event({ event: 'disconnect', emp_id: empId, devices: left, code });
+          options.onPresence?.(empId);
+        },
         () => log.event({ event: 'disconnect', emp_id: empId, code }),
       );
     });

@@ -15,6 +15,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The error body's `details` (for a refused body, which fields and why). */
+    readonly details?: unknown,
   ) {
     super(message);
   }
@@ -30,43 +32,57 @@ export interface AppApi {
   respond(shiftId: number, response: OfferResponse): Promise<RespondResponse>;
 }
 
+/**
+ * One call to the API, as the app makes it: JSON in and out, the bearer token when there is
+ * one, nothing cached, no cookies. 200 and 201 are success; anything else is an ApiError.
+ */
+export async function callApi<T>(
+  method: 'GET' | 'POST',
+  path: string,
+  bearer: string | undefined,
+  body?: unknown,
+): Promise<T> {
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (bearer) headers.Authorization = `Bearer ${bearer}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  // `cache` is the browser's (Node's fetch types, which the tests compile with, lack it).
+  const init = {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    cache: 'no-store' as const,
+    credentials: 'omit' as const,
+  };
+  let res: Response;
+  try {
+    res = await fetch(`/api${path}`, init);
+  } catch {
+    throw new ApiError(0, 'E_UNREACHABLE', 'The server cannot be reached.');
+  }
+  const text = await res.text();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  // The app treats 200 and 201 as sent, anything else as a failure it shows.
+  if (res.status !== 200 && res.status !== 201) {
+    const error = parsed as Partial<ErrorBody> | undefined;
+    throw new ApiError(
+      res.status,
+      String(error?.code ?? `HTTP_${res.status}`),
+      String(error?.message ?? `The server answered HTTP ${res.status}.`),
+      error?.details,
+    );
+  }
+  return parsed as T;
+}
+
 /** Calls for one employee; `token()` is read at each call, so a new token applies at once. */
 export function createAppApi(empId: number, token: () => string | undefined): AppApi {
-  async function call<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
-    const headers: Record<string, string> = { Accept: 'application/json' };
-    const bearer = token();
-    if (bearer) headers.Authorization = `Bearer ${bearer}`;
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
-    let res: Response;
-    try {
-      res = await fetch(`/api${path}`, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-        cache: 'no-store',
-        credentials: 'omit',
-      });
-    } catch {
-      throw new ApiError(0, 'E_UNREACHABLE', 'The server cannot be reached.');
-    }
-    const text = await res.text();
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = undefined;
-    }
-    // The app treats 200 and 201 as sent, anything else as a failure it shows.
-    if (res.status !== 200 && res.status !== 201) {
-      const error = parsed as Partial<ErrorBody> | undefined;
-      throw new ApiError(
-        res.status,
-        String(error?.code ?? `HTTP_${res.status}`),
-        String(error?.message ?? `The server answered HTTP ${res.status}.`),
-      );
-    }
-    return parsed as T;
-  }
+  const call = <T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> =>
+    callApi<T>(method, path, token(), body);
 
   return {
     pending: () => call<ShiftOfferMessage[]>('GET', `/shift_offers/pending/${empId}`),

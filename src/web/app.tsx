@@ -7,7 +7,9 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { formatDate, formatExpiry, formatTimeRange } from '../client/card.js';
 import type { HistoryItem, ShiftOfferMessage } from '../protocol/schemas.js';
 import { type AppModel, type AppSnapshot, createAppModel } from './app-model.js';
+import { TokenForm } from './parts/token-form.js';
 import type { SocketState } from './socket.js';
+import './parts/theme.css';
 import './app.css';
 
 function useSnapshot(model: AppModel): AppSnapshot {
@@ -31,43 +33,6 @@ function connectionText(c: SocketState): string {
     case 'closed':
       return 'Not connected';
   }
-}
-
-function TokenForm({ model, message }: { model: AppModel; message: string | undefined }) {
-  const input = useRef<HTMLInputElement>(null);
-  useEffect(() => input.current?.focus(), []);
-  return (
-    <section class="card" aria-labelledby="token-title">
-      <h2 id="token-title">Sign in</h2>
-      <p>
-        This server needs a token. Ask the operator for one (<code>shiftctl token</code>) and paste
-        it here. It is kept in this tab only.
-      </p>
-      {message && (
-        <p class="error" role="alert">
-          {message}
-        </p>
-      )}
-      <form
-        onSubmit={(event) => {
-          event.preventDefault();
-          const value = input.current?.value.trim();
-          if (value) model.signIn(value);
-        }}
-      >
-        <label for="token">Employee token</label>
-        <input
-          id="token"
-          ref={input}
-          type="password"
-          autocomplete="off"
-          spellcheck={false}
-          required
-        />
-        <button type="submit">Use token</button>
-      </form>
-    </section>
-  );
 }
 
 function Field({ label, value }: { label: string; value: string | null | undefined }) {
@@ -246,7 +211,16 @@ function App({ model }: { model: AppModel }) {
         )}
       </header>
       {snapshot.auth === 'needed' ? (
-        <TokenForm model={model} message={snapshot.authMessage} />
+        <TokenForm
+          id="token"
+          label="Employee token"
+          class="card"
+          message={snapshot.authMessage}
+          onToken={(token) => model.signIn(token)}
+        >
+          This server needs a token. Ask the operator for one (<code>shiftctl token</code>) and
+          paste it here. It is kept in this tab only.
+        </TokenForm>
       ) : (
         <>
           <section class="card" aria-labelledby="outcomes-title">
