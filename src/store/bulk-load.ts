@@ -25,7 +25,7 @@ const SHIFT_KEYS = SHIFT_FIELDS;
 const OFFER_KEYS = [...OFFER_FIELDS, 'closed_at'] as const;
 /** The PostgreSQL type of each column, in the order of SHIFT_KEYS and OFFER_KEYS. */
 const SHIFT_TYPES =
-  'bigint text text text text text text text int int text text boolean int bigint bigint';
+  'bigint text text text text text text text text int int text text boolean int bigint bigint';
 const OFFER_TYPES = 'bigint bigint int bigint bigint bigint bigint text text bigint';
 
 /** `SELECT * FROM unnest($1::bigint[], $2::text[], ...)` for these column types. */
