@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
+import { seededRandom } from '../src/bench/random.js';
 import { fastPathOf } from '../src/protocol/fast.js';
 import {
   AdminShiftParams,
@@ -14,18 +15,6 @@ import {
   ShiftParams,
 } from '../src/protocol/schemas.js';
 import { parse } from '../src/protocol/validate.js';
-
-/** A small seeded generator (mulberry32), so a failure replays. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const NUMBERS = [1, 2, 42, 999, 2 ** 31, 2 ** 53 - 1, 2 ** 53, 0, -1, -0, 1.5, 1e21, Number.NaN];
 const TEXTS = [
@@ -69,7 +58,7 @@ function valueFrom(next: () => number): unknown {
  * a key gets one of its own likely values, so that valid inputs come up often.
  */
 function inputsFor(keys: Record<string, readonly unknown[]>, count: number, seed: number) {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const inputs: unknown[] = [null, [], 'x', 42, {}];
   for (let i = 0; i < count; i++) {
     const input: Record<string, unknown> = {};

@@ -7,26 +7,15 @@ import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { signToken } from '../src/auth/token.js';
+import { seededRandom } from '../src/bench/random.js';
 import type { ShiftServer } from '../src/server/create-server.js';
 import { http, startServer, TestClient } from './helpers.js';
 
 const SECRET = 'fuzz-secret';
 const SECRET_TEXT = 'SECRET-OF-EMPLOYEE-2';
 
-/** A small seeded generator, so a failure can be replayed. */
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a |= 0;
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const SEED = Number(process.env.FUZZ_SEED ?? 20261125);
-const random = mulberry32(SEED);
+const random = seededRandom(SEED);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
 
 const IDS = [

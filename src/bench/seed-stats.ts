@@ -20,6 +20,7 @@ import {
   openSqliteLoader,
 } from '../store/bulk-load.js';
 import { dropSchema, withSchema } from './lb-cluster.js';
+import { seededRandom } from './random.js';
 import { median } from './rounds.js';
 
 const DAY = 86_400_000;
@@ -42,18 +43,6 @@ const SERVICES = [
 /** Shifts per transaction. */
 const BATCH_SHIFTS = 5000;
 
-/** A small, seeded generator (mulberry32): the same data every run. */
-function randomFrom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 export interface SeedOptions {
   offers: number;
   seed?: number;
@@ -68,7 +57,7 @@ export function* generate(
   options: SeedOptions,
   end: number,
 ): Generator<{ shifts: LoadShift[]; offers: LoadOffer[] }> {
-  const random = randomFrom(options.seed ?? 18);
+  const random = seededRandom(options.seed ?? 18);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
   /** Skewed towards the first few, as real locations and clients are. */
   const skewed = (n: number) => Math.floor(n * random() ** 2);
