@@ -4,10 +4,15 @@
  * the machine). No Chromium found: the tests that need one are skipped, and say so by name.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import type { ShiftServer } from '../src/server/create-server.js';
+import { startServer } from './helpers.js';
 
 /** Chromium's path: `SHIFTCTL_CHROMIUM`, else `chromium` on the PATH; undefined when none. */
 export function findChromium(): string | undefined {
@@ -131,4 +136,55 @@ export async function signInAfterRefusal(
   }
   await page.getByLabel(label).fill(accepted);
   await page.keyboard.press('Enter');
+}
+
+/**
+ * The hooks of a suite of page tests, registered in the `describe` that calls it: Chromium
+ * launched once for the suite, and after each test the tabs it opened, the servers it started
+ * and the temporary directories it made closed or removed.
+ */
+export function browserSuite(executablePath: string, tmpPrefix: string) {
+  let browser: Browser | undefined;
+  const contexts: BrowserContext[] = [];
+  const servers: ShiftServer[] = [];
+  const dirs: string[] = [];
+  const launched = (): Browser => {
+    if (!browser) throw new Error('Chromium is not launched yet (use the suite inside a test).');
+    return browser;
+  };
+  beforeAll(async () => {
+    assertPagesBuilt();
+    browser = await launchChromium(executablePath);
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  afterEach(async () => {
+    await Promise.all(contexts.splice(0).map((c) => c.close()));
+    await Promise.all(servers.splice(0).map((s) => s.close()));
+    for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    /** A server for this test, closed after it. */
+    async serve(options: Parameters<typeof startServer>[0] = {}): Promise<ShiftServer> {
+      const server = await startServer(options);
+      servers.push(server);
+      return server;
+    },
+    /** A tab of its own (its own sessionStorage), with the page's errors kept (pageErrors). */
+    open: (url: string, viewport: { width: number; height: number }): Promise<Page> =>
+      openTab(launched(), contexts, url, viewport),
+    /** A bare browser context, closed after the test. */
+    async newContext(viewport: { width: number; height: number }): Promise<BrowserContext> {
+      const context = await launched().newContext({ viewport });
+      contexts.push(context);
+      return context;
+    },
+    /** A temporary directory, removed after the test. */
+    tempDir(): string {
+      const dir = mkdtempSync(join(tmpdir(), tmpPrefix));
+      dirs.push(dir);
+      return dir;
+    },
+  };
 }

@@ -3,19 +3,16 @@
  * for one shift, a tab rides out a server restart, a `--secret` server's page does nothing
  * without a token, keys answer, and axe finds no serious accessibility violation.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '../src/auth/token.js';
 import type { ShiftServer } from '../src/server/create-server.js';
 import { createLogger } from '../src/server/log.js';
 import {
   assertPagesBuilt,
+  browserSuite,
   findChromium,
-  launchChromium,
-  openTab,
   pageErrors,
   seriousViolations,
   signInAfterRefusal,
@@ -38,34 +35,12 @@ describe.skipIf(!CHROMIUM)(
   CHROMIUM ? 'the app page in Chromium' : 'the app page in Chromium (skipped: no chromium found)',
   { timeout: 30_000 },
   () => {
-    let browser: Browser;
-    const contexts: BrowserContext[] = [];
-    const servers: ShiftServer[] = [];
-    let dir: string | undefined;
-
-    beforeAll(async () => {
-      assertPagesBuilt();
-      browser = await launchChromium(CHROMIUM as string);
-    });
-    afterAll(async () => {
-      await browser?.close();
-    });
-    afterEach(async () => {
-      await Promise.all(contexts.splice(0).map((c) => c.close()));
-      await Promise.all(servers.splice(0).map((s) => s.close()));
-      if (dir) rmSync(dir, { recursive: true, force: true });
-      dir = undefined;
-    });
-
-    async function serve(options: Parameters<typeof startServer>[0] = {}) {
-      const server = await startServer(options);
-      servers.push(server);
-      return server;
-    }
+    const suite = browserSuite(CHROMIUM as string, 'shiftctl-web-');
+    const { serve } = suite;
 
     /** A tab of its own (its own sessionStorage), with the page's errors made test failures. */
     const openApp = (server: ShiftServer, empId: number): Promise<Page> =>
-      openTab(browser, contexts, `${server.url}/app/${empId}`, { width: 390, height: 844 });
+      suite.open(`${server.url}/app/${empId}`, { width: 390, height: 844 });
 
     const status = (page: Page, text: string | RegExp) =>
       page.getByRole('status').filter({ hasText: text }).waitFor();
@@ -220,8 +195,7 @@ describe.skipIf(!CHROMIUM)(
     });
 
     it('rides out a server restart on the reconnect schedule and recovers an offer sent meanwhile', async () => {
-      dir = mkdtempSync(join(tmpdir(), 'shiftctl-web-'));
-      const db = join(dir, 'shifts.db');
+      const db = join(suite.tempDir(), 'shifts.db');
       const first = await startServer({ db });
       const page = await openApp(first, 101);
       await status(page, 'Connected');

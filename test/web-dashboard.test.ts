@@ -5,19 +5,17 @@
  * an offer and resets; axe finds no serious violation; the stream's reconnect is shown and
  * recovers. The race also takes the README's screenshots (into SHIFTCTL_SCREENSHOTS when set).
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '../src/auth/token.js';
 import { DEMO_FIXTURES_PATH, readFixtures } from '../src/fixtures.js';
 import type { ShiftServer } from '../src/server/create-server.js';
 import {
   assertPagesBuilt,
+  browserSuite,
   findChromium,
-  launchChromium,
-  openTab,
   pageErrors,
   seriousViolations,
   signInAfterRefusal,
@@ -31,40 +29,13 @@ describe.skipIf(!CHROMIUM)(
   CHROMIUM ? 'the dashboard in Chromium' : 'the dashboard in Chromium (skipped: no chromium found)',
   { timeout: 30_000 },
   () => {
-    let browser: Browser;
-    const contexts: BrowserContext[] = [];
-    const servers: ShiftServer[] = [];
-    const dirs: string[] = [];
-
-    beforeAll(async () => {
-      assertPagesBuilt();
-      browser = await launchChromium(CHROMIUM as string);
-    });
-    afterAll(async () => {
-      await browser?.close();
-    });
-    afterEach(async () => {
-      await Promise.all(contexts.splice(0).map((c) => c.close()));
-      await Promise.all(servers.splice(0).map((s) => s.close()));
-      for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-    });
-
-    async function serve(options: Parameters<typeof startServer>[0] = {}) {
-      const server = await startServer(options);
-      servers.push(server);
-      return server;
-    }
-
-    function tempDir(): string {
-      const dir = mkdtempSync(join(tmpdir(), 'shiftctl-dashboard-'));
-      dirs.push(dir);
-      return dir;
-    }
+    const suite = browserSuite(CHROMIUM as string, 'shiftctl-dashboard-');
+    const { serve, tempDir } = suite;
 
     const openDashboard = (server: ShiftServer) =>
-      openTab(browser, contexts, `${server.url}/`, { width: 1280, height: 860 });
+      suite.open(`${server.url}/`, { width: 1280, height: 860 });
     const openApp = (server: ShiftServer, empId: number) =>
-      openTab(browser, contexts, `${server.url}/app/${empId}`, { width: 390, height: 700 });
+      suite.open(`${server.url}/app/${empId}`, { width: 390, height: 700 });
 
     const streamStatus = (page: Page, text: string | RegExp) =>
       page.locator('#stream-status').filter({ hasText: text }).waitFor();
@@ -93,8 +64,7 @@ describe.skipIf(!CHROMIUM)(
 
     /** Two phone-sized shots side by side, as one picture. */
     async function sideBySide(left: Buffer, right: Buffer): Promise<Buffer> {
-      const context = await browser.newContext({ viewport: { width: 804, height: 416 } });
-      contexts.push(context);
+      const context = await suite.newContext({ width: 804, height: 416 });
       const page = await context.newPage();
       const img = (png: Buffer) =>
         `<img alt="" src="data:image/png;base64,${png.toString('base64')}">`;
