@@ -90,6 +90,58 @@ describe('the retry schedule', () => {
   });
 });
 
+describe('the deadline timer, when its runs overlap', () => {
+  it('tells the holders of an expired offer once, even when the timer fires during a run', async () => {
+    const store = createSqliteStore({ path: ':memory:' });
+    stores.push(store);
+    const clock = manualClock();
+    const told: Array<[number, number]> = [];
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const fanout: Fanout = {
+      async publish(empIds, message) {
+        if (message.type === 'offer_result') {
+          for (const empId of empIds) told.push([empId, message.shift_id]);
+          await held; // a slow link: the run stays under way
+        }
+        return empIds.map(() => 1);
+      },
+      async presence() {
+        return new Map();
+      },
+    };
+    const service = createOfferService({
+      store,
+      fanout,
+      clock,
+      events: { event: () => {}, warn: () => {} },
+    });
+    await service.start();
+    await service.createShift({ ...TEST_OFFER, id: 1, ttlSeconds: 60 }, [7]);
+    await service.createShift({ ...TEST_OFFER, id: 2, ttlSeconds: 120 }, [8]);
+
+    clock.advance(60_000); // shift 1's deadline: its run waits on the push
+    await expect.poll(() => told.length).toBe(1);
+    // The lease's renewal re-arms the timer meanwhile, and shift 2's deadline comes.
+    service.lead(true);
+    await expect.poll(() => clock.pending).toBe(1);
+    clock.advance(60_000);
+    // The store's writes settle (a second run at once would have closed shift 2 and told shift
+    // 1's holder again by now), then the push goes through.
+    await store.readJournal({ limit: 1 });
+    release();
+    await expect
+      .poll(() => told)
+      .toEqual([
+        [7, 1],
+        [8, 2],
+      ]);
+    service.stop();
+  });
+});
+
 describe('the deadline timer, when the database fails', () => {
   it('logs once, retries with a backoff, closes the offer, and keeps its schedule', async () => {
     const failures: Failures = {};

@@ -184,7 +184,7 @@ describe.skipIf(!postgresUrl || !redisUrl)(
           expect(await onC.result(7200 + i, 10_000)).toMatchObject({ status: 'expired' });
         }
         const told = onC.messages.filter((m) => m.type === 'offer_result');
-        expect(told).toHaveLength(3);
+        expect(told, JSON.stringify(onC.messages)).toHaveLength(3);
       });
     });
 

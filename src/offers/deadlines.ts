@@ -99,8 +99,20 @@ export function createDeadlines(deps: OfferServiceDeps, pushes: Pushes) {
     }
   }
 
-  /** Closes every offer whose deadline has passed, tells its holders, moves cascades on. */
-  async function expireDue(): Promise<void> {
+  /**
+   * Closes every offer whose deadline has passed, tells its holders, moves cascades on. One run
+   * at a time: a run asked for while another is under way (the timer re-armed by the lease's
+   * renewal or by another instance's deadline) waits for it, or both would tell the holders of
+   * the offers the first one had not finished telling.
+   */
+  let running: Promise<void> = Promise.resolve();
+  function expireDue(): Promise<void> {
+    const run = running.then(expireOnce);
+    running = run.catch(() => {});
+    return run;
+  }
+
+  async function expireOnce(): Promise<void> {
     deadline?.cancel();
     deadline = undefined;
     for (const { shiftId, empIds } of await store.expireDue(clock.now())) {
