@@ -67,8 +67,12 @@ const FULL = ['--secret', SECRET, '--heartbeat-wait', '2s'];
 const OPT_IN = ['auth-other-employee', 'auth-required', 'heartbeat'];
 
 /** `shiftctl verify --json` in-process. */
+/**
+ * verify in-process, waiting up to 3 s for what must arrive: with four test files at once, an
+ * offer can take over a second to be pushed, and a check would fail that its server passes.
+ */
 async function verify(url: string, ...args: string[]): Promise<Exit> {
-  return inProcess('verify', '--url', url, '--json', '--timeout', '1s', ...args);
+  return inProcess('verify', '--url', url, '--json', '--timeout', '3s', ...args);
 }
 
 describe('verify against correct servers', () => {
@@ -160,7 +164,7 @@ describe('verify against deliberately broken servers', () => {
 
   it('says what was expected, what arrived and which line of PROTOCOL.md is broken (the binary)', async () => {
     const url = await contractServer(['wrong-types', 'no-fcfs']);
-    const exit = await run('verify', '--url', url, '--timeout', '1s');
+    const exit = await run('verify', '--url', url, '--timeout', '3s');
     expect(exit.code).toBe(1);
     expect(exit.stdout).not.toContain('\u001b['); // not a terminal: no colour
     expect(exit.stdout).toMatch(
@@ -173,15 +177,7 @@ describe('verify against deliberately broken servers', () => {
   });
 
   it('with --level must, runs only what the app needs', async () => {
-    // A longer wait than the others: ws-client-frames waits for a second offer, which a busy
-    // machine (four test files at once) can take over a second to push.
-    const exit = await verify(
-      await contractServer(['no-fcfs']),
-      '--level',
-      'must',
-      '--timeout',
-      '3s',
-    );
+    const exit = await verify(await contractServer(['no-fcfs']), '--level', 'must');
     const lines = parse(exit);
     const must = CHECKS.filter((c) => c.level === 'must').map((c) => c.id);
     expect(lines.filter((l) => l.check).map((l) => l.check)).toEqual(must);
@@ -197,7 +193,14 @@ describe('verify against deliberately broken servers', () => {
     const dir = mkdtempSync(join(tmpdir(), 'shiftctl-verify-'));
     try {
       const file = join(dir, 'verify.xml');
-      const exit = await verify(await contractServer(['no-ping']), '--junit', file);
+      // The report names the wait: 1 s here.
+      const exit = await verify(
+        await contractServer(['no-ping']),
+        '--junit',
+        file,
+        '--timeout',
+        '1s',
+      );
       expect(exit.code).toBe(1);
       const xml = readFileSync(file, 'utf8');
       expect(xml).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>/);
@@ -384,7 +387,15 @@ describe('how verify drives a backend', () => {
 
   it('stops a --send-cmd that hangs, and says so', async () => {
     const url = await contractServer();
-    const exit = await verify(url, '--only', 'offer-push', '--send-cmd', 'sleep 30');
+    const exit = await verify(
+      url,
+      '--only',
+      'offer-push',
+      '--send-cmd',
+      'sleep 30',
+      '--timeout',
+      '1s',
+    );
     expect(parse(exit)[0]).toMatchObject({
       check: 'offer-push',
       status: 'fail',
