@@ -140,6 +140,37 @@ describe.skipIf(!postgresUrl)('postgres cluster (set SHIFTCTL_TEST_POSTGRES to r
       expect(warnings.some((w) => w.includes('had expired'))).toBe(true);
     });
 
+    it('writes its presence back when it was cleaned away while its heartbeat was under way', async () => {
+      const schema = schemas.name();
+      const a = await started(schema, { message: () => {} });
+      const b = await started(schema, { message: () => {} });
+      await a.join(31, 10);
+      // Another instance's clean-up holds a's row while a's next heartbeat waits on it: the
+      // heartbeat's snapshot still sees the row alive, but the row is gone when it gets it.
+      const admin = postgres(postgresUrl ?? '', { max: 2, onnotice: () => {} });
+      try {
+        await admin.begin(async (tx) => {
+          await tx`DELETE FROM ${tx(schema)}.cluster_presence WHERE instance = ${a.instanceId}`;
+          await tx`DELETE FROM ${tx(schema)}.cluster_instances WHERE id = ${a.instanceId}`;
+          await vi.waitFor(
+            async () => {
+              const [row] = await admin<{ n: number }[]>`
+                SELECT COUNT(*)::int AS n FROM pg_stat_activity
+                WHERE wait_event_type = 'Lock' AND query LIKE '%INTO cluster_instances%'`;
+              expect(row?.n).toBe(1);
+            },
+            { timeout: 3000, interval: 20 },
+          );
+        });
+      } finally {
+        await admin.end();
+      }
+      await vi.waitFor(async () => expect(await b.presence()).toEqual(new Map([[31, 1]])), {
+        timeout: 3000,
+        interval: 50,
+      });
+    });
+
     it('names a channel that fits an identifier, whatever the schema', () => {
       expect(channelOf('shiftctl_t_abc')).toBe('shiftctl/shiftctl_t_abc');
       const long = channelOf('s'.repeat(63));

@@ -167,17 +167,26 @@ const SEND_STORED = `
  * not (the database was out of reach longer than the TTL, or restarted), another instance may
  * have cleaned its presence away, which the caller then writes back. Cleans, lazily, whatever
  * has expired: instances (with their presence) and large messages older than a minute.
+ *
+ * "Alive" is what the refresh itself found under the row's lock, not what the statement's
+ * snapshot saw: an instance that deleted this row (and its presence) while the refresh was under
+ * way leaves `live` empty, so the row is inserted anew and the presence written back. Reading
+ * `expires_at > now()` from the snapshot instead said "alive" for a row deleted meanwhile, and
+ * the presence was never restored.
  */
 const HEARTBEAT = `
-  WITH prev AS (SELECT expires_at > now() AS alive FROM cluster_instances WHERE id = $1),
-  beat AS (
-    INSERT INTO cluster_instances (id, expires_at) VALUES ($1, now() + $2::int * interval '1 ms')
+  WITH live AS (
+    UPDATE cluster_instances SET expires_at = now() + $2::int * interval '1 ms'
+    WHERE id = $1 AND expires_at > now() RETURNING 1),
+  revived AS (
+    INSERT INTO cluster_instances (id, expires_at)
+    SELECT $1, now() + $2::int * interval '1 ms' WHERE NOT EXISTS (SELECT 1 FROM live)
     ON CONFLICT (id) DO UPDATE SET expires_at = EXCLUDED.expires_at
     RETURNING 1),
   dead AS (DELETE FROM cluster_instances WHERE expires_at <= now() AND id <> $1 RETURNING id),
   ghosts AS (DELETE FROM cluster_presence WHERE instance IN (SELECT id FROM dead) RETURNING 1),
   old AS (DELETE FROM cluster_messages WHERE created_at < now() - interval '1 minute' RETURNING 1)
-  SELECT COALESCE((SELECT alive FROM prev), false) AS alive, (SELECT COUNT(*) FROM beat) AS beat`;
+  SELECT EXISTS (SELECT 1 FROM live) AS alive, (SELECT COUNT(*) FROM revived) AS revived`;
 
 /** Puts this instance's presence ($1) back as it knows it ($2 employees, $3 devices). */
 const RESTORE_PRESENCE = `
