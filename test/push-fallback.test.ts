@@ -432,6 +432,20 @@ describe('push fallback', () => {
       ]);
     });
 
+    it('pushes an offer to a token registered after it went out, push-after from the offer', async () => {
+      const { clock, webhook, server } = await setUp();
+      const offer = await post(server, '/api/test/send_offer/125?shift_id=476');
+      expect(offer.body.status).toBe('pending');
+      clock.advance(4_000);
+      // The phone registers its token only now: the offer is still pushed when it falls due.
+      await post(server, '/api/devices/125', { token: 'late-token-5555', platform: 'android' });
+      clock.advance(6_000);
+      const [push] = await webhook.count(1);
+      expect(push?.body.message.token).toBe('late-token-5555');
+      expect(push?.body.message.data.shift_id).toBe('476');
+      expect(webhook.received).toHaveLength(1);
+    });
+
     it('sends nothing to a token deleted before push-after', async () => {
       const { clock, webhook, events, server } = await setUp();
       await post(server, '/api/test/send_offer/123?shift_id=475');

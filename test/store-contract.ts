@@ -902,6 +902,37 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(await store.schedulePushes(9, [1], 9000)).toBe(0);
       });
 
+      it('are scheduled for a token registered after the offers that wait for it', async () => {
+        await store.createShift({ ...SHIFT, id: 9 }, 1000);
+        await store.addOffers(9, [1, 2], 1000, { expiresAt: 60_000 });
+        await store.createShift({ ...SHIFT, id: 10 }, 1000);
+        await store.addOffers(10, [1], 1000, {});
+        store.markDelivered(10, [1], 1100);
+        await store.createShift({ ...SHIFT, id: 11 }, 1000);
+        await store.addOffers(11, [1], 1000, {});
+        await store.reject(11, 1, 1200);
+        await store.createShift({ ...SHIFT, id: 12 }, 1000);
+        await store.addOffers(12, [1], 1000, { expiresAt: 1500 });
+        await store.registerDevice({ empId: 1, token: T1, platform: 'android' }, 2000, 10);
+        // Only a token of theirs.
+        expect(await store.schedulePushesForToken(2, T1, 10_000, 2000)).toBe(0);
+        expect(await store.schedulePushesForToken(1, 'not-registered', 10_000, 2000)).toBe(0);
+        // Shift 9 alone still waits (10 was delivered, 11 answered, 12 past its deadline), due
+        // as if the token had been there when it was sent.
+        expect(await store.schedulePushesForToken(1, T1, 10_000, 2000)).toBe(1);
+        expect(await store.schedulePushesForToken(1, T1, 10_000, 2000)).toBe(0);
+        expect(await store.nextPushDue()).toBe(11_000);
+        // Registered long after: due at once.
+        await store.registerDevice({ empId: 1, token: T2, platform: 'ios' }, 30_000, 10);
+        expect(await store.schedulePushesForToken(1, T2, 10_000, 30_000)).toBe(1);
+        expect(await store.nextPushDue()).toBe(11_000);
+        const { claimed } = await store.claimPushes(30_000, 40_000, 'c', 10);
+        expect(claimed.map((p) => [p.shiftId, p.token])).toEqual([
+          [9, T1],
+          [9, T2],
+        ]);
+      });
+
       it('are claimed again once a claim lapses (its claimer died)', async () => {
         await offered();
         await store.schedulePushes(9, [1], 5000);

@@ -23,8 +23,8 @@ function toDeviceView(d: DeviceRecord): DeviceView {
   };
 }
 
-export function createDevices(deps: Pick<OfferServiceDeps, 'store' | 'clock'>) {
-  const { store, clock } = deps;
+export function createDevices(deps: Pick<OfferServiceDeps, 'store' | 'clock' | 'pushFallback'>) {
+  const { store, clock, pushFallback } = deps;
   return {
     async registerDevice(empId: number, token: string, platform: DevicePlatform) {
       const { device, created } = await store.registerDevice(
@@ -32,6 +32,8 @@ export function createDevices(deps: Pick<OfferServiceDeps, 'store' | 'clock'>) {
         clock.now(),
         MAX_DEVICES_PER_EMPLOYEE,
       );
+      // Offers that waited for a device before this token existed are pushed to it too.
+      await pushFallback?.tokenRegistered(empId, token);
       return { ...toDeviceView(device), created };
     },
 

@@ -246,6 +246,27 @@ export function createPushFallback(options: PushFallbackOptions) {
       }
     },
 
+    /**
+     * The employee registered a push token: their offers that found no device and still wait
+     * get a push to it, `afterMs` after each was sent (at once when that is past). A phone
+     * that registers its token only after the offer went out is woken as one registered before.
+     */
+    async tokenRegistered(empId: number, token: string): Promise<void> {
+      if (stopped) return;
+      const now = clock.now();
+      try {
+        const added = await store.schedulePushesForToken(empId, token, options.afterMs, now);
+        if (added === 0) return;
+        events.event({ event: 'push_scheduled', emp_id: empId, pushes: added });
+        await armFromStore();
+      } catch (err) {
+        events.warn?.('could not schedule webhook pushes for a new push token', {
+          emp_id: empId,
+          error: err instanceof Error ? err.message : String(err),
+        });
+      }
+    },
+
     /** Sends what fell due while the server was down (when leading) and arms the timer. */
     start(): void {
       stopped = false;

@@ -47,7 +47,10 @@ export interface OfferServiceDeps {
    * Without it, nothing more is done for them (nor is anything spent on it).
    */
   pushFallback?:
-    | { schedule(shiftId: number, empIds: readonly number[]): Promise<void> }
+    | {
+        schedule(shiftId: number, empIds: readonly number[]): Promise<void>;
+        tokenRegistered(empId: number, token: string): Promise<void>;
+      }
     | undefined;
   /** Told of every journal line recorded (the dashboard's stream); keep it cheap. */
   journalRecorded?: ((entry: JournalInput) => void) | undefined;

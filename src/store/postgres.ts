@@ -24,6 +24,7 @@ import {
   OFFER_COLUMNS,
   OFFER_FIELDS,
   type OfferRow,
+  pushesForTokenSql,
   SHIFT_COLUMNS,
   SHIFT_FIELDS,
   type ShiftRow,
@@ -83,6 +84,17 @@ export interface PostgresStore extends Store {
 /** A schema name as the store and the cluster accept it: a plain identifier. */
 export const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 /** Advisory lock class of fixture loading (the second key is the schema's name). */
+/** See `Store.schedulePushesForToken`: $1 employee, $2 token, $3 after (ms), $4 now. */
+const PUSHES_FOR_TOKEN = pushesForTokenSql('GREATEST', (name) =>
+  name === 'emp_id'
+    ? '$1::bigint'
+    : name === 'token'
+      ? '$2::text'
+      : name === 'after'
+        ? '$3::bigint'
+        : '$4::bigint',
+);
+
 const SEED_LOCK = 0x53_48_49_47;
 /** Tries of an id for a shift created without one before giving up (each skips a run of ids). */
 const ID_TRIES = 64;
@@ -907,6 +919,14 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
             [shiftId, empIds, dueAt],
           ),
         ],
+        finish: ([rows]) => rows?.count ?? 0,
+      });
+    },
+
+    schedulePushesForToken(empId, token, afterMs, now) {
+      return writer.write({
+        shifts: [],
+        statements: () => [run(PUSHES_FOR_TOKEN, [empId, token, afterMs, now])],
         finish: ([rows]) => rows?.count ?? 0,
       });
     },

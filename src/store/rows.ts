@@ -166,6 +166,24 @@ export function pushCancelReason(now: string): string {
   END`;
 }
 
+/**
+ * Schedules pushes of an employee's waiting offers to a token they just registered (see
+ * `Store.schedulePushesForToken`); `greatest` is the dialect's two-argument maximum. Parameters
+ * by name: emp_id, token, after, now.
+ */
+export function pushesForTokenSql(greatest: string, param: (name: string) => string): string {
+  return `
+    INSERT INTO pushes (shift_id, emp_id, token, due_at)
+    SELECT o.shift_id, o.emp_id, ${param('token')}, ${greatest}(o.sent_at + ${param('after')}, ${param('now')})
+    FROM offers o
+    WHERE o.emp_id = ${param('emp_id')} AND o.outcome = 'open' AND o.sent_at IS NOT NULL
+      AND o.delivered_at IS NULL AND o.response IS NULL
+      AND (o.expires_at IS NULL OR o.expires_at > ${param('now')})
+      AND EXISTS (
+        SELECT 1 FROM devices d WHERE d.token = ${param('token')} AND d.emp_id = o.emp_id)
+    ON CONFLICT DO NOTHING`;
+}
+
 export interface DeviceRow {
   emp_id: number;
   token: string;

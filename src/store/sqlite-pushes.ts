@@ -10,6 +10,7 @@ import {
   DUE_PUSH_JOINS,
   type DuePushRow,
   duePushColumns,
+  pushesForTokenSql,
   splitDuePushes,
   toDevice,
 } from './rows.js';
@@ -39,6 +40,7 @@ export function preparePushes(db: Database.Database) {
       INSERT INTO pushes (shift_id, emp_id, token, due_at)
       SELECT ?, d.emp_id, d.token, ? FROM devices d WHERE d.emp_id IN (SELECT value FROM json_each(?))
       ON CONFLICT DO NOTHING`),
+    scheduleForToken: db.prepare(pushesForTokenSql('MAX', (name) => `@${name}`)),
     nextDue: db.prepare(`SELECT MIN(due_at) FROM pushes WHERE state IN ('due', 'sending')`).pluck(),
     due: db.prepare(`
       SELECT ${duePushColumns('@now')} FROM pushes p ${DUE_PUSH_JOINS}
@@ -96,6 +98,9 @@ export function preparePushes(db: Database.Database) {
     },
     schedulePushes(shiftId: number, empIds: readonly number[], dueAt: number): number {
       return stmt.schedule.run(shiftId, dueAt, JSON.stringify(empIds)).changes;
+    },
+    schedulePushesForToken(empId: number, token: string, after: number, now: number): number {
+      return stmt.scheduleForToken.run({ emp_id: empId, token, after, now }).changes;
     },
     nextPushDue(): number | undefined {
       return (stmt.nextDue.get() as number | null) ?? undefined;

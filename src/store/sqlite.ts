@@ -135,6 +135,9 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
     schedulePushes(shiftId, empIds, dueAt) {
       return write(() => pushes.schedulePushes(shiftId, empIds, dueAt));
     },
+    schedulePushesForToken(empId, token, afterMs, now) {
+      return write(() => pushes.schedulePushesForToken(empId, token, afterMs, now));
+    },
     async nextPushDue() {
       return pushes.nextPushDue();
     },

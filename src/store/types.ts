@@ -376,6 +376,19 @@ export interface Store {
    * one sent or cancelled) is kept as it is. Resolves to how many were added.
    */
   schedulePushes(shiftId: number, empIds: readonly number[], dueAt: number): Promise<number>;
+  /**
+   * The employee registered `token` after some of their offers had found no device: schedules a
+   * push of each offer still waiting for them (open, sent, never delivered, unanswered, not past
+   * its deadline) to that token, due `afterMs` after the offer was sent or at `now` when that
+   * is past. Only while the token is still theirs; existing pushes are kept as they are.
+   * Resolves to how many were added.
+   */
+  schedulePushesForToken(
+    empId: number,
+    token: string,
+    afterMs: number,
+    now: number,
+  ): Promise<number>;
   /** When the earliest push waiting (or claimed, until its claim lapses) falls due. */
   nextPushDue(): Promise<number | undefined>;
   /**
