@@ -35,6 +35,13 @@ export interface BenchOptions {
   pid?: number | undefined;
   /** Several processes serving together (instances, their load balancer): figures are summed. */
   pids?: readonly number[] | undefined;
+  /**
+   * Named groups of processes (the instances, the load balancer, the database, ...) whose CPU
+   * per operation is reported apart, as `cpu_us_per_op_by_part`. Each group's processes are
+   * listed afresh before and after a scenario, so one started meanwhile (a database backend)
+   * counts whole.
+   */
+  cpuParts?: Readonly<Record<string, () => readonly number[]>> | undefined;
   token?: string | undefined;
   /** Progress lines (to stderr in the CLI). */
   progress?: (line: string) => void;
@@ -97,6 +104,35 @@ export function cpuMsOf(pid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Each part's processes with the CPU each has used so far (ms); those gone are left out. */
+function partsCpu(parts: Readonly<Record<string, () => readonly number[]>>) {
+  const out: Record<string, Map<number, number>> = {};
+  for (const [name, list] of Object.entries(parts)) {
+    const byPid = new Map<number, number>();
+    for (const pid of list()) {
+      const ms = cpuMsOf(pid);
+      if (ms !== undefined) byPid.set(pid, ms);
+    }
+    out[name] = byPid;
+  }
+  return out;
+}
+
+/** CPU per operation (microseconds) of each part between two readings of `partsCpu`. */
+function partsPerOp(
+  before: Record<string, Map<number, number>>,
+  after: Record<string, Map<number, number>>,
+  count: number,
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, now] of Object.entries(after)) {
+    let ms = 0;
+    for (const [pid, used] of now) ms += used - (before[name]?.get(pid) ?? 0);
+    out[name] = Math.round((ms * 1000) / count);
+  }
+  return out;
 }
 
 /** The sum of `read` over `pids`; undefined when there are none or one cannot be read. */
@@ -280,6 +316,7 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   for (const scenario of options.scenarios) {
     say(`bench: ${scenario}`);
     const cpuBefore = summed(serverPids, cpuMsOf);
+    const partsBefore = options.cpuParts ? partsCpu(options.cpuParts) : undefined;
     const before = results.length;
     refusals.clear();
     await runScenario(scenario);
@@ -294,6 +331,13 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       if (result.count > 0) {
         result.server_cpu_us_per_op = Math.round(((cpuAfter - cpuBefore) * 1000) / result.count);
       }
+    }
+    if (result && result.count > 0 && options.cpuParts && partsBefore) {
+      result.cpu_us_per_op_by_part = partsPerOp(
+        partsBefore,
+        partsCpu(options.cpuParts),
+        result.count,
+      );
     }
   }
 

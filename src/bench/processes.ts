@@ -3,7 +3,7 @@
  * waiting for a listener, and stopping a child for sure.
  */
 import { type ChildProcess, execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 
@@ -98,4 +98,24 @@ export async function stopChild(
   ]);
   clearTimeout(timer);
   await exited;
+}
+
+/** The processes whose command name is `name` (Linux: /proc/<pid>/comm); none elsewhere. */
+export function pidsNamed(name: string): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const pids: number[] = [];
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() === name) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
 }

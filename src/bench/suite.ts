@@ -22,7 +22,15 @@ import {
   startLbCluster,
   withSchema,
 } from './lb-cluster.js';
-import { allowedCpus, freePort, pinnedLine, pinSelf, stopChild, waitForPort } from './processes.js';
+import {
+  allowedCpus,
+  freePort,
+  pidsNamed,
+  pinnedLine,
+  pinSelf,
+  stopChild,
+  waitForPort,
+} from './processes.js';
 import { median, roundsFrom } from './rounds.js';
 import { SCENARIOS } from './scenarios.js';
 import { runStatsBench, statsSection, statsSectionOf, withStatsSection } from './seed-stats.js';
@@ -78,6 +86,8 @@ interface Running {
   pids: number[];
   /** Several instances behind a load balancer: each one's WebSocket base, for the hold. */
   instanceWs?: string[];
+  /** Processes whose CPU per operation is reported apart (see `BenchOptions.cpuParts`). */
+  cpuParts?: Record<string, () => number[]>;
   stop(): Promise<void>;
 }
 
@@ -172,6 +182,12 @@ function clusterTarget(dir: string, setup: { postgres: string; redis: string }):
         port: cluster.haproxy.frontend,
         instanceWs: cluster.instances.map((i) => `${i.url.replace(/^http/, 'ws')}/ws`),
         pids: cluster.pids(),
+        cpuParts: {
+          instances: () => cluster.instances.flatMap((i) => (i.child.pid ? [i.child.pid] : [])),
+          HAProxy: () => (cluster.haproxy.child.pid ? [cluster.haproxy.child.pid] : []),
+          PostgreSQL: () => pidsNamed('postgres'),
+          Redis: () => pidsNamed('redis-server'),
+        },
         async stop() {
           await cluster.stop();
           await cleanup();
@@ -206,6 +222,7 @@ async function measure(target: Target, firstShiftId: number, withHold: boolean) 
       broadcast: SIZES.broadcast,
       race: SIZES.race,
       pids: running.pids,
+      cpuParts: running.cpuParts,
       progress: say,
     };
     const main = await runBench({
@@ -626,7 +643,43 @@ async function main(): Promise<void> {
             ];
           }),
         );
+  // Where the cluster's CPU goes, per operation: the instances, HAProxy, and the services.
+  const partNames = ['instances', 'HAProxy', 'PostgreSQL', 'Redis'];
+  const partOf = (scenario: ScenarioName, part: string) =>
+    median(
+      (runs[ci] ?? []).flatMap((r) => {
+        const parts = find(r.main, scenario)?.cpu_us_per_op_by_part as
+          | Record<string, number>
+          | undefined;
+        const value = parts?.[part];
+        return typeof value === 'number' ? [value] : [];
+      }),
+    );
+  const partsTable =
+    ci < 0
+      ? undefined
+      : markdownTable(
+          ['CPU per operation (us)', ...partNames, 'all', 'shiftctl (one process)'],
+          (
+            [
+              ['offer delivered', 'offers', 'cpuOffer'],
+              ['answer', 'answers', 'cpuAnswer'],
+            ] as const
+          ).map(([label, scenario, key]) => {
+            const values = partNames.map((part) => partOf(scenario, part) ?? Number.NaN);
+            const all = values.every((v) => !Number.isNaN(v))
+              ? values.reduce((a, b) => a + b, 0)
+              : Number.NaN;
+            return [
+              label,
+              ...values.map((v) => fmt(v)),
+              fmt(all),
+              fmt(byKey(key).values[si] ?? Number.NaN),
+            ];
+          }),
+        );
   if (clusterTable) process.stdout.write(`\nThree instances behind HAProxy:\n\n${clusterTable}`);
+  if (partsTable) process.stdout.write(`\n${partsTable}`);
   else if ('skipped' in setup)
     process.stdout.write(`\nMulti-instance run skipped: ${setup.skipped}\n`);
 
@@ -634,6 +687,9 @@ async function main(): Promise<void> {
     ? `**cluster** is three \`shiftctl serve\` instances on one PostgreSQL database (a schema of its own each round, dropped after it) and Redis, behind HAProxy running the shipped [docs/haproxy.cfg](docs/haproxy.cfg) with only its ports changed; each instance runs \`serve --db 'postgres://...?schema=...' --redis redis://... --no-fixtures --quiet --no-rate-limit --trust-proxy loopback\`. The generator talks to HAProxy alone, so every request and socket crosses it, and an offer made through one instance reaches a socket held by another through Redis. ${PINNED ? `The three instances and HAProxy share the server CPU (${PINNED.server}), as the single instance has it alone` : 'Nothing is pinned'}; PostgreSQL and Redis are this machine's services, not pinned, so they take time from both CPUs, the generator's included. Server CPU counts the instances and HAProxy, not PostgreSQL or Redis. Its hold is ${SIZES.holdAcross} connections across the three instances, in the first round: one generator process per instance (a process may open 20,000 files here) connecting straight to it from a loopback address of its own (HAProxy would need two files per connection), then one shift broadcast to all of them through HAProxy, timed from the request to the last arrival in any process.
 
 ${clusterTable}
+Where the cluster's CPU goes, from \`/proc\` before and after each scenario (medians of the rounds; PostgreSQL is every \`postgres\` process on the machine, its backends included, and Redis the \`redis-server\`, so anything else using them at the time counts too):
+
+${partsTable ?? ''}
 ${CLUSTER_NOTES}
 `
     : `Not measured in this run: ${'skipped' in setup ? setup.skipped : 'the cluster failed to start'}. It runs when SHIFTCTL_BENCH_POSTGRES and SHIFTCTL_BENCH_REDIS (or SHIFTCTL_TEST_POSTGRES and SHIFTCTL_TEST_REDIS) name a PostgreSQL database and a Redis server, and haproxy is installed.
