@@ -98,6 +98,11 @@ describe.skipIf(!CHROMIUM)(
       expect(await rowKeys(board, 'stats-offers')).toEqual(['total']);
       expect(await seriousViolations(board)).toEqual([]);
 
+      // The charts are drawn again below; anything the page's CSP refuses meanwhile is caught.
+      await board.evaluate(
+        "window.refused = []; document.addEventListener('securitypolicyviolation', (e) => window.refused.push(e.violatedDirective))",
+      );
+
       // By location, chosen from the keyboard: a row per location, then the total.
       await board.getByLabel('By', { exact: true }).focus();
       await board.keyboard.press('ArrowDown');
@@ -141,7 +146,8 @@ describe.skipIf(!CHROMIUM)(
       await shows(cell(board, 'stats-offers', 'total', 'sent'), '0');
       expect(await rowKeys(board, 'stats-offers')).toEqual(['total']);
       expect(await seriousViolations(board)).toEqual([]);
-      // uPlot drew under the page's CSP: a refused inline style would be a console error.
+      // uPlot drew under the page's CSP (style-src 'self'): nothing refused, no console error.
+      expect(await board.evaluate('window.refused')).toEqual([]);
       expect(pageErrors(board)).toEqual([]);
     }, 45_000);
 

@@ -54,6 +54,7 @@ function options(props: BarChartProps, width: number): uPlot.Options {
         stroke: text,
         grid: { show: false },
         ticks: { show: false },
+        size: 28,
         splits: () => categories.map((_, i) => i),
         values: (_u, splits) => splits.map((i) => categories[i] ?? ''),
       },
