@@ -106,14 +106,13 @@ export function shortToken(token: string): string {
  * Runs `run` at most once per `everyMs` for `request()`: the first request of a quiet spell runs
  * at once, a later one at the end of the spell, and a request while a run is under way once
  * that run is done. `now()` runs at once, whatever the time (a new question, not a new event).
- * Nothing runs once stopped, until `now()`.
+ * `stop()` drops what is scheduled.
  */
 export function throttle(run: () => Promise<void>, everyMs: number) {
   let last = Number.NEGATIVE_INFINITY;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let running = 0;
   let again = false;
-  let stopped = false;
   function go(): void {
     clearTimeout(timer);
     timer = undefined;
@@ -128,7 +127,7 @@ export function throttle(run: () => Promise<void>, everyMs: number) {
     });
   }
   function request(): void {
-    if (stopped || timer) return;
+    if (timer) return;
     if (running > 0) {
       again = true;
       return;
@@ -137,12 +136,8 @@ export function throttle(run: () => Promise<void>, everyMs: number) {
   }
   return {
     request,
-    now(): void {
-      stopped = false;
-      go();
-    },
+    now: go,
     stop(): void {
-      stopped = true;
       again = false;
       clearTimeout(timer);
       timer = undefined;
@@ -391,8 +386,8 @@ export function createDashboardModel(options: DashboardModelOptions) {
       if (!running) return; // the token was refused
       set({ problem: `Could not load the journal: ${message}` });
     }
+    // The stream's hello fetches the views and the stats.
     stream.start();
-    stats.now();
   }
 
   /** Runs one action: says it is busy, then what it did or why it failed. */
