@@ -223,6 +223,7 @@ describe.skipIf(!CHROMIUM)(
       const row = panel.locator(`tr[data-token="${token}"]`);
       await row.getByText('ios', { exact: true }).waitFor();
       await row.getByText('fGx3kZ0p…XAMPLE', { exact: true }).waitFor();
+      expect(await panel.getByLabel('Push token', { exact: true }).inputValue()).toBe('');
       const listed = await get(server, '/api/devices/101');
       expect(listed.body).toEqual([expect.objectContaining({ token, platform: 'ios' })]);
 
@@ -238,6 +239,9 @@ describe.skipIf(!CHROMIUM)(
       await panel.getByRole('button', { name: 'Register token' }).click();
       await notice(board, /^Register the push token: .*token.*printable ASCII without spaces/);
       expect((await get(server, '/api/devices/101')).body).toHaveLength(2);
+      expect(await panel.getByLabel('Push token', { exact: true }).inputValue()).toBe(
+        'has a space',
+      );
       expect(await seriousViolations(board)).toEqual([]);
 
       // Deleted from the keyboard.

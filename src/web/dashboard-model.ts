@@ -5,7 +5,6 @@
  * refetch the views, debounced, and the stats, at most once per `statsEveryMs`; nothing polls.
  * The view (dashboard.tsx) renders snapshots and calls the actions.
  */
-
 import type {
   CreateShiftRequest,
   DevicePlatform,
@@ -296,7 +295,7 @@ export function createDashboardModel(options: DashboardModelOptions) {
   function needToken(message: string): void {
     storage.removeItem(TOKEN_KEY);
     running = false;
-    stats.stop();
+    statsRefresh.stop();
     stream.stop();
     set({ auth: 'needed', authMessage: message });
   }
@@ -334,25 +333,25 @@ export function createDashboardModel(options: DashboardModelOptions) {
   }
 
   async function loadStats(): Promise<void> {
-    const window = state.statsWindow;
+    const asked = state.statsWindow;
     try {
-      const stats = await api.stats({ from: window.from, to: window.to, by: window.by });
+      const stats = await api.stats({ from: asked.from, to: asked.to, by: asked.by });
       // An answer to a question since changed is dropped: the new one is on its way.
-      if (state.statsWindow === window) {
+      if (state.statsWindow === asked) {
         set({ stats, statsAt: new Date(), statsProblem: undefined });
       }
     } catch (err) {
-      if (state.statsWindow === window) {
+      if (state.statsWindow === asked) {
         set({ statsProblem: `Could not load the stats: ${failed(err)}` });
       }
     }
   }
-  const stats = throttle(loadStats, options.statsEveryMs ?? 2000);
+  const statsRefresh = throttle(loadStats, options.statsEveryMs ?? 2000);
 
   /** Fetches the views again shortly, once for a burst of events; the stats too, throttled. */
   function refreshSoon(delay = refreshDelayMs): void {
     if (!running) return;
-    stats.request();
+    statsRefresh.request();
     if (refreshing) {
       refreshAgain = true;
       return;
@@ -417,13 +416,13 @@ export function createDashboardModel(options: DashboardModelOptions) {
     stop() {
       running = false;
       clearTimeout(refreshTimer);
-      stats.stop();
+      statsRefresh.stop();
       stream.stop();
     },
     /** Asks the stats for another window or grouping, at once. */
     setStatsWindow(window: StatsWindow) {
       set({ statsWindow: window, statsProblem: undefined });
-      if (running) stats.now();
+      if (running) statsRefresh.now();
     },
     signIn(value: string) {
       storage.setItem(TOKEN_KEY, value.trim());

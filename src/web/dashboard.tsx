@@ -472,13 +472,15 @@ function PushTokens({
   model,
   busy,
 }: ActionProps & { empId: number; devices: readonly DeviceView[] | undefined }) {
+  const formRef = useRef<HTMLFormElement>(null);
   const { problem, onSubmit } = useSubmit((form) => {
     const token = text(form, 'token');
     const platform = DEVICE_PLATFORMS.find((p) => p === text(form, 'platform'));
     if (!token) return 'Give the push token.';
     if (!platform) return 'Choose the platform.';
+    // Registered: the field is emptied for the next one; refused, it keeps the token to fix.
     void model.registerDevice(empId, token, platform).then((done) => {
-      if (done) (document.getElementById('device-token') as HTMLInputElement | null)?.select();
+      if (done) formRef.current?.reset();
     });
     return undefined;
   });
@@ -518,7 +520,7 @@ function PushTokens({
           ))}
         </Table>
       )}
-      <form class="inline" onSubmit={onSubmit}>
+      <form class="inline" onSubmit={onSubmit} ref={formRef}>
         <label for="device-token">Push token</label>
         <input
           id="device-token"
