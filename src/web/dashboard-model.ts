@@ -330,6 +330,9 @@ export function createDashboardModel(options: DashboardModelOptions) {
     } catch (err) {
       set({ problem: `Could not load the views: ${failed(err)}` });
     }
+    // The stats follow the views, throttled: after them, so that the page holds no more
+    // requests at once than the views need (the stats are the slower question).
+    if (running) statsRefresh.request();
   }
 
   async function loadStats(): Promise<void> {
@@ -348,10 +351,9 @@ export function createDashboardModel(options: DashboardModelOptions) {
   }
   const statsRefresh = throttle(loadStats, options.statsEveryMs ?? 2000);
 
-  /** Fetches the views again shortly, once for a burst of events; the stats too, throttled. */
+  /** Fetches the views again shortly, once for a burst of events (and then the stats). */
   function refreshSoon(delay = refreshDelayMs): void {
     if (!running) return;
-    statsRefresh.request();
     if (refreshing) {
       refreshAgain = true;
       return;
