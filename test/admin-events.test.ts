@@ -3,7 +3,9 @@
  * HTTP from a real server: journal lines as they are written, catch-up after a break, admin
  * permission, and nothing that keeps a closing server waiting.
  */
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -193,6 +195,38 @@ describe('GET /api/admin/events', () => {
     const fromQuery = await stream(second, {}, `?after_id=${seen.id}`);
     await fromQuery.line((l) => l.emp_id === 102, 'the line written meanwhile');
     expect(fromQuery.lines()[0]?.id).toBe(seen.id + 1);
+  });
+
+  it('closes a kept-alive connection answered during the close at once, not after its keep-alive timeout', async () => {
+    const server = await serve();
+    // Requests (but the admin API's) are held 400 ms: one is in flight when the close starts.
+    expect((await post(server, '/api/admin/faults', { http_latency_ms: 400 })).status).toBe(200);
+    const agent = new Agent({ keepAlive: true });
+    cleanups.push(() => agent.destroy());
+    const req = request(`${server.url}/api/shift_offers/pending/1`, { agent });
+    const answered = new Promise<{ status: number | undefined; connection: unknown }>(
+      (resolve, reject) => {
+        req.on('response', (res) => {
+          res.resume();
+          res.on('end', () =>
+            resolve({ status: res.statusCode, connection: res.headers.connection }),
+          );
+        });
+        req.on('error', reject);
+      },
+    );
+    req.end();
+    await once(req, 'finish');
+    const started = Date.now();
+    const closed = server.close();
+    // Answered in full (the grace period), as keep-alive, which Node does not change...
+    expect(await withTimeout(answered, WAIT_MS, 'the answer')).toEqual({
+      status: 200,
+      connection: 'keep-alive',
+    });
+    // ...but the socket is closed as soon as it is idle: the close does not wait 5 s for it.
+    await withTimeout(closed, WAIT_MS, 'the close');
+    expect(Date.now() - started).toBeLessThan(2000);
   });
 
   it('skips ahead with a gap event when a client comes back too far behind', async () => {

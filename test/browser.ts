@@ -4,10 +4,10 @@
  * the machine). No Chromium found: the tests that need one are skipped, and say so by name.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll } from 'vitest';
@@ -108,6 +108,23 @@ export async function openTab(
   const res = await page.goto(url);
   if (res?.status() !== 200) throw new Error(`${url} answered ${res?.status()}, not 200`);
   return page;
+}
+
+const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+
+/**
+ * Keeps a screenshot: into `dir` (a test's temp dir, read back to check it was written whole),
+ * and into SHIFTCTL_SCREENSHOTS as well when it is set (`npm run screenshots`: docs/images).
+ */
+export function keepScreenshot(dir: string, name: string, png: Buffer): void {
+  if (!png.subarray(0, 8).equals(PNG)) throw new Error(`${name} is not a PNG`);
+  writeFileSync(join(dir, name), png);
+  if (readFileSync(join(dir, name)).length !== png.length) throw new Error(`${name} was cut short`);
+  const wanted = process.env.SHIFTCTL_SCREENSHOTS;
+  if (wanted) {
+    mkdirSync(resolve(wanted), { recursive: true });
+    writeFileSync(join(resolve(wanted), name), png);
+  }
 }
 
 /** Uncaught exceptions and console errors of a tab opened with `openTab`. */

@@ -5,8 +5,7 @@
  * an offer and resets; axe finds no serious violation; the stream's reconnect is shown and
  * recovers. The race also takes the README's screenshots (into SHIFTCTL_SCREENSHOTS when set).
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { signToken } from '../src/auth/token.js';
@@ -16,6 +15,7 @@ import {
   assertPagesBuilt,
   browserSuite,
   findChromium,
+  keepScreenshot,
   pageErrors,
   seriousViolations,
   signInAfterRefusal,
@@ -23,7 +23,6 @@ import {
 import { get, http, post, startServer } from './helpers.js';
 
 const CHROMIUM = findChromium();
-const PNG = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 
 describe.skipIf(!CHROMIUM)(
   CHROMIUM ? 'the dashboard in Chromium' : 'the dashboard in Chromium (skipped: no chromium found)',
@@ -49,18 +48,7 @@ describe.skipIf(!CHROMIUM)(
     const employeeCell = (page: Page, empId: number, col: string) =>
       page.locator(`tr[data-emp="${empId}"] [data-col="${col}"]`);
 
-    /** Screenshots go to a temp dir, and to SHIFTCTL_SCREENSHOTS as well when it is set. */
-    function keepScreenshot(name: string, png: Buffer): void {
-      expect(png.subarray(0, 8).equals(PNG)).toBe(true);
-      const dir = tempDir();
-      writeFileSync(join(dir, name), png);
-      expect(readFileSync(join(dir, name)).length).toBe(png.length);
-      const wanted = process.env.SHIFTCTL_SCREENSHOTS;
-      if (wanted) {
-        mkdirSync(resolve(wanted), { recursive: true });
-        writeFileSync(join(resolve(wanted), name), png);
-      }
-    }
+    const keep = (name: string, png: Buffer) => keepScreenshot(tempDir(), name, png);
 
     /** Two phone-sized shots side by side, as one picture. */
     async function sideBySide(left: Buffer, right: Buffer): Promise<Buffer> {
@@ -134,10 +122,10 @@ describe.skipIf(!CHROMIUM)(
       // Tall enough for the journal's first lines too.
       await board.setViewportSize({ width: 1280, height: 1120 });
       await board.evaluate('window.scrollTo(0, 0)');
-      keepScreenshot('dashboard.png', await board.screenshot({ type: 'png' }));
+      keep('dashboard.png', await board.screenshot({ type: 'png' }));
       const [left, right] = winner === 101 ? [a, b] : [b, a];
       const clip = { x: 0, y: 0, width: 390, height: 400 };
-      keepScreenshot(
+      keep(
         'app-race.png',
         await sideBySide(await left.screenshot({ clip }), await right.screenshot({ clip })),
       );

@@ -1,8 +1,17 @@
-/** The dashboard's pure pieces, without a browser: the stream's parser and schedule, forms' ids. */
-import { describe, expect, it } from 'vitest';
+/**
+ * The dashboard's pure pieces, without a browser: the stream's parser and schedule, forms' ids,
+ * the stats' throttle, push tokens shortened.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { JournalEntry } from '../src/protocol/schemas.js';
 import { ApiError } from '../src/web/api.js';
-import { describeError, matches, parseIds } from '../src/web/dashboard-model.js';
+import {
+  describeError,
+  matches,
+  parseIds,
+  shortToken,
+  throttle,
+} from '../src/web/dashboard-model.js';
 import { parseEvents, streamDelaySeconds } from '../src/web/events.js';
 
 describe('parseEvents', () => {
@@ -69,4 +78,69 @@ it('says which fields a refused body had wrong', () => {
   expect(describeError(new ApiError(409, 'E_SHIFT_TAKEN', 'Shift 1 is taken.'))).toBe(
     'Shift 1 is taken.',
   );
+});
+
+describe('throttle (the stats refresh)', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  /** A run that resolves when the test says so, counting its starts. */
+  function runs() {
+    const finish: (() => void)[] = [];
+    const run = vi.fn(() => new Promise<void>((resolve) => finish.push(resolve)));
+    const done = async () => {
+      finish.shift()?.();
+      await vi.advanceTimersByTimeAsync(0);
+    };
+    return { run, done };
+  }
+
+  it('runs the first request at once and a burst at most once per interval', async () => {
+    vi.useFakeTimers();
+    const { run, done } = runs();
+    const t = throttle(run, 2000);
+    t.request();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(run).toHaveBeenCalledTimes(1);
+    await done();
+    for (let i = 0; i < 10; i++) t.request();
+    await vi.advanceTimersByTimeAsync(1999);
+    expect(run).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(run).toHaveBeenCalledTimes(2);
+    await done();
+    // Quiet: nothing more runs by itself (no polling).
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(run).toHaveBeenCalledTimes(2);
+  });
+
+  it('runs again after a run under way when asked meanwhile; now() does not wait; stop() ends it', async () => {
+    vi.useFakeTimers();
+    const { run, done } = runs();
+    const t = throttle(run, 2000);
+    t.now();
+    t.request();
+    t.request();
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(run).toHaveBeenCalledTimes(1);
+    await done();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(run).toHaveBeenCalledTimes(2);
+    await done();
+    t.now();
+    expect(run).toHaveBeenCalledTimes(3);
+    await done();
+    t.request();
+    t.stop();
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(run).toHaveBeenCalledTimes(3);
+  });
+});
+
+describe('shortToken', () => {
+  it('keeps short tokens whole and cuts long ones to their ends', () => {
+    expect(shortToken('abcdefgh')).toBe('abcdefgh');
+    expect(shortToken('fGx3kZ0pR1eXample:APA91bH-EXAMPLE')).toBe('fGx3kZ0p…XAMPLE');
+  });
 });

@@ -4,6 +4,9 @@
  */
 import { z } from 'zod';
 import { idFromText, isId, isRecord, keyCount, oneIdParam, withFastPath } from './fast.js';
+import { DEVICE_PLATFORMS, PRIORITIES } from './names.js';
+
+export { DEVICE_PLATFORMS, PRIORITIES };
 
 export const registry = z.registry<{ id: string; description?: string }>();
 
@@ -164,8 +167,6 @@ export const storedText = (max: number) =>
 
 const OptionalText = storedText(MAX_TEXT).nullable().optional();
 
-/** `urgent` shifts jump the queue: listed first, shown first, marked; `normal` by default. */
-export const PRIORITIES = ['normal', 'urgent'] as const;
 export const Priority = z.enum(PRIORITIES);
 export type Priority = z.infer<typeof Priority>;
 
@@ -833,7 +834,6 @@ const EXAMPLE_DEVICE = {
   registered_at: '2026-01-14T15:29:00.000Z',
   seen_at: '2026-01-14T15:29:00.000Z',
 };
-export const DEVICE_PLATFORMS = ['android', 'ios'] as const;
 export const DevicePlatform = z.enum(DEVICE_PLATFORMS);
 export type DevicePlatform = z.infer<typeof DevicePlatform>;
 /** Longest push token taken: FCM's are about 160 characters, APNs' 64. */
@@ -880,6 +880,7 @@ export const RegisterDeviceResponse = DeviceView.extend({
   examples: [{ ...EXAMPLE_DEVICE, created: true }],
   description: 'The token as registered.',
 });
+export type RegisterDeviceResponse = z.infer<typeof RegisterDeviceResponse>;
 
 export const DeviceListResponse = z.array(DeviceView).meta({
   id: 'DeviceList',
@@ -897,6 +898,7 @@ export const DeleteDeviceResponse = z
     description:
       '`deleted: false` when the employee had no such token (already deleted: a retried delete is harmless).',
   });
+export type DeleteDeviceResponse = z.infer<typeof DeleteDeviceResponse>;
 
 /** Schemas listed in the OpenAPI components, each under its `id`. */
 const NAMED = [

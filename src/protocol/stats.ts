@@ -3,9 +3,10 @@
  * OpenAPI document and the client. What each figure counts is in docs/stats.md.
  */
 import { z } from 'zod';
+import { STATS_GROUPINGS } from './names.js';
 import { DateString, registry } from './schemas.js';
 
-export const STATS_GROUPINGS = ['location', 'client', 'service_type', 'employee'] as const;
+export { STATS_GROUPINGS };
 export const StatsGrouping = z.enum(STATS_GROUPINGS);
 
 const DAY_MS = 86_400_000;

@@ -41,6 +41,8 @@ import { attachWebSocket } from './websocket.js';
 
 /** How long requests in flight may take to finish once shutdown starts. */
 const SHUTDOWN_GRACE_MS = 5000;
+/** While closing: how often kept-alive sockets that turned idle are closed. */
+const SWEEP_MS = 20;
 /** How long `/readyz` waits for the database before saying it is not ready. */
 const READY_TIMEOUT_MS = 1000;
 /**
@@ -548,10 +550,15 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
           // Dashboards' streams end now: their clients reconnect to the next server.
           feed.close();
           await ws.close();
-          // Requests in flight get a grace period to finish; idle keep-alive sockets go now.
+          // Requests in flight get a grace period to finish; idle keep-alive sockets go now, and
+          // those whose request finishes meanwhile as soon as they are idle: Node answers them
+          // keep-alive, and one left open would hold the close for its keep-alive timeout (5 s),
+          // or carry a browser's next request (a dashboard's reconnect) to a closing server.
           server.closeIdleConnections();
+          const sweep = setInterval(() => server.closeIdleConnections(), SWEEP_MS);
           const grace = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
           await stopped;
+          clearInterval(sweep);
           clearTimeout(grace);
           await pushesStopped;
           // Leaving the cluster frees the timer lease and this instance's presence at once.

@@ -1,13 +1,20 @@
 /** The dashboard's calls: the admin API, with the admin's bearer token when there is one. */
+
 import type {
   CreateShiftRequest,
+  DeleteDeviceResponse,
+  DevicePlatform,
+  DeviceView,
   EmployeeView,
   FaultSettings,
   JournalEntry,
+  Priority,
+  RegisterDeviceResponse,
   SendOfferResponse,
   ShiftDetailView,
   ShiftView,
 } from '../protocol/schemas.js';
+import type { StatsQuery, StatsResponse } from '../protocol/stats.js';
 import { callApi } from './api.js';
 
 /** What `POST /api/admin/shifts` and `.../offers` answer: the shift and each delivery. */
@@ -58,9 +65,21 @@ export function createAdminApi(token: () => string | undefined) {
     faults: () => get<FaultSettings>('/admin/faults'),
     journal: (filter: JournalFilter) =>
       get<JournalEntry[]>(`/admin/journal${query({ ...filter })}`),
-    sendTestOffer: (empId: number, shiftId?: number, ttlSeconds?: number) =>
+    stats: (q: StatsQuery) => get<StatsResponse>(`/admin/stats${query({ ...q })}`),
+    /** With `priority`, a new test shift gets it, and a known open one changes to it. */
+    sendTestOffer: (empId: number, shiftId?: number, ttlSeconds?: number, priority?: Priority) =>
       post<SendOfferResponse>(
         `/test/send_offer/${empId}${query({ shift_id: shiftId, ttl_seconds: ttlSeconds })}`,
+        priority === undefined ? undefined : { priority },
+      ),
+    devices: (empId: number) => get<DeviceView[]>(`/devices/${empId}`),
+    registerDevice: (empId: number, pushToken: string, platform: DevicePlatform) =>
+      post<RegisterDeviceResponse>(`/devices/${empId}`, { token: pushToken, platform }),
+    deleteDevice: (empId: number, pushToken: string) =>
+      callApi<DeleteDeviceResponse>(
+        'DELETE',
+        `/devices/${empId}/${encodeURIComponent(pushToken)}`,
+        token(),
       ),
     createShift: (body: CreateShiftRequest) => post<OfferResult>('/admin/shifts', body),
     offer: (id: number, body: { emp_ids: number[]; ttl_seconds?: number; expires_at?: string }) =>

@@ -37,7 +37,7 @@ export interface AppApi {
  * one, nothing cached, no cookies. 200 and 201 are success; anything else is an ApiError.
  */
 export async function callApi<T>(
-  method: 'GET' | 'POST',
+  method: 'GET' | 'POST' | 'DELETE',
   path: string,
   bearer: string | undefined,
   body?: unknown,

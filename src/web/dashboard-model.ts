@@ -1,17 +1,22 @@
 /**
  * What the dashboard knows and does, without any DOM: the views (employees, shifts, one shift's
- * offers, faults) fetched from the admin API, the journal kept from the push stream, and the
- * actions, each one admin API call. The stream's events refetch the views, debounced; nothing
- * polls. The view (dashboard.tsx) renders snapshots and calls the actions.
+ * offers, one employee's push tokens, faults, the stats) fetched from the admin API, the journal
+ * kept from the push stream, and the actions, each one admin API call. The stream's events
+ * refetch the views, debounced, and the stats, at most once per `statsEveryMs`; nothing polls.
+ * The view (dashboard.tsx) renders snapshots and calls the actions.
  */
 import type {
   CreateShiftRequest,
+  DevicePlatform,
+  DeviceView,
   EmployeeView,
   FaultSettings,
   JournalEntry,
+  Priority,
   ShiftDetailView,
   ShiftView,
 } from '../protocol/schemas.js';
+import type { StatsQuery, StatsResponse } from '../protocol/stats.js';
 import { type AdminApi, createAdminApi, type FaultInput, type OfferResult } from './admin-api.js';
 import { ApiError } from './api.js';
 import { createEventStream, type EventStream, type StreamState } from './events.js';
@@ -28,6 +33,13 @@ export interface Notice {
   /** `ok`: what an action did; `error`: why it did not. */
   kind: 'ok' | 'error';
   text: string;
+}
+
+/** The stats panel's window and grouping: dates (`YYYY-MM-DD`, UTC days), as the API takes. */
+export interface StatsWindow {
+  from: string | undefined;
+  to: string | undefined;
+  by: StatsQuery['by'];
 }
 
 export interface DashboardSnapshot {
@@ -56,6 +68,14 @@ export interface DashboardSnapshot {
   problem: string | undefined;
   /** The last scenario step played, as the stream said. */
   scenario: string | undefined;
+  /** The employee whose push tokens are shown, and them. */
+  employee: number | undefined;
+  devices: readonly DeviceView[] | undefined;
+  /** The stats panel: what it asks for, the figures for it, and when they came. */
+  statsWindow: StatsWindow;
+  stats: StatsResponse | undefined;
+  statsAt: Date | undefined;
+  statsProblem: string | undefined;
 }
 
 export interface DashboardModelOptions {
@@ -69,6 +89,59 @@ export interface DashboardModelOptions {
   api?: AdminApi;
   /** How long after an event the views are fetched again (events come in bursts). */
   refreshDelayMs?: number;
+  /**
+   * The stats are fetched again at most this often as events come (each fetch reads every offer
+   * in the window: on SQLite nothing else is served meanwhile).
+   */
+  statsEveryMs?: number;
+}
+
+/** A push token as a list shows it: its start and end, enough to tell tokens apart. */
+export function shortToken(token: string): string {
+  return token.length <= 16 ? token : `${token.slice(0, 8)}…${token.slice(-6)}`;
+}
+
+/**
+ * Runs `run` at most once per `everyMs` for `request()`: the first request of a quiet spell runs
+ * at once, a later one at the end of the spell, and a request while a run is under way once
+ * that run is done. `now()` runs at once, whatever the time (a new question, not a new event).
+ * `stop()` drops what is scheduled.
+ */
+export function throttle(run: () => Promise<void>, everyMs: number) {
+  let last = Number.NEGATIVE_INFINITY;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let running = 0;
+  let again = false;
+  function go(): void {
+    clearTimeout(timer);
+    timer = undefined;
+    last = Date.now();
+    running++;
+    void run().finally(() => {
+      running--;
+      if (again && running === 0) {
+        again = false;
+        request();
+      }
+    });
+  }
+  function request(): void {
+    if (timer) return;
+    if (running > 0) {
+      again = true;
+      return;
+    }
+    timer = setTimeout(go, Math.max(0, last + everyMs - Date.now()));
+  }
+  return {
+    request,
+    now: go,
+    stop(): void {
+      again = false;
+      clearTimeout(timer);
+      timer = undefined;
+    },
+  };
 }
 
 export const TOKEN_KEY = 'shiftctl.admin-token';
@@ -146,6 +219,12 @@ export function createDashboardModel(options: DashboardModelOptions) {
     notice: undefined,
     problem: undefined,
     scenario: undefined,
+    employee: undefined,
+    devices: undefined,
+    statsWindow: { from: undefined, to: undefined, by: undefined },
+    stats: undefined,
+    statsAt: undefined,
+    statsProblem: undefined,
   };
   /** Lines that came while paused. */
   let held: JournalEntry[] = [];
@@ -216,6 +295,7 @@ export function createDashboardModel(options: DashboardModelOptions) {
   function needToken(message: string): void {
     storage.removeItem(TOKEN_KEY);
     running = false;
+    statsRefresh.stop();
     stream.stop();
     set({ auth: 'needed', authMessage: message });
   }
@@ -231,12 +311,13 @@ export function createDashboardModel(options: DashboardModelOptions) {
 
   async function refresh(): Promise<void> {
     try {
-      const selected = state.selected;
-      const [employees, shifts, faults, detail] = await Promise.all([
+      const { selected, employee } = state;
+      const [employees, shifts, faults, detail, devices] = await Promise.all([
         api.employees(),
         api.shifts(),
         api.faults(),
         selected === undefined ? undefined : api.shift(selected).catch(() => undefined),
+        employee === undefined ? undefined : api.devices(employee).catch(() => undefined),
       ]);
       set({
         employees,
@@ -244,13 +325,33 @@ export function createDashboardModel(options: DashboardModelOptions) {
         faults,
         problem: undefined,
         ...(state.selected === selected ? { detail } : {}),
+        ...(state.employee === employee && devices ? { devices } : {}),
       });
     } catch (err) {
       set({ problem: `Could not load the views: ${failed(err)}` });
     }
+    // The stats follow the views, throttled: after them, so that the page holds no more
+    // requests at once than the views need (the stats are the slower question).
+    if (running) statsRefresh.request();
   }
 
-  /** Fetches the views again shortly, once for a burst of events. */
+  async function loadStats(): Promise<void> {
+    const asked = state.statsWindow;
+    try {
+      const stats = await api.stats({ from: asked.from, to: asked.to, by: asked.by });
+      // An answer to a question since changed is dropped: the new one is on its way.
+      if (state.statsWindow === asked) {
+        set({ stats, statsAt: new Date(), statsProblem: undefined });
+      }
+    } catch (err) {
+      if (state.statsWindow === asked) {
+        set({ statsProblem: `Could not load the stats: ${failed(err)}` });
+      }
+    }
+  }
+  const statsRefresh = throttle(loadStats, options.statsEveryMs ?? 2000);
+
+  /** Fetches the views again shortly, once for a burst of events (and then the stats). */
   function refreshSoon(delay = refreshDelayMs): void {
     if (!running) return;
     if (refreshing) {
@@ -286,6 +387,7 @@ export function createDashboardModel(options: DashboardModelOptions) {
       if (!running) return; // the token was refused
       set({ problem: `Could not load the journal: ${message}` });
     }
+    // The stream's hello fetches the views and the stats.
     stream.start();
   }
 
@@ -316,7 +418,13 @@ export function createDashboardModel(options: DashboardModelOptions) {
     stop() {
       running = false;
       clearTimeout(refreshTimer);
+      statsRefresh.stop();
       stream.stop();
+    },
+    /** Asks the stats for another window or grouping, at once. */
+    setStatsWindow(window: StatsWindow) {
+      set({ statsWindow: window, statsProblem: undefined });
+      if (running) statsRefresh.now();
     },
     signIn(value: string) {
       storage.setItem(TOKEN_KEY, value.trim());
@@ -366,9 +474,37 @@ export function createDashboardModel(options: DashboardModelOptions) {
           set({ notice: { kind: 'error', text: `Shift ${shiftId}: ${failed(err)}` } }),
       );
     },
-    sendTestOffer(empId: number, shiftId?: number, ttlSeconds?: number) {
+    /** The push tokens of one employee (undefined: none shown). */
+    showDevices(empId: number | undefined) {
+      set({ employee: empId, devices: undefined });
+      if (empId === undefined) return;
+      api.devices(empId).then(
+        (devices) => {
+          if (state.employee === empId) set({ devices });
+        },
+        (err: unknown) =>
+          set({ notice: { kind: 'error', text: `Employee ${empId}: ${failed(err)}` } }),
+      );
+    },
+    registerDevice(empId: number, token: string, platform: DevicePlatform) {
+      return act('Register the push token', async () => {
+        const r = await api.registerDevice(empId, token, platform);
+        if (state.employee === empId) set({ devices: await api.devices(empId) });
+        return `Push token ${shortToken(r.token)} (${r.platform}) ${r.created ? 'registered' : 'registered again'} for employee ${empId}.`;
+      });
+    },
+    deleteDevice(empId: number, token: string) {
+      return act('Delete the push token', async () => {
+        const r = await api.deleteDevice(empId, token);
+        if (state.employee === empId) set({ devices: await api.devices(empId) });
+        return r.deleted
+          ? `Push token ${shortToken(token)} of employee ${empId} deleted.`
+          : `Employee ${empId} had no push token ${shortToken(token)}.`;
+      });
+    },
+    sendTestOffer(empId: number, shiftId?: number, ttlSeconds?: number, priority?: Priority) {
       return act('Send the test offer', async () => {
-        const r = await api.sendTestOffer(empId, shiftId, ttlSeconds);
+        const r = await api.sendTestOffer(empId, shiftId, ttlSeconds, priority);
         return `Shift ${r.shift_id} offered to employee ${r.emp_id}: ${r.status} (${r.devices} ${r.devices === 1 ? 'device' : 'devices'}).`;
       });
     },

@@ -1,16 +1,19 @@
 /**
- * The dashboard at `/`: employees, shifts and the journal, live from the admin push stream, and
- * a form for every admin action. The logic is dashboard-model.ts; this file renders its
+ * The dashboard at `/`: employees (and their push tokens), shifts, the journal and the stats,
+ * live from the admin push stream, and a form for every admin action. The logic is dashboard-model.ts; this file renders its
  * snapshots. Every control is a native form control with a label, so all of it works from the
  * keyboard.
  */
-import { type ComponentChildren, render } from 'preact';
+import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { formatDate, formatTimeRange } from '../client/card.js';
+import { DEVICE_PLATFORMS } from '../protocol/names.js';
 import type {
   CreateShiftRequest,
+  DeviceView,
   EmployeeView,
   JournalEntry,
+  Priority,
   ShiftDetailView,
   ShiftView,
 } from '../protocol/schemas.js';
@@ -21,8 +24,11 @@ import {
   type DashboardSnapshot,
   matches,
   parseIds,
+  shortToken,
 } from './dashboard-model.js';
 import type { StreamState } from './events.js';
+import { StatsPanel } from './parts/stats-panel.js';
+import { Table } from './parts/table.js';
 import { TokenForm } from './parts/token-form.js';
 import './parts/theme.css';
 import './dashboard.css';
@@ -54,6 +60,16 @@ function tomorrow(): string {
   const d = new Date(Date.now() + 86_400_000);
   const pad = (n: number) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+}
+
+function priorityOf(form: FormData): Priority | undefined {
+  const value = text(form, 'priority');
+  return value === 'urgent' || value === 'normal' ? value : undefined;
+}
+
+/** Said in words, not by colour alone. */
+function UrgentMark({ priority }: { priority: Priority | undefined }) {
+  return priority === 'urgent' ? <span class="badge urgent">Urgent</span> : null;
 }
 
 function timeOf(iso: string | null | undefined): string {
@@ -111,7 +127,7 @@ function SendOfferForm({ model, busy }: ActionProps) {
   const { problem, onSubmit } = useSubmit((form) => {
     const empId = number(form, 'emp');
     if (!empId || empId < 1) return 'Give the employee id.';
-    void model.sendTestOffer(empId, number(form, 'shift'), number(form, 'ttl'));
+    void model.sendTestOffer(empId, number(form, 'shift'), number(form, 'ttl'), priorityOf(form));
     return undefined;
   });
   return (
@@ -124,6 +140,12 @@ function SendOfferForm({ model, busy }: ActionProps) {
         <input id="send-shift" name="shift" type="number" min="1" placeholder="999" />
         <label for="send-ttl">Expires after (s)</label>
         <input id="send-ttl" name="ttl" type="number" min="1" />
+        <label for="send-priority">Priority</label>
+        <select id="send-priority" name="priority">
+          <option value="">as is (new: normal)</option>
+          <option value="normal">normal</option>
+          <option value="urgent">urgent</option>
+        </select>
         <Problem text={problem} />
         <button type="submit" disabled={busy}>
           Send offer
@@ -148,6 +170,7 @@ function CreateShiftForm({ model, busy }: ActionProps) {
       description: optionalText(form, 'description'),
       mode: text(form, 'mode') === 'cascade' ? 'cascade' : 'broadcast',
       approval: form.get('approval') === 'on',
+      priority: priorityOf(form) ?? 'normal',
     };
     const id = number(form, 'id');
     if (id !== undefined) body.id = id;
@@ -182,6 +205,11 @@ function CreateShiftForm({ model, busy }: ActionProps) {
         <input id="create-service" name="service" value="Overnight Care" />
         <label for="create-description">Description</label>
         <input id="create-description" name="description" />
+        <label for="create-priority">Priority</label>
+        <select id="create-priority" name="priority">
+          <option value="normal">normal</option>
+          <option value="urgent">urgent: listed first, own deadline</option>
+        </select>
         <label for="create-mode">Mode</label>
         <select id="create-mode" name="mode">
           <option value="broadcast">Broadcast: everyone at once</option>
@@ -340,42 +368,39 @@ function ResetControl({ model, busy }: ActionProps) {
 // ---------------------------------------------------------------------------------------------
 // Views
 
-/**
- * A table that scrolls on its own, focusable so that the keyboard can scroll it too. A column
- * named '' is for actions (named for screen readers only).
- */
-function Table(props: {
-  class: string;
-  label: string;
-  tall?: boolean;
-  columns: string[];
-  children: ComponentChildren;
-}) {
-  const { label, tall, columns, children } = props;
+/** Shift ids, each marked when its shift is urgent. */
+function ShiftIds({ ids, urgent }: { ids: readonly number[]; urgent: ReadonlySet<number> }) {
+  if (ids.length === 0) return <>—</>;
   return (
-    // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region must take the focus (WCAG 2.1.1)
-    <section class={tall ? 'scroll tall' : 'scroll'} aria-label={label} tabIndex={0}>
-      <table class={props.class}>
-        <thead>
-          <tr>
-            {columns.map((column) => (
-              <th scope="col" key={column}>
-                {column || <span class="sr-only">Actions</span>}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>{children}</tbody>
-      </table>
-    </section>
+    <>
+      {ids.map((id, i) => (
+        <span key={id}>
+          {i > 0 && ', '}
+          {id}
+          {urgent.has(id) && (
+            <>
+              {' '}
+              <span class="badge urgent">Urgent</span>
+            </>
+          )}
+        </span>
+      ))}
+    </>
   );
 }
 
 function Employees({
   employees,
+  shifts,
+  selected,
   model,
   busy,
-}: ActionProps & { employees: readonly EmployeeView[] | undefined }) {
+}: ActionProps & {
+  employees: readonly EmployeeView[] | undefined;
+  shifts: readonly ShiftView[] | undefined;
+  selected: number | undefined;
+}) {
+  const urgent = new Set((shifts ?? []).filter((s) => s.priority === 'urgent').map((s) => s.id));
   return (
     <section class="panel" aria-labelledby="employees-title">
       <h2 id="employees-title">Employees</h2>
@@ -390,7 +415,11 @@ function Employees({
           columns={['Employee', 'Devices', 'Open offers', 'Assigned', '']}
         >
           {employees.map((e) => (
-            <tr key={e.emp_id} data-emp={e.emp_id}>
+            <tr
+              key={e.emp_id}
+              data-emp={e.emp_id}
+              class={selected === e.emp_id ? 'selected' : undefined}
+            >
               <th scope="row">
                 {e.emp_id}
                 {e.name && <span class="muted"> {e.name}</span>}
@@ -398,9 +427,22 @@ function Employees({
               <td class={e.devices > 0 ? 'online' : 'muted'} data-col="devices">
                 {e.devices}
               </td>
-              <td data-col="pending">{e.pending.join(', ') || '—'}</td>
-              <td data-col="assigned">{e.assigned.join(', ') || '—'}</td>
+              <td data-col="pending">
+                <ShiftIds ids={e.pending} urgent={urgent} />
+              </td>
+              <td data-col="assigned">
+                <ShiftIds ids={e.assigned} urgent={urgent} />
+              </td>
               <td class="row-actions">
+                <button
+                  type="button"
+                  class="small"
+                  aria-pressed={selected === e.emp_id}
+                  aria-label={`Push tokens of employee ${e.emp_id}`}
+                  onClick={() => model.showDevices(selected === e.emp_id ? undefined : e.emp_id)}
+                >
+                  Push tokens
+                </button>{' '}
                 <a href={`/app/${e.emp_id}`} target="_blank" rel="noopener">
                   Open app<span class="sr-only"> of employee {e.emp_id} (new tab)</span>
                 </a>
@@ -420,6 +462,88 @@ function Employees({
           ))}
         </Table>
       )}
+    </section>
+  );
+}
+
+function PushTokens({
+  empId,
+  devices,
+  model,
+  busy,
+}: ActionProps & { empId: number; devices: readonly DeviceView[] | undefined }) {
+  const formRef = useRef<HTMLFormElement>(null);
+  const { problem, onSubmit } = useSubmit((form) => {
+    const token = text(form, 'token');
+    const platform = DEVICE_PLATFORMS.find((p) => p === text(form, 'platform'));
+    if (!token) return 'Give the push token.';
+    if (!platform) return 'Choose the platform.';
+    // Registered: the field is emptied for the next one; refused, it keeps the token to fix.
+    void model.registerDevice(empId, token, platform).then((done) => {
+      if (done) formRef.current?.reset();
+    });
+    return undefined;
+  });
+  return (
+    <section class="panel" aria-labelledby="devices-title">
+      <h2 id="devices-title">Employee {empId}: push tokens</h2>
+      {devices === undefined ? (
+        <p>Loading…</p>
+      ) : devices.length === 0 ? (
+        <p>No push token registered.</p>
+      ) : (
+        <Table
+          class="devices"
+          label={`Push tokens of employee ${empId}`}
+          columns={['Token', 'Platform', 'Registered', 'Last seen', '']}
+        >
+          {devices.map((d) => (
+            <tr key={d.token} data-token={d.token}>
+              <th scope="row">
+                <code title={d.token}>{shortToken(d.token)}</code>
+              </th>
+              <td>{d.platform}</td>
+              <td>{timeOf(d.registered_at)}</td>
+              <td>{timeOf(d.seen_at)}</td>
+              <td class="row-actions">
+                <button
+                  type="button"
+                  class="small danger"
+                  disabled={busy}
+                  aria-label={`Delete push token ${shortToken(d.token)}`}
+                  onClick={() => void model.deleteDevice(empId, d.token)}
+                >
+                  Delete
+                </button>
+              </td>
+            </tr>
+          ))}
+        </Table>
+      )}
+      <form class="inline" onSubmit={onSubmit} ref={formRef}>
+        <label for="device-token">Push token</label>
+        <input
+          id="device-token"
+          name="token"
+          required
+          minLength={8}
+          maxLength={4096}
+          spellcheck={false}
+          autocomplete="off"
+        />
+        <label for="device-platform">Platform</label>
+        <select id="device-platform" name="platform">
+          {DEVICE_PLATFORMS.map((p) => (
+            <option key={p} value={p}>
+              {p}
+            </option>
+          ))}
+        </select>
+        <button type="submit" disabled={busy}>
+          Register token
+        </button>
+        <Problem text={problem} />
+      </form>
     </section>
   );
 }
@@ -458,6 +582,7 @@ function Shifts({ snapshot, model }: { snapshot: DashboardSnapshot; model: Dashb
               key={s.id}
               data-shift={s.id}
               data-status={s.status}
+              data-priority={s.priority}
               class={snapshot.selected === s.id ? 'selected' : undefined}
             >
               <th scope="row">
@@ -476,7 +601,8 @@ function Shifts({ snapshot, model }: { snapshot: DashboardSnapshot; model: Dashb
                 {s.location_name && <div class="muted">{s.location_name}</div>}
               </td>
               <td>
-                <span class={`badge status-${s.status}`}>{s.status}</span>
+                <span class={`badge status-${s.status}`}>{s.status}</span>{' '}
+                <UrgentMark priority={s.priority} />
               </td>
               <td>
                 {s.mode}
@@ -517,7 +643,8 @@ function ShiftDetail({
             · {formatDate(detail.date)}, {formatTimeRange(detail.start_time, detail.end_time)} ·{' '}
             {detail.status}
           </span>
-        )}
+        )}{' '}
+        {detail && <UrgentMark priority={detail.priority} />}
       </h2>
       {!detail ? (
         <p>Loading…</p>
@@ -739,7 +866,21 @@ function Dashboard({ model }: { model: DashboardModel }) {
             <ResetControl model={model} busy={busy} />
           </div>
           <div class="views-column">
-            <Employees employees={snapshot.employees} model={model} busy={busy} />
+            <Employees
+              employees={snapshot.employees}
+              shifts={snapshot.shifts}
+              selected={snapshot.employee}
+              model={model}
+              busy={busy}
+            />
+            {snapshot.employee !== undefined && (
+              <PushTokens
+                empId={snapshot.employee}
+                devices={snapshot.devices}
+                model={model}
+                busy={busy}
+              />
+            )}
             <Shifts snapshot={snapshot} model={model} />
             {snapshot.selected !== undefined && (
               <ShiftDetail
@@ -750,6 +891,7 @@ function Dashboard({ model }: { model: DashboardModel }) {
               />
             )}
             <Journal snapshot={snapshot} model={model} />
+            <StatsPanel snapshot={snapshot} model={model} />
           </div>
         </main>
       )}
