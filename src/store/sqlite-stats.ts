@@ -12,14 +12,7 @@
 import type Database from 'better-sqlite3';
 import { ShiftctlError } from '../errors.js';
 import { GROUP_COLUMN, MEDIAN, NO_END, NO_SPREAD, NO_START, P90 } from './stats-sql.js';
-import type {
-  OfferStats,
-  ShiftStats,
-  Spread,
-  Stats,
-  StatsGroup,
-  StatsQuery,
-} from './types.js';
+import type { OfferStats, ShiftStats, Spread, Stats, StatsGroup, StatsQuery } from './types.js';
 
 /** Offers read per step, by default: a few tens of milliseconds of the connection's time. */
 export const STATS_CHUNK_OFFERS = 50_000;
