@@ -49,7 +49,45 @@ const shiftsIn = (key: string | undefined) => `
     json_group_array(s.created_at) ${key === undefined ? '' : `, json_group_array(${key})`}
   FROM shifts s WHERE s.id >= @a AND s.id < @b`;
 
-/** A growing list of durations, sorted once at the end. */
+/**
+ * Puts the k-th smallest of `a[left..right]` at `a[k]`, the smaller ones before it and the
+ * larger ones after (Hoare's selection, median-of-three pivots): linear time, where sorting
+ * every value would take n log n.
+ */
+function select(a: Float64Array, left: number, right: number, k: number): void {
+  while (right > left) {
+    const x = a[left] as number;
+    const y = a[(left + right) >>> 1] as number;
+    const z = a[right] as number;
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    let i = left;
+    let j = right;
+    while (i <= j) {
+      while ((a[i] as number) < pivot) i++;
+      while ((a[j] as number) > pivot) j--;
+      if (i <= j) {
+        const t = a[i] as number;
+        a[i] = a[j] as number;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    // a[left..j] <= pivot <= a[i..right], and between them the pivot's equals.
+    if (k <= j) right = j;
+    else if (k >= i) left = i;
+    else return;
+  }
+}
+
+/** The smallest of `a[from..to]`. */
+function least(a: Float64Array, from: number, to: number): number {
+  let m = a[from] as number;
+  for (let i = from + 1; i <= to; i++) if ((a[i] as number) < m) m = a[i] as number;
+  return m;
+}
+
+/** A growing list of durations; its median and p90 picked once at the end. */
 class Durations {
   private values = new Float64Array(16);
   private n = 0;
@@ -63,18 +101,31 @@ class Durations {
     this.values[this.n++] = d;
   }
 
-  /** Median and p90, interpolated as percentile_cont: lo + (at - floor(at)) * (hi - lo). */
   spread(): Spread {
-    if (this.n === 0) return NO_SPREAD;
-    const sorted = this.values.subarray(0, this.n).sort();
-    const at = (p: number): number => {
-      const x = p * (this.n - 1);
-      const lo = Math.floor(x);
-      const a = sorted[lo] as number;
-      return x > lo ? a + (x - lo) * ((sorted[lo + 1] as number) - a) : a;
-    };
-    return { median: at(MEDIAN), p90: at(P90) };
+    return spreadOf(this.values, this.n);
   }
+}
+
+/**
+ * Median and p90 of the first `n` values of `a` (reordered in place), interpolated as
+ * percentile_cont: lo + (at - floor(at)) * (hi - lo), where lo and hi are the values at offsets
+ * floor(at) and the one after, at = p * (n - 1). Each percentile's lo is selected in place (the
+ * median's first, then the p90's among the values above it) and its hi is the least of the
+ * values above lo.
+ */
+export function spreadOf(a: Float64Array, n: number): Spread {
+  if (n === 0) return NO_SPREAD;
+  const pick = (p: number, from: number): number => {
+    const at = p * (n - 1);
+    const lo = Math.floor(at);
+    select(a, from, n - 1, lo);
+    const low = a[lo] as number;
+    return at > lo ? low + (at - lo) * (least(a, lo + 1, n - 1) - low) : low;
+  };
+  const median = pick(MEDIAN, 0);
+  // Everything past the median's offset is at least it: the p90 is among those.
+  const p90 = pick(P90, Math.floor(MEDIAN * (n - 1)));
+  return { median, p90 };
 }
 
 /** One group's running figures (the total is one too). */
@@ -218,6 +269,16 @@ export function prepareStats(db: Database.Database, options: StatsOptions = {}) 
       const firstSent = new Float64Array(ids.length).fill(Number.POSITIVE_INFINITY);
       const firstAccept = new Float64Array(ids.length).fill(Number.POSITIVE_INFINITY);
       const live = new Uint32Array(ids.length);
+      /** Each shift's group, looked up once (its offers come together). */
+      const tallies: Array<Tally | undefined> = [];
+      const tallyOf = (s: number): Tally => {
+        let tally = tallies[s];
+        if (tally === undefined) {
+          tally = groupOf(keys?.[s] ?? null);
+          tallies[s] = tally;
+        }
+        return tally;
+      };
       for (let i = 0; i < shiftIds.length; i++) {
         const s = index.get(shiftIds[i] as number) as number;
         const f = flags[i] as number;
@@ -232,7 +293,7 @@ export function prepareStats(db: Database.Database, options: StatsOptions = {}) 
         if (at < from || at >= to) continue;
         total.offer(f, wait);
         if (employees) groupOf(employees[i] as number).offer(f, wait);
-        else if (keys) groupOf(keys[s] as string | null).offer(f, wait);
+        else if (keys) tallyOf(s).offer(f, wait);
       }
       for (let s = 0; s < ids.length; s++) {
         const first = firstSent[s] as number;
@@ -247,7 +308,7 @@ export function prepareStats(db: Database.Database, options: StatsOptions = {}) 
           live[s] as number,
         ] as const;
         total.shift(...figures);
-        if (keys) groupOf(keys[s] as string | null).shift(...figures);
+        if (keys) tallyOf(s).shift(...figures);
       }
       a = b;
       // Let the server answer what came in meanwhile; then go on, on the same connection.
