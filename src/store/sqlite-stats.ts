@@ -59,7 +59,8 @@ function select(a: Float64Array, left: number, right: number, k: number): void {
     const x = a[left] as number;
     const y = a[(left + right) >>> 1] as number;
     const z = a[right] as number;
-    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    // The median of the three.
+    const pivot = Math.max(Math.min(x, y), Math.min(Math.max(x, y), z));
     let i = left;
     let j = right;
     while (i <= j) {
