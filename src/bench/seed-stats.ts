@@ -435,7 +435,7 @@ export function statsSection(runs: readonly StatsRun[], when: string): string {
 | --- | --- | --- | --- |
 ${rows.join('\n')}
 
-Rerun: \`npm run bench:stats\` (SQLite; with \`SHIFTCTL_BENCH_POSTGRES=postgres://user@host:5432/db\` PostgreSQL too, in a schema of its own; \`-- --offers N\`, \`-- --runs N\`, \`-- --keep\` to keep the data, \`-- --postgres-only\`, \`-- --no-write\` to leave this file alone). \`npm run bench -- --stats\` runs it after the rest and writes this section; without \`--stats\` the suite keeps the section as it was. What each figure counts, and why SQLite serves nothing else meanwhile: docs/stats.md.
+Rerun: \`npm run bench:stats\` (SQLite; with \`SHIFTCTL_BENCH_POSTGRES=postgres://user@host:5432/db\` PostgreSQL too, in a schema of its own; \`-- --offers N\`, \`-- --runs N\`, \`-- --keep --db FILE --schema NAME\` to keep the data and \`-- --reuse --db FILE --schema NAME\` to time it again without seeding, \`-- --postgres-only\`, \`-- --no-write\` to leave this file alone). \`npm run bench -- --stats\` runs it after the rest and writes this section; without \`--stats\` the suite keeps the section as it was. What each figure counts, and how SQLite goes on serving other requests meanwhile: docs/stats.md.
 `;
 }
 
