@@ -4,7 +4,8 @@
  * would leave them, then times `GET /api/admin/stats` through the real server: the median of a
  * few runs, alone and grouped, and writes them into the "Stats" section of BENCHMARKS.md.
  * Options: `--offers N`, `--runs N`, `--keep` (keep the file and the schema), `--db FILE`,
- * `--no-write`.
+ * `--schema NAME` (the PostgreSQL schema), `--reuse` (time what a kept file and schema hold,
+ * without seeding them again), `--no-write`.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -316,12 +317,27 @@ export async function timeStats(
   }
 }
 
-export const STATS_QUERIES = ['', '?by=location', '?by=employee'] as const;
+const BY = ['', 'location', 'client', 'service_type', 'employee'] as const;
+
+/**
+ * Each grouping, over everything and over the middle three months of the seeded half year
+ * (shifts found by their creation time; every offer read all the same, as they have no index by
+ * time): the window's dates are this run's.
+ */
+export function statsQueries(now = Date.now()): string[] {
+  const day = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+  const window = `from=${day(now - 121 * DAY)}&to=${day(now - 31 * DAY)}`;
+  return [
+    ...BY.map((by) => (by ? `?by=${by}` : '')),
+    ...BY.map((by) => `?${window}${by ? `&by=${by}` : ''}`),
+  ];
+}
 
 export interface StatsRun {
   store: 'SQLite' | 'PostgreSQL';
   offers: number;
-  seedSeconds: number;
+  /** Null when the data was kept from an earlier run (`--reuse`). */
+  seedSeconds: number | null;
   timings: StatsTiming[];
 }
 
@@ -332,9 +348,13 @@ export interface StatsBenchOptions {
   postgres?: string | undefined;
   /** The SQLite file; a temporary one (removed after unless kept) by default. */
   file?: string | undefined;
+  /** The PostgreSQL schema; a new one by default. */
+  schema?: string | undefined;
   /** Leave SQLite out (with `postgres`, time PostgreSQL alone). */
   skipSqlite?: boolean;
   keep?: boolean;
+  /** Time what the file and the schema hold, kept from an earlier run: no seeding. */
+  reuse?: boolean;
   log?: (line: string) => void;
 }
 
@@ -343,7 +363,7 @@ export async function runStatsBench(options: StatsBenchOptions): Promise<StatsRu
   const log = options.log ?? (() => {});
   const dir = mkdtempSync(join(tmpdir(), 'shiftctl-stats-'));
   const file = options.file ?? join(dir, 'stats.db');
-  const schema = `shiftctl_stats_${randomBytes(4).toString('hex')}`;
+  const schema = options.schema ?? `shiftctl_stats_${randomBytes(4).toString('hex')}`;
   const pg = options.postgres;
   const targets: Array<{ store: StatsRun['store']; db: string; load: () => Promise<BulkLoader> }> =
     options.skipSqlite
@@ -359,9 +379,14 @@ export async function runStatsBench(options: StatsBenchOptions): Promise<StatsRu
   const results: StatsRun[] = [];
   try {
     for (const target of targets) {
-      const seedSeconds = await seed(await target.load(), { offers: options.offers });
-      log(`${target.store}: seeded ${options.offers} offers in ${seedSeconds.toFixed(1)} s`);
-      const timings = await timeStats(target.db, STATS_QUERIES, options.runs);
+      let seedSeconds: number | null = null;
+      if (options.reuse) {
+        log(`${target.store}: timing the offers kept from an earlier run`);
+      } else {
+        seedSeconds = await seed(await target.load(), { offers: options.offers });
+        log(`${target.store}: seeded ${options.offers} offers in ${seedSeconds.toFixed(1)} s`);
+      }
+      const timings = await timeStats(target.db, statsQueries(), options.runs);
       for (const t of timings) {
         const all = t.runsMs.map((ms) => ms.toFixed(0)).join(', ');
         log(
@@ -391,7 +416,12 @@ export function statsSection(runs: readonly StatsRun[], when: string): string {
         `| ${r.store} | \`GET /api/admin/stats${t.query}\` | ${t.medianMs.toFixed(0)} ms | ${r.store === 'SQLite' ? `${t.medianCpuMs.toFixed(0)} ms` : '(in PostgreSQL)'} |`,
     ),
   );
-  const seeded = runs.map((r) => `${r.store} ${r.seedSeconds.toFixed(0)} s`).join(', ');
+  const seeded = runs
+    .map(
+      (r) =>
+        `${r.store} ${r.seedSeconds === null ? '(kept from an earlier run)' : `${r.seedSeconds.toFixed(0)} s`}`,
+    )
+    .join(', ');
   const over = runs.flatMap((r) =>
     r.timings.filter((t) => t.medianMs > 1000).map((t) => `${r.store} \`${t.query || '(alone)'}\``),
   );
@@ -405,7 +435,7 @@ export function statsSection(runs: readonly StatsRun[], when: string): string {
 | --- | --- | --- | --- |
 ${rows.join('\n')}
 
-Rerun: \`npm run bench:stats\` (SQLite; with \`SHIFTCTL_BENCH_POSTGRES=postgres://user@host:5432/db\` PostgreSQL too, in a schema of its own; \`-- --offers N\`, \`-- --runs N\`, \`-- --keep\` to keep the data, \`-- --postgres-only\`, \`-- --no-write\` to leave this file alone). \`npm run bench -- --stats\` runs it after the rest and writes this section; without \`--stats\` the suite keeps the section as it was. What each figure counts, and why SQLite serves nothing else meanwhile: docs/stats.md.
+Rerun: \`npm run bench:stats\` (SQLite; with \`SHIFTCTL_BENCH_POSTGRES=postgres://user@host:5432/db\` PostgreSQL too, in a schema of its own; \`-- --offers N\`, \`-- --runs N\`, \`-- --keep --db FILE --schema NAME\` to keep the data and \`-- --reuse --db FILE --schema NAME\` to time it again without seeding, \`-- --postgres-only\`, \`-- --no-write\` to leave this file alone). \`npm run bench -- --stats\` runs it after the rest and writes this section; without \`--stats\` the suite keeps the section as it was. What each figure counts, and how SQLite goes on serving other requests meanwhile: docs/stats.md.
 `;
 }
 
@@ -437,7 +467,9 @@ async function main(): Promise<void> {
     runs: Number(flag('--runs') ?? 5),
     postgres: process.env.SHIFTCTL_BENCH_POSTGRES || undefined,
     file: flag('--db'),
+    schema: flag('--schema'),
     keep: process.argv.includes('--keep'),
+    reuse: process.argv.includes('--reuse'),
     skipSqlite: process.argv.includes('--postgres-only'),
     log: (line) => console.log(line),
   });

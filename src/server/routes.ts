@@ -388,7 +388,7 @@ export function buildRoutes(service: OfferService, context: RouteContext): Route
       tag: 'admin',
       summary: 'Analytics: offers sent, answered and accepted, fill rate, how fast shifts fill',
       description:
-        "Offers are counted by when they were sent, shifts by when they were created, within `from` (included) and `to` (excluded; a date there includes that whole day). Durations are medians and 90th percentiles in seconds. With `by`, the same figures per location, client, service type or employee (an employee group has no shift figures). Each figure is defined in docs/stats.md. On SQLite the question is answered on the server's one database connection: a million offers take most of a second, during which nothing else is served.",
+        "Offers are counted by when they were sent, shifts by when they were created, within `from` (included) and `to` (excluded; a date there includes that whole day). Durations are medians and 90th percentiles in seconds. With `by`, the same figures per location, client, service type or employee (an employee group has no shift figures). Each figure is defined in docs/stats.md. On SQLite the question is answered on the server's one database connection, a range of offers at a time, and other requests are served between ranges; docs/stats.md gives what it costs.",
       query: StatsQuery,
       response: StatsResponse,
       errors: ['E_INVALID_QUERY'],

@@ -24,6 +24,11 @@ export interface SqliteStoreOptions {
   durability?: 'normal' | 'full';
   /** Where the store reports trouble no caller hears of (journal lines it had to drop). */
   warn?: (message: string, fields?: Record<string, unknown>) => void;
+  /**
+   * Offers the stats read per step, between which the server serves other requests (tests use
+   * a few, to see a request served meanwhile); STATS_CHUNK_OFFERS by default.
+   */
+  statsChunkOffers?: number;
 }
 
 /** The SQLite store, with a handle tests use to fill its "disk". */
@@ -45,7 +50,7 @@ export function createSqliteStore(options: SqliteStoreOptions): SqliteStore {
   const decisions = prepareDecisions(db, queries);
   const journal = prepareJournal(db, books.insertJournal);
   const pushes = preparePushes(db);
-  const analytics = prepareStats(db);
+  const analytics = prepareStats(db, { chunkOffers: options.statsChunkOffers });
   const checkWritable = writableCheck(db, options.path);
   const commit = createGroupCommit(db, books, options.warn);
   const { write, flush } = commit;

@@ -1,15 +1,16 @@
 /**
  * What both stores' stats share: the columns a grouping reads, the window's bounds, and the
- * assembly of their rows into groups. The SQL itself is each store's (sqlite-stats.ts,
- * postgres-stats.ts): SQLite has no percentile function, PostgreSQL has percentile_cont.
+ * assembly of their rows into groups. How the figures are added up is each store's
+ * (sqlite-stats.ts, postgres-stats.ts): SQLite has no percentile function, PostgreSQL has
+ * percentile_cont.
  */
 import type { OfferStats, ShiftStats, Spread, StatsGroup, StatsGrouping } from './types.js';
 
 /**
  * The column each grouping reads: a detail of the shift or the employee. Only these names reach
- * SQL as text; the grouping is one of the keys, checked by the caller's schema. (`+o.emp_id`:
- * the unary plus keeps SQLite from walking the offers by the employee index to save a sort,
- * which looks up every offer's row, several times slower; PostgreSQL reads it as o.emp_id.)
+ * SQL as text; the grouping is one of the keys, checked by the caller's schema. (`+o.emp_id`,
+ * which PostgreSQL reads as o.emp_id: SQLite reads each offer's employee with the offer and
+ * groups by employee in the store's own code.)
  */
 export const GROUP_COLUMN: Record<StatsGrouping, string> = {
   location: 's.location_name',
