@@ -1,14 +1,17 @@
 /** Authentication, permissions, TLS and limits, through a real server and real clients. */
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
+import { dirname } from 'node:path';
+import { connect as connectTls } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { signToken } from '../src/auth/token.js';
 import type { ServerOptions, ShiftServer } from '../src/server/create-server.js';
 import { createLogger } from '../src/server/log.js';
+import { selfSignedCertificate } from '../src/server/self-signed.js';
 import { run, serveJson } from './cli-harness.js';
-import { http, manualClock, startServer, TestClient, upgrade } from './helpers.js';
+import { http, manualClock, startServer, TestClient, upgrade, withTimeout } from './helpers.js';
 import { inProcess } from './in-process.js';
 
 const SECRET = 'test-secret-please-change';
@@ -211,6 +214,22 @@ describe('the CLI with tokens', () => {
 });
 
 describe('TLS', () => {
+  it('shuts down at once after a client refused its certificate mid-handshake', async () => {
+    const cert = await selfSignedCertificate('127.0.0.1');
+    try {
+      const server = await startServer({ tls: { cert: cert.cert, key: cert.key } });
+      // A client that does not trust the certificate gives up in the handshake and leaves.
+      const refused = connectTls({ host: '127.0.0.1', port: server.port });
+      const [err] = (await once(refused, 'error')) as [NodeJS.ErrnoException];
+      expect(err.code).toBe('DEPTH_ZERO_SELF_SIGNED_CERT');
+      // The server's side went with it: nothing holds the close for its grace period (5 s),
+      // as a half-open socket left behind did.
+      await withTimeout(server.close(), 2000, 'the server to close');
+    } finally {
+      rmSync(dirname(cert.caFile), { recursive: true, force: true });
+    }
+  });
+
   it('serves https and wss with a self-signed certificate that listen --ca trusts', async () => {
     const served = await serveJson('--tls-self-signed', '--no-fixtures');
     const listening = JSON.parse(

@@ -4,7 +4,7 @@
  */
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { createAuthenticator } from '../auth/policy.js';
 import { openCluster } from '../cluster/open.js';
 import type { Cluster } from '../cluster/types.js';
@@ -41,6 +41,8 @@ import { attachWebSocket } from './websocket.js';
 
 /** How long requests in flight may take to finish once shutdown starts. */
 const SHUTDOWN_GRACE_MS = 5000;
+/** How long a TLS handshake may take before its socket is closed. */
+const TLS_HANDSHAKE_TIMEOUT_MS = 15_000;
 /** While closing: how often kept-alive sockets that turned idle are closed. */
 const SWEEP_MS = 20;
 /** How long `/readyz` waits for the database before saying it is not ready. */
@@ -342,7 +344,13 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
     // the socket when the client's side ends, before answers still being made (its one switch,
     // `httpAllowHalfOpen`, is undocumented; test/hostile-sockets.test.ts pins what it does).
     const server: Server = options.tls
-      ? createHttpsServer({ ...options.tls, ...timeouts, allowHalfOpen: true })
+      ? createHttpsServer({
+          ...options.tls,
+          ...timeouts,
+          allowHalfOpen: true,
+          // A client that stalls or leaves mid-handshake holds its socket this long (Node: 120 s).
+          handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS,
+        })
       : createHttpServer(timeouts);
     (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
     const answers = trackAnswers(server);
@@ -460,8 +468,37 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
       adminFeed: feed,
     });
     server.on('request', app);
+    // Every TCP socket, whatever became of it: past the shutdown's grace period, those still
+    // open are destroyed, HTTP or not (Node's closeAllConnections knows HTTP connections only).
+    const sockets = new Set<Socket>();
+    // TLS: connections still in their handshake, by client address. One whose client gave up
+    // (an untrusted certificate) is half-open (`allowHalfOpen`) and raises nothing until the
+    // handshake timeout; they carry no request, so shutdown closes them at once.
+    const handshaking = new Map<string, Socket>();
+    const peer = (socket: Socket) => `${socket.remoteAddress}|${socket.remotePort}`;
+    server.on('connection', (socket: Socket) => {
+      sockets.add(socket);
+      const key = peer(socket);
+      if (options.tls) handshaking.set(key, socket);
+      socket.once('close', () => {
+        sockets.delete(socket);
+        if (handshaking.get(key) === socket) handshaking.delete(key);
+      });
+    });
+    // TLS sockets whose handshake completed: one that fails before never carried HTTP.
+    const secured = new WeakSet<object>();
+    if (options.tls) {
+      server.on('secureConnection', (socket: Socket) => {
+        secured.add(socket);
+        handshaking.delete(peer(socket));
+      });
+    }
     // Requests Node's parser refuses (or that stall) get a JSON error and a closed socket.
     server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      if (options.tls && !secured.has(socket)) {
+        socket.destroy();
+        return;
+      }
       // Nothing can be written into the middle of answers already on their way (pipelining).
       if (!socket.writable || answers.busy(socket)) {
         socket.destroy();
@@ -555,8 +592,12 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
           // keep-alive, and one left open would hold the close for its keep-alive timeout (5 s),
           // or carry a browser's next request (a dashboard's reconnect) to a closing server.
           server.closeIdleConnections();
+          for (const socket of handshaking.values()) socket.destroy();
           const sweep = setInterval(() => server.closeIdleConnections(), SWEEP_MS);
-          const grace = setTimeout(() => server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+          const grace = setTimeout(() => {
+            server.closeAllConnections();
+            for (const socket of sockets) socket.destroy();
+          }, SHUTDOWN_GRACE_MS);
           await stopped;
           clearInterval(sweep);
           clearTimeout(grace);
