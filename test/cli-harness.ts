@@ -15,7 +15,12 @@ export const BIN = join(ROOT, 'bin', 'shiftctl.js');
 export const VERSION = (
   JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }
 ).version;
-export const WAIT_MS = 10_000;
+/**
+ * How long a spawned command may take to print or exit. A bound, not a delay: a command that
+ * runs as it should answers in well under a second, but four test files at once on two cores
+ * (a browser, three servers with 1,000 sockets) have stalled a start for over 10 s.
+ */
+export const WAIT_MS = 20_000;
 export const ESC = '\u001b[';
 export const STACK_FRAME = '    at ';
 
