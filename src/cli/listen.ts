@@ -215,6 +215,9 @@ function prettyView(
       const controller = new AbortController();
       const onClosed = () => controller.abort('closed');
       context.signal.addEventListener('abort', onClosed, { once: true });
+      // Stopped (Ctrl-C in the moment the card was drawn) before the prompt opened: the event
+      // has fired already, and a prompt opened now would hold the terminal, and the process, open.
+      if (context.signal.aborted) controller.abort('closed');
       prompt = controller;
       const waiting = context.waiting();
       try {
