@@ -485,17 +485,13 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
         if (handshaking.get(key) === socket) handshaking.delete(key);
       });
     });
-    // TLS sockets whose handshake completed: one that fails before never carried HTTP.
-    const secured = new WeakSet<object>();
     if (options.tls) {
-      server.on('secureConnection', (socket: Socket) => {
-        secured.add(socket);
-        handshaking.delete(peer(socket));
-      });
+      server.on('secureConnection', (socket: Socket) => handshaking.delete(peer(socket)));
     }
-    // Requests Node's parser refuses (or that stall) get a JSON error and a closed socket.
+    // Requests Node's parser refuses (or that stall) get a JSON error and a closed socket; a
+    // TLS socket that fails in its handshake never carried HTTP, and is only closed.
     server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-      if (options.tls && !secured.has(socket)) {
+      if (handshaking.has(peer(socket as Socket))) {
         socket.destroy();
         return;
       }

@@ -83,18 +83,18 @@ export interface PostgresStore extends Store {
 
 /** A schema name as the store and the cluster accept it: a plain identifier. */
 export const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
-/** Advisory lock class of fixture loading (the second key is the schema's name). */
-/** See `Store.schedulePushesForToken`: $1 employee, $2 token, $3 after (ms), $4 now. */
-const PUSHES_FOR_TOKEN = pushesForTokenSql('GREATEST', (name) =>
-  name === 'emp_id'
-    ? '$1::bigint'
-    : name === 'token'
-      ? '$2::text'
-      : name === 'after'
-        ? '$3::bigint'
-        : '$4::bigint',
+/** See `Store.schedulePushesForToken`. */
+const PUSHES_FOR_TOKEN_PARAMS: Record<string, string> = {
+  emp_id: '$1::bigint',
+  token: '$2::text',
+  after: '$3::bigint',
+  now: '$4::bigint',
+};
+const PUSHES_FOR_TOKEN = pushesForTokenSql(
+  'GREATEST',
+  (name) => PUSHES_FOR_TOKEN_PARAMS[name] ?? name,
 );
-
+/** Advisory lock class of fixture loading (the second key is the schema's name). */
 const SEED_LOCK = 0x53_48_49_47;
 /** Tries of an id for a shift created without one before giving up (each skips a run of ids). */
 const ID_TRIES = 64;
