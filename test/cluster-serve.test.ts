@@ -62,7 +62,8 @@ async function instances(kind: Engine, count: number, options: ServerOptions = {
 async function device(server: ShiftServer, empId: number): Promise<TestClient> {
   const client = new TestClient(`${server.wsUrl}/${empId}`);
   clients.push(client);
-  return client.opened();
+  // A bound for a busy machine: 1,000 of these open at once beside other test files.
+  return client.opened(15_000);
 }
 
 function accept(server: ShiftServer, empId: number, shiftId: number) {

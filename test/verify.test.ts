@@ -68,11 +68,12 @@ const OPT_IN = ['auth-other-employee', 'auth-required', 'heartbeat'];
 
 /** `shiftctl verify --json` in-process. */
 /**
- * verify in-process, waiting up to 3 s for what must arrive: with four test files at once, an
- * offer can take over a second to be pushed, and a check would fail that its server passes.
+ * verify in-process, waiting up to 6 s for what must arrive: with four test files at once, an
+ * offer can take seconds to be pushed (3 s was once too short for losers-told), and a check would
+ * fail that its server passes.
  */
 async function verify(url: string, ...args: string[]): Promise<Exit> {
-  return inProcess('verify', '--url', url, '--json', '--timeout', '3s', ...args);
+  return inProcess('verify', '--url', url, '--json', '--timeout', '6s', ...args);
 }
 
 describe('verify against correct servers', () => {
