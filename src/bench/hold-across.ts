@@ -1,8 +1,8 @@
 /**
  * Connections held across several instances, and one shift broadcast to all of them: one
  * generator process per instance (hold-worker.ts), each connecting straight to its instance
- * (HAProxy holds two files per connection, and a process here may open 20,000), from a
- * loopback source address of its own. The broadcast goes through the load balancer.
+ * (HAProxy holds two files per connection, and a process here may open 20,000), from
+ * loopback source addresses of its own. The broadcast goes through the load balancer.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -83,7 +83,7 @@ export async function holdAcross(options: {
             wsUrl,
             first,
             count,
-            localAddress: `127.0.0.${10 + i}`,
+            sourceNet: `127.${10 + i}.0`,
           }),
         },
         stdio: ['ignore', 'ignore', 'inherit', 'ipc'],

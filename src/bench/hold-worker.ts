@@ -15,8 +15,16 @@ interface Job {
   wsUrl: string;
   first: number;
   count: number;
-  localAddress?: string;
+  /** Three octets, e.g. "127.10.0": sockets bind to SOURCE_ADDRESSES addresses in it. */
+  sourceNet?: string;
 }
+
+/**
+ * A socket bound to a source address before it connects takes its port from a search of the
+ * ports bound to that address, which slows as they fill: 15,000 sockets from one address opened
+ * at about 1,100 a second, from 64 addresses at about 7,300.
+ */
+const SOURCE_ADDRESSES = 64;
 
 const job = JSON.parse(process.env.SHIFTCTL_HOLD_JOB ?? '{}') as Job;
 const send = (message: unknown) => process.send?.(message);
@@ -36,7 +44,9 @@ function open(empId: number): Promise<boolean> {
   return new Promise((resolve) => {
     const ws = new WebSocket(`${job.wsUrl.replace(/\/+$/, '')}/${empId}`, {
       perMessageDeflate: false,
-      ...(job.localAddress ? { localAddress: job.localAddress } : {}),
+      ...(job.sourceNet
+        ? { localAddress: `${job.sourceNet}.${1 + (empId % SOURCE_ADDRESSES)}` }
+        : {}),
     });
     ws.on('open', () => {
       sockets.push(ws);
