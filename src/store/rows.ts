@@ -153,8 +153,9 @@ export function toOffered(row: JoinedRow): OfferedShift {
 /**
  * Why a push due now is not to be sent, as SQL over `pushes p` joined (left) with its offer
  * `o`, its shift `s` and its token `d`, with the time at `now`: NULL when it is to be sent.
+ * `empId` is the push's employee (a push about to be scheduled has no `p` yet).
  */
-export function pushCancelReason(now: string): string {
+export function pushCancelReason(now: string, empId = 'p.emp_id'): string {
   return `CASE
     WHEN o.shift_id IS NULL THEN 'closed'
     WHEN o.response IS NOT NULL THEN 'answered'
@@ -162,7 +163,7 @@ export function pushCancelReason(now: string): string {
     WHEN o.outcome <> 'open' OR s.status <> 'open' THEN 'closed'
     WHEN o.expires_at IS NOT NULL AND o.expires_at <= ${now} THEN 'expired'
     WHEN o.delivered_at IS NOT NULL THEN 'delivered'
-    WHEN d.token IS NULL OR d.emp_id <> p.emp_id THEN 'unregistered'
+    WHEN d.token IS NULL OR d.emp_id <> ${empId} THEN 'unregistered'
   END`;
 }
 
@@ -172,15 +173,15 @@ export function pushCancelReason(now: string): string {
  * by name: emp_id, token, after, now.
  */
 export function pushesForTokenSql(greatest: string, param: (name: string) => string): string {
+  // The offers a push would be sent for now, by the rule due pushes are checked by.
   return `
     INSERT INTO pushes (shift_id, emp_id, token, due_at)
-    SELECT o.shift_id, o.emp_id, ${param('token')}, ${greatest}(o.sent_at + ${param('after')}, ${param('now')})
+    SELECT o.shift_id, o.emp_id, d.token, ${greatest}(o.sent_at + ${param('after')}, ${param('now')})
     FROM offers o
-    WHERE o.emp_id = ${param('emp_id')} AND o.outcome = 'open' AND o.sent_at IS NOT NULL
-      AND o.delivered_at IS NULL AND o.response IS NULL
-      AND (o.expires_at IS NULL OR o.expires_at > ${param('now')})
-      AND EXISTS (
-        SELECT 1 FROM devices d WHERE d.token = ${param('token')} AND d.emp_id = o.emp_id)
+    JOIN shifts s ON s.id = o.shift_id
+    JOIN devices d ON d.token = ${param('token')} AND d.emp_id = o.emp_id
+    WHERE o.emp_id = ${param('emp_id')} AND o.sent_at IS NOT NULL
+      AND ${pushCancelReason(param('now'), 'o.emp_id')} IS NULL
     ON CONFLICT DO NOTHING`;
 }
 
