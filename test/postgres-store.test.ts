@@ -243,6 +243,32 @@ describe.skipIf(postgresUrl === undefined)(
       ]);
     });
 
+    it('writes a batch of bookkeeping alone without a server warning (SET LOCAL outside BEGIN warned each time)', async () => {
+      const logged: string[] = [];
+      const store = await createPostgresStore({
+        url: postgresUrl ?? '',
+        schema: schemas.name(),
+        log: (message) => logged.push(message),
+      });
+      stores.push(store);
+      await store.createShift({ ...SHIFT, id: 1 }, 1000);
+      await store.addOffers(1, [1], 1000, {});
+      // Delivery marks and journal lines alone: the batch turns synchronous_commit off for itself.
+      store.markDelivered(1, [1], 1100);
+      store.journal({
+        at: 1100,
+        kind: 'push',
+        empId: 1,
+        shiftId: 1,
+        name: 'shift_offer',
+        outcome: 'sent',
+        detail: null,
+      });
+      await waitFor(async () => (await store.readJournal({ limit: 10 })).length > 0);
+      expect(await store.getOffer(1, 1)).toMatchObject({ deliveredAt: 1100 });
+      expect(logged).toEqual([]);
+    });
+
     describe('following the journal across instances', () => {
       it('does not pass a line whose transaction commits after a later line', async () => {
         const schema = schemas.name();

@@ -180,8 +180,9 @@ export function createGroupCommit(sql: Sql, log: (message: string) => void): Gro
       const owners: Array<Queued | 'lock' | 'delivered' | 'journal' | 'setting'> = [];
       if (pending.length === 0) {
         // Bookkeeping alone: not worth waiting for a flush to disk (a crash of PostgreSQL can
-        // lose the last moment of it, never corrupt it).
-        queries.push(sql`SET LOCAL synchronous_commit = off`);
+        // lose the last moment of it, never corrupt it). Set for the batch's implicit
+        // transaction: `SET LOCAL` does the same outside BEGIN but warns every time.
+        queries.push(sql`SELECT set_config('synchronous_commit', 'off', true)`);
         owners.push('setting');
       }
       if (shifts.size > 0 || due !== null) {

@@ -312,7 +312,10 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
   const sql = postgres(options.url, {
     max: poolSize,
-    onnotice: () => {},
+    // Notices ("already exists, skipping") are chatter; a warning means a statement is wrong.
+    onnotice: (notice) => {
+      if (notice.severity === 'WARNING') log(`shiftctl: PostgreSQL warned: ${notice.message}`);
+    },
     types: BIGINT_AS_NUMBER,
     connection: {
       // Named by schema, so that an operator (or a test) can tell instances' sessions apart.
