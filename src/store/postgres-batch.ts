@@ -62,6 +62,15 @@ const LOCK_SHIFTS_AND_DUE = `
     SELECT shift_id FROM offers WHERE outcome = 'open' AND expires_at <= $2::bigint)
   ORDER BY id FOR NO KEY UPDATE`;
 
+/**
+ * How the statements whose best plan hangs on the tables' size run: planned for each batch
+ * (an unnamed statement), never from a prepared statement's generic plan. That plan is chosen
+ * after five runs, while the tables are still small, and kept until the tables are analyzed: on
+ * a fresh database a sequential scan of every shift for each batch's lock, a millisecond a batch
+ * once there were 20,000 shifts, more with every shift. Planning them costs tens of microseconds.
+ */
+const PLANNED_EACH_TIME = { prepare: false } as const;
+
 /** Errors that roll the whole batch back through no fault of any one write: try it again. */
 const TRANSIENT = new Set(['40001', '40P01']);
 
@@ -152,7 +161,7 @@ export function createGroupCommit(sql: Sql, log: (message: string) => void): Gro
              ORDER BY shift_id, emp_id, n) d
        WHERE o.shift_id = d.shift_id AND o.emp_id = d.emp_id AND o.delivered_at IS NULL`,
       [marks.map((m) => m[0]), marks.map((m) => m[1]), marks.map((m) => m[2])],
-      { prepare: true },
+      PLANNED_EACH_TIME,
     );
   }
 
@@ -189,8 +198,8 @@ export function createGroupCommit(sql: Sql, log: (message: string) => void): Gro
         const ids = [...shifts].sort((a, b) => a - b);
         queries.push(
           due === null
-            ? sql.unsafe(LOCK_SHIFTS, [ids] as never[], { prepare: true })
-            : sql.unsafe(LOCK_SHIFTS_AND_DUE, [ids, due] as never[], { prepare: true }),
+            ? sql.unsafe(LOCK_SHIFTS, [ids] as never[], PLANNED_EACH_TIME)
+            : sql.unsafe(LOCK_SHIFTS_AND_DUE, [ids, due] as never[], PLANNED_EACH_TIME),
         );
         owners.push('lock');
       }
