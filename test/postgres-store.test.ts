@@ -11,9 +11,9 @@ import { postgresUrl, testSchemas } from './postgres-helpers.js';
 
 const SHIFT = { date: '2026-01-20', start_time: '09:00', end_time: '17:00' };
 
-/** Resolves once `check` holds, asking again every few milliseconds (for up to 5 s). */
-async function waitFor(check: () => Promise<boolean>): Promise<void> {
-  const until = Date.now() + 5000;
+/** Resolves once `check` holds, asking again every few milliseconds (for up to `ms`). */
+async function waitFor(check: () => Promise<boolean>, ms = 5000): Promise<void> {
+  const until = Date.now() + ms;
   while (!(await check())) {
     if (Date.now() > until) throw new Error('timed out waiting for a condition');
     await new Promise((resolve) => setTimeout(resolve, 5));
@@ -311,9 +311,12 @@ describe.skipIf(postgresUrl === undefined)(
           expect(await b.readJournal({ limit: 100, afterId })).toEqual([]);
           commit();
           await writing;
-          // ...and everything, in id order, once it committed.
-          const read = await b.readJournal({ limit: 100, afterId });
-          expect(read.map((l) => l.name)).toEqual(['from A', 'from B 1', 'from B 2']);
+          // ...and everything, in id order, once it committed (and any older transaction in
+          // the database, such as another test file's, has ended: until then a read waits).
+          const names = async () =>
+            (await b.readJournal({ limit: 100, afterId })).map((l) => l.name);
+          await waitFor(async () => (await names()).length === 3, 20_000);
+          expect(await names()).toEqual(['from A', 'from B 1', 'from B 2']);
         } finally {
           commit();
           await writing.catch(() => undefined);

@@ -338,14 +338,20 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   const writer = createGroupCommit(sql, log);
   const run = (text: string, params: unknown[] = []) =>
     sql.unsafe(text, params as never[], { prepare: true }) as unknown as PendingQuery<Row[]>;
-  // Reads are planned for their parameters each time (an unnamed statement), not from a
-  // prepared statement's generic plan: that plan is chosen after five runs, while the tables are
-  // small, and kept until they are analyzed (never, with autovacuum off). On such a database the
-  // open offers a connecting device is sent were read with a sequential scan of every shift for
-  // each offer: 10-25 ms a connection at 20,000 shifts. The writes' statements look rows up by
-  // key and stay prepared; the batch's lock and delivery marks are planned like reads.
-  const read = async <T>(text: string, params: unknown[] = []) =>
-    (await sql.unsafe(text, params as never[], { prepare: false })) as unknown as T[];
+  // Reads are planned for their parameters each time, not from a prepared statement's generic
+  // plan: that plan is chosen after five runs, while the tables are small, and kept until they
+  // are analyzed (never, with autovacuum off). On such a database the open offers a connecting
+  // device is sent were read with a sequential scan of every shift for each offer: 10-25 ms a
+  // connection at 20,000 shifts. The statement stays prepared (its parameters' types learnt
+  // once); the setting, for the batch's implicit transaction alone, rides in the same round trip.
+  // The writes' statements look rows up by key and keep their generic plans.
+  const read = async <T>(text: string, params: unknown[] = []) => {
+    const [, rows] = await sql.batch([
+      sql`SELECT set_config('plan_cache_mode', 'force_custom_plan', true)`,
+      run(text, params),
+    ]);
+    return rows as unknown as T[];
+  };
 
   async function getShift(id: number): Promise<ShiftRecord | undefined> {
     const [row] = await read<ShiftRow>(`SELECT ${SHIFT_COLUMNS} FROM shifts s WHERE s.id = $1`, [
