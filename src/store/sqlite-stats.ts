@@ -11,7 +11,7 @@
  */
 import type Database from 'better-sqlite3';
 import { ShiftctlError } from '../errors.js';
-import { GROUP_COLUMN, MEDIAN, NO_END, NO_SPREAD, NO_START, P90 } from './stats-sql.js';
+import { GROUP_COLUMN, NO_END, NO_START, spreadOf } from './stats-sql.js';
 import type { OfferStats, ShiftStats, Spread, Stats, StatsGroup, StatsQuery } from './types.js';
 
 /** Offers read per step, by default: a few tens of milliseconds of the connection's time. */
@@ -49,45 +49,6 @@ const shiftsIn = (key: string | undefined) => `
     json_group_array(s.created_at) ${key === undefined ? '' : `, json_group_array(${key})`}
   FROM shifts s WHERE s.id >= @a AND s.id < @b`;
 
-/**
- * Puts the k-th smallest of `a[left..right]` at `a[k]`, the smaller ones before it and the
- * larger ones after (Hoare's selection, median-of-three pivots): linear time, where sorting
- * every value would take n log n.
- */
-function select(a: Float64Array, left: number, right: number, k: number): void {
-  while (right > left) {
-    const x = a[left] as number;
-    const y = a[(left + right) >>> 1] as number;
-    const z = a[right] as number;
-    // The median of the three.
-    const pivot = Math.max(Math.min(x, y), Math.min(Math.max(x, y), z));
-    let i = left;
-    let j = right;
-    while (i <= j) {
-      while ((a[i] as number) < pivot) i++;
-      while ((a[j] as number) > pivot) j--;
-      if (i <= j) {
-        const t = a[i] as number;
-        a[i] = a[j] as number;
-        a[j] = t;
-        i++;
-        j--;
-      }
-    }
-    // a[left..j] <= pivot <= a[i..right], and between them the pivot's equals.
-    if (k <= j) right = j;
-    else if (k >= i) left = i;
-    else return;
-  }
-}
-
-/** The smallest of `a[from..to]`. */
-function least(a: Float64Array, from: number, to: number): number {
-  let m = a[from] as number;
-  for (let i = from + 1; i <= to; i++) if ((a[i] as number) < m) m = a[i] as number;
-  return m;
-}
-
 /** A growing list of durations; its median and p90 picked once at the end. */
 class Durations {
   private values = new Float64Array(16);
@@ -105,28 +66,6 @@ class Durations {
   spread(): Spread {
     return spreadOf(this.values, this.n);
   }
-}
-
-/**
- * Median and p90 of the first `n` values of `a` (reordered in place), interpolated as
- * percentile_cont: lo + (at - floor(at)) * (hi - lo), where lo and hi are the values at offsets
- * floor(at) and the one after, at = p * (n - 1). Each percentile's lo is selected in place (the
- * median's first, then the p90's among the values above it) and its hi is the least of the
- * values above lo.
- */
-export function spreadOf(a: Float64Array, n: number): Spread {
-  if (n === 0) return NO_SPREAD;
-  const pick = (p: number, from: number): number => {
-    const at = p * (n - 1);
-    const lo = Math.floor(at);
-    select(a, from, n - 1, lo);
-    const low = a[lo] as number;
-    return at > lo ? low + (at - lo) * (least(a, lo + 1, n - 1) - low) : low;
-  };
-  const median = pick(MEDIAN, 0);
-  // Everything past the median's offset is at least it: the p90 is among those.
-  const p90 = pick(P90, Math.floor(MEDIAN * (n - 1)));
-  return { median, p90 };
 }
 
 /** One group's running figures (the total is one too). */
