@@ -304,6 +304,7 @@ function sharedWorker(): Worker {
 }
 
 export function startTally(spec: TallySpec): TallyRun {
+  // The TypeScript sources (the tests): a worker could not run this module; add up here.
   if (!import.meta.url.endsWith('.js')) {
     const tally = new StatsTally(spec);
     return {
