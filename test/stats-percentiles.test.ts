@@ -1,11 +1,11 @@
 /**
- * The SQLite store's median and p90 pick the values at the percentile's offsets in place,
+ * The stores' median and p90 pick the values at the percentile's offsets in place,
  * without sorting every value: checked against a full sort (percentile_cont's definition) over
  * values drawn to be awkward: few distinct ones, runs of equals, sorted and reversed input.
  */
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../src/bench/random.js';
-import { spreadOf } from '../src/store/sqlite-stats.js';
+import { spreadOf } from '../src/store/stats-sql.js';
 
 function bySorting(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -11,7 +11,7 @@ import { detailsOf, type Outcome, type ShiftStatus } from '../protocol/schemas.j
 import { redactUrl } from '../redact.js';
 import { createGroupCommit } from './postgres-batch.js';
 import { migrate } from './postgres-schema.js';
-import { readStats } from './postgres-stats.js';
+import { readStats, STATS_WORK_MEM } from './postgres-stats.js';
 import {
   DEVICE_COLUMNS,
   type DeviceRow,
@@ -1018,7 +1018,16 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     async stats(query) {
       // Deliveries noted before the question count.
       await writer.drain();
-      return readStats(read, query);
+      return readStats(
+        (text, params) =>
+          sql.begin(async (tx) => {
+            // A hash table of every shift's first offer and first acceptance: the default
+            // work_mem (4 MB) would send it to disk.
+            await tx.unsafe(`SET LOCAL work_mem = '${STATS_WORK_MEM}'`);
+            return tx.unsafe(text, params as never[], { prepare: true });
+          }) as never,
+        query,
+      );
     },
 
     async reset(at) {

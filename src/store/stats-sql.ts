@@ -1,10 +1,10 @@
 /**
  * What both stores' stats share: the columns a grouping reads, the window's bounds, and the
- * assembly of their rows into groups. How the figures are added up is each store's
- * (sqlite-stats.ts, postgres-stats.ts): SQLite has no percentile function, PostgreSQL has
- * percentile_cont.
+ * median and 90th percentile of a group's durations, picked out in JS by both (SQLite has no
+ * percentile function; PostgreSQL's percentile_cont sorts every value, where picking two is
+ * linear), so that both give the same figures by the same arithmetic.
  */
-import type { OfferStats, ShiftStats, Spread, StatsGroup, StatsGrouping } from './types.js';
+import type { Spread, StatsGrouping } from './types.js';
 
 /**
  * The column each grouping reads: a detail of the shift or the employee. Only these names reach
@@ -27,82 +27,65 @@ export const NO_END = 8.64e15;
 export const MEDIAN = 0.5;
 export const P90 = 0.9;
 
-/** One row of offer counts, as both stores name its columns (the employee's name by employee). */
-export type OfferCountRow = Omit<OfferStats, 'responseMs'> & {
-  k: string | number | null;
-  name?: string | null;
-};
-
-/** One row of shift counts, as both stores name its columns. */
-export type ShiftCountRow = Omit<ShiftStats, 'firstAcceptMs' | 'fillMs'> & {
-  k: string | number | null;
-};
-
-/** A spread per key, from the rows of a percentile query (`k`, `median`, `p90`). */
-export type Spreads = Map<string | number | null, Spread>;
-
 export const NO_SPREAD: Spread = { median: null, p90: null };
 
-export function spreadsOf(
-  rows: ReadonlyArray<{ k: string | number | null; median: number | null; p90: number | null }>,
-): Spreads {
-  return new Map(rows.map((r) => [r.k, { median: r.median, p90: r.p90 }]));
+/**
+ * Puts the k-th smallest of `a[left..right]` at `a[k]`, the smaller ones before it and the
+ * larger ones after (Hoare's selection, median-of-three pivots): linear time, where sorting
+ * every value would take n log n.
+ */
+function select(a: Float64Array, left: number, right: number, k: number): void {
+  while (right > left) {
+    const x = a[left] as number;
+    const y = a[(left + right) >>> 1] as number;
+    const z = a[right] as number;
+    // The median of the three.
+    const pivot = Math.max(Math.min(x, y), Math.min(Math.max(x, y), z));
+    let i = left;
+    let j = right;
+    while (i <= j) {
+      while ((a[i] as number) < pivot) i++;
+      while ((a[j] as number) > pivot) j--;
+      if (i <= j) {
+        const t = a[i] as number;
+        a[i] = a[j] as number;
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    // a[left..j] <= pivot <= a[i..right], and between them the pivot's equals.
+    if (k <= j) right = j;
+    else if (k >= i) left = i;
+    else return;
+  }
 }
 
-export function offerStatsOf(row: OfferCountRow | undefined, responseMs: Spread): OfferStats {
-  return {
-    sent: Number(row?.sent ?? 0),
-    delivered: Number(row?.delivered ?? 0),
-    answered: Number(row?.answered ?? 0),
-    accepted: Number(row?.accepted ?? 0),
-    rejected: Number(row?.rejected ?? 0),
-    expired: Number(row?.expired ?? 0),
-    assigned: Number(row?.assigned ?? 0),
-    responseMs,
+/** The smallest of `a[from..to]`. */
+function least(a: Float64Array, from: number, to: number): number {
+  let m = a[from] as number;
+  for (let i = from + 1; i <= to; i++) if ((a[i] as number) < m) m = a[i] as number;
+  return m;
+}
+
+/**
+ * Median and p90 of the first `n` values of `a` (reordered in place), interpolated as
+ * percentile_cont: lo + (at - floor(at)) * (hi - lo), where lo and hi are the values at offsets
+ * floor(at) and the one after, at = p * (n - 1). Each percentile's lo is selected in place (the
+ * median's first, then the p90's among the values above it) and its hi is the least of the
+ * values above lo.
+ */
+export function spreadOf(a: Float64Array, n: number): Spread {
+  if (n === 0) return NO_SPREAD;
+  const pick = (p: number, from: number): number => {
+    const at = p * (n - 1);
+    const lo = Math.floor(at);
+    select(a, from, n - 1, lo);
+    const low = a[lo] as number;
+    return at > lo ? low + (at - lo) * (least(a, lo + 1, n - 1) - low) : low;
   };
-}
-
-export function shiftStatsOf(
-  row: ShiftCountRow | undefined,
-  firstAcceptMs: Spread,
-  fillMs: Spread,
-): ShiftStats {
-  return {
-    offered: Number(row?.offered ?? 0),
-    filled: Number(row?.filled ?? 0),
-    unfilled: Number(row?.unfilled ?? 0),
-    withdrawn: Number(row?.withdrawn ?? 0),
-    open: Number(row?.open ?? 0),
-    firstAcceptMs,
-    fillMs,
-  };
-}
-
-/** Groups of offer and (unless grouped by employee) shift figures, one per key seen. */
-export function groupsOf(
-  offers: readonly OfferCountRow[],
-  response: Spreads,
-  shifts: readonly ShiftCountRow[] | undefined,
-  firstAccept: Spreads,
-  fill: Spreads,
-): StatsGroup[] {
-  const offerRows = new Map(offers.map((r) => [r.k, r]));
-  const shiftRows = new Map((shifts ?? []).map((r) => [r.k, r]));
-  const keys = new Set([...offerRows.keys(), ...shiftRows.keys()]);
-  return [...keys].map((key) => {
-    const group: StatsGroup = {
-      key,
-      offers: offerStatsOf(offerRows.get(key), response.get(key) ?? NO_SPREAD),
-      shifts: shifts
-        ? shiftStatsOf(
-            shiftRows.get(key),
-            firstAccept.get(key) ?? NO_SPREAD,
-            fill.get(key) ?? NO_SPREAD,
-          )
-        : null,
-    };
-    const row = offerRows.get(key);
-    if (row && row.name !== undefined) group.name = row.name;
-    return group;
-  });
+  const median = pick(MEDIAN, 0);
+  // Everything past the median's offset is at least it: the p90 is among those.
+  const p90 = pick(P90, Math.floor(MEDIAN * (n - 1)));
+  return { median, p90 };
 }
