@@ -687,6 +687,24 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(new Set(ids).size).toBe(read.length);
       });
 
+      it('keeps any text as written: quotes, backslashes, braces, commas, "NULL", empty', async () => {
+        const awkward = ['say "hi"', 'back\\slash', '{a,b}', 'NULL', '', ' padded ', 'é ✓'];
+        for (const [i, text] of awkward.entries()) {
+          store.journal({
+            ...line(i + 1),
+            name: text,
+            outcome: text,
+            detail: { text, list: [text] },
+            ...(i === 0 ? { empId: null, empIds: [1, 2] } : {}),
+          });
+        }
+        const read = await store.readJournal({ limit: 100 });
+        expect(read.map((e) => [e.name, e.outcome, e.detail])).toEqual(
+          [awkward[0], ...awkward].map((text) => [text, text, { text, list: [text] }]),
+        );
+        expect(read.map((e) => e.empId)).toEqual([1, 2, 2, 3, 4, 5, 6, 7]);
+      });
+
       it('filters by employee, shift and kind, reads the newest, and follows after an id', async () => {
         store.journal({ ...line(1), shiftId: 7 });
         store.journal({ ...line(2), kind: 'push', shiftId: 7 });
