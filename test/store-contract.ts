@@ -3,7 +3,13 @@
  * test/store-contract.test.ts against SQLite always and PostgreSQL when it is given.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { JournalInput, OfferWrite, Store } from '../src/store/types.js';
+import type {
+  JournalEntry,
+  JournalFilter,
+  JournalInput,
+  OfferWrite,
+  Store,
+} from '../src/store/types.js';
 import { describeStatsContract } from './store-contract-stats.js';
 
 const SHIFT = { date: '2026-01-20', start_time: '09:00', end_time: '17:00' };
@@ -15,6 +21,24 @@ function offersOf(write: OfferWrite) {
 }
 
 /** Registers the store contract; `makeStore` gives a fresh, empty store for each test. */
+/**
+ * Follows the journal after a line until it has `count` lines past it. PostgreSQL holds back
+ * the lines of a follower's read while any older transaction in the database is open (another
+ * test file's, in a full run), so the lines may take a moment; SQLite has them at once.
+ */
+async function following(
+  store: Store,
+  filter: JournalFilter,
+  count: number,
+): Promise<JournalEntry[]> {
+  const until = Date.now() + 20_000;
+  for (;;) {
+    const lines = await store.readJournal(filter);
+    if (lines.length >= count || Date.now() > until) return lines;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 export function describeStoreContract(name: string, makeStore: () => Promise<Store> | Store): void {
   describe(`${name} store contract`, () => {
     let store: Store;
@@ -731,10 +755,10 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
           'line 2',
         ]);
         expect(names(await store.readJournal({ limit: 2 }))).toEqual(['line 3', 'line 4']);
-        const after = await store.readJournal({ afterId: all[1]?.id, limit: 1 });
+        const after = await following(store, { afterId: all[1]?.id, limit: 1 }, 1);
         expect(names(after)).toEqual(['line 3']);
         expect(
-          names(await store.readJournal({ afterId: all[1]?.id, kind: 'push', limit: 5 })),
+          names(await following(store, { afterId: all[1]?.id, kind: 'push', limit: 5 }, 1)),
         ).toEqual(['line 4']);
       });
     });
@@ -768,7 +792,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(await store.trimJournal({ maxRows: 0 }, 100)).toBe(0);
         expect(await names()).toEqual(['line 10']);
         store.journal(line(11));
-        const after = await store.readJournal({ afterId: newest?.id, limit: 10 });
+        const after = await following(store, { afterId: newest?.id, limit: 10 }, 1);
         expect(after.map((e) => e.name)).toEqual(['line 11']);
         expect(after[0]?.id).toBeGreaterThan(newest?.id ?? Number.POSITIVE_INFINITY);
       });
@@ -805,7 +829,7 @@ export function describeStoreContract(name: string, makeStore: () => Promise<Sto
         expect(await store.openOffersFor(1)).toEqual([]);
         expect(await store.nextDeadline()).toBeUndefined();
         store.journal({ ...(before as JournalInput), name: 'after' });
-        const after = await store.readJournal({ afterId: before?.id, limit: 10 });
+        const after = await following(store, { afterId: before?.id, limit: 10 }, 2);
         expect(after.map((e) => [e.name, e.outcome, e.at])).toEqual([
           ['reset: journal cleared', 'cleared', 2000],
           ['after', '200', 1000],
