@@ -154,7 +154,9 @@ describe('verify against deliberately broken servers', () => {
       const url = await contractServer([defect], secret ? { secret: SECRET } : {});
       const exit = await verify(url, ...args);
       const lines = parse(exit);
-      expect(withStatus(lines, 'fail')).toEqual(fails);
+      // On a mismatch, what each failing check said (a full run on two cores once failed one).
+      const said = JSON.stringify(lines.filter((l) => l.status === 'fail'));
+      expect(withStatus(lines, 'fail'), said).toEqual(fails);
       for (const failed of lines.filter((l) => l.status === 'fail')) {
         expect(failed.message).toBeTruthy();
         expect(failed.protocol?.line).toBeGreaterThan(0);
