@@ -42,6 +42,19 @@ describe.skipIf(postgresUrl === undefined)(
       stores = [];
     });
     afterAll(() => schemas.dropAll());
+    /** A store of its own whose log is kept, with shift 1 offered to employee 1. */
+    const offeredWithLog = async () => {
+      const logged: string[] = [];
+      const store = await createPostgresStore({
+        url: postgresUrl ?? '',
+        schema: schemas.name(),
+        log: (message) => logged.push(message),
+      });
+      stores.push(store);
+      await store.createShift({ ...SHIFT, id: 1 }, 1000);
+      await store.addOffers(1, [1], 1000, {});
+      return { store, logged };
+    };
 
     describe('several instances starting together', () => {
       it('migrate once, and each finds the tables ready', async () => {
@@ -244,15 +257,7 @@ describe.skipIf(postgresUrl === undefined)(
     });
 
     it('writes a batch of bookkeeping alone without a server warning (SET LOCAL outside BEGIN warned each time)', async () => {
-      const logged: string[] = [];
-      const store = await createPostgresStore({
-        url: postgresUrl ?? '',
-        schema: schemas.name(),
-        log: (message) => logged.push(message),
-      });
-      stores.push(store);
-      await store.createShift({ ...SHIFT, id: 1 }, 1000);
-      await store.addOffers(1, [1], 1000, {});
+      const { store, logged } = await offeredWithLog();
       // Delivery marks and journal lines alone: the batch turns synchronous_commit off for itself.
       store.markDelivered(1, [1], 1100);
       store.journal({
@@ -357,15 +362,7 @@ describe.skipIf(postgresUrl === undefined)(
 
     describe('a write the database refuses', () => {
       it('is refused alone, and a journal line it refuses is dropped and reported', async () => {
-        const logged: string[] = [];
-        const store = await createPostgresStore({
-          url: postgresUrl ?? '',
-          schema: schemas.name(),
-          log: (message) => logged.push(message),
-        });
-        stores.push(store);
-        await store.createShift({ ...SHIFT, id: 1 }, 1000);
-        await store.addOffers(1, [1], 1000, {});
+        const { store, logged } = await offeredWithLog();
         // PostgreSQL text cannot hold U+0000.
         const line = { at: 1, kind: 'request' as const, empId: 1, shiftId: 1, outcome: '200' };
         store.journal({ ...line, name: 'bad\u0000line', detail: null });
