@@ -5,6 +5,7 @@
  * answers; the caller renders the events.
  */
 import { EXIT, isShiftctlError } from '../errors.js';
+import { sameDetails } from '../protocol/names.js';
 import type { OfferResponse, RespondResponse } from '../protocol/schemas.js';
 import type { ApiClient } from './api.js';
 import { isUrgent, type OfferLike } from './card.js';
@@ -74,22 +75,6 @@ function isOffer(m: unknown): m is OfferLike & { type: 'shift_offer' } {
   const o = m as { type?: unknown; shift_id?: unknown };
   return o?.type === 'shift_offer' && Number.isSafeInteger(o.shift_id);
 }
-
-/** What a card shows: an offer sent again with any of these changed replaces the one held. */
-const DETAILS = [
-  'date',
-  'start_time',
-  'end_time',
-  'location_name',
-  'client_name',
-  'service_type',
-  'description',
-  'expires_at',
-  'priority',
-] as const;
-
-const sameDetails = (a: OfferLike, b: OfferLike): boolean =>
-  DETAILS.every((k) => (a[k] ?? null) === (b[k] ?? null));
 
 const CLOSED_STATUSES = new Set([
   'taken',

@@ -11,3 +11,22 @@ export const DEVICE_PLATFORMS = ['android', 'ios'] as const;
 
 /** What `GET /api/admin/stats?by=` groups by. */
 export const STATS_GROUPINGS = ['location', 'client', 'service_type', 'employee'] as const;
+
+/** What an offer's card shows: an offer sent again with any of these changed replaces the one held. */
+export const OFFER_DETAILS = [
+  'date',
+  'start_time',
+  'end_time',
+  'location_name',
+  'client_name',
+  'service_type',
+  'description',
+  'expires_at',
+  'priority',
+] as const;
+
+type Details = Partial<Record<(typeof OFFER_DETAILS)[number], unknown>>;
+
+/** Whether two offers of a shift show the same (a missing field and null alike). */
+export const sameDetails = (a: Details, b: Details): boolean =>
+  OFFER_DETAILS.every((k) => (a[k] ?? null) === (b[k] ?? null));

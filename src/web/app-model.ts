@@ -4,6 +4,7 @@
  * app does, and keep the employee's token. The view (app.tsx) renders snapshots and calls the
  * actions; src/client/session.ts is the same logic for `listen`.
  */
+import { sameDetails } from '../protocol/names.js';
 import type {
   HistoryItem,
   OfferResponse,
@@ -79,19 +80,6 @@ export interface AppModelOptions {
 
 const NOTICES_KEPT = 5;
 
-/** What a card shows: an offer sent again with any of these changed replaces the one held. */
-const DETAILS = [
-  'date',
-  'start_time',
-  'end_time',
-  'location_name',
-  'client_name',
-  'service_type',
-  'description',
-  'expires_at',
-  'priority',
-] as const;
-
 const isUrgent = (offer: ShiftOfferMessage): boolean => offer.priority === 'urgent';
 
 /**
@@ -106,9 +94,6 @@ export function withOffer(
   if (index < 0) return [...queue, offer];
   return [...queue.slice(0, index), offer, ...queue.slice(index)];
 }
-
-const sameDetails = (a: ShiftOfferMessage, b: ShiftOfferMessage): boolean =>
-  DETAILS.every((k) => (a[k] ?? null) === (b[k] ?? null));
 
 const CLOSING = new Set(['assigned', 'requested', 'rejected', 'taken', 'expired', 'withdrawn']);
 
