@@ -27,6 +27,7 @@ import {
   shortToken,
 } from './dashboard-model.js';
 import type { StreamState } from './events.js';
+import { LiveForm } from './parts/live-form.js';
 import { StatsPanel } from './parts/stats-panel.js';
 import { Table } from './parts/table.js';
 import { TokenForm } from './parts/token-form.js';
@@ -723,8 +724,7 @@ function Journal({ snapshot, model }: { snapshot: DashboardSnapshot; model: Dash
   const { filter } = snapshot;
   const visible = snapshot.journal.filter((e) => matches(e, filter));
   const shown = visible.slice(-JOURNAL_SHOWN).reverse();
-  const update = (form: HTMLFormElement) => {
-    const data = new FormData(form);
+  const update = (data: FormData) => {
     const kind = text(data, 'kind');
     model.setFilter({
       empId: number(data, 'emp') || undefined,
@@ -736,14 +736,7 @@ function Journal({ snapshot, model }: { snapshot: DashboardSnapshot; model: Dash
   return (
     <section class="panel" aria-labelledby="journal-title">
       <h2 id="journal-title">Journal</h2>
-      <form
-        class="inline"
-        onSubmit={(event) => {
-          event.preventDefault();
-          update(event.currentTarget);
-        }}
-        onChange={(event) => update(event.currentTarget)}
-      >
+      <LiveForm apply={update}>
         <label for="journal-emp">Employee</label>
         <input id="journal-emp" name="emp" type="number" min="1" class="narrow" />
         <label for="journal-shift">Shift</label>
@@ -765,7 +758,7 @@ function Journal({ snapshot, model }: { snapshot: DashboardSnapshot; model: Dash
             ? `Resume${snapshot.held > 0 ? ` (${snapshot.held} new)` : ''}`
             : 'Pause'}
         </button>
-      </form>
+      </LiveForm>
       {snapshot.skipped && (
         <p class="muted">
           Lines written while the stream was away too long were skipped; see the journal API for

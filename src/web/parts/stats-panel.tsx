@@ -11,6 +11,7 @@ import { STATS_GROUPINGS } from '../../protocol/names.js';
 import type { StatsGroupView, StatsResponse } from '../../protocol/stats.js';
 import type { DashboardModel, DashboardSnapshot, StatsWindow } from '../dashboard-model.js';
 import { BarChart, type BarSeries } from './bar-chart.js';
+import { LiveForm } from './live-form.js';
 import { Table } from './table.js';
 
 const GROUP_TITLES: Record<(typeof STATS_GROUPINGS)[number], string> = {
@@ -58,8 +59,7 @@ function rowsOf(stats: StatsResponse): Row[] {
 }
 
 function WindowForm({ model, window }: { model: DashboardModel; window: StatsWindow }) {
-  const update = (form: HTMLFormElement) => {
-    const data = new FormData(form);
+  const update = (data: FormData) => {
     const value = (name: string) => String(data.get(name) ?? '').trim() || undefined;
     const by = value('by');
     model.setStatsWindow({
@@ -69,14 +69,7 @@ function WindowForm({ model, window }: { model: DashboardModel; window: StatsWin
     });
   };
   return (
-    <form
-      class="inline"
-      onSubmit={(event) => {
-        event.preventDefault();
-        update(event.currentTarget);
-      }}
-      onChange={(event) => update(event.currentTarget)}
-    >
+    <LiveForm apply={update}>
       <label for="stats-from">From</label>
       <input id="stats-from" name="from" type="date" value={window.from ?? ''} />
       <label for="stats-to">To (included)</label>
@@ -91,7 +84,7 @@ function WindowForm({ model, window }: { model: DashboardModel; window: StatsWin
         ))}
       </select>
       <button type="submit">Show</button>
-    </form>
+    </LiveForm>
   );
 }
 
