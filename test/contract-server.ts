@@ -146,9 +146,11 @@ export function startContractServer(
       : { type: 'shift_offer', shift_id: shiftId, ...SEED };
   const isOpen = (o: Offer) => o.response === null && winners.get(o.shiftId) == null;
   const held = (empId: number) => [...offers.values()].filter((o) => o.empId === empId);
+  /** Sockets ended by a frame they could not read (`drops-bad-frames`): the seed keeps them. */
+  const unreadable = new WeakSet<WebSocket>();
   const push = (empId: number, msg: unknown): number => {
     const all = [...(sockets.get(empId) ?? [])];
-    if (has('drops-bad-frames') && all.some((ws) => ws.readyState !== ws.OPEN)) {
+    if (all.some((ws) => unreadable.has(ws))) {
       throw new HttpError(500, 'E_INTERNAL', 'Internal Server Error'); // a send to a dead socket
     }
     const open = all.filter((ws) => ws.readyState === ws.OPEN);
@@ -346,12 +348,17 @@ export function startContractServer(
           } catch {
             json = false;
           }
-          // The seed's loop fails on the frame and closes; it keeps the socket in its table.
-          if (!json) setTimeout(() => ws.terminate(), 30);
+          // The seed's loop fails on the frame and closes.
+          if (json) return;
+          unreadable.add(ws);
+          setTimeout(() => ws.terminate(), 30);
         });
-      } else {
-        ws.on('close', () => drop(empId, ws));
       }
+      // A socket the client closed leaves the table (the seed's disconnect handler), so that a
+      // push to that employee later is not a 500 however slowly the close is seen.
+      ws.on('close', () => {
+        if (!unreadable.has(ws)) drop(empId, ws);
+      });
       const set = sockets.get(empId) ?? new Set<WebSocket>();
       sockets.set(empId, set.add(ws));
       for (const o of held(empId).filter(isOpen))
