@@ -254,3 +254,12 @@ export function upgrade(
     req.end(change.body);
   });
 }
+
+/** percentile_cont, as PostgreSQL defines it, over values in any order: the tests' oracle. */
+export function percentileCont(values: readonly number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = p * (sorted.length - 1);
+  const lo = Math.floor(at);
+  const a = sorted[lo] as number;
+  return a + (at - lo) * ((sorted[Math.ceil(at)] as number) - a);
+}

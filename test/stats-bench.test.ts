@@ -18,6 +18,7 @@ import { openPostgresLoader, openSqliteLoader } from '../src/store/bulk-load.js'
 import { createPostgresStore } from '../src/store/postgres.js';
 import { createSqliteStore } from '../src/store/sqlite.js';
 import type { Stats, StatsQuery, Store } from '../src/store/types.js';
+import { percentileCont } from './helpers.js';
 import { postgresUrl, testSchemas } from './postgres-helpers.js';
 
 const SMALL: SeedOptions = { offers: 4000, seed: 7 };
@@ -115,15 +116,6 @@ describe('stats over the seeded history', () => {
     });
   });
 });
-
-/** percentile_cont, as PostgreSQL defines it, over values in any order: the test's oracle. */
-function percentileCont(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = p * (sorted.length - 1);
-  const lo = Math.floor(at);
-  const a = sorted[lo] as number;
-  return a + (at - lo) * ((sorted[Math.ceil(at)] as number) - a);
-}
 
 describe('the total response times on SQLite', () => {
   it('stay exact when the sample of every 16th shift is nothing like the rest', async () => {

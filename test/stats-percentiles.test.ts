@@ -6,14 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../src/bench/random.js';
 import { spreadOf } from '../src/store/stats-sql.js';
-
-function bySorting(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = p * (sorted.length - 1);
-  const lo = Math.floor(at);
-  const a = sorted[lo] as number;
-  return a + (at - lo) * ((sorted[Math.ceil(at)] as number) - a);
-}
+import { percentileCont } from './helpers.js';
 
 describe('the median and p90 picked in place', () => {
   it('equal those of a full sort, for every size up to 200 and every shape of input', () => {
@@ -30,8 +23,8 @@ describe('the median and p90 picked in place', () => {
       for (const shape of shapes) {
         const values = shape(n);
         const spread = spreadOf(Float64Array.from(values), n);
-        expect(spread.median, `n=${n} ${values.join(',')}`).toBe(bySorting(values, 0.5));
-        expect(spread.p90, `n=${n} ${values.join(',')}`).toBe(bySorting(values, 0.9));
+        expect(spread.median, `n=${n} ${values.join(',')}`).toBe(percentileCont(values, 0.5));
+        expect(spread.p90, `n=${n} ${values.join(',')}`).toBe(percentileCont(values, 0.9));
       }
     }
     expect(spreadOf(new Float64Array(4), 0)).toEqual({ median: null, p90: null });
