@@ -54,11 +54,11 @@ const RETRY_MS = 1000;
 
 /** The rows of a batch's shifts, locked in id order (see the top of this file). */
 const LOCK_SHIFTS =
-  'SELECT id FROM shifts WHERE id = ANY($1::bigint[]) ORDER BY id FOR NO KEY UPDATE';
+  'SELECT id FROM shifts WHERE id = ANY($1::text::bigint[]) ORDER BY id FOR NO KEY UPDATE';
 /** The same, with the shifts of the open offers due by a time (to close them). */
 const LOCK_SHIFTS_AND_DUE = `
   SELECT id FROM shifts
-  WHERE id = ANY($1::bigint[]) OR id IN (
+  WHERE id = ANY($1::text::bigint[]) OR id IN (
     SELECT shift_id FROM offers WHERE outcome = 'open' AND expires_at <= $2::bigint)
   ORDER BY id FOR NO KEY UPDATE`;
 
@@ -68,18 +68,17 @@ const LOCK_SHIFTS_AND_DUE = `
  * after five runs, while the tables are still small, and kept until the tables are analyzed: on
  * a fresh database a sequential scan of every shift for each batch's lock, a millisecond a batch
  * once there were 20,000 shifts, more with every shift. Planning them costs tens of microseconds.
- * Their parameters carry their types (`int8`), or postgres.js would ask the server for them first:
- * a round trip in the middle of the batch.
+ * Their parameters carry their types (see `arrayParam`), or postgres.js would ask the server
+ * for them first: a round trip in the middle of the batch.
  */
 const PLANNED_EACH_TIME = { prepare: false } as const;
 const INT8 = 20;
-const INT8_ARRAY = 1016;
 const TEXT = 25;
 
 /**
- * Long lists go as array literals in text (cast to their type in the statement), written here:
- * postgres.js serialises an array element by element, which cost a broadcast to 50,000 a fifth
- * of a second of the instance's CPU for its journal lines alone.
+ * Lists go as array literals in text (cast to their type in the statement: `$1::text::bigint[]`),
+ * their elements written by these: postgres.js serialises an array element by element, which
+ * cost a broadcast to 50,000 a fifth of a second of the instance's CPU for its journal lines.
  */
 const bare = (value: number | null): string => (value === null ? 'NULL' : String(value));
 const quoted = (value: string | null): string =>
@@ -130,6 +129,8 @@ export function createGroupCommit(sql: Sql, log: (message: string) => void): Gro
   let idle: Array<() => void> = [];
 
   const empty = () => queue.length === 0 && delivered.length === 0 && journalQueue.length === 0;
+  /** Elements (by `bare` or `quoted`, comma-separated) as one array literal, typed text. */
+  const arrayParam = (elements: string) => sql.typed(`{${elements}}`, TEXT);
 
   function schedule(): void {
     if (scheduled || running) return;
@@ -171,7 +172,7 @@ export function createGroupCommit(sql: Sql, log: (message: string) => void): Gro
          $5::text::text[], $6::text::text[], $7::text::text[])
          WITH ORDINALITY AS j (at, kind, emp_id, shift_id, name, outcome, detail, n)
        ORDER BY n`,
-      cols.map((parts) => sql.typed(`{${parts.join('').slice(0, -1)}}`, TEXT)) as never[],
+      cols.map((parts) => arrayParam(parts.join('').slice(0, -1))) as never[],
       { prepare: true },
     );
   }
@@ -184,7 +185,7 @@ export function createGroupCommit(sql: Sql, log: (message: string) => void): Gro
                AS d (shift_id, emp_id, at, n)
              ORDER BY shift_id, emp_id, n) d
        WHERE o.shift_id = d.shift_id AND o.emp_id = d.emp_id AND o.delivered_at IS NULL`,
-      [0, 1, 2].map((k) => sql.typed(`{${marks.map((m) => m[k]).join(',')}}`, TEXT)) as never[],
+      [0, 1, 2].map((k) => arrayParam(marks.map((m) => m[k]).join(','))) as never[],
       PLANNED_EACH_TIME,
     );
   }
@@ -222,10 +223,10 @@ export function createGroupCommit(sql: Sql, log: (message: string) => void): Gro
         const ids = [...shifts].sort((a, b) => a - b);
         queries.push(
           due === null
-            ? sql.unsafe(LOCK_SHIFTS, [sql.typed(ids, INT8_ARRAY)] as never[], PLANNED_EACH_TIME)
+            ? sql.unsafe(LOCK_SHIFTS, [arrayParam(ids.join(','))] as never[], PLANNED_EACH_TIME)
             : sql.unsafe(
                 LOCK_SHIFTS_AND_DUE,
-                [sql.typed(ids, INT8_ARRAY), sql.typed(due, INT8)] as never[],
+                [arrayParam(ids.join(',')), sql.typed(due, INT8)] as never[],
                 PLANNED_EACH_TIME,
               ),
         );
