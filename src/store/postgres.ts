@@ -343,15 +343,20 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   // are analyzed (never, with autovacuum off). On such a database the open offers a connecting
   // device is sent were read with a sequential scan of every shift for each offer: 10-25 ms a
   // connection at 20,000 shifts. The statement stays prepared (its parameters' types learnt
-  // once); the setting, for the batch's implicit transaction alone, rides in the same round trip.
+  // once); the settings, for the batch's implicit transaction alone, ride in the same round trip.
   // The writes' statements look rows up by key and keep their generic plans.
-  const read = async <T>(text: string, params: unknown[] = []) => {
-    const [, rows] = await sql.batch([
-      sql`SELECT set_config('plan_cache_mode', 'force_custom_plan', true)`,
-      run(text, params),
-    ]);
-    return rows as unknown as T[];
-  };
+  const readWith =
+    (settings: () => PendingQuery<Row[]>) =>
+    async <T>(text: string, params: unknown[] = []) => {
+      const [, rows] = await sql.batch([settings(), run(text, params)]);
+      return rows as unknown as T[];
+    };
+  const read = readWith(() => sql`SELECT set_config('plan_cache_mode', 'force_custom_plan', true)`);
+  // The stats' hash tables (one row per shift) spill to disk at the default work_mem (4 MB).
+  const readStatsRows = readWith(
+    () => sql`SELECT set_config('plan_cache_mode', 'force_custom_plan', true),
+      set_config('work_mem', ${STATS_WORK_MEM}, true)`,
+  );
 
   async function getShift(id: number): Promise<ShiftRecord | undefined> {
     const [row] = await read<ShiftRow>(`SELECT ${SHIFT_COLUMNS} FROM shifts s WHERE s.id = $1`, [
@@ -1018,16 +1023,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     async stats(query) {
       // Deliveries noted before the question count.
       await writer.drain();
-      return readStats(
-        (text, params) =>
-          sql.begin(async (tx) => {
-            // A hash table of every shift's first offer and first acceptance: the default
-            // work_mem (4 MB) would send it to disk.
-            await tx.unsafe(`SET LOCAL work_mem = '${STATS_WORK_MEM}'`);
-            return tx.unsafe(text, params as never[], { prepare: true });
-          }) as never,
-        query,
-      );
+      return readStats(readStatsRows, query);
     },
 
     async reset(at) {
