@@ -133,6 +133,59 @@ export function pageErrors(page: Page): string[] {
 }
 
 /**
+ * Keeps every text the element at `selector` shows from now on, so that a test can ask whether
+ * a state came and went, however briefly, and in what order: `seen(texts)` waits until those
+ * exact texts have been shown in that order (others may come between). A test that waits for a passing state to be visible
+ * instead races it (a reconnect countdown lasts 1-2 s, and a loaded machine can miss it).
+ */
+export async function recordTexts(
+  page: Page,
+  selector: string,
+): Promise<{ seen(texts: string[]): Promise<void>; all(): Promise<string[]> }> {
+  await page.evaluate((sel) => {
+    // The page's globals, typed here: the tests are compiled without the DOM's types.
+    const { document, MutationObserver } = globalThis as unknown as {
+      document: { body: unknown; querySelector(s: string): { textContent: string | null } | null };
+      MutationObserver: new (
+        take: () => void,
+      ) => { observe(target: unknown, options: Record<string, boolean>): void };
+    };
+    const shown: string[] = [];
+    const take = () => {
+      const text = document.querySelector(sel)?.textContent ?? '';
+      if (shown[shown.length - 1] !== text) shown.push(text);
+    };
+    take();
+    new MutationObserver(take).observe(document.body, {
+      subtree: true,
+      childList: true,
+      characterData: true,
+    });
+    (globalThis as unknown as { __shownTexts: string[] }).__shownTexts = shown;
+  }, selector);
+  const all = () =>
+    page.evaluate(() => [...(globalThis as unknown as { __shownTexts: string[] }).__shownTexts]);
+  return {
+    all,
+    async seen(texts) {
+      await page
+        .waitForFunction((wanted) => {
+          const shown = (globalThis as unknown as { __shownTexts: string[] }).__shownTexts;
+          let at = 0;
+          for (const text of shown) if (text === wanted[at] && ++at === wanted.length) break;
+          return at === wanted.length;
+        }, texts)
+        .catch(async (err: unknown) => {
+          throw new Error(
+            `${selector} never showed ${JSON.stringify(texts)} in that order; it showed ${JSON.stringify(await all())}`,
+            { cause: err },
+          );
+        });
+    },
+  };
+}
+
+/**
  * Signs in on a page's token form with a token the server refuses (the page must say so, ask
  * again and keep nothing), then with one it takes.
  */

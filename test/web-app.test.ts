@@ -14,6 +14,7 @@ import {
   browserSuite,
   findChromium,
   pageErrors,
+  recordTexts,
   seriousViolations,
   signInAfterRefusal,
 } from './browser.js';
@@ -199,11 +200,14 @@ describe.skipIf(!CHROMIUM)(
       const first = await startServer({ db });
       const page = await openApp(first, 101);
       await status(page, 'Connected');
+      const shown = await recordTexts(page, '[role="status"]');
 
       await first.close();
-      await status(page, 'Disconnected: reconnecting in 2 s (attempt 1 of 10)');
       // The first attempt finds nothing listening: the schedule moves on to 4 s.
-      await status(page, 'Disconnected: reconnecting in 4 s (attempt 2 of 10)');
+      await shown.seen([
+        'Disconnected: reconnecting in 2 s (attempt 1 of 10)',
+        'Disconnected: reconnecting in 4 s (attempt 2 of 10)',
+      ]);
 
       const second = await serve({ db, port: first.port });
       const sent = await post(second, '/api/test/send_offer/101?shift_id=777', {});
