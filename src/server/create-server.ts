@@ -477,6 +477,8 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
     const handshaking = new Map<string, Socket>();
     const peer = (socket: Socket) => `${socket.remoteAddress}|${socket.remotePort}`;
     server.on('connection', (socket: Socket) => {
+      // A socket handed back after an h2c request comes through here again, once per request.
+      if (sockets.has(socket)) return;
       sockets.add(socket);
       const key = peer(socket);
       if (options.tls) handshaking.set(key, socket);
