@@ -194,10 +194,11 @@ describe('listen at a terminal', () => {
 
   it('drops an offer at its deadline even when the server cannot say so', async () => {
     const s = await startServer();
-    await post(s, '/api/test/send_offer/8?shift_id=80&ttl_seconds=3');
     const term = listen(s, 8);
-    await term.waitFor(PROMPT);
     await term.waitFor('● connected');
+    // Sent once listen is connected: its start, slow on a loaded machine, is not on the clock.
+    await post(s, '/api/test/send_offer/8?shift_id=80&ttl_seconds=3');
+    await term.waitFor(PROMPT);
     // Gone before its own expiry timer: only the client can close the prompt now.
     const closing = s.close();
     await term.waitFor('○ disconnected');
