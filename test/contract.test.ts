@@ -269,7 +269,9 @@ describe('debug and docs endpoints', () => {
       '503',
       'default',
     ]);
-    expect(respondOp.responses['503'].description).toBe('Error: E_STORAGE_FULL, E_DATABASE_BUSY');
+    expect(respondOp.responses['503'].description).toBe(
+      'Error: E_STORAGE_FULL, E_DATABASE_BUSY, E_UNAVAILABLE',
+    );
     expect(respondOp.responses['410'].description).toBe(
       'Error: E_OFFER_EXPIRED, E_OFFER_WITHDRAWN',
     );

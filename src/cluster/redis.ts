@@ -57,6 +57,8 @@ export interface RedisCluster extends Cluster {
 
 /** How long `createRedisCluster` waits for a TCP connection before giving up. */
 const CONNECT_TIMEOUT_MS = 5000;
+/** How long a lost link queues commands before they fail at once (see the 'close' handler). */
+const OFFLINE_QUEUE_MS = 1000;
 /** How long `ping` (for `/readyz`) and `close`'s goodbye wait for Redis. */
 const PING_TIMEOUT_MS = 2000;
 /** HMGET takes this many fields at a time (Lua's `unpack` is limited to a few thousand values). */
@@ -385,7 +387,24 @@ export async function createRedisCluster(options: RedisClusterOptions): Promise<
     // While the bus is known to be down, its 'Lost' warning says enough.
     if (connected && !subDown) subLink.failed(err);
   });
-  cmd.on('ready', () => cmdLink.succeeded());
+  // A command sent while Redis is away waits in ioredis's offline queue for two reconnection
+  // attempts, up to 2 s apart once an outage lasts: a request doing several would hang for many
+  // seconds. Once the link has been down for OFFLINE_QUEUE_MS, commands fail at once instead (the
+  // request gets a 503 and tries again); a blip shorter than that is ridden out as before.
+  let offline: NodeJS.Timeout | undefined;
+  cmd.on('close', () => {
+    if (offline || closed) return;
+    offline = setTimeout(() => {
+      cmd.options.enableOfflineQueue = false;
+    }, OFFLINE_QUEUE_MS);
+    offline.unref();
+  });
+  cmd.on('ready', () => {
+    clearTimeout(offline);
+    offline = undefined;
+    cmd.options.enableOfflineQueue = true;
+    cmdLink.succeeded();
+  });
 
   try {
     await Promise.all([cmd.connect(), sub.connect()]);
@@ -519,6 +538,7 @@ export async function createRedisCluster(options: RedisClusterOptions): Promise<
     closed = true;
     if (timer) clearInterval(timer);
     timer = undefined;
+    clearTimeout(offline);
   }
 
   const cluster: RedisCluster = {

@@ -7,11 +7,12 @@
 import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { type Authenticator, bearerToken, type Principal } from '../auth/policy.js';
-import { ERROR_STATUS, type ErrorCode, isShiftctlError, ShiftctlError } from '../errors.js';
+import { ERROR_STATUS, type ErrorCode, ShiftctlError } from '../errors.js';
 import type { ErrorBody } from '../protocol/schemas.js';
 import { parse } from '../protocol/validate.js';
 import type { NewJournalEntry } from '../store/types.js';
 import type { ClientAddress } from './client-address.js';
+import type { FailureAnswer } from './failures.js';
 import type { Faults } from './faults.js';
 import type { Logger } from './log.js';
 import type { RateLimitResult } from './rate-limit.js';
@@ -31,6 +32,8 @@ export interface ApiRouterOptions {
   journal(entry: Omit<NewJournalEntry, 'at'>): void;
   /** Counts a request refused at the gate, which gets no journal line. */
   refused(code: string): void;
+  /** What an error that is not a coded one is answered (and logged): src/server/failures.ts. */
+  failures: FailureAnswer;
 }
 
 /**
@@ -312,18 +315,10 @@ export function createApiRouter(options: ApiRouterOptions) {
       res.destroy();
       return 'E_INTERNAL';
     }
-    let known = isShiftctlError(err) ? err : undefined;
-    if (!known) {
-      options.log.error('unexpected error while handling a request', {
-        method: req.method,
-        path: (req.url ?? '').split('?')[0],
-        error: err instanceof Error ? (err.stack ?? err.message) : String(err),
-      });
-      known = new ShiftctlError(
-        'E_INTERNAL',
-        'The server failed to handle this request; see its log.',
-      );
-    }
+    const known = options.failures(err, {
+      method: req.method,
+      path: (req.url ?? '').split('?')[0],
+    });
     const { status, body, headers } = errorResponse(known.code, known.message, known.details);
     // A body too large is not read to the end: close the connection after the answer.
     if (known.code === 'E_BODY_TOO_LARGE') headers.Connection = 'close';

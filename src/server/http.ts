@@ -11,6 +11,7 @@ import type { AdminFeed } from './admin-events.js';
 import type { AnswerLimiter } from './api-router.js';
 import { createApiRouter, errorResponse } from './api-router.js';
 import type { ClientAddress } from './client-address.js';
+import { failureAnswers } from './failures.js';
 import type { Faults } from './faults.js';
 import type { Logger } from './log.js';
 import { createPagesRouter, PAGE_CSP, wantsHtml } from './pages.js';
@@ -121,6 +122,7 @@ export function createHttpApp(
   app.disable('x-powered-by');
   app.set('etag', false);
 
+  const failures = failureAnswers(options.log);
   const api = createApiRouter({
     routes: options.routes,
     auth: options.auth,
@@ -133,6 +135,7 @@ export function createHttpApp(
     commonHeaders: headersFor({ url: '/api/' } as IncomingMessage, options),
     journal: options.journal,
     refused: options.refused,
+    failures,
   });
 
   app.use((req, res, next) => {
@@ -236,21 +239,18 @@ export function createHttpApp(
       res.destroy();
       return;
     }
-    if (err instanceof ShiftctlError) {
-      sendError(res, err.code, err.message, err.details);
-      return;
-    }
     const status = (err as { status?: number }).status;
-    if (typeof status === 'number' && status >= 400 && status < 500) {
+    if (
+      !(err instanceof ShiftctlError) &&
+      typeof status === 'number' &&
+      status >= 400 &&
+      status < 500
+    ) {
       sendError(res, 'E_BAD_REQUEST', 'The request could not be read.');
       return;
     }
-    options.log.error('unexpected error while handling a request', {
-      method: req.method,
-      path: req.path,
-      error: err instanceof Error ? (err.stack ?? err.message) : String(err),
-    });
-    sendError(res, 'E_INTERNAL', 'The server failed to handle this request; see its log.');
+    const known = failures(err, { method: req.method, path: req.path });
+    sendError(res, known.code, known.message, known.details);
   });
 
   return (req, res) => {

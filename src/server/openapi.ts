@@ -189,7 +189,8 @@ function errorResponse(description: string, codes: ErrorCode[]): JsonSchema {
 
 function errorResponses(codes: ErrorCode[]): Record<string, JsonSchema> {
   const byStatus = new Map<number, ErrorCode[]>();
-  for (const code of new Set([...codes, 'E_INTERNAL' as const])) {
+  // Any request can meet a shutdown or a database (or Redis) that is away, and a bug.
+  for (const code of new Set([...codes, 'E_UNAVAILABLE' as const, 'E_INTERNAL' as const])) {
     const status = ERROR_STATUS[code];
     byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
   }

@@ -7,13 +7,14 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type RawData, WebSocket, WebSocketServer } from 'ws';
 import { type Authenticator, bearerToken, type Principal } from '../auth/policy.js';
-import { type ErrorCode, ShiftctlError } from '../errors.js';
+import type { ErrorCode } from '../errors.js';
 import type { Clock } from '../offers/ports.js';
 import type { OfferService } from '../offers/service.js';
 import { type ErrorMessage, IdParam } from '../protocol/schemas.js';
 import type { AnswersInFlight } from './answers.js';
 import { rawErrorResponse } from './api-router.js';
 import type { ClientAddress } from './client-address.js';
+import { failureAnswers } from './failures.js';
 import type { ServerFanout } from './fanout.js';
 import type { Faults } from './faults.js';
 import type { Peer } from './hub.js';
@@ -173,6 +174,7 @@ function errorFrame(code: string, message: string): string {
 
 export function attachWebSocket(server: Server, options: WebSocketOptions): WebSocketSide {
   const { fanout, service, log } = options;
+  const failures = failureAnswers(log);
   const wss = new WebSocketServer({
     noServer: true,
     clientTracking: false,
@@ -347,16 +349,10 @@ export function attachWebSocket(server: Server, options: WebSocketOptions): WebS
     }
   });
 
-  /** A refused upgrade: the caller's mistake as its own error, anything else as E_INTERNAL. */
+  /** A refused upgrade: the caller's mistake as its own error, anything else as failures says. */
   function refuseFor(socket: Duplex, err: unknown): void {
-    if (err instanceof ShiftctlError) {
-      refuse(socket, err.code, err.message);
-      return;
-    }
-    log.error('unexpected error while authenticating a WebSocket upgrade', {
-      error: err instanceof Error ? (err.stack ?? err.message) : String(err),
-    });
-    refuse(socket, 'E_INTERNAL', 'The server failed to handle this request; see its log.');
+    const known = failures(err, { during: 'the WebSocket upgrade' });
+    refuse(socket, known.code, known.message);
   }
 
   /**

@@ -12,6 +12,7 @@
  */
 import type { PendingQuery, Row, RowList, Sql } from 'postgres';
 import { ShiftctlError } from '../errors.js';
+import { unavailable } from '../unavailable.js';
 import type { JournalInput } from './types.js';
 
 /** One write: its statements run in order, inside the batch's transaction. */
@@ -99,6 +100,8 @@ function isInfrastructure(code: string | undefined): boolean {
  */
 function databaseError(err: unknown): ShiftctlError {
   if (err instanceof ShiftctlError) return err;
+  const away = unavailable(err);
+  if (away) return away;
   const message = err instanceof Error ? err.message : String(err);
   const code = (err as { code?: string }).code;
   if (code === '53100') {
@@ -123,6 +126,7 @@ export function createGroupCommit(sql: Sql, log: (message: string) => void): Gro
   let running = false;
   let scheduled = false;
   let closing = false;
+  let failedInARow = 0;
   /** Closed: bookkeeping arriving late (a request still finishing) is dropped. */
   let closed = false;
   let retryTimer: NodeJS.Timeout | undefined;
@@ -261,7 +265,7 @@ export function createGroupCommit(sql: Sql, log: (message: string) => void): Gro
         if (server && code !== undefined && TRANSIENT.has(code) && retries++ < 5) continue;
         if (server && !isInfrastructure(code) && owner !== undefined && owner !== 'lock') {
           if (owner === 'journal' || owner === 'delivered' || owner === 'setting') {
-            log(`shiftctl: dropped ${owner} lines the database refused: ${(err as Error).message}`);
+            log(`dropped ${owner} lines the database refused: ${(err as Error).message}`);
             if (owner === 'journal') lines = [];
             else if (owner === 'delivered') marks = [];
             continue;
@@ -272,19 +276,28 @@ export function createGroupCommit(sql: Sql, log: (message: string) => void): Gro
         }
         for (const q of pending) q.reject(databaseError(err));
         if (closing) {
-          log(`shiftctl: journal and delivery marks not written: ${(err as Error).message}`);
+          log(`journal and delivery marks not written: ${(err as Error).message}`);
         } else {
-          log(`shiftctl: write failed, journal kept for a retry: ${(err as Error).message}`);
+          // Told once for an outage, and once when writes go through again.
+          if (failedInARow++ === 0) {
+            log(
+              `writes fail: the journal and delivery marks are kept and tried again every ${RETRY_MS / 1000} s (${(err as Error).message})`,
+            );
+          }
           // In front of what was queued since, so that journal ids keep the order of events;
           // a database down for long costs the oldest lines, not the process's memory.
           delivered = [...marks, ...delivered].slice(-MAX_KEPT);
           journalQueue = [...lines, ...journalQueue];
           if (journalQueue.length > MAX_KEPT) {
-            log(`shiftctl: dropped ${journalQueue.length - MAX_KEPT} journal lines kept too long`);
+            log(`dropped ${journalQueue.length - MAX_KEPT} journal lines kept too long`);
             journalQueue = journalQueue.slice(-MAX_KEPT);
           }
         }
         return false;
+      }
+      if (failedInARow > 0) {
+        log(`writes go through again (${failedInARow} failed before)`);
+        failedInARow = 0;
       }
       pending.forEach((q, i) => {
         const [start, end] = spans[i] ?? [0, 0];
@@ -323,7 +336,7 @@ export function createGroupCommit(sql: Sql, log: (message: string) => void): Gro
       }
     } catch (err) {
       // runBatch settles every write itself; this is a bug, never a reason to stop the process.
-      log(`shiftctl: group commit failed: ${(err as Error).stack ?? String(err)}`);
+      log(`group commit failed: ${(err as Error).stack ?? String(err)}`);
     } finally {
       running = false;
       // What is left waits for the retry; those draining do not wait for a database that failed.

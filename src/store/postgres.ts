@@ -309,12 +309,12 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       `The lock timeout must be a positive number of milliseconds, not ${lockTimeoutMs}.`,
     );
   }
-  const log = options.log ?? ((message: string) => process.stderr.write(`${message}\n`));
+  const log = options.log ?? ((message: string) => process.stderr.write(`shiftctl: ${message}\n`));
   const sql = postgres(options.url, {
     max: poolSize,
     // Notices ("already exists, skipping") are chatter; a warning means a statement is wrong.
     onnotice: (notice) => {
-      if (notice.severity === 'WARNING') log(`shiftctl: PostgreSQL warned: ${notice.message}`);
+      if (notice.severity === 'WARNING') log(`PostgreSQL warned: ${notice.message}`);
     },
     types: BIGINT_AS_NUMBER,
     connection: {
