@@ -198,5 +198,16 @@ describe.skipIf(redisUrl === undefined)('redis (set SHIFTCTL_TEST_REDIS to run)'
       });
       expect(Date.now() - started).toBeLessThan(3000);
     });
+
+    it('fails at start on a database number Redis does not have, rather than use database 0', async () => {
+      const wrong = new URL(url);
+      wrong.pathname = '/99';
+      await expect(
+        createRedisCluster({ url: wrong.href, group: `nodb-${randomUUID()}` }),
+      ).rejects.toMatchObject({
+        code: 'E_REDIS',
+        message: expect.stringMatching(/cannot use database 99: .*out of range/),
+      });
+    });
   });
 });

@@ -416,6 +416,19 @@ export async function createRedisCluster(options: RedisClusterOptions): Promise<
       `Cannot reach Redis at ${where}: ${(lastError ?? (err as Error)).message}`,
     );
   }
+  // ioredis connects even when the URL's database cannot be selected (/99 on a server with 16)
+  // and carries on in database 0, beside what else is there: ask again, and fail if it fails.
+  const db = cmd.options.db ?? 0;
+  if (db !== 0) {
+    await cmd.select(db).catch((err: Error) => {
+      cmd.disconnect();
+      sub.disconnect();
+      throw new ShiftctlError(
+        'E_REDIS',
+        `Redis at ${where} cannot use database ${db}: ${err.message}`,
+      );
+    });
+  }
   connected = true;
 
   const channel = `${prefix}bus`;
