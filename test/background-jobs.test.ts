@@ -142,6 +142,32 @@ describe('the deadline timer, when its runs overlap', () => {
   });
 });
 
+describe('the timer lease', () => {
+  it('says when this instance starts and stops leading the timers, once each', async () => {
+    const store = createSqliteStore({ path: ':memory:' });
+    stores.push(store);
+    const said: string[] = [];
+    const service = createOfferService({
+      store,
+      fanout: { publish: async (empIds) => empIds.map(() => 0), presence: async () => new Map() },
+      clock: manualClock(),
+      events: { event: (e) => said.push(e.event), warn: () => {} },
+      deadlineWritten: () => {},
+    });
+    await service.start();
+    service.lead(false);
+    service.lead(true);
+    service.lead(true);
+    service.lead(false);
+    service.lead(false);
+    expect(said.filter((e) => e.includes('leading'))).toEqual([
+      'leading_timers',
+      'stopped_leading_timers',
+    ]);
+    service.stop();
+  });
+});
+
 describe('the deadline timer, when the database fails', () => {
   it('logs once, retries with a backoff, closes the offer, and keeps its schedule', async () => {
     const failures: Failures = {};

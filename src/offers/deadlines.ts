@@ -202,6 +202,9 @@ export function createDeadlines(deps: OfferServiceDeps, pushes: Pushes) {
         if (!now) {
           deadline?.cancel();
           deadline = undefined;
+          // Said, so that the log shows which instance leads (a lease lost to a stall or a cut
+          // link hands the timers to another instance).
+          if (was) events.event({ event: 'stopped_leading_timers' });
           return;
         }
         if (!was) {
