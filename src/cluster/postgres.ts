@@ -28,7 +28,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import postgres, { type PendingQuery, type Row, type Sql } from 'postgres';
 import { ShiftctlError } from '../errors.js';
 import { redactUrl } from '../redact.js';
-import { BIGINT_AS_NUMBER, SCHEMA_NAME } from '../store/postgres.js';
+import { BIGINT_AS_NUMBER, CONNECT_TIMEOUT_S, SCHEMA_NAME } from '../store/postgres.js';
 import type { Cluster, ClusterHandlers, ClusterMessage, SharedFaults } from './types.js';
 
 export interface PostgresClusterOptions {
@@ -293,6 +293,7 @@ export async function createPostgresCluster(
   const connect = (max: number): Sql =>
     postgres(url, {
       max,
+      connect_timeout: CONNECT_TIMEOUT_S,
       onnotice: () => {},
       // A connection that lives on: the lease is a session lock, lost with the session.
       max_lifetime: null,

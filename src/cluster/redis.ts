@@ -22,6 +22,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { ShiftctlError } from '../errors.js';
 import { redactUrl } from '../redact.js';
 import type { RateLimit, RateLimitResult } from '../server/rate-limit.js';
+import { awayDependency } from '../unavailable.js';
 import type {
   Cluster,
   ClusterHandlers,
@@ -303,7 +304,13 @@ function streak(what: string, warn: (message: string, fields?: Record<string, un
       failures++;
       if (failures === 1) {
         warn(`${what} failed; trying again`, {
-          error: err instanceof Error ? err.message : String(err),
+          // ioredis's own words for a command that met no connection name its options.
+          error:
+            awayDependency(err) === 'Redis'
+              ? 'no connection to Redis'
+              : err instanceof Error
+                ? err.message
+                : String(err),
         });
       }
     },

@@ -113,6 +113,12 @@ function requireIds(ids: readonly number[], what: string): void {
   }
 }
 
+/**
+ * Seconds to wait for a connection: postgres.js waits 30, which makes a wrong port (a service that
+ * never answers) a start that hangs for half a minute, and a request that waits as long.
+ */
+export const CONNECT_TIMEOUT_S = 10;
+
 /** BIGINT columns (ids, times, counts) read and written as numbers: none goes past 2^53 - 1. */
 export const BIGINT_AS_NUMBER = {
   int8: {
@@ -312,6 +318,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   const log = options.log ?? ((message: string) => process.stderr.write(`shiftctl: ${message}\n`));
   const sql = postgres(options.url, {
     max: poolSize,
+    connect_timeout: CONNECT_TIMEOUT_S,
     // Notices ("already exists, skipping") are chatter; a warning means a statement is wrong.
     onnotice: (notice) => {
       if (notice.severity === 'WARNING') log(`PostgreSQL warned: ${notice.message}`);
