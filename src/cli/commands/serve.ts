@@ -8,6 +8,7 @@ import {
   integerIn,
   oneOf,
   parseDuration,
+  secondsUpTo,
 } from '../parse.js';
 import { secretOption, secretsOf } from '../secrets.js';
 import type { ServeFlags } from '../serve.js';
@@ -50,9 +51,9 @@ export function registerServe(program: Command): void {
       ).env('SHIFTCTL_REDIS'),
     )
     .option(
-      '--drain <seconds>',
-      'on SIGTERM, say not ready (/readyz 503) this long before closing sockets, so a load balancer stops sending clients here first (default: 2 with other instances, 0 alone)',
-      integerIn(0, 300),
+      '--drain <duration>',
+      'on SIGTERM, say not ready (/readyz 503) this long before closing sockets, so a load balancer stops sending clients here first, e.g. 5s or 500ms, at most 5m (default: 2s with other instances, 0 alone)',
+      secondsUpTo(300),
     )
     .option(
       '--durability <level>',
