@@ -1,5 +1,6 @@
 /** `shiftctl serve`: the declaration; the server is started by ../serve.ts. */
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { checkDb, checkRedis, webhookUrl } from '../../serve-urls.js';
 import { parseTrustedProxies } from '../../server/client-address.js';
 import { withFaultOptions } from '../fault-options.js';
 import {
@@ -33,7 +34,7 @@ export function registerServe(program: Command): void {
     .addOption(
       new Option(
         '--db <path>',
-        'SQLite database file, :memory: for a throwaway run, or a PostgreSQL URL (postgres://user@host:5432/db[?schema=NAME]) that several instances share',
+        'SQLite database file, :memory: for a throwaway run, or a PostgreSQL URL (postgres:// or postgresql://user@host:5432/db[?schema=NAME]) that several instances share',
       )
         .default('./shiftctl.db')
         .env('SHIFTCTL_DB'),
@@ -47,7 +48,7 @@ export function registerServe(program: Command): void {
     .addOption(
       new Option(
         '--redis <url>',
-        'Redis between instances on one PostgreSQL --db (redis://host:6379): pushes, presence, kicks, faults and rate limits across them',
+        'Redis between instances on one PostgreSQL --db (redis://host:6379[/db]): pushes, presence, kicks, faults and rate limits across them',
       ).env('SHIFTCTL_REDIS'),
     )
     .option(
@@ -210,6 +211,8 @@ Examples:
   $ shiftctl serve --secret "$SECRET" --trust-proxy loopback   # behind nginx on this machine
   $ shiftctl serve --push-webhook http://127.0.0.1:8099/ --push-after 5s   # with shiftctl push-sink`,
     )
+    // The URLs are checked before anything is opened or loaded, named as the user gave them.
+    .hook('preAction', (command) => checkUrls(command))
     .action(async (flags: ServeFlags, command: Command) => {
       const { serve } = await import('../serve.js');
       await serve({ ...flags, secret: secretsOf(command) });
@@ -234,4 +237,27 @@ function proxyList(value: string, previous: string[] | undefined): string[] {
     throw new InvalidArgumentError((err as Error).message);
   }
   return [...(previous ?? []), ...entries];
+}
+
+/**
+ * How the user gave option `key` of `command`, for messages: its environment variable when
+ * the value came from there (SHIFTCTL_REDIS), else its flag (--redis).
+ */
+export function givenAs(command: Command, key: string): string {
+  const option = command.options.find((o) => o.attributeName() === key);
+  if (option?.envVar && command.getOptionValueSource(key) === 'env') return option.envVar;
+  return option?.long ?? `--${key}`;
+}
+
+/** `--db`, `--redis` and `--push-webhook`, checked while parsing: a mistake is a usage error. */
+function checkUrls(command: Command): void {
+  const flags = command.opts<ServeFlags>();
+  checkDb(flags.db, givenAs(command, 'db'));
+  if (flags.redis !== undefined) {
+    checkRedis(flags.redis, flags.db, {
+      redis: givenAs(command, 'redis'),
+      db: givenAs(command, 'db'),
+    });
+  }
+  if (flags.pushWebhook) webhookUrl(flags.pushWebhook, givenAs(command, 'pushWebhook'));
 }
