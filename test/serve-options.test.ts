@@ -184,3 +184,47 @@ describe('serve options from the environment', () => {
     }
   });
 });
+
+describe('serve options from an empty environment variable', () => {
+  it('take it as unset: the default, or nothing', async () => {
+    const env = {
+      SHIFTCTL_PORT: '',
+      SHIFTCTL_HOST: '',
+      SHIFTCTL_DB: '',
+      SHIFTCTL_DB_POOL: '',
+      SHIFTCTL_REDIS: '',
+      SHIFTCTL_TRUST_PROXY: '',
+      SHIFTCTL_JOURNAL_MAX_ROWS: '',
+      SHIFTCTL_JOURNAL_MAX_AGE: '',
+      SHIFTCTL_URGENT_TTL: '',
+      SHIFTCTL_PUSH_WEBHOOK: '',
+      SHIFTCTL_PUSH_AFTER: '',
+      SHIFTCTL_PUSH_SECRET: '',
+    };
+    const { flags, command } = await parsed([], env);
+    expect(flags).toMatchObject({
+      port: 8000,
+      host: '127.0.0.1',
+      db: './shiftctl.db',
+      dbPool: 10,
+      journalMaxRows: 100_000,
+      journalMaxAge: 7 * 86_400,
+      pushAfter: 10_000,
+    });
+    for (const key of ['redis', 'trustProxy', 'urgentTtl', 'pushWebhook', 'pushSecret']) {
+      expect([key, flags[key as keyof ServeFlags]]).toEqual([key, undefined]);
+    }
+    expect(command.getOptionValueSource('db')).toBe('default');
+  });
+
+  it('still take a value that is set', async () => {
+    const { flags } = await parsed([], { SHIFTCTL_DB: 'offers.db', SHIFTCTL_PORT: '18700' });
+    expect(flags).toMatchObject({ db: 'offers.db', port: 18700 });
+  });
+
+  it('but an empty SHIFTCTL_SECRET is refused, never authentication off', async () => {
+    const exit = await inProcessWithEnv({ SHIFTCTL_SECRET: '' }, 'serve', '--db', ':memory:');
+    expect(exit.code).toBe(2);
+    expect(exit.stderr).toContain('SHIFTCTL_SECRET has an empty secret');
+  });
+});

@@ -194,7 +194,8 @@ SHIFTCTL_SECRET (a comma list: the first signs, all verify), SHIFTCTL_TRUST_PROX
 SHIFTCTL_JOURNAL_MAX_ROWS, SHIFTCTL_JOURNAL_MAX_AGE, SHIFTCTL_URGENT_TTL, SHIFTCTL_PUSH_WEBHOOK,
 SHIFTCTL_PUSH_AFTER, SHIFTCTL_PUSH_SECRET set the defaults of --port, --host, --db, --db-pool,
 --redis, --secret, --trust-proxy, --journal-max-rows, --journal-max-age, --urgent-ttl,
---push-webhook, --push-after, --push-secret.
+--push-webhook, --push-after, --push-secret. A variable set but empty counts as unset (an empty
+SHIFTCTL_SECRET is refused).
 
 One server per SQLite file: a second serve on a file in use is refused. Several instances
 share a PostgreSQL database, with Redis between them (--redis) or through PostgreSQL alone.
@@ -219,6 +220,22 @@ Examples:
     });
   const serveCommand = program.commands.find((c) => c.name() === 'serve');
   if (serveCommand) withFaultOptions(serveCommand, 'fault: ');
+  program.hook('preSubcommand', (_program, command) => {
+    if (command === serveCommand) ignoreEmptyEnv(command, ['SHIFTCTL_SECRET']);
+  });
+}
+
+/**
+ * An environment variable that is set but empty (`SHIFTCTL_DB=`) counts as unset: the option
+ * keeps its default, where commander would take '' as the value. Called before `command`
+ * reads the environment. Not for the variables in `except`: an empty SHIFTCTL_SECRET is
+ * refused (secretsOf), never taken as authentication turned off.
+ */
+function ignoreEmptyEnv(command: Command, except: string[]): void {
+  for (const option of command.options) {
+    const name = option.envVar;
+    if (name && !except.includes(name) && process.env[name] === '') option.envVar = undefined;
+  }
 }
 
 /** `--push-after`: a bare number is seconds, as for the other durations; 0 to 1 h. */
