@@ -135,6 +135,9 @@ describe('start-up', () => {
       ['serve', '--help'],
       ['listen', '--help'],
       ['serve', '--port', 'x'],
+      ['serve', '--db', 'mysql://root@127.0.0.1/explore'],
+      ['serve', '--db', 'postgres://root@127.0.0.1:1/x?schema=bad-name'],
+      ['serve', '--db', 'postgres://root@127.0.0.1:1/x', '--redis', 'redis://127.0.0.1:1/abc'],
       ['status', '--url'],
     ]) {
       const run = await loads(...args);

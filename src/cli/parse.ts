@@ -45,6 +45,20 @@ export function durationSeconds(maxSeconds: number) {
   };
 }
 
+/**
+ * A duration option from 0 to `maxSeconds`, in seconds kept to the millisecond (`500ms` is 0.5);
+ * a bare number is seconds.
+ */
+export function secondsUpTo(maxSeconds: number) {
+  return (value: string): number => {
+    const ms = parseDuration(value);
+    if (ms > maxSeconds * 1000) {
+      throw new InvalidArgumentError(`expected a duration from 0 to ${maxSeconds}s.`);
+    }
+    return ms / 1000;
+  };
+}
+
 /** Like `durationSeconds`, but `0` or `off` turns the limit off (as 0). */
 export function durationSecondsOrOff(maxSeconds: number) {
   const parse = durationSeconds(maxSeconds);

@@ -23,6 +23,7 @@ export interface ServeFlags extends FaultFlags {
   db: string;
   dbPool: number;
   redis?: string;
+  /** Seconds, to the millisecond. */
   drain?: number;
   durability: 'normal' | 'full';
   fixtures: string | boolean;

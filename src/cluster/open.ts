@@ -3,8 +3,7 @@
  * the store is PostgreSQL (several instances may share it), else none (SQLite: one instance).
  * Each engine is loaded only when asked for.
  */
-import { ShiftctlError } from '../errors.js';
-import { redactUrl } from '../redact.js';
+import { checkRedis, isPostgresUrl } from '../serve-urls.js';
 import type { Cluster } from './types.js';
 
 export interface ClusterChoice {
@@ -15,28 +14,9 @@ export interface ClusterChoice {
   warn(message: string, fields?: Record<string, unknown>): void;
 }
 
-/** Whether `url` names Redis. */
-export function isRedisUrl(url: string): boolean {
-  return /^rediss?:\/\//i.test(url);
-}
-
 export async function openCluster(choice: ClusterChoice): Promise<Cluster | undefined> {
-  const postgres = choice.db !== undefined && /^postgres(ql)?:\/\//i.test(choice.db);
-  if (choice.redis !== undefined) {
-    if (!isRedisUrl(choice.redis)) {
-      throw new ShiftctlError(
-        'E_USAGE',
-        `--redis ${redactUrl(choice.redis)} is not a Redis URL; give redis://host:6379 (or rediss:// for TLS).`,
-      );
-    }
-    if (!postgres) {
-      throw new ShiftctlError(
-        'E_USAGE',
-        '--redis links several instances, which must share one database: give a PostgreSQL --db (postgres://user@host:5432/db).',
-      );
-    }
-  }
-  if (!postgres || choice.db === undefined) return undefined;
+  if (choice.redis !== undefined) checkRedis(choice.redis, choice.db);
+  if (!isPostgresUrl(choice.db)) return undefined;
   // Instances on one schema form one cluster; another schema on the same Redis is another.
   const schema = new URL(choice.db).searchParams.get('schema') ?? undefined;
   if (choice.redis !== undefined) {

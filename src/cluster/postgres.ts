@@ -28,7 +28,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import postgres, { type PendingQuery, type Row, type Sql } from 'postgres';
 import { ShiftctlError } from '../errors.js';
 import { redactUrl } from '../redact.js';
-import { BIGINT_AS_NUMBER, CONNECT_TIMEOUT_S, SCHEMA_NAME } from '../store/postgres.js';
+import { BIGINT_AS_NUMBER, CONNECT_TIMEOUT_S } from '../store/postgres.js';
+import { SCHEMA_NAME } from '../store/schema-name.js';
 import type { Cluster, ClusterHandlers, ClusterMessage, SharedFaults } from './types.js';
 
 export interface PostgresClusterOptions {

@@ -17,6 +17,7 @@ import { createOfferService, type OfferService } from '../offers/service.js';
 import { createWebhookSender } from '../push/webhook.js';
 import { redactUrl } from '../redact.js';
 import type { Scenario } from '../scenario.js';
+import { checkDb, isPostgresUrl, webhookUrl } from '../serve-urls.js';
 import type { PostgresStore } from '../store/postgres.js';
 import { createSqliteStore } from '../store/sqlite.js';
 import type { Store } from '../store/types.js';
@@ -175,11 +176,6 @@ export interface ShiftServer {
   close(): Promise<void>;
 }
 
-/** Whether `db` names a PostgreSQL database rather than a SQLite file. */
-export function isPostgresUrl(db: string | undefined): db is string {
-  return db !== undefined && /^postgres(ql)?:\/\//i.test(db);
-}
-
 /** `db` with any password replaced, for the banner and logs. */
 export function redactDbUrl(db: string): string {
   return isPostgresUrl(db) ? redactUrl(db) : db;
@@ -187,13 +183,9 @@ export function redactDbUrl(db: string): string {
 
 /** The store `db` names: PostgreSQL for a `postgres://` URL, else SQLite. */
 async function openStore(options: ServerOptions, log: Logger): Promise<Store> {
+  if (options.db !== undefined) checkDb(options.db);
   if (isPostgresUrl(options.db)) {
-    let url: URL;
-    try {
-      url = new URL(options.db);
-    } catch {
-      throw new ShiftctlError('E_USAGE', `--db ${redactDbUrl(options.db)} is not a valid URL.`);
-    }
+    const url = new URL(options.db);
     // `schema` is ours, not a connection parameter: taken off before the driver sees the URL.
     const schema = url.searchParams.get('schema') ?? undefined;
     url.searchParams.delete('schema');
@@ -718,23 +710,6 @@ function openPushFallback(
     leaseMs: 2 * timeoutMs + 5000,
     leading: deps.leading,
   });
-}
-
-/** The webhook's URL, checked: http or https, nothing else. */
-function webhookUrl(value: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new ShiftctlError('E_USAGE', `--push-webhook ${redactUrl(value)} is not a valid URL.`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ShiftctlError(
-      'E_USAGE',
-      `--push-webhook must be an http:// or https:// URL, not ${url.protocol}.`,
-    );
-  }
-  return url.href;
 }
 
 /** Stops listening and drops every connection at once (no request has been answered yet). */

@@ -34,6 +34,7 @@ import {
   toOffered,
   toShift,
 } from './rows.js';
+import { SCHEMA_NAME } from './schema-name.js';
 import type {
   ClaimResult,
   Employee,
@@ -81,8 +82,6 @@ export interface PostgresStore extends Store {
   seedIfEmpty(seed: { employees: Employee[]; shifts: SeedShift[] }, at: number): Promise<boolean>;
 }
 
-/** A schema name as the store and the cluster accept it: a plain identifier. */
-export const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 /** See `Store.schedulePushesForToken`. */
 const PUSHES_FOR_TOKEN_PARAMS: Record<string, string> = {
   emp_id: '$1::bigint',

@@ -1,5 +1,6 @@
 /** `shiftctl serve`: the declaration; the server is started by ../serve.ts. */
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { checkDb, checkRedis, webhookUrl } from '../../serve-urls.js';
 import { parseTrustedProxies } from '../../server/client-address.js';
 import { withFaultOptions } from '../fault-options.js';
 import {
@@ -8,6 +9,7 @@ import {
   integerIn,
   oneOf,
   parseDuration,
+  secondsUpTo,
 } from '../parse.js';
 import { secretOption, secretsOf } from '../secrets.js';
 import type { ServeFlags } from '../serve.js';
@@ -32,7 +34,7 @@ export function registerServe(program: Command): void {
     .addOption(
       new Option(
         '--db <path>',
-        'SQLite database file, :memory: for a throwaway run, or a PostgreSQL URL (postgres://user@host:5432/db[?schema=NAME]) that several instances share',
+        'SQLite database file, :memory: for a throwaway run, or a PostgreSQL URL (postgres:// or postgresql://user@host:5432/db[?schema=NAME]) that several instances share',
       )
         .default('./shiftctl.db')
         .env('SHIFTCTL_DB'),
@@ -46,13 +48,13 @@ export function registerServe(program: Command): void {
     .addOption(
       new Option(
         '--redis <url>',
-        'Redis between instances on one PostgreSQL --db (redis://host:6379): pushes, presence, kicks, faults and rate limits across them',
+        'Redis between instances on one PostgreSQL --db (redis://host:6379[/db]): pushes, presence, kicks, faults and rate limits across them',
       ).env('SHIFTCTL_REDIS'),
     )
     .option(
-      '--drain <seconds>',
-      'on SIGTERM, say not ready (/readyz 503) this long before closing sockets, so a load balancer stops sending clients here first (default: 2 with other instances, 0 alone)',
-      integerIn(0, 300),
+      '--drain <duration>',
+      'on SIGTERM, say not ready (/readyz 503) this long before closing sockets, so a load balancer stops sending clients here first, e.g. 5s or 500ms, at most 5m (default: 2s with other instances, 0 alone)',
+      secondsUpTo(300),
     )
     .option(
       '--durability <level>',
@@ -192,7 +194,8 @@ SHIFTCTL_SECRET (a comma list: the first signs, all verify), SHIFTCTL_TRUST_PROX
 SHIFTCTL_JOURNAL_MAX_ROWS, SHIFTCTL_JOURNAL_MAX_AGE, SHIFTCTL_URGENT_TTL, SHIFTCTL_PUSH_WEBHOOK,
 SHIFTCTL_PUSH_AFTER, SHIFTCTL_PUSH_SECRET set the defaults of --port, --host, --db, --db-pool,
 --redis, --secret, --trust-proxy, --journal-max-rows, --journal-max-age, --urgent-ttl,
---push-webhook, --push-after, --push-secret.
+--push-webhook, --push-after, --push-secret. A variable set but empty counts as unset (an empty
+SHIFTCTL_SECRET is refused).
 
 One server per SQLite file: a second serve on a file in use is refused. Several instances
 share a PostgreSQL database, with Redis between them (--redis) or through PostgreSQL alone.
@@ -209,12 +212,30 @@ Examples:
   $ shiftctl serve --secret "$SECRET" --trust-proxy loopback   # behind nginx on this machine
   $ shiftctl serve --push-webhook http://127.0.0.1:8099/ --push-after 5s   # with shiftctl push-sink`,
     )
+    // The URLs are checked before anything is opened or loaded, named as the user gave them.
+    .hook('preAction', (command) => checkUrls(command))
     .action(async (flags: ServeFlags, command: Command) => {
       const { serve } = await import('../serve.js');
       await serve({ ...flags, secret: secretsOf(command) });
     });
   const serveCommand = program.commands.find((c) => c.name() === 'serve');
   if (serveCommand) withFaultOptions(serveCommand, 'fault: ');
+  program.hook('preSubcommand', (_program, command) => {
+    if (command === serveCommand) ignoreEmptyEnv(command, ['SHIFTCTL_SECRET']);
+  });
+}
+
+/**
+ * An environment variable that is set but empty (`SHIFTCTL_DB=`) counts as unset: the option
+ * keeps its default, where commander would take '' as the value. Called before `command`
+ * reads the environment. Not for the variables in `except`: an empty SHIFTCTL_SECRET is
+ * refused (secretsOf), never taken as authentication turned off.
+ */
+function ignoreEmptyEnv(command: Command, except: string[]): void {
+  for (const option of command.options) {
+    const name = option.envVar;
+    if (name && !except.includes(name) && process.env[name] === '') option.envVar = undefined;
+  }
 }
 
 /** `--push-after`: a bare number is seconds, as for the other durations; 0 to 1 h. */
@@ -233,4 +254,27 @@ function proxyList(value: string, previous: string[] | undefined): string[] {
     throw new InvalidArgumentError((err as Error).message);
   }
   return [...(previous ?? []), ...entries];
+}
+
+/**
+ * How the user gave option `key` of `command`, for messages: its environment variable when
+ * the value came from there (SHIFTCTL_REDIS), else its flag (--redis).
+ */
+export function givenAs(command: Command, key: string): string {
+  const option = command.options.find((o) => o.attributeName() === key);
+  if (option?.envVar && command.getOptionValueSource(key) === 'env') return option.envVar;
+  return option?.long ?? `--${key}`;
+}
+
+/** `--db`, `--redis` and `--push-webhook`, checked while parsing: a mistake is a usage error. */
+function checkUrls(command: Command): void {
+  const flags = command.opts<ServeFlags>();
+  checkDb(flags.db, givenAs(command, 'db'));
+  if (flags.redis !== undefined) {
+    checkRedis(flags.redis, flags.db, {
+      redis: givenAs(command, 'redis'),
+      db: givenAs(command, 'db'),
+    });
+  }
+  if (flags.pushWebhook) webhookUrl(flags.pushWebhook, givenAs(command, 'pushWebhook'));
 }
