@@ -260,7 +260,7 @@ function proxyList(value: string, previous: string[] | undefined): string[] {
  * How the user gave option `key` of `command`, for messages: its environment variable when
  * the value came from there (SHIFTCTL_REDIS), else its flag (--redis).
  */
-export function givenAs(command: Command, key: string): string {
+function givenAs(command: Command, key: string): string {
   const option = command.options.find((o) => o.attributeName() === key);
   if (option?.envVar && command.getOptionValueSource(key) === 'env') return option.envVar;
   return option?.long ?? `--${key}`;
