@@ -279,6 +279,11 @@ export class PtyCli {
     this.term.write(keys);
   }
 
+  /** Sends the process a signal, as `kill` from another terminal would. */
+  signal(name: 'SIGTERM' | 'SIGHUP'): void {
+    this.term.kill(name);
+  }
+
   waitExit(ms = WAIT_MS): Promise<{ code: number; signal?: number }> {
     return within(this.exited, 'the program to exit', ms);
   }

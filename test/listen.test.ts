@@ -253,6 +253,17 @@ describe('listen at a terminal', () => {
     expect((await waiting.waitExit()).code).toBe(0);
   });
 
+  it('exits 0 on SIGTERM at an open prompt, leaving the terminal alone', async () => {
+    const s = await server();
+    await post(s, '/api/test/send_offer/3?shift_id=6');
+    const term = listen(s, 3);
+    await term.waitFor(PROMPT);
+    // The aborted prompt settled after the session ended and put the keys back in raw mode,
+    // holding the process open (a key then said "no offer to answer yet").
+    term.signal('SIGTERM');
+    expect(await term.waitExit()).toMatchObject({ code: 0 });
+  });
+
   it('reconnects on the schedule and shows an offer made while it was away, once', async () => {
     const first = await startServer();
     const { port } = first;

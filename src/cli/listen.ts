@@ -65,8 +65,15 @@ export async function listen(empId: number, flags: ListenFlags): Promise<number>
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
-    (view as Partial<PrettyView>).idle?.stop();
+    (view as Partial<PrettyView>).idle?.close();
   }
+}
+
+interface IdleKeys {
+  start(): void;
+  stop(): void;
+  /** Stops for good: a prompt aborted by the session's end settles later, and would start again. */
+  close(): void;
 }
 
 /**
@@ -74,9 +81,10 @@ export async function listen(empId: number, flags: ListenFlags): Promise<number>
  * terminal's line buffer, a key typed while nothing was asked would answer the next offer the
  * moment its prompt opened, before anyone had read it. Ctrl-C still quits.
  */
-function idleKeys(note: () => void): { start(): void; stop(): void } {
+function idleKeys(note: () => void): IdleKeys {
   const stdin = process.stdin;
   let on = false;
+  let closed = false;
   let noted = false;
   const onData = (data: Buffer): void => {
     if (data.includes(3)) {
@@ -90,7 +98,7 @@ function idleKeys(note: () => void): { start(): void; stop(): void } {
   };
   return {
     start() {
-      if (on) return;
+      if (on || closed) return;
       on = true;
       noted = false;
       stdin.setRawMode(true);
@@ -103,6 +111,10 @@ function idleKeys(note: () => void): { start(): void; stop(): void } {
       stdin.off('data', onData);
       stdin.pause();
       stdin.setRawMode(false);
+    },
+    close() {
+      closed = true;
+      this.stop();
     },
   };
 }
@@ -132,7 +144,7 @@ function jsonView(out: Stream): View {
 interface PrettyView extends View {
   decider: Decider;
   /** Keys between prompts; only with a terminal on stdin. */
-  idle?: { start(): void; stop(): void };
+  idle?: IdleKeys;
 }
 
 /** An urgent offer rings three times, this far apart (a terminal merges bells sent at once). */
