@@ -447,6 +447,30 @@ describe('timeouts', () => {
     expect((await call(s, 'GET', '/healthz')).status).toBe(200);
   });
 
+  it('answers 408 to a request whose body stalls, and closes the connection', async () => {
+    const s = await startServer({ headersTimeoutMs: 200, requestTimeoutMs: 400 });
+    servers.push(s);
+    const { port } = new URL(s.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    await once(socket, 'connect');
+    // Headers in time, then 5 bytes of the 100 promised, and nothing more.
+    socket.write(
+      'POST /api/shift_offer/respond HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"emp',
+    );
+    let answer = '';
+    socket.on('data', (d) => {
+      answer += d;
+    });
+    await once(socket, 'close');
+    expect(answer).toMatch(/^HTTP\/1\.1 408 /);
+    expect(answer).toMatch(/\r\nconnection: close\r\n/i);
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toMatchObject({
+      success: false,
+      code: 'E_REQUEST_TIMEOUT',
+    });
+    expect((await call(s, 'GET', '/healthz')).status).toBe(200);
+  });
+
   it.each([
     ['a method HTTP does not have', 'FOO / HTTP/1.1\r\nHost: x\r\n\r\n', 400, 'E_BAD_REQUEST'],
     ['a header line without a colon', 'GET / HTTP/1.1\r\nHost x\r\n\r\n', 400, 'E_BAD_REQUEST'],

@@ -13,11 +13,18 @@ export interface AnswersInFlight {
   busy(socket: Duplex): boolean;
   /** Calls `fn` once every answer on this socket has finished (at once when none is left). */
   whenIdle(socket: Duplex, fn: () => void): void;
+  /**
+   * The answer on this socket not begun yet while it is the only one open: its request is the
+   * one still arriving (a body that stalls), which the request timeout may answer.
+   */
+  unbegun(socket: Duplex): ServerResponse | undefined;
 }
 
 interface Count {
   open: number;
   idle: Array<() => void>;
+  /** The latest answer started on the socket. */
+  last: ServerResponse | undefined;
 }
 
 /** Counts the answers the server starts and finishes on each of its sockets. */
@@ -28,10 +35,11 @@ export function trackAnswers(server: Server): AnswersInFlight {
     const socket = req.socket;
     let count = counts.get(socket);
     if (!count) {
-      count = { open: 0, idle: [] };
+      count = { open: 0, idle: [], last: undefined };
       counts.set(socket, count);
     }
     count.open++;
+    count.last = res;
     const settled = count;
     // 'close' comes after 'finish' (by then Node has handed the socket to the next answer), and
     // also for an answer cut short.
@@ -45,6 +53,10 @@ export function trackAnswers(server: Server): AnswersInFlight {
 
   return {
     busy: (socket) => (counts.get(socket)?.open ?? 0) > 0,
+    unbegun(socket) {
+      const count = counts.get(socket);
+      return count?.open === 1 && count.last && !count.last.headersSent ? count.last : undefined;
+    },
     whenIdle(socket, fn) {
       const count = counts.get(socket);
       if (count && count.open > 0) count.idle.push(fn);

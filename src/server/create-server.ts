@@ -25,7 +25,7 @@ import { VERSION } from '../version.js';
 import { within } from '../within.js';
 import { type AdminFeed, createAdminFeed } from './admin-events.js';
 import { trackAnswers } from './answers.js';
-import { rawErrorResponse } from './api-router.js';
+import { errorResponse, rawErrorResponse } from './api-router.js';
 import { createClientAddress } from './client-address.js';
 import { contractDocuments } from './docs.js';
 import { createFanout, type ServerFanout } from './fanout.js';
@@ -130,6 +130,8 @@ export interface ServerOptions {
   maxConnectionsPerEmployee?: number;
   /** How long a client may take to send its request headers (and a WebSocket handshake). Default 10 s. */
   headersTimeoutMs?: number;
+  /** How long a client may take to send a whole request, body included. Default 30 s. */
+  requestTimeoutMs?: number;
   /** Largest HTTP body, bytes. Default 16 KiB. */
   maxBodyBytes?: number;
   /** Largest WebSocket frame from a client, bytes. Default 4 KiB. */
@@ -326,7 +328,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
     const headersTimeout = options.headersTimeoutMs ?? 10_000;
     const timeouts = {
       headersTimeout,
-      requestTimeout: Math.max(30_000, headersTimeout),
+      requestTimeout: Math.max(options.requestTimeoutMs ?? 30_000, headersTimeout),
       keepAliveTimeout: 5_000,
       // How often stalled connections are looked for: a fraction of the header timeout.
       connectionsCheckingInterval: Math.min(30_000, Math.max(50, Math.floor(headersTimeout / 4))),
@@ -487,6 +489,27 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
     server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
       if (handshaking.has(peer(socket as Socket))) {
         socket.destroy();
+        return;
+      }
+      // A body that stalls: its request was handed on, and its answer not begun. It gets the
+      // 408 through that answer, which closes the connection once written.
+      const stalled =
+        err.code === 'ERR_HTTP_REQUEST_TIMEOUT' && socket.writable
+          ? answers.unbegun(socket)
+          : undefined;
+      if (stalled) {
+        const { status, body } = errorResponse(
+          'E_REQUEST_TIMEOUT',
+          'The request body did not arrive in time.',
+        );
+        const text = JSON.stringify(body);
+        stalled.writeHead(status, {
+          'Content-Type': 'application/json; charset=utf-8',
+          'X-Content-Type-Options': 'nosniff',
+          'Content-Length': Buffer.byteLength(text),
+          Connection: 'close',
+        });
+        stalled.end(text);
         return;
       }
       // Nothing can be written into the middle of answers already on their way (pipelining).
