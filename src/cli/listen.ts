@@ -15,6 +15,7 @@ import { clientFrom } from './client.js';
 import type { ClientFlags } from './client-options.js';
 import { io } from './io.js';
 import { keyPrompt } from './key-prompt.js';
+import { whenNpxWrapperGone } from './npx-wrapper.js';
 import { chalkFor, type Stream } from './output.js';
 
 export interface ListenFlags extends ClientFlags {
@@ -59,6 +60,7 @@ export async function listen(empId: number, flags: ListenFlags): Promise<number>
   const stop = (): void => session.stop(EXIT.OK);
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  whenNpxWrapperGone(stop);
   view.start?.(socketUrl(client.endpoints.wsUrl, empId), client.endpoints.apiUrl);
   try {
     return await session.run();

@@ -15,6 +15,7 @@ import { createLogger, type LogFormat } from '../server/log.js';
 import { selfSignedCertificate } from '../server/self-signed.js';
 import { VERSION } from '../version.js';
 import { type FaultFlags, faultSettings } from './fault-options.js';
+import { whenNpxWrapperGone } from './npx-wrapper.js';
 import { chalkFor, type Stream, stdoutClosed, wantsColor } from './output.js';
 
 export interface ServeFlags extends FaultFlags {
@@ -147,14 +148,14 @@ export async function serve(flags: ServeFlags): Promise<void> {
 
   // Before anything is printed: whoever reads the banner may stop the server at once.
   let stopping = false;
-  const stop = (signal: NodeJS.Signals): void => {
+  const stop = (why: string): void => {
     if (stopping) {
-      log.warn(`${signal} again: exiting without a clean shutdown`);
+      log.warn(`${why} again: exiting without a clean shutdown`);
       log.flush();
       process.exit(1);
     }
     stopping = true;
-    log.info(`${signal} received, shutting down`);
+    log.info(`${why}, shutting down`);
     server.close().then(
       () => process.exit(0),
       (err: unknown) => {
@@ -164,8 +165,10 @@ export async function serve(flags: ServeFlags): Promise<void> {
       },
     );
   };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  const signalled = (signal: NodeJS.Signals) => stop(`${signal} received`);
+  process.on('SIGINT', signalled);
+  process.on('SIGTERM', signalled);
+  whenNpxWrapperGone(() => stop('the npx that started this server stopped'));
 
   const lan = flags.host === '0.0.0.0' || flags.host === '::' ? lanAddresses() : [];
   if (flags.logFormat === 'json') {
