@@ -179,6 +179,10 @@ describe('the CLI with tokens', () => {
     const noSecret = await inProcess('token', '5');
     expect(noSecret.code).toBe(2);
     expect(noSecret.stderr).toContain('--secret');
+    // An admin token acts for everyone: an employee id beside --admin is a mistake, not minted.
+    const both = await inProcess('token', '5', '--admin', '--secret', SECRET);
+    expect(both).toMatchObject({ code: 2, stdout: '' });
+    expect(both.stderr).toContain('not both');
 
     const sent = await inProcess(
       'send-offer',

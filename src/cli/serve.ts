@@ -260,7 +260,7 @@ function banner(
     ? 'empty database (--no-fixtures)'
     : server.fixturesLoaded
       ? `loaded ${fixtures.employees.length} employees and ${fixtures.shifts.length} shifts from fixtures`
-      : 'existing data kept (fixtures load only into an empty database)';
+      : 'existing data kept: fixtures load only into an empty database';
   const lines = [
     `${c.bold('shiftctl')} ${VERSION} is serving shift offers`,
     '',

@@ -24,6 +24,12 @@ export async function mintToken(
   if (empId === undefined && !flags.admin) {
     throw new ShiftctlError('E_USAGE', 'Give an employee id, or --admin for an admin token.');
   }
+  if (empId !== undefined && flags.admin) {
+    throw new ShiftctlError(
+      'E_USAGE',
+      'An admin token acts for every employee: give --admin or an employee id, not both.',
+    );
+  }
   const role = flags.admin ? 'admin' : 'employee';
   const now = Date.now();
   const token = await signToken({ emp_id: empId, role }, secret, flags.ttl, now);
