@@ -397,21 +397,23 @@ describe.skipIf(postgresUrl === undefined)(
         }
         const line = { at: 1, kind: 'request' as const, empId: 1, shiftId: 1, outcome: '200' };
         store.journal({ ...line, name: 'while it was down', detail: null });
-        // The first write meets the closed connection (503 for a request: try again); the pool
-        // connects again for the next.
-        await expect(store.addOffers(1, [1], 1000, {})).rejects.toMatchObject({
-          code: 'E_UNAVAILABLE',
-        });
+        // The first write meets the closed connection (503 for a request: try again), unless the
+        // pool saw it close first; the pool connects again for the next. (test/outage.test.ts
+        // cuts a link for certain.)
+        const first = await store.addOffers(1, [1], 1000, {}).then(
+          () => undefined,
+          (err: unknown) => err,
+        );
+        if (first) expect(first).toMatchObject({ code: 'E_UNAVAILABLE' });
         await store.addOffers(1, [2], 1000, {});
         expect((await store.offersForShift(1)).map((o) => o.empId)).toContain(2);
         expect((await store.readJournal({ limit: 10 })).map((e) => e.name)).toEqual([
           'while it was down',
         ]);
         // One line when the writes start failing, one when they go through again.
-        expect(logged.map((line) => line.split(':')[0])).toEqual([
-          'writes fail',
-          'writes go through again (1 failed before)',
-        ]);
+        expect(logged.map((line) => line.split(':')[0])).toEqual(
+          first ? ['writes fail', 'writes go through again (1 failed before)'] : [],
+        );
       });
     });
   },
