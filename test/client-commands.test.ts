@@ -290,10 +290,14 @@ describe('shiftctl send-offer', () => {
     expect(jsonLines(json.stdout)).toEqual([
       { emp_id: 2, shift_id: 7, error },
       { emp_id: 3, shift_id: 7, error },
-      // The command's own failure ends the output, in the shape every command uses.
-      { error: { code: 'E_REFUSED', message: 'the server refused 2 of 2 offers.' } },
     ]);
     expect(json.stderr).toBe('shiftctl: the server refused 2 of 2 offers.\n');
+    // One employee refused: the documented line, and only it (no error line of shiftctl's own,
+    // which has no server status, after it).
+    const one = await shiftctl(server(), 'send-offer', '2', '--shift', '7', '--json');
+    expect(one.code).toBe(4);
+    expect(jsonLines(one.stdout)).toEqual([{ emp_id: 2, shift_id: 7, error }]);
+    expect(one.stderr).toBe('shiftctl: the server refused the offer.\n');
   });
 });
 
