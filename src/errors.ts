@@ -77,6 +77,11 @@ export class ShiftctlError extends Error {
   readonly code: ErrorCode;
   /** Extra, client-safe detail (for example the validation issues). */
   readonly details: unknown;
+  /**
+   * The command has printed this failure as `--json` lines of its own (send-offer's refusal of
+   * each employee): no `{"error":...}` line is added after them.
+   */
+  shownAsJson = false;
 
   constructor(code: ErrorCode, message: string, details?: unknown) {
     super(message);

@@ -134,6 +134,51 @@ describe('operator commands', () => {
     expect((await follow.stop('SIGINT')).code).toBe(0);
   });
 
+  it('log --follow leaves out GET requests, its own polling first, and no line ends in blanks', async () => {
+    const s = await start();
+    const follow = new Cli(['log', '--follow', '--interval', '50', '--url', s.url]);
+    await post(s, '/api/test/send_offer/5?shift_id=20');
+    await follow.line((l) => l.includes('POST /api/test/send_offer'), 'the offer');
+    // Polls go on between the two requests; a GET of the test's own is left out too.
+    await get(s, '/api/shift_offers/pending/5');
+    await post(s, '/api/admin/faults', { drop_rate: 0 });
+    await follow.line((l) => l.includes('POST /api/admin/faults'), 'the faults request');
+    const { stdout } = await follow.stop('SIGINT');
+    const lines = stdout.trimEnd().split('\n');
+    // Each line without its time, its columns one space apart.
+    expect(lines.map((l) => l.split(/ +/).slice(1).join(' '))).toEqual([
+      'push shift_offer no_device emp 5 shift 20',
+      'request POST /api/test/send_offer/{emp_id} 200 emp 5 shift 20',
+      'request POST /api/admin/faults 200',
+    ]);
+    expect(lines.filter((l) => l !== l.trimEnd())).toEqual([]);
+  });
+
+  it('log --follow --reads shows GET requests but for the polling of the journal', async () => {
+    const s = await start();
+    const follow = new Cli([
+      'log',
+      '--follow',
+      '--reads',
+      '--json',
+      '--interval',
+      '50',
+      '--url',
+      s.url,
+    ]);
+    await get(s, '/api/shift_offers/pending/5');
+    await follow.line((l) => l.includes('GET /api/shift_offers/pending'), 'the read');
+    await post(s, '/api/admin/faults', { drop_rate: 0 });
+    await follow.line((l) => l.includes('POST /api/admin/faults'), 'the faults request');
+    const { stdout } = await follow.stop('SIGINT');
+    expect(
+      stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).name),
+    ).toEqual(['GET /api/shift_offers/pending/{emp_id}', 'POST /api/admin/faults']);
+  });
+
   it('log --follow stops cleanly on Ctrl-C while its first page is on the way', async () => {
     // A journal that holds the first request until the Ctrl-C has been sent.
     let first: ((body: string) => void) | undefined;

@@ -333,6 +333,24 @@ describe('POST /api/admin/scenarios', () => {
 
       const bad = await post(server, '/api/admin/scenarios', { name: 'x', steps: [{ at: 0 }] });
       expect([bad.status, bad.body.code]).toEqual([400, 'E_INVALID_BODY']);
+      // The refusal names the field, not zod's "Invalid input" for the union of step kinds.
+      expect(bad.body.message).toBe(
+        'Invalid request body: steps.0: needs one of create_shift, offer, withdraw, kick, fault',
+      );
+      const two = await post(server, '/api/admin/scenarios', {
+        name: 'x',
+        steps: [
+          { at: 0, withdraw: 1, kick: 2 },
+          { at: 1, offer: { shift_id: 1 } },
+        ],
+      });
+      expect(two.body.details.issues).toEqual([
+        {
+          path: 'steps.0',
+          message: 'withdraw and kick cannot be given together: give one of them',
+        },
+        { path: 'steps.1.offer.emp_ids', message: 'is required' },
+      ]);
     } finally {
       s.close();
     }

@@ -98,6 +98,30 @@ it('refuses an unknown scenario and sizes that do not fit, with usage errors', a
   expect(tooMany.stderr).toMatch(/--race \(10\) cannot exceed --connections \(5\)/);
 });
 
+it('sizes the broadcast and the race to --connections when they are not given', async () => {
+  const exit = await inProcess(
+    'bench',
+    '--url',
+    server.url,
+    '-n',
+    '2',
+    '--scenarios',
+    'connect,broadcast,race',
+    '--json',
+  );
+  expect(exit.stderr).not.toContain('cannot exceed');
+  expect(exit.code).toBe(0);
+  const results = exit.stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
+  expect(results.map((r) => [r.scenario, r.count, r.errors])).toEqual([
+    ['connect', 2, 0],
+    ['broadcast', 2, 0],
+    ['race', 2, 0],
+  ]);
+});
+
 it('refuses scenarios that cannot run without the ones they build on', async () => {
   for (const [scenarios, message] of [
     ['offers', /offers needs connect before it/],
@@ -201,7 +225,7 @@ it('prints a table on stdout and its progress on stderr without --json (the bina
     '--connections',
     '5',
   );
-  // --broadcast and --race stay at their defaults, larger than -n: they are not run.
+  // Only connect runs: --broadcast and --race, left out, are sized to -n and not used.
   expect(exit.code).toBe(0);
   const [header, row] = exit.stdout.trim().split('\n');
   expect(header).toMatch(/^SCENARIO\s+COUNT\s+ERRORS\s+SECONDS\s+PER SECOND/);

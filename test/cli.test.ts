@@ -3,11 +3,12 @@
  * Usage errors that commander refuses before any command runs are checked in-process
  * (in-process.ts): the binary's own exit-code plumbing is checked by the others.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createNetServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { OUTCOMES } from '../src/protocol/schemas.js';
 import { Cli, ESC, ROOT, run, STACK_FRAME, serveJson, VERSION } from './cli-harness.js';
 import { inProcess, inProcessWithEnv } from './in-process.js';
 
@@ -257,6 +258,22 @@ describe('shiftctl usage', () => {
     expect(exit).toMatchObject({ code: 0, stderr: '' });
     for (const flag of ['--port', '--db', '--fixtures', '--no-fixtures', '--log-format']) {
       expect(exit.stdout).toContain(flag);
+    }
+  });
+
+  it('lists in history --help, and in docs/clients.md, every outcome a history item can have', async () => {
+    const exit = await inProcess('history', '--help');
+    expect(exit).toMatchObject({ code: 0, stderr: '' });
+    const help = exit.stdout.replace(/\s+/g, ' ');
+    const docs = readFileSync(join(ROOT, 'docs', 'clients.md'), 'utf8');
+    const section = docs.slice(
+      docs.indexOf('`OUTCOME` is'),
+      docs.indexOf('With `--json` each item'),
+    );
+    // A queued offer (a later cascade step) has not been sent: history lists sent offers only.
+    for (const outcome of OUTCOMES.filter((o) => o !== 'queued')) {
+      expect(help, outcome).toMatch(new RegExp(`OUTCOME is [^.]*\\b${outcome}\\b`));
+      expect(section, outcome).toContain(`\`${outcome}\``);
     }
   });
 

@@ -290,10 +290,14 @@ describe('shiftctl send-offer', () => {
     expect(jsonLines(json.stdout)).toEqual([
       { emp_id: 2, shift_id: 7, error },
       { emp_id: 3, shift_id: 7, error },
-      // The command's own failure ends the output, in the shape every command uses.
-      { error: { code: 'E_REFUSED', message: 'the server refused 2 of 2 offers.' } },
     ]);
     expect(json.stderr).toBe('shiftctl: the server refused 2 of 2 offers.\n');
+    // One employee refused: the documented line, and only it (no error line of shiftctl's own,
+    // which has no server status, after it).
+    const one = await shiftctl(server(), 'send-offer', '2', '--shift', '7', '--json');
+    expect(one.code).toBe(4);
+    expect(jsonLines(one.stdout)).toEqual([{ emp_id: 2, shift_id: 7, error }]);
+    expect(one.stderr).toBe('shiftctl: the server refused the offer.\n');
   });
 });
 
@@ -822,5 +826,92 @@ describe('every client command with the server down', () => {
     expect(exit.stderr).toContain(`${url}/api`);
     expect(exit.stderr).not.toContain(STACK_FRAME);
     expect(exit.stderr.trimEnd().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('every client command against a web server that is not shiftctl', () => {
+  let web: Server;
+  let url: string;
+  const PAGE =
+    '<!DOCTYPE HTML>\n<html lang="en">\n  <head><title>Error response</title></head>\n  <body>\n    <h1>Error response</h1>\n    <p>Error code: 404</p>\n  </body>\n</html>\n';
+
+  // A static web server, as `python3 -m http.server` is: an HTML page for every error, and
+  // a 200 HTML listing for one path (a folder).
+  beforeAll(async () => {
+    web = createHttpServer((req, res) => {
+      if (req.url === '/api/shift_offers/pending/1') {
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+        res.end('<!DOCTYPE HTML>\n<html><body><h1>Directory listing</h1></body></html>\n');
+        return;
+      }
+      res.writeHead(404, { 'content-type': 'text/html;charset=utf-8' });
+      res.end(PAGE);
+    });
+    await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(web.address() as { port: number }).port}`;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => web.close(resolve));
+  });
+
+  const SUMMARY = "the answer is not shiftctl's JSON (text/html): is --url a shiftctl server?";
+
+  it.each([
+    // send-offer's refusal of each employee has a line, then its own failure.
+    [['send-offer', '5', '--shift', '6'], 2],
+    [['pending', '123'], 1],
+    [['history', '5'], 1],
+    [['respond', '5', '--shift', '1', 'accept'], 1],
+    [['status'], 1],
+  ])("%j says the answer is not shiftctl's, a line per failure, no HTML", async (args, lines) => {
+    const exit = await inProcess(...args, '--url', url);
+    expect(exit.code).toBe(4);
+    expect(exit.stderr).toContain(SUMMARY);
+    expect(exit.stderr).not.toContain('<');
+    expect(exit.stderr.trimEnd().split('\n')).toHaveLength(lines);
+  });
+
+  it('gives --json the summary as the error line', async () => {
+    const exit = await inProcess('pending', '123', '--json', '--url', url);
+    expect(exit.code).toBe(4);
+    expect(jsonLines(exit.stdout)).toEqual([
+      {
+        error: {
+          status: 404,
+          code: null,
+          message: SUMMARY,
+        },
+      },
+    ]);
+  });
+
+  it('listen says so on one line for the offers it reads and for its socket', async () => {
+    const exit = await inProcess('listen', '123', '--json', '--max-retries', '0', '--url', url);
+    expect(exit.code).toBe(4);
+    const events = jsonLines(exit.stdout);
+    const said = events
+      .filter((e) => e.event === 'error' || e.state === 'failed')
+      .map((e) => e.message ?? e.reason);
+    expect(said).toEqual([
+      `GET /shift_offers/pending/123: 404: ${SUMMARY}`,
+      `the server refused the connection: HTTP 404: ${SUMMARY}`,
+    ]);
+    expect(exit.stdout).not.toContain('<');
+  });
+
+  it('names what a 200 answer was when it is not JSON (the contract needs JSON)', async () => {
+    const exit = await inProcess('pending', '1', '--url', url);
+    expect(exit.code).toBe(1);
+    expect(exit.stderr).toBe(
+      'shiftctl: GET /shift_offers/pending/1: the answer is not JSON (text/html): is --url a shiftctl server?\n',
+    );
+  });
+
+  it('says on one line that an https:// --url is answered in plain HTTP', async () => {
+    const exit = await inProcess('pending', '1', '--url', url.replace('http:', 'https:'));
+    expect(exit.code).toBe(3);
+    expect(exit.stderr).toBe(
+      `shiftctl: Cannot reach the server at ${url.replace('http:', 'https:')}/api (wrong version number: no TLS there, is it an http:// server?). Is it running? Set the address with --url.\n`,
+    );
   });
 });

@@ -18,6 +18,33 @@ describe('scenario files', () => {
     expect(() => parseScenario({ name: 'x', steps: [] }, 's.json')).toThrow(/steps/);
   });
 
+  it('names the missing field of a step, or the actions it has too many or none of', () => {
+    const refusal = (step: unknown) => {
+      try {
+        parseScenario({ name: 'x', steps: [{ at: 0, kick: 1 }, step] }, 's.json');
+      } catch (err) {
+        return (err as Error).message;
+      }
+      return 'accepted';
+    };
+    expect(refusal({ at: 0, offer: { shift_id: 1 } })).toBe(
+      'Invalid scenario in s.json:\n  steps.1.offer.emp_ids: is required',
+    );
+    expect(refusal({ at: 0, withdraw: 1, kick: 2 })).toBe(
+      'Invalid scenario in s.json:\n  steps.1: withdraw and kick cannot be given together: give one of them',
+    );
+    expect(refusal({ at: 0 })).toBe(
+      'Invalid scenario in s.json:\n  steps.1: needs one of create_shift, offer, withdraw, kick, fault',
+    );
+    expect(refusal({ offer: { shift_id: 1, emp_ids: [2] } })).toBe(
+      'Invalid scenario in s.json:\n  steps.1.at: is required',
+    );
+    expect(refusal({ at: 0, kick: 1, kik: 2 })).toBe(
+      'Invalid scenario in s.json:\n  steps.1: unknown field kik',
+    );
+    expect(refusal(5)).toBe('Invalid scenario in s.json:\n  steps.1: must be an object');
+  });
+
   it('plays the night-cover cascade as the clock moves', async () => {
     const clock = manualClock(Date.now());
     const scenario = await readScenario('fixtures/scenarios/night-cover-cascade.json');

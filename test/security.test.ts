@@ -1,12 +1,14 @@
 /** Authentication, permissions, TLS and limits, through a real server and real clients. */
 import { once } from 'node:events';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { connect as connectTls } from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { signToken } from '../src/auth/token.js';
+import { checkedTls } from '../src/cli/serve.js';
+import type { ShiftctlError } from '../src/errors.js';
 import type { ServerOptions, ShiftServer } from '../src/server/create-server.js';
 import { createLogger } from '../src/server/log.js';
 import { selfSignedCertificate } from '../src/server/self-signed.js';
@@ -231,6 +233,70 @@ describe('TLS', () => {
       await withTimeout(server.close(), 2000, 'the server to close');
     } finally {
       rmSync(dirname(cert.caFile), { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a --tls-cert or --tls-key that is not PEM with exit 2, naming the option and file', async () => {
+    const cert = await selfSignedCertificate('127.0.0.1');
+    const dir = dirname(cert.caFile);
+    try {
+      const notPem = join(dir, 'hostname');
+      writeFileSync(notPem, 'box\n');
+      const exit = await run(
+        'serve',
+        '--db',
+        ':memory:',
+        '--port',
+        '0',
+        '--tls-cert',
+        notPem,
+        '--tls-key',
+        notPem,
+      );
+      expect(exit.code).toBe(2);
+      expect(exit.stderr).toBe(
+        `shiftctl: --tls-cert ${notPem} is not a PEM certificate (no start line)\n`,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("names the file of a key that is not PEM, or not the certificate's", async () => {
+    const [one, two] = await Promise.all([
+      selfSignedCertificate('127.0.0.1'),
+      selfSignedCertificate('127.0.0.1'),
+    ]);
+    try {
+      const certFile = { file: 'cert.pem', pem: one.cert };
+      const refusal = (key: { file: string; pem: string }) => {
+        try {
+          checkedTls(certFile, key);
+        } catch (err) {
+          return { code: (err as ShiftctlError).code, message: (err as Error).message };
+        }
+        return undefined;
+      };
+      expect(refusal({ file: 'cert.pem', pem: one.cert })).toEqual({
+        code: 'E_USAGE',
+        message: '--tls-key cert.pem is not a PEM private key (unsupported)',
+      });
+      expect(refusal({ file: 'empty.pem', pem: '' })).toEqual({
+        code: 'E_USAGE',
+        message: '--tls-key empty.pem is not a PEM private key (the file is empty)',
+      });
+      expect(refusal({ file: 'other.pem', pem: two.key })).toEqual({
+        code: 'E_USAGE',
+        message: '--tls-key other.pem is not the key of --tls-cert cert.pem (key values mismatch)',
+      });
+      expect(checkedTls(certFile, { file: 'key.pem', pem: one.key })).toEqual({
+        cert: one.cert,
+        key: one.key,
+      });
+    } finally {
+      for (const made of [one, two]) {
+        rmSync(dirname(made.caFile), { recursive: true, force: true });
+      }
     }
   });
 

@@ -125,19 +125,52 @@ describe('shiftctl stats', () => {
     expect(lines[1]).toMatchObject({ by: 'location', offers: { sent: 2 } });
   });
 
-  it('refuses a malformed window or grouping as a usage error, and a wrong date as the server does', async () => {
+  it('refuses a malformed window or grouping as a usage error', async () => {
     const word = await inProcess('stats', '--url', server.url, '--from', 'yesterday');
     expect(word.code).toBe(2);
     expect(word.stderr).toContain('expected a date (2026-11-01)');
     const by = await inProcess('stats', '--url', server.url, '--by', 'team');
     expect(by.code).toBe(2);
     expect(by.stderr).toContain('expected one of location, client, service_type, employee');
-    const day = await inProcess('stats', '--url', server.url, '--from', '2026-02-30', '--json');
-    expect(day.code).toBe(4);
-    expect(day.stderr).toContain('E_INVALID_QUERY');
-    expect(JSON.parse(day.stdout)).toMatchObject({
-      error: { status: 400, code: 'E_INVALID_QUERY' },
+  });
+
+  it('refuses a window the server would refuse before asking it, with exit 2', async () => {
+    // No server at this address: a request would be exit 3.
+    const nowhere = 'http://127.0.0.1:1';
+    const inverted = await inProcess(
+      'stats',
+      '--url',
+      nowhere,
+      '--from',
+      '2026-12-05',
+      '--to',
+      '2026-12-01',
+      '--json',
+    );
+    expect(inverted.code).toBe(2);
+    expect(inverted.stderr).toBe(
+      'shiftctl: --to 2026-12-01 must be after --from 2026-12-05: the window would be empty.\n',
+    );
+    expect(JSON.parse(inverted.stdout)).toEqual({
+      error: {
+        code: 'E_USAGE',
+        message: '--to 2026-12-01 must be after --from 2026-12-05: the window would be empty.',
+      },
     });
+    const day = await inProcess('stats', '--url', nowhere, '--from', '2026-02-30');
+    expect(day.code).toBe(2);
+    expect(day.stderr).toMatch(/^shiftctl: --from 2026-02-30 must be a date \(YYYY-MM-DD\)/);
+    // A date --to is its whole day: the same day on both sides is a window.
+    const oneDay = await inProcess(
+      'stats',
+      '--url',
+      server.url,
+      '--from',
+      '2026-01-14',
+      '--to',
+      '2026-01-14',
+    );
+    expect(oneDay.code).toBe(0);
   });
 });
 

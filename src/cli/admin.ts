@@ -4,6 +4,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { ShiftctlError } from '../errors.js';
+import { isRead } from '../protocol/names.js';
 import type { JournalEntry, ShiftDetailView } from '../protocol/schemas.js';
 import { clientFrom } from './client.js';
 import type { ClientFlags } from './client-options.js';
@@ -41,7 +42,12 @@ export interface LogFlags extends ClientFlags {
   limit: number;
   follow?: boolean;
   interval: number;
+  /** With --follow, GET requests too. */
+  reads?: boolean;
 }
+
+/** The journal's reads: a follower's own polling, never printed while following. */
+const JOURNAL_READ = 'GET /api/admin/journal';
 
 export async function withdraw(shiftId: number, flags: ClientFlags): Promise<void> {
   const shift = await clientFrom(flags).api.withdraw(shiftId);
@@ -90,7 +96,15 @@ export async function log(flags: LogFlags): Promise<void> {
   const out = io.stdout;
   const c = chalkFor(out);
   const filter = { emp_id: flags.emp, shift_id: flags.shift, kind: flags.kind };
-  const print = (entries: JournalEntry[]): void => {
+  // Following, GET requests are left out, as the dashboard's journal leaves them out unless
+  // asked: the follower's own polling (a line each --interval) would bury what happens. With
+  // --reads they show, but for the journal's reads, the polling itself.
+  const shown = (e: JournalEntry): boolean =>
+    !flags.follow ||
+    !isRead(e) ||
+    (flags.reads === true && !(e.kind === 'request' && e.name === JOURNAL_READ));
+  const print = (all: JournalEntry[]): void => {
+    const entries = all.filter(shown);
     if (flags.json) {
       for (const e of entries) printJson(e);
       return;
@@ -100,8 +114,10 @@ export async function log(flags: LogFlags): Promise<void> {
         .filter(Boolean)
         .join(' ');
       const ok = e.outcome === 'sent' || e.outcome.startsWith('2');
+      // The outcome is padded only when something follows it: no line ends in blanks.
+      const outcome = who ? e.outcome.padEnd(9) : e.outcome;
       out.write(
-        `${c.dim(e.time)} ${e.kind.padEnd(7)} ${e.name.padEnd(44)} ${(ok ? c.green : c.yellow)(e.outcome.padEnd(9))} ${who}\n`,
+        `${c.dim(e.time)} ${e.kind.padEnd(7)} ${e.name.padEnd(44)} ${(ok ? c.green : c.yellow)(outcome)}${who ? ` ${who}` : ''}\n`,
       );
     }
   };

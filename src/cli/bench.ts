@@ -15,13 +15,18 @@ export interface BenchFlags extends ClientFlags {
   connections: number;
   offers: number;
   concurrency: number;
-  broadcast: number;
-  race: number;
+  /** Default: 1000, or --connections if fewer. */
+  broadcast?: number;
+  /** Default: 1000, or --connections if fewer. */
+  race?: number;
   firstEmp: number;
   firstShift?: number;
   scenarios: string;
   pid?: number;
 }
+
+/** Employees of a broadcast and of a race, unless given. */
+const DEFAULT_GROUP = 1000;
 
 export async function bench(flags: BenchFlags): Promise<void> {
   const scenarios = flags.scenarios.split(',').map((s) => s.trim());
@@ -43,11 +48,17 @@ export async function bench(flags: BenchFlags): Promise<void> {
       `--scenarios ${flags.scenarios}: ${missing.join('; ')} (e.g. --scenarios connect,offers,answers).`,
     );
   }
+  // Left out, --broadcast and --race take 1000 employees or all connected if fewer (`-n 2`
+  // alone runs); given, they are the user's and may not exceed --connections.
+  const sizes = {
+    broadcast: flags.broadcast ?? Math.min(DEFAULT_GROUP, flags.connections),
+    race: flags.race ?? Math.min(DEFAULT_GROUP, flags.connections),
+  };
   for (const scenario of ['broadcast', 'race'] as const) {
-    if (scenarios.includes(scenario) && flags[scenario] > flags.connections) {
+    if (scenarios.includes(scenario) && sizes[scenario] > flags.connections) {
       throw new ShiftctlError(
         'E_USAGE',
-        `--${scenario} (${flags[scenario]}) cannot exceed --connections (${flags.connections}).`,
+        `--${scenario} (${sizes[scenario]}) cannot exceed --connections (${flags.connections}).`,
       );
     }
   }
@@ -62,8 +73,8 @@ export async function bench(flags: BenchFlags): Promise<void> {
     connections: flags.connections,
     offers: flags.offers,
     concurrency: flags.concurrency,
-    broadcast: flags.broadcast,
-    race: flags.race,
+    broadcast: sizes.broadcast,
+    race: sizes.race,
     firstEmpId: flags.firstEmp,
     firstShiftId: flags.firstShift ?? (Date.now() % 1e10) * 10,
     scenarios: scenarios as ScenarioName[],

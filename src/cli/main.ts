@@ -90,7 +90,8 @@ export async function execute(argv: string[]): Promise<void> {
     if (isShiftctlError(err)) {
       io.stderr.write(`shiftctl: ${err.message}\n`);
       // With --json, the failure is also data: one line of the shape every command uses.
-      if (argv.includes('--json')) io.stdout.write(`${JSON.stringify(jsonError(err))}\n`);
+      if (argv.includes('--json') && !err.shownAsJson)
+        io.stdout.write(`${JSON.stringify(jsonError(err))}\n`);
       process.exitCode = err.exitCode;
       return;
     }

@@ -149,11 +149,14 @@ export async function sendOffer(empIds: number[], flags: SendOfferFlags): Promis
     }
   }
   if (refused > 0) {
-    throw new ShiftctlError(
+    const failure = new ShiftctlError(
       'E_REFUSED',
       empIds.length === 1
         ? 'the server refused the offer.'
         : `the server refused ${refused} of ${empIds.length} offers.`,
     );
+    // Each refusal has had its line, with the server's status and code: nothing is added.
+    failure.shownAsJson = flags.json === true;
+    throw failure;
   }
 }

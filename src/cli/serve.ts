@@ -6,6 +6,7 @@ import { rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { networkInterfaces } from 'node:os';
 import { dirname } from 'node:path';
+import { createSecureContext, type SecureContextOptions } from 'node:tls';
 import { ShiftctlError } from '../errors.js';
 import { DEMO_FIXTURES_PATH, type FixtureData, readFixtures } from '../fixtures.js';
 import { redactUrl } from '../redact.js';
@@ -238,7 +239,55 @@ async function tlsFrom(
       );
     }
   };
-  return { cert: await read(flags.tlsCert, 'certificate'), key: await read(flags.tlsKey, 'key') };
+  return checkedTls(
+    { file: flags.tlsCert, pem: await read(flags.tlsCert, 'certificate') },
+    { file: flags.tlsKey, pem: await read(flags.tlsKey, 'key') },
+  );
+}
+
+/**
+ * The certificate and key of `--tls-cert` and `--tls-key` as the server will load them, checked
+ * first: a file that is not PEM, or a key that is not the certificate's, is a usage error naming
+ * the option and the file (OpenSSL's words, `error:0480006C:PEM routines::no start line`, named
+ * neither, and failed the start as an unexpected error).
+ */
+export function checkedTls(
+  cert: { file: string; pem: string },
+  key: { file: string; pem: string },
+): { cert: string; key: string } {
+  const check = (option: string, file: string, what: string, context: SecureContextOptions) => {
+    let reason: string | undefined;
+    if (String(context.cert ?? context.key).trim() === '') reason = 'the file is empty';
+    else {
+      try {
+        createSecureContext(context);
+      } catch (err) {
+        reason = opensslReason(err);
+      }
+    }
+    if (reason) {
+      throw new ShiftctlError('E_USAGE', `${option} ${file} is not a PEM ${what} (${reason})`);
+    }
+  };
+  check('--tls-cert', cert.file, 'certificate', { cert: cert.pem });
+  check('--tls-key', key.file, 'private key', { key: key.pem });
+  try {
+    createSecureContext({ cert: cert.pem, key: key.pem });
+  } catch (err) {
+    throw new ShiftctlError(
+      'E_USAGE',
+      `--tls-key ${key.file} is not the key of --tls-cert ${cert.file} (${opensslReason(err)})`,
+    );
+  }
+  return { cert: cert.pem, key: key.pem };
+}
+
+/** `no start line` of OpenSSL's `error:0480006C:PEM routines::no start line`. */
+function opensslReason(err: unknown): string {
+  const e = err as { reason?: unknown; message?: unknown };
+  if (typeof e.reason === 'string' && e.reason) return e.reason;
+  const message = String(e.message ?? err);
+  return message.split('::').pop()?.trim() || message;
 }
 
 function lanAddresses(): string[] {

@@ -1,6 +1,8 @@
 /** `shiftctl stats`: the admin API's stats as two tables (offers, shifts), or JSON lines. */
 import { humanSeconds, percent } from '../client/stats-text.js';
-import type { StatsGroupView, StatsResponse } from '../protocol/stats.js';
+import { ShiftctlError } from '../errors.js';
+import { type StatsGroupView, StatsQuery, type StatsResponse } from '../protocol/stats.js';
+import { describeIssues } from '../protocol/validate.js';
 import { clientFrom } from './client.js';
 import type { ClientFlags } from './client-options.js';
 import { writeTable } from './format.js';
@@ -72,8 +74,28 @@ function windowLine(stats: StatsResponse): string {
   return `${utc(stats.from)} to ${utc(stats.to)}`;
 }
 
+/**
+ * `--from` and `--to` checked as the server checks them, before any request: a mistake is a
+ * usage error (exit 2), not the server's refusal (exit 4).
+ */
+function checkWindow(flags: StatsFlags): void {
+  const query = { from: flags.from, to: flags.to };
+  const checked = StatsQuery.safeParse(query);
+  if (checked.success) return;
+  const issue = describeIssues(checked.error)[0];
+  if (issue?.path === 'to' && issue.message === 'must be after from') {
+    throw new ShiftctlError(
+      'E_USAGE',
+      `--to ${flags.to} must be after --from ${flags.from}: the window would be empty.`,
+    );
+  }
+  const option = issue?.path === 'to' ? 'to' : 'from';
+  throw new ShiftctlError('E_USAGE', `--${option} ${query[option]} ${issue?.message}.`);
+}
+
 export async function stats(flags: StatsFlags): Promise<void> {
   const out = io.stdout;
+  checkWindow(flags);
   // A big database takes a while to add up: more than the usual 10 s is allowed.
   const { api } = clientFrom(flags, 60_000);
   const result = await api.stats({ from: flags.from, to: flags.to, by: flags.by });

@@ -27,6 +27,7 @@ import {
 } from '../protocol/schemas.js';
 import { StatsResponse } from '../protocol/stats.js';
 import { describeIssues, summariseIssues } from '../protocol/validate.js';
+import { errorSaid, notJson, oneLine } from './answer-text.js';
 
 export interface ApiClientOptions {
   apiUrl: string;
@@ -47,7 +48,7 @@ const Connections = ConnectionsResponse.partial({ sockets: true, employees: true
 const Answered = RespondResponse.partial({ shift_id: true, emp_id: true, outcome: true });
 
 function reasonOf(err: unknown): string {
-  const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  const cause = (err as { cause?: { code?: string; message?: string; reason?: unknown } }).cause;
   switch (cause?.code) {
     case 'ECONNREFUSED':
       return 'connection refused';
@@ -58,7 +59,14 @@ function reasonOf(err: unknown): string {
       return 'connection reset';
   }
   if ((err as Error).name === 'TimeoutError') return 'timed out';
-  return cause?.message ?? (err as Error).message;
+  // OpenSSL's message is its error queue over two lines; its reason says it.
+  if (cause?.code === 'ERR_SSL_WRONG_VERSION_NUMBER') {
+    return 'wrong version number: no TLS there, is it an http:// server?';
+  }
+  if (typeof cause?.reason === 'string' && cause.code?.startsWith('ERR_SSL_')) {
+    return `TLS: ${cause.reason}`;
+  }
+  return oneLine(cause?.message ?? (err as Error).message);
 }
 
 /** Certificate errors: the server is there, but its certificate is not trusted. */
@@ -147,17 +155,18 @@ export function createApiClient(options: ApiClientOptions) {
     schema: S,
     body?: unknown,
   ): Promise<z.output<S>> {
-    const { status, text, json } = await raw(method, path, body);
+    const answer = await raw(method, path, body);
+    const { status, json } = answer;
+    const contentType = answer.headers.get('content-type');
     if (status !== 200 && status !== 201) {
-      const error = json as { code?: unknown; message?: unknown; detail?: unknown } | undefined;
+      const error = json as { code?: unknown } | undefined;
       const code = typeof error?.code === 'string' ? error.code : undefined;
-      const said =
-        typeof error?.message === 'string'
-          ? error.message
-          : typeof error?.detail === 'string'
-            ? error.detail
-            : text.slice(0, 200) || `HTTP ${status}`;
+      const said = errorSaid({ contentType, text: answer.text, json });
       throw new ApiError(status, code, said, `${method} ${path}`);
+    }
+    const unreadable = notJson({ contentType, text: answer.text, json });
+    if (unreadable) {
+      throw new ShiftctlError('E_BAD_RESPONSE', `${method} ${path}: ${unreadable}`);
     }
     const parsed = schema.safeParse(json);
     if (!parsed.success) {

@@ -4,6 +4,7 @@
  * retries run out. A deliberate `close()` never reconnects.
  */
 import { WebSocket } from 'ws';
+import { errorSaid, oneLine } from './answer-text.js';
 import { DEFAULT_MAX_RETRIES, reconnectDelaySeconds } from './backoff.js';
 
 export type ConnectionState =
@@ -104,13 +105,14 @@ export function createConnection(options: ConnectionOptions): Connection {
         if (body.length < 2048) body += chunk;
       });
       res.on('end', () => {
-        let said = '';
+        let json: unknown;
         try {
-          said = String((JSON.parse(body) as { message?: unknown }).message ?? '');
+          json = JSON.parse(body);
         } catch {
-          said = body.slice(0, 200);
+          json = undefined;
         }
-        lastError = `the server refused the connection: HTTP ${status}${said ? `: ${said}` : ''}`;
+        const said = errorSaid({ contentType: res.headers['content-type'], text: body, json });
+        lastError = `the server refused the connection: HTTP ${status}: ${said}`;
         // A refusal that retrying cannot change (a bad token, a bad id) ends the attempts now.
         if (status >= 400 && status < 500 && status !== 429) fatal = true;
         socket.terminate();
@@ -210,5 +212,5 @@ function describe(err: Error): string {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ECONNREFUSED') return 'connection refused';
   if (code === 'ENOTFOUND') return 'unknown host';
-  return err.message;
+  return oneLine(err.message);
 }

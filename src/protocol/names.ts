@@ -9,6 +9,13 @@ export const PRIORITIES = ['normal', 'urgent'] as const;
 /** The platforms a push token comes from. */
 export const DEVICE_PLATFORMS = ['android', 'ios'] as const;
 
+/**
+ * A journal line of a GET request: it read, so nothing changed. The dashboard's journal and
+ * `shiftctl log --follow` leave these out unless asked (their own reads are most of them).
+ */
+export const isRead = (entry: { kind: string; name: string }): boolean =>
+  entry.kind === 'request' && entry.name.startsWith('GET ');
+
 /** What `GET /api/admin/stats?by=` groups by. */
 export const STATS_GROUPINGS = ['location', 'client', 'service_type', 'employee'] as const;
 

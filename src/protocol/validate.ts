@@ -23,9 +23,15 @@ const ABSENT = Symbol('absent');
 export function describeIssues(error: z.ZodError, input: unknown = ABSENT, query = false): Issue[] {
   const seen = new Set<string>();
   const issues: Issue[] = [];
-  for (const issue of error.issues) {
-    const path = issue.path.map(String).join('.');
-    const message = humanise(issue, valueAt(input, issue.path), query);
+  for (const found of error.issues.flatMap((issue) => explainUnion(issue, [], input))) {
+    const path = found.path.map(String).join('.');
+    const value = valueAt(input, found.path);
+    const message =
+      query && Array.isArray(value)
+        ? 'must be given once'
+        : 'message' in found
+          ? found.message
+          : humanise(found.issue, value, query);
     // An integer past the safe range fails two checks that say the same thing.
     const key = `${path}\u0000${message}`;
     if (seen.has(key)) continue;
@@ -33,6 +39,79 @@ export function describeIssues(error: z.ZodError, input: unknown = ABSENT, query
     issues.push({ path, message });
   }
   return issues;
+}
+
+type Found =
+  | { path: PropertyKey[]; issue: z.core.$ZodIssue }
+  | { path: PropertyKey[]; message: string };
+
+/**
+ * An issue, with its path from the top. An object that matches no branch of a union of objects
+ * told apart by a field (a scenario step: `create_shift`, `offer`, `withdraw`...) is explained
+ * by its fields, not zod's "Invalid input": the issues of the branch its field picks
+ * (`steps.1.offer.emp_ids: is required`), or that it has two of those fields, or none.
+ */
+function explainUnion(issue: z.core.$ZodIssue, prefix: PropertyKey[], input: unknown): Found[] {
+  const path = [...prefix, ...issue.path];
+  if (issue.code !== 'invalid_union' || issue.errors.length < 2) return [{ path, issue }];
+  const branches = issue.errors;
+  // Not an object at all (a step that is a number): what each branch expected.
+  const expected = branches.map((b) =>
+    b.length === 1 && b[0]?.code === 'invalid_type' && b[0].path.length === 0
+      ? b[0].expected
+      : undefined,
+  );
+  if (expected.every((e) => e !== undefined) && !isMissing(issue, valueAt(input, path))) {
+    const kinds = [...new Set(expected)].map((e) => article(e as string));
+    return [{ path, message: `must be ${kinds.join(' or ')}` }];
+  }
+  const missing = branches.map(
+    (branch) =>
+      new Set(
+        branch
+          .filter((i) => i.path.length === 1 && isMissing(i, valueAt(input, [...path, ...i.path])))
+          .map((i) => String(i.path[0])),
+      ),
+  );
+  const unknown = branches.map(
+    (branch) =>
+      new Set(
+        branch.flatMap((i) =>
+          i.code === 'unrecognized_keys' && i.path.length === 0 ? i.keys : [],
+        ),
+      ),
+  );
+  const named = [...new Set([...missing, ...unknown].flatMap((set) => [...set]))];
+  const inEvery = (sets: Set<string>[], key: string) => sets.every((set) => set.has(key));
+  // The fields that pick a branch: missing or unknown in some branches, not in all.
+  const choices = named.filter((k) => !inEvery(missing, k) && !inEvery(unknown, k));
+  if (choices.length === 0) return [{ path, issue }];
+  const given = choices.filter((k) => !missing.some((set) => set.has(k)));
+  const strangers = named.filter((k) => inEvery(unknown, k));
+  if (given.length === 1) {
+    const key = given[0] as string;
+    const index = branches.findIndex((_, i) => !missing[i]?.has(key) && !unknown[i]?.has(key));
+    const branch = branches[index];
+    if (branch) return branch.flatMap((i) => explainUnion(i, path, input));
+  }
+  const found: Found[] = [
+    given.length > 1
+      ? { path, message: `${given.join(' and ')} cannot be given together: give one of them` }
+      : { path, message: `needs one of ${choices.join(', ')}` },
+  ];
+  if (strangers.length > 0) {
+    found.push({
+      path,
+      message: `unknown field${strangers.length > 1 ? 's' : ''} ${strangers.join(', ')}`,
+    });
+  }
+  return found;
+}
+
+/** Whether an issue is that of a field left out. */
+function isMissing(issue: z.core.$ZodIssue, value: unknown): boolean {
+  if (value !== ABSENT) return value === undefined;
+  return issue.code === 'invalid_type' && issue.message.endsWith('received undefined');
 }
 
 function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
@@ -47,7 +126,12 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
 const UNITS: Partial<Record<string, string>> = { string: 'characters', array: 'items' };
 
 function humanise(issue: z.core.$ZodIssue, value: unknown, query: boolean): string {
-  if ((issue.code === 'invalid_type' || issue.code === 'invalid_value') && value === undefined) {
+  if (
+    (issue.code === 'invalid_type' ||
+      issue.code === 'invalid_value' ||
+      issue.code === 'invalid_union') &&
+    value === undefined
+  ) {
     return 'is required';
   }
   // A query parameter given twice arrives as a list (no query parameter takes one).

@@ -5,6 +5,7 @@
  * refetch the views, debounced, and the stats, at most once per `statsEveryMs`; nothing polls.
  * The view (dashboard.tsx) renders snapshots and calls the actions.
  */
+import { isRead } from '../protocol/names.js';
 import type {
   CreateShiftRequest,
   DevicePlatform,
@@ -149,10 +150,6 @@ const JOURNAL_KEPT = 1000;
 /** The journal's first screenful, fetched on start. */
 const JOURNAL_FIRST = 200;
 const RESET_MARK = 'reset: journal cleared';
-
-/** A GET request's line: it read, so no view changed. */
-export const isRead = (entry: JournalEntry): boolean =>
-  entry.kind === 'request' && entry.name.startsWith('GET ');
 
 /** Whether a journal line passes the filter. */
 export function matches(entry: JournalEntry, filter: JournalFilter): boolean {

@@ -78,6 +78,10 @@ export function registerAdmin(program: Command): void {
     .option('--limit <n>', 'how many of the newest entries', integerIn(1, 10_000), 50)
     .option('-f, --follow', 'keep printing new entries until Ctrl-C')
     .option('--interval <ms>', 'with --follow, how often to ask', integerIn(50, 60_000), 500)
+    .option(
+      '--reads',
+      'with --follow, show GET requests too (left out, as on the dashboard; the polling of the journal itself never shows)',
+    )
     .addHelpText(
       'after',
       '\nExamples:\n  $ shiftctl log --emp 123\n  $ shiftctl log --follow --kind push',

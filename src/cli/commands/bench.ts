@@ -21,8 +21,16 @@ export function registerBench(program: Command): void {
     )
     .option('-m, --offers <n>', 'offers to send (then answer)', integerIn(0, 10_000_000), 5000)
     .option('-c, --concurrency <n>', 'HTTP requests in flight at once', integerIn(1, 10_000), 64)
-    .option('--broadcast <n>', 'employees one shift is broadcast to', integerIn(1, 100_000), 1000)
-    .option('--race <n>', 'employees racing for one shift', integerIn(1, 100_000), 1000)
+    .option(
+      '--broadcast <n>',
+      'employees one shift is broadcast to, at most --connections (default: 1000, or --connections if fewer)',
+      integerIn(1, 100_000),
+    )
+    .option(
+      '--race <n>',
+      'employees racing for one shift, at most --connections (default: 1000, or --connections if fewer)',
+      integerIn(1, 100_000),
+    )
     .option('--first-emp <id>', 'first employee id', integerIn(1, 1e12), 100_000)
     .option(
       '--first-shift <id>',

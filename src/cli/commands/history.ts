@@ -22,8 +22,10 @@ export function registerHistory(program: Command): void {
     .addHelpText(
       'after',
       `
-SENT is local time. OUTCOME is open (not answered yet), assigned, taken (someone else got the
-shift) or rejected. With --json, each offer is printed as the server sent it, one a line.
+SENT is local time. OUTCOME is open (not answered yet), requested (accepted, waiting for an
+operator's approval), assigned, taken (someone else got the shift), rejected, expired (not
+answered before its deadline) or withdrawn (the shift was withdrawn). With --json, each offer is
+printed as the server sent it, one a line.
 
 Examples:
   $ shiftctl history 123 --limit 10
