@@ -114,7 +114,8 @@ export class ApiError extends ShiftctlError {
   ) {
     super(
       httpStatus < 500 ? 'E_REFUSED' : 'E_SERVER_ERROR',
-      `${request}: ${httpStatus}${serverCode ? ` ${serverCode}` : ''}: ${serverMessage}`,
+      // What the server said first, as respond and send-offer say it, then where it was said.
+      `${serverMessage} (${httpStatus}${serverCode ? ` ${serverCode}` : ''}, ${request})`,
     );
     this.name = 'ApiError';
     this.httpStatus = httpStatus;

@@ -893,7 +893,7 @@ describe('every client command against a web server that is not shiftctl', () =>
       .filter((e) => e.event === 'error' || e.state === 'failed')
       .map((e) => e.message ?? e.reason);
     expect(said).toEqual([
-      `GET /shift_offers/pending/123: 404: ${SUMMARY}`,
+      `${SUMMARY} (404, GET /shift_offers/pending/123)`,
       `the server refused the connection: HTTP 404: ${SUMMARY}`,
     ]);
     expect(exit.stdout).not.toContain('<');

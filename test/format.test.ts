@@ -53,7 +53,7 @@ describe('API errors', () => {
       expect(err).toBeInstanceOf(ApiError);
       expect(err.serverMessage).toBe('Shift 2 was never offered to employee 1.');
       expect(err.message).toBe(
-        'POST /shift_offer/respond: 404 E_OFFER_NOT_FOUND: Shift 2 was never offered to employee 1.',
+        'Shift 2 was never offered to employee 1. (404 E_OFFER_NOT_FOUND, POST /shift_offer/respond)',
       );
       expect(statusAndCode(err)).toBe('404 E_OFFER_NOT_FOUND');
     } finally {
@@ -63,7 +63,7 @@ describe('API errors', () => {
 
   it('keeps a message from a server that sent no code', () => {
     const err = new ApiError(404, undefined, 'Not Found', 'GET /connections');
-    expect(err.message).toBe('GET /connections: 404: Not Found');
+    expect(err.message).toBe('Not Found (404, GET /connections)');
     expect(statusAndCode(err)).toBe('404');
   });
 });
