@@ -112,7 +112,7 @@ describe('operator commands', () => {
     });
     const bad = await inProcess('fault', '--drop-rate', '2', '--url', s.url);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('expected a number from 0 to 1');
+    expect(bad.stderr).toContain('Expected a number from 0 to 1');
   });
 
   it('log prints the journal, and follows it', async () => {
@@ -272,7 +272,7 @@ describe('serve with lifecycle flags', () => {
     }
     const bad = await run('serve', '--db', ':memory:', '--urgent-ttl', 'soon');
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('expected a duration such as 200ms, 30s, 15m or 2h');
+    expect(bad.stderr).toContain('Expected a duration such as 200ms, 30s, 15m or 2h');
   });
 
   it('refuses a bad scenario file with exit 2', async () => {

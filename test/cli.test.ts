@@ -214,8 +214,8 @@ describe('shiftctl usage', () => {
   });
 
   it.each([
-    [['listen', '1', '--auto', 'maybe'], /'maybe' is invalid\. expected one of accept, reject/],
-    [['verify', '--timeout', '0'], /'0' is invalid\. expected from 100 to 120000 ms/],
+    [['listen', '1', '--auto', 'maybe'], /'maybe' is invalid\. Expected one of accept, reject/],
+    [['verify', '--timeout', '0'], /'0' is invalid\. Expected a duration from 100ms to 2m\./],
     [['fault', '--off', '--latency', '200ms'], /--off turns every fault off; give it alone/],
     [
       ['pending', '1', '--ca', join(ROOT, 'package.json')],

@@ -350,7 +350,7 @@ describe('shiftctl send-offer with bad input', () => {
   it.each([
     ['--date', '2026-02-30', 'It is not a real calendar date.'],
     ['--start', '9', 'It must be a 24-hour time as HH:MM.'],
-    ['--shift', '0', 'expected a whole number from 1'],
+    ['--shift', '0', 'Expected a whole number from 1 up.'],
   ])('refuses %s %s', async (flag, value, why) => {
     const stderr = await refused(flag, value);
     expect(stderr).toContain(`option '${flag} `);
@@ -699,9 +699,9 @@ describe('shiftctl respond', () => {
   });
 
   it.each([
-    [['1', '--shift', '456', 'maybe'], "argument 'answer'. expected accept or reject."],
+    [['1', '--shift', '456', 'maybe'], "argument 'answer'. Expected accept or reject."],
     [['1', 'accept'], "required option '--shift <id>' not specified"],
-    [['0', '--shift', '456', 'accept'], "argument 'emp_id'. expected a whole number from 1"],
+    [['0', '--shift', '456', 'accept'], "argument 'emp_id'. Expected a whole number from 1 up."],
   ])('refuses respond %j with exit 2', async (args, message) => {
     const exit = await shiftctl(server(), 'respond', ...args);
     expect(exit.code).toBe(2);

@@ -158,6 +158,6 @@ describe('push-sink', () => {
     ]);
     const after = await inProcess('serve', '--db', ':memory:', '--push-after', '2h');
     expect(after.code).toBe(2);
-    expect(after.stderr).toContain('expected a duration of at most 1h');
+    expect(after.stderr).toContain('Expected a duration of at most 1h');
   });
 });

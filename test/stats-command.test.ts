@@ -128,10 +128,10 @@ describe('shiftctl stats', () => {
   it('refuses a malformed window or grouping as a usage error', async () => {
     const word = await inProcess('stats', '--url', server.url, '--from', 'yesterday');
     expect(word.code).toBe(2);
-    expect(word.stderr).toContain('expected a date (2026-11-01)');
+    expect(word.stderr).toContain('Expected a date (2026-11-01)');
     const by = await inProcess('stats', '--url', server.url, '--by', 'team');
     expect(by.code).toBe(2);
-    expect(by.stderr).toContain('expected one of location, client, service_type, employee');
+    expect(by.stderr).toContain('Expected one of location, client, service_type, employee');
   });
 
   it('refuses a window the server would refuse before asking it, with exit 2', async () => {

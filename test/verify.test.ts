@@ -411,7 +411,7 @@ describe('how verify drives a backend', () => {
   it('refuses an unknown check id with the list of checks', async () => {
     const exit = await inProcess('verify', '--only', 'nope');
     expect(exit.code).toBe(2);
-    expect(exit.stderr).toContain('unknown check nope; the checks are ws-connect, ws-ping');
+    expect(exit.stderr).toContain('Unknown check nope; the checks are ws-connect, ws-ping');
     const none = await inProcess('verify', '--only', 'losers-told', '--level', 'must');
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('--only losers-told selects no check at --level must');

@@ -43,7 +43,7 @@ export function checkIds(value: string): string[] {
   const unknown = ids.filter((id) => !CHECKS.some((c) => c.id === id));
   if (unknown.length > 0 || ids.length === 0) {
     throw new InvalidArgumentError(
-      `unknown check ${unknown.join(', ')}; the checks are ${CHECKS.map((c) => c.id).join(', ')}.`,
+      `Unknown check ${unknown.join(', ')}; the checks are ${CHECKS.map((c) => c.id).join(', ')}.`,
     );
   }
   return ids;

@@ -15,7 +15,7 @@ const ANSWERS: Record<string, OfferResponse> = {
 /** `accept` or `reject` (or the wire words `accepted`, `rejected`) as the wire value. */
 function parseAnswer(value: string): OfferResponse {
   const answer = ANSWERS[value.trim().toLowerCase()];
-  if (!answer) throw new InvalidArgumentError('expected accept or reject.');
+  if (!answer) throw new InvalidArgumentError('Expected accept or reject.');
   return answer;
 }
 

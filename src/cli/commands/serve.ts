@@ -241,7 +241,7 @@ function ignoreEmptyEnv(command: Command, except: string[]): void {
 /** `--push-after`: a bare number is seconds, as for the other durations; 0 to 1 h. */
 function pushAfter(value: string): number {
   const ms = parseDuration(value);
-  if (ms > 3_600_000) throw new InvalidArgumentError('expected a duration of at most 1h.');
+  if (ms > 3_600_000) throw new InvalidArgumentError('Expected a duration of at most 1h.');
   return ms;
 }
 

@@ -8,7 +8,7 @@ import type { StatsFlags } from '../stats.js';
 function moment(value: string): string {
   if (!/^\d{4}-\d{2}-\d{2}(T\S+)?$/.test(value.trim())) {
     throw new InvalidArgumentError(
-      'expected a date (2026-11-01) or a date-time with an offset (2026-11-01T08:00:00Z).',
+      'Expected a date (2026-11-01) or a date-time with an offset (2026-11-01T08:00:00Z).',
     );
   }
   return value.trim();
