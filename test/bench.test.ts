@@ -211,7 +211,9 @@ it('says the server cannot be reached, with exit 3 and no stack trace', async ()
     '1',
   );
   expect(exit.code).toBe(3);
-  expect(exit.stderr).toMatch(/Cannot reach the server at http:\/\/127\.0\.0\.1:1\/api/);
+  expect(exit.stderr).toMatch(
+    /Cannot reach the server at http:\/\/127\.0\.0\.1:1\/api \(connection refused\)/,
+  );
   expect(exit.stderr).not.toContain(STACK_FRAME);
 });
 

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { type BenchReport, runBench, SCENARIOS, type ScenarioName } from '../bench/generator.js';
+import { networkWords } from '../client/answer-text.js';
 import { ShiftctlError } from '../errors.js';
 import { clientFrom } from './client.js';
 import type { ClientFlags } from './client-options.js';
@@ -87,7 +88,7 @@ export async function bench(flags: BenchFlags): Promise<void> {
     if (!NETWORK_ERRORS.has(code)) throw err;
     throw new ShiftctlError(
       'E_UNREACHABLE',
-      `Cannot reach the server at ${endpoints.apiUrl} (${code}). Is it running? Set the address with --url.`,
+      `Cannot reach the server at ${endpoints.apiUrl} (${networkWords(code) ?? code}). Is it running? Set the address with --url.`,
     );
   });
   printReport(report, flags.json === true, io.stdout);

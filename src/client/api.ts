@@ -27,7 +27,7 @@ import {
 } from '../protocol/schemas.js';
 import { StatsResponse } from '../protocol/stats.js';
 import { describeIssues, summariseIssues } from '../protocol/validate.js';
-import { errorSaid, notJson, oneLine } from './answer-text.js';
+import { errorSaid, networkWords, notJson, oneLine } from './answer-text.js';
 
 export interface ApiClientOptions {
   apiUrl: string;
@@ -49,15 +49,8 @@ const Answered = RespondResponse.partial({ shift_id: true, emp_id: true, outcome
 
 function reasonOf(err: unknown): string {
   const cause = (err as { cause?: { code?: string; message?: string; reason?: unknown } }).cause;
-  switch (cause?.code) {
-    case 'ECONNREFUSED':
-      return 'connection refused';
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return 'unknown host';
-    case 'ECONNRESET':
-      return 'connection reset';
-  }
+  const words = networkWords(cause?.code);
+  if (words) return words;
   if ((err as Error).name === 'TimeoutError') return 'timed out';
   // OpenSSL's message is its error queue over two lines; its reason says it.
   if (cause?.code === 'ERR_SSL_WRONG_VERSION_NUMBER') {

@@ -4,7 +4,7 @@
  * retries run out. A deliberate `close()` never reconnects.
  */
 import { WebSocket } from 'ws';
-import { errorSaid, oneLine } from './answer-text.js';
+import { errorSaid, networkWords, oneLine } from './answer-text.js';
 import { DEFAULT_MAX_RETRIES, reconnectDelaySeconds } from './backoff.js';
 
 export type ConnectionState =
@@ -209,8 +209,5 @@ export function createConnection(options: ConnectionOptions): Connection {
 }
 
 function describe(err: Error): string {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'ECONNREFUSED') return 'connection refused';
-  if (code === 'ENOTFOUND') return 'unknown host';
-  return oneLine(err.message);
+  return networkWords((err as NodeJS.ErrnoException).code) ?? oneLine(err.message);
 }
