@@ -4,6 +4,8 @@
  * Runs when SHIFTCTL_TEST_REDIS names a Redis server; every key a test makes is deleted after.
  */
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer as createNetServer } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { createRedisCluster, type RedisCluster } from '../src/cluster/redis.js';
@@ -197,6 +199,24 @@ describe.skipIf(redisUrl === undefined)('redis (set SHIFTCTL_TEST_REDIS to run)'
         ),
       });
       expect(Date.now() - started).toBeLessThan(3000);
+    });
+
+    it('says the server at the URL hung up when something other than Redis listens there', async () => {
+      // Another service's port (PostgreSQL's, say): it closes on Redis's first command.
+      const other = createNetServer((socket) => socket.once('data', () => socket.destroy()));
+      other.listen(0, '127.0.0.1');
+      await once(other, 'listening');
+      const { port } = other.address() as { port: number };
+      try {
+        await expect(
+          createRedisCluster({ url: `redis://127.0.0.1:${port}`, group: 'not-redis' }),
+        ).rejects.toMatchObject({
+          code: 'E_REDIS',
+          message: expect.stringMatching(/the server there hung up .*: is Redis on that port\?$/),
+        });
+      } finally {
+        other.close();
+      }
     });
 
     it('fails at start on a database number Redis does not have, rather than use database 0', async () => {

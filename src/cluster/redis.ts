@@ -58,6 +58,8 @@ export interface RedisCluster extends Cluster {
 
 /** How long `createRedisCluster` waits for a TCP connection before giving up. */
 const CONNECT_TIMEOUT_MS = 5000;
+/** What ioredis says when the server it reached hangs up: not Redis, most likely. */
+const HUNG_UP = /^Connection is closed\.$|ECONNRESET/;
 /** How long a lost link queues commands before they fail at once (see the 'close' handler). */
 const OFFLINE_QUEUE_MS = 1000;
 /** How long `ping` (for `/readyz`) and `close`'s goodbye wait for Redis. */
@@ -418,9 +420,11 @@ export async function createRedisCluster(options: RedisClusterOptions): Promise<
   } catch (err) {
     cmd.disconnect();
     sub.disconnect();
+    const said = (lastError ?? (err as Error)).message;
     throw new ShiftctlError(
       'E_REDIS',
-      `Cannot reach Redis at ${where}: ${(lastError ?? (err as Error)).message}`,
+      // Something else listening there (PostgreSQL's port) hangs up on Redis's first command.
+      `Cannot reach Redis at ${where}: ${HUNG_UP.test(said) ? `the server there hung up (${said}): is Redis on that port?` : said}`,
     );
   }
   // ioredis connects even when the URL's database cannot be selected (/99 on a server with 16)
