@@ -155,6 +155,18 @@ describe('what a bad request is told', () => {
   });
 
   it.each([
+    ['99999999', 'must be from 1 to 2592000 seconds'],
+    ['12345678901234567890', 'must be from 1 to 2592000 seconds'],
+    ['1.5', 'must be a whole number of seconds'],
+  ])('a test offer with ttl_seconds=%s: %s', async (ttl, message) => {
+    const res = await post(server, `/api/test/send_offer/1?shift_id=9&ttl_seconds=${ttl}`);
+    expect(res.body).toMatchObject({
+      code: 'E_INVALID_QUERY',
+      message: `Invalid query: ttl_seconds: ${message}`,
+    });
+  });
+
+  it.each([
     ['/api/shift_offers/history/1?limit=1&limit=2', 'limit'],
     ['/api/admin/shifts?status=open&status=assigned', 'status'],
   ])('a query parameter given twice: %s', async (path, name) => {

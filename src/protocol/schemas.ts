@@ -419,7 +419,7 @@ export const TtlSeconds = z.number().int().min(1).max(TTL_MAX_S);
 const TtlParam = documentedAs(
   z
     .string()
-    .regex(/^[0-9]{1,7}$/, 'must be a whole number of seconds')
+    .regex(/^[0-9]+$/, 'must be a whole number of seconds')
     .transform(Number)
     .refine((n) => n >= 1 && n <= TTL_MAX_S, `must be from 1 to ${TTL_MAX_S} seconds`),
   { type: 'integer', minimum: 1, maximum: TTL_MAX_S },
