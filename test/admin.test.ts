@@ -97,6 +97,28 @@ describe('offering, listing and holders', () => {
     }
   });
 
+  it('refuses offers whose expires_at has passed, before writing anything', async () => {
+    const past = '2020-01-01T10:00:00Z';
+    const created = await post(server, '/api/admin/shifts', {
+      ...SHIFT,
+      id: 4100,
+      offer_to: [11],
+      expires_at: past,
+    });
+    expect(created.status).toBe(400);
+    expect(created.body).toMatchObject({ code: 'E_INVALID_BODY' });
+    expect(created.body.message).toContain(`expires_at: ${past} has passed`);
+    expect((await get(server, '/api/admin/shifts/4100')).status).toBe(404);
+
+    expect((await post(server, '/api/admin/shifts', { ...SHIFT, id: 4101 })).status).toBe(201);
+    const offered = await post(server, '/api/admin/shifts/4101/offers', {
+      emp_ids: [11],
+      expires_at: past,
+    });
+    expect(offered.status).toBe(400);
+    expect((await get(server, '/api/admin/shifts/4101')).body.holders).toEqual([]);
+  });
+
   it('refuses to offer an assigned shift', async () => {
     await post(server, '/api/admin/shifts', { ...SHIFT, id: 71, offer_to: [1] });
     await respond(server, 1, 71, 'accepted');

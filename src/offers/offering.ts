@@ -128,9 +128,25 @@ export function createOffering(
     );
   }
 
+  /**
+   * A deadline given as a moment must be to come: offers made with one already past would be
+   * written and closed at once, while the request said they were sent or pending.
+   */
+  function refusePastExpiry(expiresAt: string | undefined): void {
+    if (expiresAt !== undefined && Date.parse(expiresAt) <= clock.now()) {
+      throw new ShiftctlError(
+        'E_INVALID_BODY',
+        `Invalid request body: expires_at: ${expiresAt} has passed; give a moment to come, or ttl_seconds.`,
+      );
+    }
+  }
+
   /** The deadline of offers made now: the request's, else the default for the shift's priority. */
   function expiryOf(input: ExpiryInput, priority: Priority | undefined): number | null {
-    if (input.expiresAt !== undefined) return Date.parse(input.expiresAt);
+    if (input.expiresAt !== undefined) {
+      refusePastExpiry(input.expiresAt);
+      return Date.parse(input.expiresAt);
+    }
     const ttl = input.ttlSeconds ?? defaultTtlFor(deps, priority);
     return ttl === undefined || ttl === null ? null : clock.now() + ttl * 1000;
   }
@@ -254,6 +270,8 @@ export function createOffering(
     /** Creates a shift and, optionally, offers it to a list of employees in the same call. */
     async createShift(input: NewShiftInput, offerTo: readonly number[] = []) {
       const { ttlSeconds, expiresAt, ...shiftInput } = input;
+      // Refused before the shift is written, so that a refused request leaves nothing behind.
+      if (offerTo.length > 0) refusePastExpiry(expiresAt);
       const shift = await store.createShift(shiftInput, clock.now());
       events.event({ event: 'shift_created', shift_id: shift.id, mode: shift.mode });
       const offers =
