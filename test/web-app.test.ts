@@ -133,6 +133,28 @@ describe.skipIf(!CHROMIUM)(
       expect(pageErrors(page)).toEqual([]);
     });
 
+    it('keeps a long name without spaces inside the width of a phone', async () => {
+      const server = await serve();
+      const page = await openApp(server, 101);
+      await status(page, 'Connected');
+      const long = `Maple${'Grove'.repeat(50)}CareHome`;
+      const created = await post(server, '/api/admin/shifts', {
+        ...SHIFT,
+        location_name: long,
+        client_name: long,
+        offer_to: [101],
+      });
+      const shiftId: number = created.body.shift.id;
+      const overflow = () => page.evaluate('document.documentElement.scrollWidth - innerWidth');
+      await dialog(page).getByText(long).first().waitFor();
+      expect(await overflow()).toBe(0);
+      await page.keyboard.press('r');
+      await page.locator(`.history li[data-shift="${shiftId}"]`).getByText(long).waitFor();
+      await notice(page, shiftId).waitFor();
+      // The history's row and the notice wrapped the name; nothing scrolls sideways.
+      expect(await overflow()).toBe(0);
+    });
+
     it('marks an urgent offer and puts it ahead of the normal ones waiting', async () => {
       const server = await serve();
       const page = await openApp(server, 101);

@@ -133,6 +133,29 @@ describe.skipIf(!CHROMIUM)(
       expect([...pageErrors(board), ...pageErrors(a), ...pageErrors(b)]).toEqual([]);
     }, 45_000);
 
+    it('wraps a long name without spaces, keeping every column of its table in view', async () => {
+      const server = await serve();
+      const long = `Maple${'Grove'.repeat(50)}CareHome`;
+      const created = await post(server, '/api/admin/shifts', {
+        date: '2026-12-01',
+        start_time: '08:00',
+        end_time: '16:00',
+        location_name: long,
+        client_name: long,
+        offer_to: [101],
+      });
+      expect(created.status).toBe(201);
+      const board = await openDashboard(server);
+      await streamStatus(board, 'Live');
+      await board.locator(`tr[data-shift="${created.body.shift.id}"]`).getByText(long).waitFor();
+      // No scrolling region (the tables) is wider than its box, nor the page.
+      const wider = await board.evaluate(
+        `[...document.querySelectorAll('.scroll')].filter((e) => e.scrollWidth > e.clientWidth).map((e) => e.getAttribute('aria-label'))`,
+      );
+      expect(wider).toEqual([]);
+      expect(await board.evaluate('document.documentElement.scrollWidth - innerWidth')).toBe(0);
+    });
+
     it('with a secret, does nothing without an admin token and works once one is entered', async () => {
       const secret = 'dashboard-secret-0123456789abcdef';
       const server = await serve({ secret });
