@@ -154,6 +154,14 @@ describe('what a bad request is told', () => {
     expect(res.body.message).toBe(`Invalid request body: ${message}`);
   });
 
+  it('an employee id too large for an id says so, not that it is no positive integer', async () => {
+    const res = await get(server, '/api/shift_offers/pending/99999999999999999999');
+    expect(res.body).toMatchObject({
+      code: 'E_INVALID_PARAM',
+      message: 'Invalid path parameter: emp_id: must be at most 9007199254740991',
+    });
+  });
+
   it.each([
     ['99999999', 'must be from 1 to 2592000 seconds'],
     ['12345678901234567890', 'must be from 1 to 2592000 seconds'],

@@ -131,9 +131,9 @@ export const Id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 export const IdParam = documentedAs(
   z
     .string()
-    .regex(/^[1-9][0-9]{0,15}$/, 'must be a positive integer')
+    .regex(/^[1-9][0-9]*$/, 'must be a positive integer')
     .transform(Number)
-    .refine((n) => Number.isSafeInteger(n), 'is too large'),
+    .refine((n) => Number.isSafeInteger(n), `must be at most ${Number.MAX_SAFE_INTEGER}`),
   { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
 );
 
