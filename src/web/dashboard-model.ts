@@ -58,7 +58,7 @@ export interface DashboardSnapshot {
   journal: readonly JournalEntry[];
   filter: JournalFilter;
   paused: boolean;
-  /** Lines that came while paused, shown on resume. */
+  /** Lines that came while paused and pass the filter: those resume will show. */
   held: number;
   /** Lines the stream skipped after a long break (see the journal API for them). */
   skipped: boolean;
@@ -280,13 +280,20 @@ export function createDashboardModel(options: DashboardModelOptions) {
     }
     if (state.paused) {
       held = merge(held, lines);
-      set({ held: held.length });
+      set({ held: heldShown(state.filter) });
     } else {
       set({ journal: merge(state.journal, lines) });
     }
     // Reads change nothing, and the views' own reads are journalled: refreshing on them would
     // refresh for ever.
     if (lines.some((line) => !isRead(line))) refreshSoon();
+  }
+
+  /** How many held lines `filter` shows (hidden reads are not news). */
+  function heldShown(filter: JournalFilter): number {
+    let shown = 0;
+    for (const line of held) if (matches(line, filter)) shown++;
+    return shown;
   }
 
   function needToken(message: string): void {
@@ -435,7 +442,7 @@ export function createDashboardModel(options: DashboardModelOptions) {
       stream.reconnectNow();
     },
     setFilter(filter: JournalFilter) {
-      set({ filter });
+      set(state.paused ? { filter, held: heldShown(filter) } : { filter });
       if (filter.empId === undefined && filter.shiftId === undefined && !filter.kind) return;
       // The older lines that match, beyond those kept here.
       api
