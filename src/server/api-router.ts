@@ -77,22 +77,43 @@ export function errorResponse(
 }
 
 /**
- * A whole HTTP/1.1 error answer, JSON like every other, that closes the connection: for sockets
- * without a ServerResponse (refused WebSocket upgrades, requests Node's parser refused).
+ * An error answer, JSON like every other, that closes the connection: its status, its headers
+ * in the order they are written, and its text.
+ */
+export function closingErrorAnswer(
+  code: ErrorCode,
+  message: string,
+  extra?: Record<string, string>,
+): { status: number; headers: Record<string, string>; text: string } {
+  const { status, body, headers } = errorResponse(code, message);
+  const text = JSON.stringify(body);
+  return {
+    status,
+    headers: {
+      'Content-Type': 'application/json; charset=utf-8',
+      'X-Content-Type-Options': 'nosniff',
+      ...headers,
+      ...extra,
+      'Content-Length': String(Buffer.byteLength(text)),
+      Connection: 'close',
+    },
+    text,
+  };
+}
+
+/**
+ * That answer as a whole HTTP/1.1 message: for sockets without a ServerResponse (refused
+ * WebSocket upgrades, requests Node's parser refused).
  */
 export function rawErrorResponse(
   code: ErrorCode,
   message: string,
   extra?: Record<string, string>,
 ): string {
-  const { status, body, headers } = errorResponse(code, message);
-  if (extra) Object.assign(headers, extra);
-  const text = JSON.stringify(body);
-  let head =
-    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n` +
-    'Content-Type: application/json; charset=utf-8\r\nX-Content-Type-Options: nosniff\r\n';
+  const { status, headers, text } = closingErrorAnswer(code, message, extra);
+  let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n`;
   for (const [name, value] of Object.entries(headers)) head += `${name}: ${value}\r\n`;
-  return `${head}Content-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`;
+  return `${head}\r\n${text}`;
 }
 
 function compile(routes: Route[]): CompiledPath[] {

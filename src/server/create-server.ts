@@ -25,7 +25,7 @@ import { VERSION } from '../version.js';
 import { within } from '../within.js';
 import { type AdminFeed, createAdminFeed } from './admin-events.js';
 import { trackAnswers } from './answers.js';
-import { errorResponse, rawErrorResponse } from './api-router.js';
+import { closingErrorAnswer, rawErrorResponse } from './api-router.js';
 import { createClientAddress } from './client-address.js';
 import { contractDocuments } from './docs.js';
 import { createFanout, type ServerFanout } from './fanout.js';
@@ -498,17 +498,11 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
           ? answers.unbegun(socket)
           : undefined;
       if (stalled) {
-        const { status, body } = errorResponse(
+        const { status, headers, text } = closingErrorAnswer(
           'E_REQUEST_TIMEOUT',
           'The request body did not arrive in time.',
         );
-        const text = JSON.stringify(body);
-        stalled.writeHead(status, {
-          'Content-Type': 'application/json; charset=utf-8',
-          'X-Content-Type-Options': 'nosniff',
-          'Content-Length': Buffer.byteLength(text),
-          Connection: 'close',
-        });
+        stalled.writeHead(status, headers);
         stalled.end(text);
         return;
       }
