@@ -5,18 +5,9 @@
  * a line without a stack (src/server/failures.ts): there is no bug to chase.
  */
 import { ShiftctlError } from './errors.js';
+import { networkWords } from './network-errors.js';
 
-/** Node's and postgres.js's codes for a connection that could not be made or was lost. */
-const SOCKET_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EPIPE',
-]);
+/** postgres.js's codes for a connection that could not be made or was lost. */
 const POSTGRES_JS_CODES = new Set([
   'CONNECT_TIMEOUT',
   'CONNECTION_CLOSED',
@@ -46,7 +37,7 @@ export function awayDependency(err: unknown): Away | undefined {
   if (typeof code !== 'string') return undefined;
   if (POSTGRES_JS_CODES.has(code)) return 'the database';
   if (name === 'PostgresError' && UNAVAILABLE_SQLSTATE.test(code)) return 'the database';
-  if (SOCKET_CODES.has(code)) return 'the database or Redis';
+  if (networkWords(code)) return 'the database or Redis';
   return undefined;
 }
 

@@ -4,8 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { type BenchReport, runBench, SCENARIOS, type ScenarioName } from '../bench/generator.js';
-import { networkWords } from '../client/answer-text.js';
 import { ShiftctlError } from '../errors.js';
+import { networkWords } from '../network-errors.js';
 import { clientFrom } from './client.js';
 import type { ClientFlags } from './client-options.js';
 import { io } from './io.js';
@@ -85,10 +85,11 @@ export async function bench(flags: BenchFlags): Promise<void> {
   }).catch((err: unknown) => {
     const cause = (err as { cause?: NodeJS.ErrnoException }).cause;
     const code = (err as NodeJS.ErrnoException).code ?? cause?.code ?? '';
-    if (!NETWORK_ERRORS.has(code)) throw err;
+    const words = networkWords(code);
+    if (!words) throw err;
     throw new ShiftctlError(
       'E_UNREACHABLE',
-      `Cannot reach the server at ${endpoints.apiUrl} (${networkWords(code) ?? code}). Is it running? Set the address with --url.`,
+      `Cannot reach the server at ${endpoints.apiUrl} (${words}). Is it running? Set the address with --url.`,
     );
   });
   printReport(report, flags.json === true, io.stdout);
@@ -129,18 +130,6 @@ export function refusalNotes(report: BenchReport): string[] {
   }
   return notes;
 }
-
-/** Socket errors that mean the server is not there (or went away), not a bug. */
-const NETWORK_ERRORS = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ETIMEDOUT',
-  'EPIPE',
-]);
 
 export function printReport(report: BenchReport, json: boolean, out: Stream): void {
   if (json) {

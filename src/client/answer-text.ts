@@ -48,19 +48,3 @@ export function notJson(answer: {
   if (answer.text.trim() === '') return 'the answer is empty';
   return `the answer is not JSON (${mediaType(answer.contentType)}): is --url a shiftctl server?`;
 }
-
-/** Words for the socket errors a client meets when the server is not there. */
-const NETWORK_WORDS: Record<string, string> = {
-  ECONNREFUSED: 'connection refused',
-  ENOTFOUND: 'unknown host',
-  EAI_AGAIN: 'unknown host',
-  ECONNRESET: 'connection reset',
-  ETIMEDOUT: 'timed out',
-  EHOSTUNREACH: 'host unreachable',
-  ENETUNREACH: 'network unreachable',
-};
-
-/** What a socket error code means, in words; undefined for a code not listed. */
-export function networkWords(code: string | undefined): string | undefined {
-  return code === undefined ? undefined : NETWORK_WORDS[code];
-}

@@ -6,6 +6,7 @@
 import { Agent } from 'undici';
 import type { z } from 'zod';
 import { ApiError, ShiftctlError } from '../errors.js';
+import { networkWords } from '../network-errors.js';
 import {
   AvailableResponse,
   ConnectionsResponse,
@@ -27,7 +28,7 @@ import {
 } from '../protocol/schemas.js';
 import { StatsResponse } from '../protocol/stats.js';
 import { describeIssues, summariseIssues } from '../protocol/validate.js';
-import { errorSaid, networkWords, notJson, oneLine } from './answer-text.js';
+import { errorSaid, notJson, oneLine } from './answer-text.js';
 
 export interface ApiClientOptions {
   apiUrl: string;

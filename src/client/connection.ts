@@ -4,7 +4,8 @@
  * retries run out. A deliberate `close()` never reconnects.
  */
 import { WebSocket } from 'ws';
-import { errorSaid, networkWords, oneLine } from './answer-text.js';
+import { networkWords } from '../network-errors.js';
+import { errorSaid, oneLine } from './answer-text.js';
 import { DEFAULT_MAX_RETRIES, reconnectDelaySeconds } from './backoff.js';
 
 export type ConnectionState =
