@@ -22,7 +22,7 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { ShiftctlError } from '../errors.js';
 import { redactUrl } from '../redact.js';
 import type { RateLimit, RateLimitResult } from '../server/rate-limit.js';
-import { awayDependency } from '../unavailable.js';
+import { streak } from '../streak.js';
 import type {
   Cluster,
   ClusterHandlers,
@@ -292,36 +292,6 @@ function positive(name: string, value: number): number {
     );
   }
   return value;
-}
-
-/**
- * A trouble that lasts: told once when it starts and once when it ends, the idea of
- * failureStreak (src/offers/retry.ts) without its backoff, whose message would promise retry
- * times that ioredis (reconnection) and the heartbeat (its own period) do not follow.
- */
-function streak(what: string, warn: (message: string, fields?: Record<string, unknown>) => void) {
-  let failures = 0;
-  return {
-    failed(err: unknown) {
-      failures++;
-      if (failures === 1) {
-        warn(`${what} failed; trying again`, {
-          // ioredis's own words for a command that met no connection name its options.
-          error:
-            awayDependency(err) === 'Redis'
-              ? 'no connection to Redis'
-              : err instanceof Error
-                ? err.message
-                : String(err),
-        });
-      }
-    },
-    succeeded() {
-      if (failures === 0) return;
-      warn(`${what} works again`, { failures });
-      failures = 0;
-    },
-  };
 }
 
 /**

@@ -197,7 +197,7 @@ async function openStore(options: ServerOptions, log: Logger): Promise<Store> {
       url: url.href,
       schema,
       poolSize: options.dbPool,
-      log: (message) => log.warn(message),
+      log: (message, fields) => log.warn(message, fields),
     });
   }
   return createSqliteStore({

@@ -12,6 +12,7 @@
  */
 import type { PendingQuery, Row, RowList, Sql } from 'postgres';
 import { ShiftctlError } from '../errors.js';
+import { type StreakWarn, streak } from '../streak.js';
 import { unavailable } from '../unavailable.js';
 import type { JournalInput } from './types.js';
 
@@ -119,14 +120,15 @@ function databaseError(err: unknown): ShiftctlError {
   return new ShiftctlError('E_DATABASE', `The database refused the write: ${message}`);
 }
 
-export function createGroupCommit(sql: Sql, log: (message: string) => void): GroupCommit {
+export function createGroupCommit(sql: Sql, log: StreakWarn): GroupCommit {
   let queue: Queued[] = [];
   let delivered: Delivered[] = [];
   let journalQueue: JournalInput[] = [];
   let running = false;
   let scheduled = false;
   let closing = false;
-  let failedInARow = 0;
+  // Told once when writes start failing, and once when they go through again.
+  const outage = streak('Writing to the database', log);
   /** Closed: bookkeeping arriving late (a request still finishing) is dropped. */
   let closed = false;
   let retryTimer: NodeJS.Timeout | undefined;
@@ -278,12 +280,7 @@ export function createGroupCommit(sql: Sql, log: (message: string) => void): Gro
         if (closing) {
           log(`journal and delivery marks not written: ${(err as Error).message}`);
         } else {
-          // Told once for an outage, and once when writes go through again.
-          if (failedInARow++ === 0) {
-            log(
-              `writes fail: the journal and delivery marks are kept and tried again every ${RETRY_MS / 1000} s (${(err as Error).message})`,
-            );
-          }
+          outage.failed(err);
           // In front of what was queued since, so that journal ids keep the order of events;
           // a database down for long costs the oldest lines, not the process's memory.
           delivered = [...marks, ...delivered].slice(-MAX_KEPT);
@@ -295,10 +292,7 @@ export function createGroupCommit(sql: Sql, log: (message: string) => void): Gro
         }
         return false;
       }
-      if (failedInARow > 0) {
-        log(`writes go through again (${failedInARow} failed before)`);
-        failedInARow = 0;
-      }
+      outage.succeeded();
       pending.forEach((q, i) => {
         const [start, end] = spans[i] ?? [0, 0];
         try {

@@ -9,6 +9,7 @@ import postgres, { type PendingQuery, type Row, type RowList } from 'postgres';
 import { ShiftctlError } from '../errors.js';
 import { detailsOf, type Outcome, type ShiftStatus } from '../protocol/schemas.js';
 import { redactUrl } from '../redact.js';
+import type { StreakWarn } from '../streak.js';
 import { createGroupCommit } from './postgres-batch.js';
 import { migrate } from './postgres-schema.js';
 import { readStats, STATS_WORK_MEM } from './postgres-stats.js';
@@ -59,7 +60,7 @@ export interface PostgresStoreOptions {
    */
   schema?: string | undefined;
   /** Where background failures (a journal batch that could not be written) are reported. */
-  log?: ((message: string) => void) | undefined;
+  log?: StreakWarn | undefined;
   /**
    * How long a statement waits for a lock held elsewhere (another program's transaction, a
    * migration) before its writes are refused with `E_DATABASE_BUSY`; 5000 ms by default. Writes
@@ -314,7 +315,10 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       `The lock timeout must be a positive number of milliseconds, not ${lockTimeoutMs}.`,
     );
   }
-  const log = options.log ?? ((message: string) => process.stderr.write(`shiftctl: ${message}\n`));
+  const log: StreakWarn =
+    options.log ??
+    ((message, fields) =>
+      process.stderr.write(`shiftctl: ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}\n`));
   const sql = postgres(options.url, {
     max: poolSize,
     connect_timeout: CONNECT_TIMEOUT_S,
