@@ -28,6 +28,7 @@ import { trackAnswers } from './answers.js';
 import { closingErrorAnswer, rawErrorResponse } from './api-router.js';
 import { createClientAddress } from './client-address.js';
 import { contractDocuments } from './docs.js';
+import { failureAnswers } from './failures.js';
 import { createFanout, type ServerFanout } from './fanout.js';
 import { createFaults, type FaultSettingsInput, type Faults } from './faults.js';
 import { createHttpApp } from './http.js';
@@ -348,10 +349,13 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
       : createHttpServer(timeouts);
     (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
     const answers = trackAnswers(server);
+    // One for the API, the pages and the upgrades: an outage is told once for all of them.
+    const failures = failureAnswers(log);
     const ws = attachWebSocket(server, {
       fanout,
       service,
       log,
+      failures,
       faults,
       clock,
       heartbeatMs: (options.heartbeatSeconds ?? 25) * 1000,
@@ -430,6 +434,7 @@ export async function createServer(options: ServerOptions = {}): Promise<ShiftSe
     });
     const app = createHttpApp({
       routes,
+      failures,
       metrics: () => metrics.render(),
       faults,
       // Spelled out: an object spread costs a microsecond or two on this, every request's path.

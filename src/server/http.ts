@@ -11,7 +11,7 @@ import type { AdminFeed } from './admin-events.js';
 import type { AnswerLimiter } from './api-router.js';
 import { createApiRouter, errorResponse } from './api-router.js';
 import type { ClientAddress } from './client-address.js';
-import { failureAnswers } from './failures.js';
+import type { FailureAnswer } from './failures.js';
 import type { Faults } from './faults.js';
 import type { Logger } from './log.js';
 import { createPagesRouter, PAGE_CSP, wantsHtml } from './pages.js';
@@ -19,6 +19,8 @@ import type { Route } from './routes.js';
 
 export interface HttpAppOptions {
   routes: Route[];
+  /** What an error that is not a coded one is answered (the server's one, shared with upgrades). */
+  failures: FailureAnswer;
   openapi: Record<string, unknown>;
   asyncapi: Record<string, unknown>;
   version: string;
@@ -122,7 +124,7 @@ export function createHttpApp(
   app.disable('x-powered-by');
   app.set('etag', false);
 
-  const failures = failureAnswers(options.log);
+  const { failures } = options;
   const api = createApiRouter({
     routes: options.routes,
     auth: options.auth,

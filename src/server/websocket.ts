@@ -14,7 +14,7 @@ import { type ErrorMessage, IdParam } from '../protocol/schemas.js';
 import type { AnswersInFlight } from './answers.js';
 import { rawErrorResponse } from './api-router.js';
 import type { ClientAddress } from './client-address.js';
-import { failureAnswers } from './failures.js';
+import type { FailureAnswer } from './failures.js';
 import type { ServerFanout } from './fanout.js';
 import type { Faults } from './faults.js';
 import type { Peer } from './hub.js';
@@ -24,6 +24,8 @@ export interface WebSocketOptions {
   fanout: ServerFanout;
   service: OfferService;
   log: Logger;
+  /** What a refused upgrade that is not a coded error is answered (the server's one). */
+  failures: FailureAnswer;
   faults: Faults;
   clock: Clock;
   /** Milliseconds between heartbeats; 0 turns them off. */
@@ -173,8 +175,7 @@ function errorFrame(code: string, message: string): string {
 }
 
 export function attachWebSocket(server: Server, options: WebSocketOptions): WebSocketSide {
-  const { fanout, service, log } = options;
-  const failures = failureAnswers(log);
+  const { fanout, service, log, failures } = options;
   const wss = new WebSocketServer({
     noServer: true,
     clientTracking: false,
